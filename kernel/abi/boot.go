@@ -1,0 +1,18 @@
+package abi
+
+// The initial capability space of the init task: the kernel places these capabilities
+// at boot (see kernel.Boot). Slots from InitFirstFree up are empty.
+const (
+	InitSlotCSpace       CPtr = 1 // init's own capability space (all rights)
+	InitSlotTCB          CPtr = 2 // init's own thread
+	InitSlotAddressSpace CPtr = 3 // init's address space
+	InitSlotUntyped      CPtr = 4 // the root memory budget: all memory not used by the kernel
+	InitSlotIRQControl   CPtr = 5 // the authority to claim interrupt lines
+	InitSlotConsole      CPtr = 6 // the kernel console
+	InitSlotIPCBuffer    CPtr = 7 // the frame holding init's IPC buffer
+	InitFirstFree        CPtr = 8 // first empty slot
+)
+
+// InitIPCBuffer is the user address of init's IPC buffer. Init starts with its first
+// argument register holding this address too.
+const InitIPCBuffer = 0x7fff_0000_0000

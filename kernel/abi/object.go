@@ -1,0 +1,127 @@
+package abi
+
+// ObjectType names a kind of kernel object.
+type ObjectType uint64
+
+// The kernel object types. Types up to ObjAddressSpace can be made by Untyped Retype.
+const (
+	ObjNull         ObjectType = iota // an empty slot
+	ObjUntyped                        // a memory budget from which objects are made
+	ObjTCB                            // a thread control block
+	ObjEndpoint                       // a synchronous IPC rendezvous
+	ObjNotification                   // an asynchronous signal word
+	ObjReply                          // the one-shot right to answer a Call
+	ObjCSpace                         // a capability space of 2^radix slots
+	ObjFrame                          // one page of memory
+	ObjAddressSpace                   // a virtual address space (page-table root)
+	ObjIRQControl                     // the authority to create IRQ handlers
+	ObjIRQHandler                     // the authority to receive and acknowledge one interrupt line
+	ObjConsole                        // the kernel console
+	ObjContainer                      // a container (namespaces and quotas; see the containers issue)
+	objTypeEnd
+)
+
+// NumObjectTypes is the number of object types.
+const NumObjectTypes = int(objTypeEnd)
+
+var objNames = [...]string{"Null", "Untyped", "TCB", "Endpoint", "Notification", "Reply",
+	"CSpace", "Frame", "AddressSpace", "IRQControl", "IRQHandler", "Console", "Container"}
+
+// String returns the type's name.
+func (t ObjectType) String() string {
+	if t < objTypeEnd {
+		return objNames[t]
+	}
+	return "ObjectType(" + hex(uint64(t)) + ")"
+}
+
+// Retypable reports whether Untyped Retype can make objects of type t.
+func (t ObjectType) Retypable() bool { return t >= ObjUntyped && t <= ObjAddressSpace }
+
+// PageSize is the size of a frame and the granularity of mappings.
+const PageSize = 4096
+
+// Object sizes charged to a memory budget. They bound the kernel memory a task can cause;
+// each is at least the size of the kernel's own structure.
+const (
+	SizeTCB          = 2048
+	SizeEndpoint     = 64
+	SizeNotification = 64
+	SizeReply        = 64
+	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
+	SizeFrame        = PageSize
+	SizeAddressSpace = PageSize
+	MinUntypedSize   = PageSize
+	MaxCSpaceRadix   = 16
+)
+
+// Method is the label of a SysInvoke message: which operation of the object to run.
+type Method uint64
+
+// Invocation methods. Arguments are message words (MR) and extra capabilities (cap)
+// passed as capability pointers in the IPC buffer; results come back as message words.
+// ARCHITECTURE.md lists each method's arguments, rights and errors.
+const (
+	MethodNone Method = iota
+
+	// Untyped (RightWrite)
+	UntypedRetype // MR0 type, MR1 size (radix for CSpace, bytes for Untyped), MR2 first dest slot, MR3 count; cap0 dest CSpace (Write)
+	UntypedInfo   // → MR0 capacity bytes, MR1 used bytes
+
+	// CSpace (RightWrite on the destination CSpace; RightRead on the source CSpace)
+	CSpaceCopy    // MR0 dest slot, MR1 src slot, MR2 rights mask; cap0 src CSpace
+	CSpaceMint    // MR0 dest slot, MR1 src slot, MR2 rights mask, MR3 badge; cap0 src CSpace
+	CSpaceMove    // MR0 dest slot, MR1 src slot; cap0 src CSpace
+	CSpaceMutate  // MR0 dest slot, MR1 src slot, MR2 rights mask, MR3 badge; cap0 src CSpace
+	CSpaceDelete  // MR0 slot
+	CSpaceRevoke  // MR0 slot
+	CSpaceInspect // MR0 slot → MR0 type, MR1 rights, MR2 badge, MR3 object id (RightRead)
+
+	// TCB (RightWrite unless noted)
+	TCBConfigure       // MR0 IPC buffer address; cap0 CSpace, cap1 AddressSpace, cap2 IPC buffer Frame (each optional)
+	TCBWriteRegisters  // MR0 pc, MR1 sp, MR2 arg
+	TCBReadRegisters   // → MR0 pc, MR1 sp, MR2 state (RightRead)
+	TCBResume          //
+	TCBSuspend         //
+	TCBSetPriority     // MR0 priority; cap0 authority TCB whose MCP bounds it
+	TCBSetMCPriority   // MR0 maximum controlled priority; cap0 authority TCB
+	TCBSetTimeSlice    // MR0 time slice in nanoseconds
+	TCBSetFaultHandler // cap0 fault endpoint (Write; copied into the TCB), or none to clear
+	TCBSetCPUBudget    // MR0 budget ns, MR1 period ns (both 0 = unlimited)
+
+	// Frame
+	FrameMap   // MR0 vaddr, MR1 rights (Read/Write); cap0 AddressSpace (Write)
+	FrameUnmap // MR0 vaddr; cap0 AddressSpace (Write)
+
+	// IRQ
+	IRQControlGet       // MR0 irq line, MR1 dest slot; cap0 dest CSpace (Write)
+	IRQHandlerSetNotify // cap0 notification (Write); its badge is the one signalled
+	IRQHandlerAck       // re-enable the line after handling
+	IRQHandlerClear     // unbind the notification
+
+	// Console (RightWrite)
+	ConsoleWrite // MR0 byte count; bytes from the IPC buffer starting at message word NumRegMRs
+
+	methodEnd
+)
+
+var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCopy", "CSpaceMint",
+	"CSpaceMove", "CSpaceMutate", "CSpaceDelete", "CSpaceRevoke", "CSpaceInspect", "TCBConfigure",
+	"TCBWriteRegisters", "TCBReadRegisters", "TCBResume", "TCBSuspend", "TCBSetPriority",
+	"TCBSetMCPriority", "TCBSetTimeSlice", "TCBSetFaultHandler", "TCBSetCPUBudget", "FrameMap",
+	"FrameUnmap", "IRQControlGet", "IRQHandlerSetNotify", "IRQHandlerAck", "IRQHandlerClear",
+	"ConsoleWrite"}
+
+// String returns the method's name.
+func (m Method) String() string {
+	if m < methodEnd {
+		return methodNames[m]
+	}
+	return "Method(" + hex(uint64(m)) + ")"
+}
+
+// NumMethods is the number of invocation methods (including MethodNone).
+const NumMethods = int(methodEnd)
+
+// MaxPriority is the highest scheduling priority; 0 is the lowest.
+const MaxPriority = 255

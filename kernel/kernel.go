@@ -1,0 +1,258 @@
+// Package kernel is the Skyscope microkernel core: kernel objects (TCBs, endpoints,
+// notifications, replies, memory budgets, frames, address spaces, IRQ handlers), the
+// system call decoder, IPC, faults and the scheduler. It runs unchanged on the
+// simulated machine (hal/sim) and on bare metal; it sees the machine only through hal.
+//
+// # The event-driven kernel
+//
+// A thread is data (a TCB), not a goroutine. The kernel loop (Run) picks the thread to
+// run, enters user mode through hal.CPU.Enter, and gets control back when the thread
+// traps: a system call, a fault, an interrupt or the end of its time slice. It handles
+// the trap to completion — every system call either finishes or leaves its thread
+// blocked — and loops. The kernel never waits on a thread's behalf and never runs two
+// things at once, so kernel state needs no locks: it is guarded by being touched only
+// from the kernel loop (on hardware, with interrupts off).
+//
+// # Errors
+//
+// A system call decodes and checks everything (capabilities, rights, arguments) before
+// it changes anything; a failure returns an abi.Errno and leaves the system as it was.
+// Only a broken kernel invariant panics, with the invariant's words in the message.
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// Config is what the kernel needs to know at boot.
+type Config struct {
+	InitEntry       uint64   // entry address of the init program
+	InitPriority    uint8    // init's priority (default 100); its MCP is abi.MaxPriority
+	InitCSpaceRadix int      // init's capability space has 2^radix slots (default 12)
+	TimeSlice       hal.Time // default time slice (default 5 ms)
+	Quiet           bool     // suppress kernel log lines on the console
+}
+
+// Stats counts kernel events since boot.
+type Stats struct {
+	Syscalls, Invocations, Messages, ContextSwitches, Faults, Interrupts uint64
+}
+
+// Kernel is one running kernel. Its methods other than Run are for tests and tools
+// that inspect the machine between runs; none may be called while Run is running.
+type Kernel struct {
+	m     hal.Machine
+	cpu   hal.CPU
+	mem   hal.Memory
+	cfg   Config
+	tree  capability.Tree
+	sched scheduler
+	cur   *TCB // the thread on the CPU (Running), or nil when idle
+	irqs  []*IRQHandler
+	init  *TCB
+	root  *Untyped
+
+	// Stats counts events since boot.
+	Stats Stats
+}
+
+// Boot makes the kernel's first objects and the init thread, ready to Run: init's
+// capability space holds the capabilities listed in abi (InitSlot…), its IPC buffer is
+// mapped at abi.InitIPCBuffer, and the root memory budget covers all remaining memory.
+func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
+	if cfg.InitPriority == 0 {
+		cfg.InitPriority = 100
+	}
+	if cfg.InitCSpaceRadix == 0 {
+		cfg.InitCSpaceRadix = 12
+	}
+	if cfg.InitCSpaceRadix < 4 || cfg.InitCSpaceRadix > abi.MaxCSpaceRadix {
+		return nil, fmt.Errorf("kernel: init CSpace radix %d outside 4..%d", cfg.InitCSpaceRadix, abi.MaxCSpaceRadix)
+	}
+	if cfg.TimeSlice == 0 {
+		cfg.TimeSlice = 5_000_000
+	}
+	if cfg.TimeSlice < minSlice || cfg.TimeSlice > maxSlice {
+		return nil, fmt.Errorf("kernel: time slice %d ns outside %d..%d", cfg.TimeSlice, minSlice, maxSlice)
+	}
+	k := &Kernel{m: m, cpu: m.CPU(), mem: m.Memory(), cfg: cfg}
+	k.irqs = make([]*IRQHandler, m.Interrupts().Lines())
+	for i := range k.irqs {
+		m.Interrupts().Mask(i)
+	}
+	if k.mem.FreeFrames() < 2 {
+		return nil, fmt.Errorf("kernel: %d free frames; at least 2 are needed to boot", k.mem.FreeFrames())
+	}
+
+	cs := k.newCSpace(cfg.InitCSpaceRadix)
+	t := k.newTCB()
+	t.Name = "init"
+	t.prio, t.mcp = cfg.InitPriority, abi.MaxPriority
+	as := k.newAddressSpace()
+	buf := k.newFrame()
+	if e := buf.mapInto(as, abi.InitIPCBuffer, hal.PermRead|hal.PermWrite); e != abi.OK {
+		return nil, fmt.Errorf("kernel: mapping init's IPC buffer: %v", e)
+	}
+	k.root = &Untyped{capacity: uint64(k.mem.FreeFrames()) * abi.PageSize}
+	irqc, cons := &IRQControl{}, &Console{}
+	objs := []struct {
+		slot abi.CPtr
+		obj  capability.Object
+		base *objBase
+	}{
+		{abi.InitSlotCSpace, cs, &cs.objBase},
+		{abi.InitSlotTCB, t, &t.objBase},
+		{abi.InitSlotAddressSpace, as, &as.objBase},
+		{abi.InitSlotUntyped, k.root, &k.root.objBase},
+		{abi.InitSlotIRQControl, irqc, &irqc.objBase},
+		{abi.InitSlotConsole, cons, &cons.objBase},
+		{abi.InitSlotIPCBuffer, buf, &buf.objBase},
+	}
+	for _, o := range objs {
+		o.base.k = k
+		if e := k.tree.Insert(cs.At(int(o.slot)), o.obj, abi.AllRights, 0, nil); e != abi.OK {
+			return nil, fmt.Errorf("kernel: placing boot capability %d: %v", o.slot, e)
+		}
+	}
+	for _, b := range []struct {
+		priv int
+		from abi.CPtr
+	}{{tcbSlotCSpace, abi.InitSlotCSpace}, {tcbSlotAddressSpace, abi.InitSlotAddressSpace}, {tcbSlotIPCBuffer, abi.InitSlotIPCBuffer}} {
+		if e := k.tree.Copy(t.slots.At(b.priv), cs.At(int(b.from)), abi.AllRights); e != abi.OK {
+			return nil, fmt.Errorf("kernel: binding init's thread: %v", e)
+		}
+	}
+	t.ipcVA = abi.InitIPCBuffer
+	t.ctx.SetEntry(cfg.InitEntry, 0, abi.InitIPCBuffer)
+	k.init = t
+	k.makeReady(t, false)
+	k.logf("booted: %d KiB in the root memory budget, init at %#x", k.root.capacity/1024, cfg.InitEntry)
+	return k, nil
+}
+
+// StopReason says why Run returned.
+type StopReason uint8
+
+const (
+	// StopIdle: no thread can run and no event can ever make one runnable.
+	StopIdle StopReason = iota
+	// StopDeadline: the machine time reached the deadline given to Run.
+	StopDeadline
+)
+
+func (r StopReason) String() string {
+	if r == StopIdle {
+		return "idle: every thread is blocked or finished and no event is pending"
+	}
+	return "deadline reached"
+}
+
+// Run runs the machine until no thread can ever run again or the machine time reaches
+// until (hal.Forever for no limit).
+func (k *Kernel) Run(until hal.Time) StopReason {
+	for {
+		now := k.cpu.Now()
+		if now >= until {
+			return StopDeadline
+		}
+		k.schedule()
+		t := k.cur
+		if t == nil {
+			// Idle until a budget renews or an interrupt comes. With nothing timed,
+			// wait for an interrupt without a deadline, so that a machine that can
+			// never wake again (only the simulation knows that) stops as idle.
+			_, renew := k.sched.best(now)
+			deadline := hal.Forever
+			if renew != hal.Forever {
+				deadline = min(renew, until)
+			}
+			trap := k.cpu.Idle(deadline)
+			switch trap.Kind {
+			case hal.TrapNone:
+				return StopIdle
+			case hal.TrapIRQ:
+				k.interrupt(trap.IRQ)
+			}
+			continue
+		}
+		deadline := min(now+t.sliceLeft, until)
+		if t.cpu.limited() {
+			deadline = min(deadline, now+t.cpu.remaining(now))
+		}
+		trap := k.cpu.Enter(t.ctx, t.pageTable(), deadline)
+		elapsed := k.cpu.Now() - now
+		t.sliceLeft -= elapsed
+		if t.cpu.limited() {
+			t.cpu.used += elapsed
+		}
+		k.handleTrap(t, trap)
+	}
+}
+
+// handleTrap serves one trap of the running thread t.
+func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
+	switch trap.Kind {
+	case hal.TrapSyscall:
+		k.syscall(t)
+	case hal.TrapPageFault:
+		k.raiseFault(t, abi.FaultPage, trap.Addr, t.ctx.PC(), uint64(trap.Access))
+	case hal.TrapException:
+		k.raiseFault(t, abi.FaultException, trap.Code, t.ctx.PC(), 0)
+	case hal.TrapIRQ:
+		k.interrupt(trap.IRQ)
+	case hal.TrapExit:
+		k.logf("thread %s exited", t.name())
+		t.setState(Inactive)
+	case hal.TrapTimer:
+		// Slice and budget were charged by Run; schedule decides what happens next.
+	default:
+		panic(fmt.Sprintf("kernel: unexpected trap %v from thread %s", trap.Kind, t.name()))
+	}
+}
+
+// raiseFault sends a fault message to t's fault endpoint as if t had called it; t waits
+// for the reply. Without a fault endpoint t is suspended and the fault logged.
+func (k *Kernel) raiseFault(t *TCB, kind abi.FaultKind, w0, w1, w2 uint64) {
+	k.Stats.Faults++
+	s := t.slots.At(tcbSlotFault)
+	ep, ok := s.Object().(*Endpoint)
+	if !ok {
+		k.logf("thread %s: unhandled %v (%#x, pc %#x, %#x); suspended", t.name(), kind, w0, w1, w2)
+		t.setState(Suspended)
+		return
+	}
+	t.fault = faultMsg{kind: kind, words: [abi.FaultMsgLen]uint64{w0, w1, w2}}
+	k.send(t, ep, s.Badge(), false, true, true)
+}
+
+func (t *TCB) name() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return fmt.Sprintf("tcb%d", t.ID())
+}
+
+// logf writes a kernel log line with the machine time.
+func (k *Kernel) logf(format string, args ...any) {
+	if k.cfg.Quiet {
+		return
+	}
+	now := k.cpu.Now()
+	fmt.Fprintf(k.m.Console(), "[%4d.%06d] kernel: %s\n", now/1e9, now%1e9/1e3, fmt.Sprintf(format, args...))
+}
+
+// Now returns the machine time.
+func (k *Kernel) Now() hal.Time { return k.cpu.Now() }
+
+// RootUntyped returns the root memory budget given to init.
+func (k *Kernel) RootUntyped() *Untyped { return k.root }
+
+// Init returns the init thread.
+func (k *Kernel) Init() *TCB { return k.init }
+
+// Finalized returns the number of objects destroyed since boot.
+func (k *Kernel) Finalized() uint64 { return k.tree.Finalized }

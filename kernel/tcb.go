@@ -1,0 +1,216 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// ThreadState is where a thread is in its life. A thread is in at most one queue, and
+// which one follows from its state: Ready threads are in the scheduler's queue for their
+// priority, BlockedOnSend and BlockedOnRecv threads in an endpoint's queue,
+// BlockedOnNotification threads in a notification's queue.
+//
+// Transitions (setState refuses any other; see states.dot):
+//
+//	Inactive  → Ready (Resume with an entry point)
+//	Ready     → Running (picked) | Suspended | Inactive (WriteRegisters restarts it)
+//	Running   → Ready (preempted, yielded, slice over) | Blocked* | Suspended | Inactive (exited)
+//	Blocked*  → Ready (partner arrived, cancelled) | Suspended
+//	Suspended → Ready (Resume) | Inactive (WriteRegisters)
+type ThreadState uint8
+
+const (
+	// Inactive: never started, or its program ended. Resume starts it at its entry point.
+	Inactive ThreadState = iota
+	// Running: on the CPU. Exactly one thread is Running while the CPU is not idle.
+	Running
+	// Ready: runnable, waiting in the scheduler's queue for its priority.
+	Ready
+	// BlockedOnSend: in Send or Call (or a fault message), queued on an endpoint until a receiver comes.
+	BlockedOnSend
+	// BlockedOnRecv: in Recv, queued on an endpoint until a sender comes.
+	BlockedOnRecv
+	// BlockedOnReply: in Call (or faulted), waiting for the reply through a Reply object.
+	BlockedOnReply
+	// BlockedOnNotification: in Wait, queued on a notification until it is signalled.
+	BlockedOnNotification
+	// Suspended: stopped by TCB Suspend or by an unhandled fault; Resume makes it Ready.
+	Suspended
+	numStates
+)
+
+var stateNames = [...]string{"inactive", "running", "ready", "blocked-send", "blocked-recv",
+	"blocked-reply", "blocked-notification", "suspended"}
+
+func (s ThreadState) String() string {
+	if s < numStates {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("ThreadState(%d)", s)
+}
+
+func (s ThreadState) blocked() bool { return s >= BlockedOnSend && s <= BlockedOnNotification }
+
+// legal[from] is the set of states reachable from from.
+var legal = [numStates]uint16{
+	Inactive:              1 << Ready,
+	Ready:                 1<<Running | 1<<Suspended | 1<<Inactive,
+	Running:               1<<Ready | 1<<BlockedOnSend | 1<<BlockedOnRecv | 1<<BlockedOnReply | 1<<BlockedOnNotification | 1<<Suspended | 1<<Inactive,
+	BlockedOnSend:         1<<Ready | 1<<Suspended | 1<<BlockedOnReply,
+	BlockedOnRecv:         1<<Ready | 1<<Suspended,
+	BlockedOnReply:        1<<Ready | 1<<Suspended,
+	BlockedOnNotification: 1<<Ready | 1<<Suspended,
+	Suspended:             1<<Ready | 1<<Inactive,
+}
+
+// Private slots of a TCB: copies of the capabilities it was configured with, children
+// of the originals, so that revoking an original also unbinds the thread.
+const (
+	tcbSlotCSpace = iota + 1
+	tcbSlotAddressSpace
+	tcbSlotIPCBuffer
+	tcbSlotFault
+	tcbSlots
+)
+
+// TCB is a thread control block: a thread's saved user context, scheduling state and
+// the capabilities that define its world. A TCB is data, not a goroutine; the kernel
+// loop runs threads one at a time on the CPU.
+type TCB struct {
+	objBase
+	ctx   hal.Context // saved user registers, opaque to the kernel
+	state ThreadState
+	slots capability.Space // private: CSpace root, address space, IPC buffer frame, fault endpoint
+	ipcVA uint64           // user address of the IPC buffer
+
+	prio      uint8    // scheduling priority
+	mcp       uint8    // maximum controlled priority: the highest priority this TCB may grant
+	slice     hal.Time // time slice length
+	sliceLeft hal.Time // what remains of the current slice
+	cpu       CPUBudget
+
+	next, prev *TCB // links in the one queue the state puts the thread in
+
+	// IPC state, meaningful only in the blocked states.
+	waitEP    *Endpoint     // BlockedOnSend, BlockedOnRecv
+	waitNtfn  *Notification // BlockedOnNotification
+	reply     *Reply        // BlockedOnRecv: Reply to bind to a caller; BlockedOnReply: the Reply awaited
+	sendBadge abi.Badge     // BlockedOnSend: badge of the capability sent through
+	sendGrant bool          // BlockedOnSend: may transfer capabilities
+	sendCall  bool          // BlockedOnSend: a Call (wants a reply)
+	recvGrant bool          // BlockedOnRecv: the Reply to a call received may carry capabilities
+	fault     faultMsg      // a fault being delivered; kind FaultNone otherwise
+
+	// Name is a label for diagnostics (the kernel log and the shell's ps).
+	Name string
+}
+
+// faultMsg is a fault the kernel sends on a thread's behalf.
+type faultMsg struct {
+	kind  abi.FaultKind
+	words [abi.FaultMsgLen]uint64
+}
+
+func (k *Kernel) newTCB() *TCB {
+	t := &TCB{ctx: k.cpu.NewContext(), slice: k.cfg.TimeSlice}
+	t.k = k
+	t.sliceLeft = t.slice
+	t.slots.Init(tcbSlots)
+	t.slots.Owner = t
+	return t
+}
+
+// Type implements capability.Object.
+func (t *TCB) Type() abi.ObjectType { return abi.ObjTCB }
+
+// State returns the thread's state.
+func (t *TCB) State() ThreadState { return t.state }
+
+// Priority returns the thread's priority.
+func (t *TCB) Priority() uint8 { return t.prio }
+
+// Finalize implements capability.Object: the thread stops for good, leaves every queue,
+// and its private capabilities are deleted.
+func (t *TCB) Finalize(tree *capability.Tree) {
+	k := t.k
+	k.cancelIPC(t)
+	if t.state == Ready {
+		k.sched.remove(t)
+	}
+	if k.cur == t {
+		k.cur = nil
+	}
+	t.state = Inactive
+	t.ctx.Release()
+	for i := 1; i < tcbSlots; i++ {
+		tree.DeleteLocked(t.slots.At(i))
+	}
+	t.release()
+}
+
+// setState moves t to state s, refusing transitions the state machine does not have:
+// an illegal one is a kernel bug. Queue membership is the caller's business.
+func (t *TCB) setState(s ThreadState) {
+	if legal[t.state]&(1<<s) == 0 {
+		panic(fmt.Sprintf("kernel: illegal thread transition %v → %v", t.state, s))
+	}
+	t.state = s
+}
+
+// cspace returns the thread's capability space, or nil if it has none.
+func (t *TCB) cspace() *capability.Space {
+	if c, ok := t.slots.At(tcbSlotCSpace).Object().(*CSpace); ok {
+		return &c.Space
+	}
+	return nil
+}
+
+// pageTable returns the thread's page table, or nil if it has no address space.
+func (t *TCB) pageTable() hal.PageTable {
+	if a, ok := t.slots.At(tcbSlotAddressSpace).Object().(*AddressSpace); ok {
+		return a.pt
+	}
+	return nil
+}
+
+// ipcBuffer returns the thread's IPC buffer frame contents, or nil.
+func (t *TCB) ipcBuffer() *[abi.PageSize]byte {
+	if f, ok := t.slots.At(tcbSlotIPCBuffer).Object().(*Frame); ok {
+		return f.Bytes()
+	}
+	return nil
+}
+
+// CPUBudget limits a thread to Budget of CPU time in every Period (like cgroup
+// cpu.max). A zero Period means unlimited. The containers issue shares one budget among
+// all threads of a container; here each TCB has its own.
+type CPUBudget struct {
+	Budget, Period hal.Time
+	used           hal.Time // consumed in the current period
+	start          hal.Time // start of the current period
+}
+
+func (b *CPUBudget) limited() bool { return b.Period > 0 }
+
+// refresh starts a new period if the current one is over.
+func (b *CPUBudget) refresh(now hal.Time) {
+	if b.limited() && now >= b.start+b.Period {
+		b.start = now - (now-b.start)%b.Period
+		b.used = 0
+	}
+}
+
+// remaining returns the CPU time left in the current period.
+func (b *CPUBudget) remaining(now hal.Time) hal.Time {
+	if !b.limited() {
+		return hal.Forever
+	}
+	b.refresh(now)
+	return max(0, b.Budget-b.used)
+}
+
+// replenish returns when the next period starts.
+func (b *CPUBudget) replenish() hal.Time { return b.start + b.Period }

@@ -1,0 +1,146 @@
+package kernel
+
+import (
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// Untyped is a memory budget: the only way user requests make kernel memory grow.
+// Retype makes objects from it and charges their size; an object's death credits the
+// bytes back. Capabilities to objects made by Retype are children of the Untyped's
+// capability in the derivation tree, so revoking that capability destroys every object
+// made from it and returns the budget to empty. A container's memory limit is the size
+// of the Untyped it is given.
+//
+// seL4's Untyped is a physical address range carved by a watermark; this one is a quota
+// over kernel and frame memory, which lets freed memory be reused at once without
+// revoking every sibling first.
+type Untyped struct {
+	objBase
+	capacity uint64 // immutable
+	used     uint64 // bytes charged by live objects (including child Untypeds)
+}
+
+// Capacity returns the budget's size in bytes.
+func (u *Untyped) Capacity() uint64 { return u.capacity }
+
+// Used returns the bytes charged by live objects.
+func (u *Untyped) Used() uint64 { return u.used }
+
+// Type implements capability.Object.
+func (u *Untyped) Type() abi.ObjectType { return abi.ObjUntyped }
+
+// Finalize implements capability.Object. Objects made from the budget may outlive its
+// last capability; the bytes go back to the parent budget only when they are all gone.
+func (u *Untyped) Finalize(*capability.Tree) {
+	if u.used == 0 {
+		u.release()
+	}
+}
+
+func (u *Untyped) credit(n uint64) {
+	if n > u.used {
+		panic("kernel: Untyped credited more than it charged")
+	}
+	u.used -= n
+	if u.used == 0 && u.Dead() {
+		u.release()
+	}
+}
+
+// retypeArgs is a decoded, fully checked Retype.
+type retypeArgs struct {
+	src   *capability.Slot // the Untyped's capability
+	ut    *Untyped
+	typ   abi.ObjectType
+	size  uint64
+	cost  uint64
+	dests []*capability.Slot
+}
+
+// maxRetypeCount bounds one Retype so that a single system call does bounded work.
+const maxRetypeCount = 256
+
+// decodeRetype checks a Retype request completely; it changes nothing.
+func (k *Kernel) decodeRetype(src *capability.Slot, typ abi.ObjectType, size uint64,
+	dstSpace *capability.Space, first, count uint64, dests []*capability.Slot) (retypeArgs, abi.Errno) {
+	ut := src.Object().(*Untyped)
+	if !typ.Retypable() {
+		return retypeArgs{}, abi.ErrInvalidArg
+	}
+	if count == 0 || count > maxRetypeCount {
+		return retypeArgs{}, abi.ErrRange
+	}
+	cost, e := objectCost(typ, size)
+	if e != abi.OK {
+		return retypeArgs{}, e
+	}
+	if first == 0 || first >= uint64(dstSpace.Len()) || count > uint64(dstSpace.Len())-first {
+		return retypeArgs{}, abi.ErrRange
+	}
+	dests = dests[:0]
+	for i := range count {
+		d, e := dstSpace.Dest(abi.CPtr(first + i))
+		if e != abi.OK {
+			return retypeArgs{}, e
+		}
+		dests = append(dests, d)
+	}
+	total := cost * count // cost ≤ 2^48 and count ≤ 256: no overflow
+	if total > ut.capacity-ut.used {
+		return retypeArgs{}, abi.ErrNoMemory
+	}
+	if typ == abi.ObjFrame && uint64(k.mem.FreeFrames()) < count {
+		return retypeArgs{}, abi.ErrNoMemory
+	}
+	if typ == abi.ObjAddressSpace && uint64(k.mem.FreeFrames()) < count {
+		return retypeArgs{}, abi.ErrNoMemory
+	}
+	return retypeArgs{src: src, ut: ut, typ: typ, size: size, cost: cost, dests: dests}, abi.OK
+}
+
+// invokeRetype makes the objects of a decoded Retype; it cannot fail.
+func (k *Kernel) invokeRetype(a retypeArgs) {
+	for _, d := range a.dests {
+		obj := k.newObject(a.typ, a.size)
+		b := obj.(interface{ base() *objBase }).base()
+		b.budget, b.cost = a.ut, a.cost
+		a.ut.used += a.cost
+		if e := k.tree.Insert(d, obj, abi.AllRights, 0, a.src); e != abi.OK {
+			panic("kernel: Retype insert failed after decode: " + e.Error())
+		}
+	}
+}
+
+func (o *objBase) base() *objBase { return o }
+
+// newObject makes one object of type t. Resources it needs were checked by decode.
+func (k *Kernel) newObject(t abi.ObjectType, size uint64) capability.Object {
+	switch t {
+	case abi.ObjUntyped:
+		u := &Untyped{capacity: size}
+		u.k = k
+		return u
+	case abi.ObjTCB:
+		return k.newTCB()
+	case abi.ObjEndpoint:
+		e := &Endpoint{}
+		e.k = k
+		return e
+	case abi.ObjNotification:
+		n := &Notification{}
+		n.k = k
+		return n
+	case abi.ObjReply:
+		r := &Reply{}
+		r.k = k
+		return r
+	case abi.ObjCSpace:
+		return k.newCSpace(int(size))
+	case abi.ObjFrame:
+		return k.newFrame()
+	case abi.ObjAddressSpace:
+		return k.newAddressSpace()
+	}
+	panic("kernel: newObject of non-retypable type " + t.String())
+}
