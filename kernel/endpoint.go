@@ -30,11 +30,7 @@ func (e *Endpoint) Type() abi.ObjectType { return abi.ObjEndpoint }
 // Finalize implements capability.Object: every waiting thread's IPC fails with
 // ErrCancelled.
 func (e *Endpoint) Finalize(*capability.Tree) {
-	for !e.queue.empty() {
-		t := e.queue.head
-		e.k.cancelIPC(t)
-		e.k.failBlocked(t, abi.ErrCancelled)
-	}
+	e.k.cancelAll(&e.queue)
 	e.release()
 }
 

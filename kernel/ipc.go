@@ -105,3 +105,13 @@ func (k *Kernel) failBlocked(t *TCB, err abi.Errno) {
 	t.fault = faultMsg{}
 	k.makeReady(t, false)
 }
+
+// cancelAll fails the IPC of every thread in q with ErrCancelled; finalizers of objects
+// threads wait on use it.
+func (k *Kernel) cancelAll(q *tcbQueue) {
+	for !q.empty() {
+		t := q.head
+		k.cancelIPC(t)
+		k.failBlocked(t, abi.ErrCancelled)
+	}
+}

@@ -20,11 +20,7 @@ func (n *Notification) Type() abi.ObjectType { return abi.ObjNotification }
 
 // Finalize implements capability.Object: waiting threads' Wait fails with ErrCancelled.
 func (n *Notification) Finalize(*capability.Tree) {
-	for !n.waiters.empty() {
-		t := n.waiters.head
-		n.k.cancelIPC(t)
-		n.k.failBlocked(t, abi.ErrCancelled)
-	}
+	n.k.cancelAll(&n.waiters)
 	n.release()
 }
 

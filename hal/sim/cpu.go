@@ -60,11 +60,8 @@ func (c *CPU) Enter(hctx hal.Context, pt hal.PageTable, deadline hal.Time) hal.T
 	ctx := hctx.(*context)
 	irq := &c.m.irq
 	for {
-		if i := irq.due(c.now); i >= 0 {
-			return hal.Trap{Kind: hal.TrapIRQ, IRQ: irq.take(i)}
-		}
-		if c.now >= deadline {
-			return hal.Trap{Kind: hal.TrapTimer}
+		if t, ok := c.pending(deadline); ok {
+			return t
 		}
 		if ctx.burn > 0 {
 			step := min(ctx.burn, min(deadline, irq.next())-c.now)
@@ -110,11 +107,8 @@ func (c *CPU) run(ctx *context, pt hal.PageTable) hal.Trap {
 func (c *CPU) Idle(deadline hal.Time) hal.Trap {
 	irq := &c.m.irq
 	for {
-		if i := irq.due(c.now); i >= 0 {
-			return hal.Trap{Kind: hal.TrapIRQ, IRQ: irq.take(i)}
-		}
-		if c.now >= deadline {
-			return hal.Trap{Kind: hal.TrapTimer}
+		if t, ok := c.pending(deadline); ok {
+			return t
 		}
 		next := min(deadline, irq.next())
 		if next == hal.Forever {
@@ -122,6 +116,17 @@ func (c *CPU) Idle(deadline hal.Time) hal.Trap {
 		}
 		c.now = max(c.now, next)
 	}
+}
+
+// pending returns the interrupt or timer trap due now, if any.
+func (c *CPU) pending(deadline hal.Time) (hal.Trap, bool) {
+	if i := c.m.irq.due(c.now); i >= 0 {
+		return hal.Trap{Kind: hal.TrapIRQ, IRQ: c.m.irq.take(i)}, true
+	}
+	if c.now >= deadline {
+		return hal.Trap{Kind: hal.TrapTimer}, true
+	}
+	return hal.Trap{}, false
 }
 
 // main is the body of a context's goroutine.
