@@ -220,6 +220,10 @@ func (t *Tree) drain() {
 // operation that queued them is complete.
 func (t *Tree) Drain() { t.drain() }
 
+// Live returns the number of objects that have had a capability and have not been
+// finalized yet (objects waiting on the work list included).
+func (t *Tree) Live() uint64 { return t.nextID - t.Finalized }
+
 func (t *Tree) fill(dst *Slot, obj Object, rights abi.Rights, badge abi.Badge) {
 	dst.obj, dst.rights, dst.badge = obj, rights, badge
 	dst.parent, dst.firstChild, dst.prev, dst.next = nil, nil, nil, nil

@@ -314,8 +314,11 @@ func (k *Kernel) suspend(t *TCB) {
 	switch {
 	case t.state.blocked():
 		k.cancelIPC(t)
-		if t.fault.kind == abi.FaultNone {
+		switch t.fault.kind {
+		case abi.FaultNone:
 			t.ctx.Regs().Num = uint64(abi.ErrCancelled)
+		case abi.FaultUnknownSyscall:
+			t.ctx.Regs().Num = uint64(abi.ErrInvalidSys)
 		}
 		t.fault = faultMsg{}
 	case t.state == Ready:

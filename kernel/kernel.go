@@ -157,6 +157,9 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 	for {
 		now := k.cpu.Now()
 		if now >= until {
+			if k.cur != nil && k.cur.state != Running {
+				k.cur = nil // its last trap blocked, suspended or ended it; nothing is on the CPU
+			}
 			return StopDeadline
 		}
 		k.schedule()
@@ -222,6 +225,9 @@ func (k *Kernel) raiseFault(t *TCB, kind abi.FaultKind, w0, w1, w2 uint64) {
 	ep, ok := s.Object().(*Endpoint)
 	if !ok {
 		k.logf("thread %s: unhandled %v (%#x, pc %#x, %#x); suspended", t.name(), kind, w0, w1, w2)
+		if kind == abi.FaultUnknownSyscall {
+			t.ctx.Regs().Num = uint64(abi.ErrInvalidSys) // what the call returns if the thread is resumed
+		}
 		t.setState(Suspended)
 		return
 	}

@@ -35,8 +35,8 @@ func (r *Reply) Finalize(*capability.Tree) {
 // doReply answers reply's caller with t's message. The caller has checked that reply
 // has a caller and that any capabilities may be transferred.
 func (k *Kernel) doReply(t *TCB, reply *Reply) {
-	c := reply.caller
-	reply.caller = nil
+	c, grant := reply.caller, reply.grant
+	reply.caller, reply.grant = nil, false
 	c.reply = nil
 	if c.fault.kind != abi.FaultNone {
 		if c.fault.kind == abi.FaultUnknownSyscall {
@@ -44,7 +44,7 @@ func (k *Kernel) doReply(t *TCB, reply *Reply) {
 		}
 		c.fault = faultMsg{}
 	} else {
-		k.transfer(t, c, 0, reply.grant)
+		k.transfer(t, c, 0, grant)
 	}
 	k.makeReady(c, false)
 }

@@ -176,7 +176,10 @@ func decodeReply(t *TCB, c uint64, info abi.MsgInfo) (*Reply, abi.Errno) {
 	if reply.receiver != nil {
 		return nil, abi.ErrIllegal
 	}
-	if e := checkMessage(t, info, reply.grant); e != abi.OK {
+	// The message is checked even when no caller waits (Reply then refuses with
+	// ErrIllegal, ReplyRecv only receives); only the right to grant depends on the
+	// caller bound now, never on an earlier one.
+	if e := checkMessage(t, info, reply.caller == nil || reply.grant); e != abi.OK {
 		return nil, e
 	}
 	return reply, abi.OK

@@ -49,7 +49,9 @@ type incarnation struct {
 
 // NewContext implements hal.CPU.
 func (c *CPU) NewContext() hal.Context {
-	return &context{cpu: c}
+	ctx := &context{cpu: c}
+	c.m.live[ctx] = struct{}{}
+	return ctx
 }
 
 // Now implements hal.CPU.
@@ -187,6 +189,7 @@ func (ctx *context) SetEntry(pc, sp, arg uint64) {
 func (ctx *context) Release() {
 	ctx.kill()
 	ctx.done = true
+	delete(ctx.cpu.m.live, ctx)
 }
 
 func (ctx *context) kill() {

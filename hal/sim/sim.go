@@ -46,6 +46,7 @@ type Machine struct {
 	cons  io.Writer
 	rng   *rand.ChaCha8
 	entry map[uint64]Entry
+	live  map[*context]struct{} // contexts made by NewContext and not yet released
 }
 
 // New builds a simulated machine from cfg.
@@ -66,7 +67,8 @@ func New(cfg Config) *Machine {
 	for i := 0; i < 8; i++ {
 		seed[i] = byte(cfg.Seed >> (8 * i))
 	}
-	m := &Machine{cfg: cfg, cons: cfg.Console, rng: rand.NewChaCha8(seed), entry: map[uint64]Entry{}}
+	m := &Machine{cfg: cfg, cons: cfg.Console, rng: rand.NewChaCha8(seed), entry: map[uint64]Entry{},
+		live: map[*context]struct{}{}}
 	for pc, e := range cfg.Programs {
 		m.entry[pc] = e
 	}
@@ -83,6 +85,16 @@ func (m *Machine) AddProgram(pc uint64, e Entry) {
 		panic(fmt.Sprintf("sim: program address %#x registered twice", pc))
 	}
 	m.entry[pc] = e
+}
+
+// Shutdown discards the program of every context not yet released, as Release does, so
+// that a machine dropped while its threads are blocked or preempted leaves no goroutines
+// behind. Call it only while the kernel is not running (after Run returns); the machine
+// must not be used afterwards.
+func (m *Machine) Shutdown() {
+	for ctx := range m.live {
+		ctx.Release()
+	}
 }
 
 // CPU implements hal.Machine.

@@ -1,0 +1,44 @@
+package amd64
+
+import "unsafe"
+
+// The bare-metal layer's API for the rest of the kernel, used once the Go runtime runs.
+
+// BootHandoff returns the loader's handoff record.
+func BootHandoff() Handoff { return handoff }
+
+// PhysRead copies n bytes of physical memory at pa (within the direct-mapped low 4
+// GiB). It returns nil if the range is outside it.
+func PhysRead(pa uint64, n int) []byte {
+	if n < 0 || pa >= maxPhys || uint64(n) > maxPhys-pa {
+		return nil
+	}
+	b := make([]byte, n)
+	copy(b, unsafe.Slice((*byte)(ptrAt(physToVirt(pa))), n))
+	return b
+}
+
+// MemoryStats reports the RAM the firmware map calls available and how much of it is
+// free now, in bytes.
+func MemoryStats() (total, free uint64) {
+	return totalFrames * pageSize, freeFrames * pageSize
+}
+
+// TSCHz returns the calibrated time-stamp-counter frequency.
+func TSCHz() uint64 { return tscHz }
+
+// Ticks returns the number of 100 Hz timer interrupts since boot.
+func Ticks() uint64 { return cpu0.ticks }
+
+// SetWallClock sets the wall-clock time (ns since 1970, UTC) of this moment, e.g. from
+// the CMOS clock; CLOCK_REALTIME follows it from now on.
+func SetWallClock(unixNanos int64) { wallBoot = unixNanos - nanotime() }
+
+// Shutdown ends the machine with status code (see shutdown). It does not return.
+func Shutdown(code int) {
+	shutdownRequest(uint64(code))
+}
+
+// shutdownRequest traps into the kernel's own exit_group, so that the shutdown path runs
+// in trap context like every other machine-level operation.
+func shutdownRequest(code uint64)

@@ -1,0 +1,157 @@
+// Package qemu builds the Skyscope boot images and boots them in QEMU with the serial
+// console captured: the engine behind tools/skyrun and the QEMU boot tests.
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Options says what to boot and how.
+type Options struct {
+	Root    string        // repository root (where the Makefile is)
+	ISO     bool          // boot build/skyscope.iso instead of -kernel
+	UEFI    bool          // boot through OVMF (needs ISO)
+	Append  string        // kernel command line
+	Timeout time.Duration // 0: no limit
+	SMP     int           // CPUs
+	MemMiB  int           // memory
+	ICount  bool          // instruction-counted time (-icount shift=0): deterministic
+	Build   bool          // run the build first
+	Output  io.Writer     // receives the serial console as it arrives
+	Log     io.Writer     // progress messages (nil: none)
+}
+
+// Result is how a boot ended.
+type Result struct {
+	Status   int    // the guest's exit status (isa-debug-exit), -1 if it did not report one
+	TimedOut bool   // stopped by the timeout
+	Console  string // the whole serial console output
+}
+
+// OVMF is where Debian's ovmf package puts the UEFI firmware.
+const OVMF = "/usr/share/ovmf/OVMF.fd"
+
+// FindRoot returns the repository root: the nearest parent of dir holding go.mod.
+func FindRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+	}
+}
+
+// Build runs `make kernel` (and `make iso` with the command line when iso is set).
+func Build(ctx context.Context, root string, iso bool, cmdline string, log io.Writer) error {
+	target := "kernel"
+	if iso {
+		target = "iso"
+	}
+	cmd := exec.CommandContext(ctx, "make", "-s", "-C", root, target, "APPEND="+cmdline)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if log != nil {
+		fmt.Fprintf(log, "skyrun: building (make %s)...\n", target)
+		cmd.Stdout = io.MultiWriter(&out, log)
+	}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("make %s failed: %v\n%s", target, err, out.String())
+	}
+	return nil
+}
+
+// Args returns QEMU's command line for o.
+func Args(o Options) ([]string, error) {
+	smp, mem := o.SMP, o.MemMiB
+	if smp <= 0 {
+		smp = 1
+	}
+	if mem <= 0 {
+		mem = 256
+	}
+	args := []string{
+		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),
+		"-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	}
+	if o.ICount {
+		args = append(args, "-icount", "shift=0")
+	}
+	build := filepath.Join(o.Root, "build")
+	switch {
+	case o.UEFI && !o.ISO:
+		return nil, errors.New("-uefi boots the ISO: add -iso")
+	case o.ISO:
+		if o.UEFI {
+			if _, err := os.Stat(OVMF); err != nil {
+				return nil, fmt.Errorf("UEFI firmware %s is missing: apt-get install ovmf", OVMF)
+			}
+			args = append(args, "-bios", OVMF)
+		}
+		args = append(args, "-cdrom", filepath.Join(build, "skyscope.iso"), "-boot", "d")
+	default:
+		args = append(args, "-kernel", filepath.Join(build, "loader.elf"),
+			"-initrd", filepath.Join(build, "skyscope.elf"))
+		if o.Append != "" {
+			args = append(args, "-append", o.Append)
+		}
+	}
+	return args, nil
+}
+
+// Boot builds (if asked) and boots, returning when the guest exits or the timeout hits.
+func Boot(ctx context.Context, o Options) (Result, error) {
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		return Result{}, errors.New("qemu-system-x86_64 not found: apt-get install qemu-system-x86 (or make deps)")
+	}
+	if o.Build {
+		if err := Build(ctx, o.Root, o.ISO, o.Append, o.Log); err != nil {
+			return Result{}, err
+		}
+	}
+	args, err := Args(o)
+	if err != nil {
+		return Result{}, err
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "skyrun: qemu-system-x86_64 %s\n", strings.Join(args, " "))
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	var console bytes.Buffer
+	out := io.Writer(&console)
+	if o.Output != nil {
+		out = io.MultiWriter(&console, o.Output)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Run()
+	res := Result{Status: -1, Console: console.String()}
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		res.TimedOut = true
+		return res, nil
+	case err == nil:
+		res.Status = 0 // QEMU ended normally (ACPI power-off)
+	case errors.As(err, &exit) && exit.ExitCode()&1 == 1:
+		res.Status = exit.ExitCode() >> 1 // isa-debug-exit: (status << 1) | 1
+	default:
+		return res, fmt.Errorf("qemu: %v", err)
+	}
+	return res, nil
+}
