@@ -1,34 +1,156 @@
 // Command kernel is the Skyscope kernel image for x86_64 PCs. It is built with the
 // standard Go toolchain as a static GOOS=linux program linked in the upper half
 // (make kernel → build/skyscope.elf) and booted by the loader in boot/loader.
+//
+// Kernel command line words:
+//
+//	selftest   run the kernel self-test, print the results and power off
+//	panictest  dereference nil in kernel code (shows the panic path) and stop
+//	halt       stay up after booting instead of powering off
 package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/skyscope-os/skyscope/hal/amd64"
+	"github.com/skyscope-os/skyscope/hal/amd64/acpi"
+	"github.com/skyscope-os/skyscope/hal/amd64/cmos"
+	"github.com/skyscope-os/skyscope/hal/amd64/fbcon"
+	"github.com/skyscope-os/skyscope/hal/amd64/multiboot"
+	"github.com/skyscope-os/skyscope/hal/amd64/pci"
+	"github.com/skyscope-os/skyscope/hal/amd64/portio"
+	"github.com/skyscope-os/skyscope/kernel/selftest"
 )
 
 // Version is the kernel's version, set by the build (-X main.Version=...).
 var Version = "dev"
 
+// console is where the kernel's own messages go: the serial port, and the framebuffer
+// when the boot loader set one up.
+var console io.Writer = os.Stdout
+
 func main() {
-	total, free := amd64.MemoryStats()
-	fmt.Printf("skyscope: kernel %s (Go %s), %d MiB memory, %d MiB free, TSC %d MHz\n",
-		Version, runtime.Version(), total>>20, free>>20, amd64.TSCHz()/1e6)
-	done := make(chan int)
-	for i := 0; i < 4; i++ {
-		go func(i int) {
-			time.Sleep(time.Duration(10*(i+1)) * time.Millisecond)
-			done <- i
-		}(i)
+	total, _ := amd64.MemoryStats()
+	fmt.Printf("skyscope: kernel %s (%s), %d MiB memory, TSC %d MHz\n",
+		Version, runtime.Version(), total>>20, amd64.TSCHz()/1e6)
+
+	h := amd64.BootHandoff()
+	info, err := multiboot.Parse(uint32(h.Magic), h.Info, amd64.PhysMemory{})
+	if err != nil {
+		fmt.Println("skyscope: boot information unreadable:", err)
+		info = &multiboot.Info{}
 	}
-	for i := 0; i < 4; i++ {
-		fmt.Println("goroutine", <-done, "woke")
+	setupFramebuffer(info)
+	logf("boot loader %q (multiboot %d), command line %q", info.BootLoader, info.Protocol, info.Cmdline)
+	tables := setupACPI(info)
+	setupClock(tables)
+	listPCI()
+	args := strings.Fields(info.Cmdline)
+	has := func(w string) bool {
+		for _, a := range args {
+			if a == w {
+				return true
+			}
+		}
+		return false
 	}
-	runtime.GC()
-	fmt.Println("skyscope: ticks", amd64.Ticks())
-	amd64.Shutdown(0)
+
+	switch {
+	case has("panictest"):
+		logf("panictest: dereferencing nil in kernel code")
+		var p *struct{ x int }
+		p.x = 1 // the page fault becomes SIGSEGV, then a Go panic with a trace
+	case has("selftest"):
+		start := time.Now()
+		r := selftest.Run(console)
+		logf("self-test took %v", time.Since(start).Round(time.Millisecond))
+		if r.Failed > 0 {
+			amd64.Shutdown(1)
+		}
+		amd64.Shutdown(0)
+	case has("halt"):
+		logf("up; no ring-3 tasks yet (the next issue); idling")
+		select {}
+	default:
+		logf("booted; add selftest to the command line to test the kernel core here")
+		amd64.Shutdown(0)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(console, "skyscope: "+format+"\n", args...)
+}
+
+// setupFramebuffer mirrors the console on the boot loader's framebuffer, so that a PC
+// without a serial port shows the boot.
+func setupFramebuffer(info *multiboot.Info) {
+	fb := info.Framebuffer
+	if fb == nil || fb.Type != multiboot.FramebufferRGB {
+		return
+	}
+	pixels := amd64.PhysSlice(fb.Addr, int(fb.Pitch)*int(fb.Height))
+	c, err := fbcon.New(fbcon.Framebuffer{Pixels: pixels, Pitch: int(fb.Pitch), Width: int(fb.Width),
+		Height: int(fb.Height), BPP: int(fb.BPP), RedPos: fb.RedPos, RedSize: fb.RedSize,
+		GreenPos: fb.GreenPos, GreenSize: fb.GreenSize, BluePos: fb.BluePos, BlueSize: fb.BlueSize})
+	if err != nil {
+		fmt.Println("skyscope: framebuffer not usable:", err)
+		return
+	}
+	console = io.MultiWriter(os.Stdout, c)
+	logf("framebuffer console %dx%d, %d bpp", fb.Width, fb.Height, fb.BPP)
+}
+
+// setupACPI finds the ACPI tables, reports the processors and arms power-off.
+func setupACPI(info *multiboot.Info) *acpi.Tables {
+	rsdp, err := acpi.FindRSDP(amd64.PhysMemory{}, info.RSDP)
+	if err != nil {
+		logf("acpi: %v", err)
+		return nil
+	}
+	t, err := acpi.Load(amd64.PhysMemory{}, rsdp)
+	if err != nil {
+		logf("acpi: %v", err)
+		return nil
+	}
+	cpus := 0
+	if t.MADT != nil {
+		for _, p := range t.MADT.Processors {
+			if p.Enabled {
+				cpus++
+			}
+		}
+	}
+	logf("acpi: revision %d, OEM %q, tables %v, %d CPUs", t.Revision, t.OEMID, t.Signatures, cpus)
+	if t.FADT != nil && t.S5 != nil && t.FADT.PM1aControl != 0 {
+		amd64.SetPowerOff(t.FADT.PM1aControl, t.FADT.PM1bControl, uint16(t.S5.A&7), uint16(t.S5.B&7))
+	}
+	return t
+}
+
+// setupClock sets the wall clock from the CMOS real-time clock.
+func setupClock(t *acpi.Tables) {
+	var century uint8
+	if t != nil && t.FADT != nil {
+		century = t.FADT.Century
+	}
+	now, err := cmos.ReadTime(portio.Hardware{}, century)
+	if err != nil {
+		logf("rtc: %v", err)
+		return
+	}
+	amd64.SetWallClock(now.UnixNano())
+	logf("rtc: %s", now.Format(time.RFC3339))
+}
+
+func listPCI() {
+	devs := pci.Enumerate(portio.Hardware{})
+	logf("pci: %d devices", len(devs))
+	for _, d := range devs {
+		logf("pci:   %v", d)
+	}
 }

@@ -42,3 +42,29 @@ func Shutdown(code int) {
 // shutdownRequest traps into the kernel's own exit_group, so that the shutdown path runs
 // in trap context like every other machine-level operation.
 func shutdownRequest(code uint64)
+
+// PhysMemory reads physical memory for the boot-information and ACPI parsers.
+type PhysMemory struct{}
+
+// Read implements multiboot.Memory: a copy of n bytes at phys.
+func (PhysMemory) Read(phys uint64, n int) ([]byte, error) {
+	if b := PhysRead(phys, n); b != nil {
+		return b, nil
+	}
+	return nil, errOutsideDirectMap
+}
+
+var errOutsideDirectMap = errorString("physical range outside the direct-mapped 4 GiB")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// PhysSlice returns the n bytes of physical memory at pa (a framebuffer, say) as a
+// slice aliasing the direct map, or nil if the range is outside it.
+func PhysSlice(pa uint64, n int) []byte {
+	if n <= 0 || pa >= maxPhys || uint64(n) > maxPhys-pa {
+		return nil
+	}
+	return unsafe.Slice((*byte)(ptrAt(physToVirt(pa))), n)
+}

@@ -52,6 +52,12 @@ func earlyInit() {
 	kprintHex(handoff.KernelPhys)
 	kprint("\n")
 
+	// Drop the loader's identity map of the low 4 GiB (PML4 slot 0): from here on the
+	// kernel reaches physical memory only through the direct map, the lower half is
+	// free for user tasks, and a nil pointer faults.
+	*(*uint64)(ptrAt(physToVirt(readCR3() & pteAddrMask))) = 0
+	writeCR3(readCR3())
+
 	setupDescriptors()
 	// SYSCALL: CS/SS for the kernel from STAR[47:32], for user returns from STAR[63:48];
 	// FMASK clears IF, TF, DF, AC, NT (0x47700) on entry. SDM 3A §5.8.8.

@@ -45,6 +45,7 @@ var rtSyscalls = [...]rtHandler{
 	unix.SYS_MUNMAP:            sysMunmap,
 	unix.SYS_RT_SIGACTION:      sysSigaction,
 	unix.SYS_RT_SIGPROCMASK:    sysSigprocmask,
+	unix.SYS_RT_SIGRETURN:      sysRtSigreturn,
 	unix.SYS_SCHED_YIELD:       sysSchedYield,
 	unix.SYS_MADVISE:           sysZero,
 	unix.SYS_NANOSLEEP:         sysNanosleep,

@@ -94,10 +94,11 @@ func intrTrap() {
 	v := t.frame.Vector
 	switch {
 	case v == 14: // page fault: the runtime touched lazily backed memory
-		if faultIn(readCR2(), t.frame.Code&2 != 0) {
+		addr := readCR2()
+		if faultIn(addr, t.frame.Code&2 != 0) {
 			return
 		}
-		faultFatal(t, "page fault")
+		raiseSignal(t, v, addr)
 	case v == vecTimer:
 		cpu0.ticks++
 		picEOI(v)
@@ -106,8 +107,20 @@ func intrTrap() {
 	case v >= irqBase && v < irqBase+16:
 		picEOI(v)
 	case v < 32:
-		faultFatal(t, "exception")
+		raiseSignal(t, v, 0)
 	}
+}
+
+// raiseSignal turns exception v of a runtime thread into the signal Linux would send,
+// so that Go reports it as a panic; without a handler the machine stops.
+//
+//go:nosplit
+func raiseSignal(t *thread, v, addr uint64) {
+	sig, code := signalFor(v, t.frame.Code)
+	if sig != 0 && deliverSignal(t, sig, code, addr) {
+		return
+	}
+	faultFatal(t, "exception")
 }
 
 // faultFatal reports a fault in the kernel's own code and stops the machine.

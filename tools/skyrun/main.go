@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/skyscope-os/skyscope/tools/internal/qemu"
+	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
 func main() {

@@ -1,0 +1,134 @@
+// Package qemu_test boots the real Skyscope kernel image in QEMU and checks what it
+// prints on the serial console: directly (-kernel), from the ISO with BIOS, and from the
+// ISO with UEFI. Each boot is bounded in time. Without QEMU the tests skip, except under
+// CI (CI=true), where a missing tool is a failure.
+package qemu_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skyscope-os/skyscope/tools/qemu"
+)
+
+var (
+	root     string
+	built    sync.Once
+	buildErr error
+)
+
+// need skips (or, under CI, fails) when a tool the boot tests use is missing.
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is missing (run make deps)", tool)
+			}
+			t.Skipf("%s is missing (run make deps to install the boot-test tools)", tool)
+		}
+	}
+}
+
+// build makes the kernel and the ISO (with "selftest" on its command line) once.
+func build(t *testing.T) string {
+	t.Helper()
+	need(t, "make", "as", "ld", "grub-mkrescue", "xorriso", "qemu-system-x86_64")
+	built.Do(func() {
+		wd, _ := os.Getwd()
+		if root, buildErr = qemu.FindRoot(wd); buildErr != nil {
+			return
+		}
+		buildErr = qemu.Build(context.Background(), root, true, "selftest", nil)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return root
+}
+
+var (
+	banner  = regexp.MustCompile(`(?m)^skyscope: kernel \S+ \(go1\.\d+[^)]*\), \d+ MiB memory`)
+	summary = regexp.MustCompile(`(?m)^selftest: (\d+) passed, 0 failed`)
+)
+
+func boot(t *testing.T, o qemu.Options) qemu.Result {
+	t.Helper()
+	o.Root = build(t)
+	if o.Timeout == 0 {
+		o.Timeout = 3 * time.Minute
+	}
+	res, err := qemu.Boot(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TimedOut {
+		t.Fatalf("no exit within %v; console:\n%s", o.Timeout, res.Console)
+	}
+	return res
+}
+
+func checkSelftest(t *testing.T, res qemu.Result) {
+	t.Helper()
+	if res.Status != 0 {
+		t.Errorf("guest exit status %d, want 0", res.Status)
+	}
+	if !banner.MatchString(res.Console) {
+		t.Errorf("no banner line")
+	}
+	m := summary.FindStringSubmatch(res.Console)
+	if m == nil || m[1] == "0" {
+		t.Errorf("no passing self-test summary")
+	}
+	for _, line := range strings.Split(res.Console, "\n") {
+		if strings.HasPrefix(line, "selftest:") && strings.Contains(line, "FAIL") {
+			t.Errorf("self-test failure: %s", line)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Console)
+	}
+}
+
+func TestBootKernelSelftest(t *testing.T) {
+	checkSelftest(t, boot(t, qemu.Options{Append: "selftest"}))
+}
+
+func TestBootISOBIOS(t *testing.T) {
+	checkSelftest(t, boot(t, qemu.Options{ISO: true}))
+}
+
+func TestBootISOUEFI(t *testing.T) {
+	if _, err := os.Stat(qemu.OVMF); err != nil {
+		need(t, qemu.OVMF) // skips or fails with the same message as a missing tool
+	}
+	checkSelftest(t, boot(t, qemu.Options{ISO: true, UEFI: true}))
+}
+
+// TestKernelPanic: a nil dereference in kernel Go code must print a Go panic with a
+// stack trace on the serial console and stop the machine with a failure status.
+func TestKernelPanic(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "panictest"})
+	for _, want := range []string{
+		"panic: runtime error: invalid memory address or nil pointer dereference",
+		"[signal SIGSEGV: segmentation violation",
+		"goroutine 1 [running]:",
+		"main.main()",
+	} {
+		if !strings.Contains(res.Console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if res.Status == 0 {
+		t.Errorf("guest exit status 0 after a panic, want non-zero")
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Console)
+	}
+}
