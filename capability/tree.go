@@ -18,6 +18,8 @@ type Tree struct {
 // must not have been finalized.
 func (t *Tree) Insert(dst *Slot, obj Object, rights abi.Rights, badge abi.Badge, parent *Slot) abi.Errno {
 	switch {
+	case dst.index == 0:
+		return abi.ErrRange
 	case dst.obj != nil:
 		return abi.ErrSlotFull
 	case obj == nil || obj.hdr().dead:
@@ -66,6 +68,8 @@ func checkDerive(dst, src *Slot, mask abi.Rights, badge abi.Badge) abi.Errno {
 	switch {
 	case src.obj == nil:
 		return abi.ErrInvalidCap
+	case dst.index == 0:
+		return abi.ErrRange
 	case dst.obj != nil:
 		return abi.ErrSlotFull
 	case !mask.Valid():
@@ -84,6 +88,8 @@ func (t *Tree) Move(dst, src *Slot) abi.Errno {
 	switch {
 	case src.obj == nil:
 		return abi.ErrInvalidCap
+	case dst.index == 0:
+		return abi.ErrRange
 	case dst == src || dst.obj != nil:
 		return abi.ErrSlotFull
 	}
@@ -191,11 +197,15 @@ func (t *Tree) RevokeLocked(s *Slot) {
 	// Delete leaves first: a leaf has no children to hand up, so the walk never
 	// re-parents anything into the subtree it is clearing. Finalizers do not run
 	// until drain, so nothing else changes the tree meanwhile.
+	// Each search resumes at the deleted leaf's parent, so the walk is linear in the
+	// size of the subtree.
+	from := s
 	for s.firstChild != nil {
-		leaf := s.firstChild
+		leaf := from
 		for leaf.firstChild != nil {
 			leaf = leaf.firstChild
 		}
+		from = leaf.parent
 		t.DeleteLocked(leaf)
 	}
 }
