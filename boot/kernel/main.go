@@ -66,6 +66,8 @@ func main() {
 		var p *struct{ x int }
 		p.x = 1 // the page fault becomes SIGSEGV, then a Go panic with a trace
 	case has("selftest"):
+		ticks, ns := amd64.SinceEntry()
+		logf("boot: %d TSC ticks from kernel entry to the self-test (%d ns of machine time)", ticks, ns)
 		start := time.Now()
 		r := selftest.Run(console)
 		logf("self-test took %v", time.Since(start).Round(time.Millisecond))

@@ -1,6 +1,9 @@
 package amd64
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // The bare-metal layer's API for the rest of the kernel, used once the Go runtime runs.
 
@@ -67,4 +70,13 @@ func PhysSlice(pa uint64, n int) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(ptrAt(physToVirt(pa))), n)
+}
+
+// SinceEntry returns the TSC ticks since the kernel's entry point ran, and the same
+// span in nanoseconds of machine time (which, under QEMU's -icount shift=0, is the
+// number of instructions executed).
+func SinceEntry() (ticks uint64, ns int64) {
+	now := rdtsc()
+	hi, lo := bits.Mul64(now-entryTSC, tscMult)
+	return now - entryTSC, int64(hi<<32 | lo>>32)
 }

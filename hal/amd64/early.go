@@ -20,6 +20,7 @@ var (
 	handoffAddr uint64     // physical (identity-mapped) address of the loader's Handoff
 	handoff     Handoff    // a copy, so that the loader's memory can be reused later
 	initialSP   uint64     // the process stack the runtime starts on (argc, argv, envp, auxv)
+	entryTSC    uint64     // the time-stamp counter when the kernel's entry code ran
 	bootTLS     [16]uint64 // FS points into it until the runtime sets up m0's TLS
 )
 
@@ -46,6 +47,7 @@ func physToVirt(pa uint64) uintptr { return uintptr(directMapBase + pa) }
 //
 //go:nosplit
 func earlyInit() {
+	entryTSC = rdtsc()
 	serialInit()
 	handoff = *(*Handoff)(ptrAt(uintptr(handoffAddr)))
 	kprint("skyscope: early boot, kernel image at ")

@@ -86,7 +86,7 @@ func Args(o Options) ([]string, error) {
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 	}
 	if o.ICount {
-		args = append(args, "-icount", "shift=0")
+		args = append(args, "-icount", "shift=0,sleep=off")
 	}
 	build := filepath.Join(o.Root, "build")
 	switch {

@@ -94,7 +94,9 @@ func (i *Info) AvailableRAM() uint64 {
 // piece shrunk inward to whole PageSize pages and dropped if no whole page remains.
 // The result is sorted by Base; its regions are pairwise disjoint and never adjacent
 // (a gap always separates two of them); each has Type Available, a page-aligned Base
-// and a non-zero, page-multiple Length. It never panics.
+// and a non-zero, page-multiple Length. It knows nothing of the kernel image, the
+// modules or the boot information itself, which the caller must still carve out.
+// It never panics.
 func (i *Info) Usable() []Region {
 	avail := merge(spansOf(i.Memory, isAvailable))
 	other := merge(spansOf(i.Memory, func(t RegionType) bool { return t != Available }))
