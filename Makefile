@@ -4,7 +4,7 @@
 GO      ?= go
 GOFLAGS ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-APPEND  ?=
+APPEND  ?= selftest
 
 # The kernel is a static GOOS=linux Go program linked at 0xffffffff80001000 (written as
 # a negative number, which the linker accepts) with _rt0_skyscope as its entry.
@@ -17,8 +17,8 @@ all: test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: ## boot Skyscope in QEMU from the ISO, serial console on this terminal
-	$(GO) run ./tools/skyrun -iso -timeout 0 -append "$(APPEND)"
+run: ## boot Skyscope in QEMU from the ISO, serial console here (APPEND=... sets the command line)
+	$(GO) run ./tools/skyrun -iso -timeout 0 -append "$(APPEND)" $(if $(DISPLAY),-window,)
 
 sim: ## run the hosted simulation demo (no QEMU needed)
 	$(GO) run ./tools/skysim

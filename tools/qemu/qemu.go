@@ -25,6 +25,7 @@ type Options struct {
 	SMP     int           // CPUs
 	MemMiB  int           // memory
 	ICount  bool          // instruction-counted time (-icount shift=0): deterministic
+	Window  bool          // show the screen in a window (else headless)
 	Build   bool          // run the build first
 	Output  io.Writer     // receives the serial console as it arrives
 	Log     io.Writer     // progress messages (nil: none)
@@ -82,8 +83,11 @@ func Args(o Options) ([]string, error) {
 	}
 	args := []string{
 		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),
-		"-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+		"-serial", "stdio", "-monitor", "none", "-no-reboot",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	}
+	if !o.Window {
+		args = append(args, "-display", "none")
 	}
 	if o.ICount {
 		args = append(args, "-icount", "shift=0,sleep=off")

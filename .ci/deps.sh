@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what the QEMU boot tests need on Debian: QEMU, GRUB for BIOS and UEFI,
+# xorriso and mtools for grub-mkrescue, OVMF, and binutils for the loader.
+# Used by `make deps` and by .ci/run. Needs root (or sudo).
+set -eu
+pkgs="qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf binutils make"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all boot-test packages are installed"
+	exit 0
+fi
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
