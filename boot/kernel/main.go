@@ -47,6 +47,11 @@ func main() {
 	}
 	setupFramebuffer(info)
 	logf("boot loader %q (multiboot %d), command line %q", info.BootLoader, info.Protocol, info.Cmdline)
+	if amd64.HardwareRandom() {
+		logf("random numbers from RDRAND")
+	} else {
+		logf("warning: no RDRAND; random numbers come from a TSC-stirred generator, not fit for keys")
+	}
 	tables := setupACPI(info)
 	setupClock(tables)
 	listPCI()

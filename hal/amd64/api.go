@@ -80,3 +80,7 @@ func SinceEntry() (ticks uint64, ns int64) {
 	hi, lo := bits.Mul64(now-entryTSC, tscMult)
 	return now - entryTSC, int64(hi<<32 | lo>>32)
 }
+
+// HardwareRandom reports whether getrandom is served by RDRAND (else by a TSC-stirred
+// generator that is not fit for keys).
+func HardwareRandom() bool { return hasRDRAND }

@@ -59,3 +59,7 @@ const (
 	msrGSBase       = 0xC0000101
 	msrKernelGSBase = 0xC0000102
 )
+
+// rdrand returns a hardware random number (RDRAND; SDM vol. 1 §7.3.17); ok is false
+// when the generator had none ready. Only call it if hasRDRAND.
+func rdrand() (v uint64, ok bool)

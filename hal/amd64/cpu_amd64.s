@@ -104,3 +104,10 @@ TEXT ·shutdownRequest(SB),NOSPLIT,$0-8
 	MOVL	$231, AX // exit_group
 	SYSCALL
 	RET
+
+// func rdrand() (v uint64, ok bool)
+TEXT ·rdrand(SB),NOSPLIT,$0-9
+	BYTE	$0x48; BYTE $0x0F; BYTE $0xC7; BYTE $0xF0 // RDRAND RAX (REX.W 0F C7 /6)
+	SETCS	ok+8(FP)
+	MOVQ	AX, v+0(FP)
+	RET

@@ -69,6 +69,8 @@ func earlyInit() {
 	wrmsr(msrGSBase, uint64(uintptr(unsafe.Pointer(&cpu0))))
 	wrmsr(msrKernelGSBase, 0)
 
+	_, _, ecx, _ := cpuid(1, 0)
+	hasRDRAND = ecx&(1<<30) != 0
 	memInit()
 	timeInit()
 	threadsInit()
@@ -143,12 +145,8 @@ const (
 //
 //go:nosplit
 func buildProcessStack() {
-	seed := rdtsc()
 	for i := range atRandom {
-		seed ^= seed << 13
-		seed ^= seed >> 7
-		seed ^= seed << 17
-		atRandom[i] = byte(seed)
+		atRandom[i] = byte(randomWord() >> 24)
 	}
 	words := [...]uint64{
 		1, // argc

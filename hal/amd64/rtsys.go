@@ -500,7 +500,32 @@ func sysPrlimit(t *thread) {
 	t.frame.AX = 0
 }
 
-var randState uint64
+// Randomness: RDRAND when the CPU has it (CPUID.1:ECX bit 30), retried as Intel
+// advises; otherwise a xorshift generator stirred with the TSC, which is not
+// cryptographic — the boot log says which one is in use.
+var (
+	randState uint64
+	hasRDRAND bool
+)
+
+//go:nosplit
+func randomWord() uint64 {
+	if hasRDRAND {
+		for i := 0; i < 10; i++ {
+			if v, ok := rdrand(); ok {
+				return v
+			}
+		}
+	}
+	if randState == 0 {
+		randState = rdtsc() | 1
+	}
+	randState ^= rdtsc()
+	randState ^= randState << 13
+	randState ^= randState >> 7
+	randState ^= randState << 17
+	return randState
+}
 
 //go:nosplit
 func sysGetrandom(t *thread) {
@@ -510,15 +535,11 @@ func sysGetrandom(t *thread) {
 		return
 	}
 	b := unsafe.Slice((*byte)(ptrAt(uintptr(p))), n)
-	if randState == 0 {
-		randState = rdtsc() | 1
-	}
-	for i := range b {
-		randState ^= rdtsc()
-		randState ^= randState << 13
-		randState ^= randState >> 7
-		randState ^= randState << 17
-		b[i] = byte(randState >> 24)
+	for i := 0; i < len(b); i += 8 {
+		w := randomWord()
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			b[i+j] = byte(w >> (8 * j))
+		}
 	}
 	t.frame.AX = n
 }
