@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/skyscope-os/skyscope/hal/amd64/multiboot"
 	"github.com/skyscope-os/skyscope/hal/amd64/pci"
 	"github.com/skyscope-os/skyscope/hal/amd64/portio"
+	"github.com/skyscope-os/skyscope/hal/amd64/ps2"
 	"github.com/skyscope-os/skyscope/kernel/selftest"
 )
 
@@ -55,6 +57,7 @@ func main() {
 	tables := setupACPI(info)
 	setupClock(tables)
 	listPCI()
+	setupKeyboard()
 	args := strings.Fields(info.Cmdline)
 	has := func(w string) bool {
 		for _, a := range args {
@@ -79,6 +82,13 @@ func main() {
 		if r.Failed > 0 {
 			amd64.Shutdown(1)
 		}
+		amd64.Shutdown(0)
+	case has("echotest"):
+		// Console input end to end: the UART's receive interrupt (or the keyboard
+		// decoder) feeds read(0).
+		logf("echotest: type a line")
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		logf("echotest: read %q (%v)", strings.TrimRight(line, "\r\n"), err)
 		amd64.Shutdown(0)
 	case has("halt"):
 		logf("up; no ring-3 tasks yet (the next issue); idling")
@@ -160,4 +170,32 @@ func listPCI() {
 	for _, d := range devs {
 		logf("pci:   %v", d)
 	}
+}
+
+// setupKeyboard initialises the PS/2 controller and starts the goroutine that turns
+// scancodes into console input.
+func setupKeyboard() {
+	c := ps2.New(portio.Hardware{})
+	if err := c.Init(); err != nil {
+		logf("ps2: no keyboard (%v)", err)
+		return
+	}
+	amd64.EnableKeyboardIRQ()
+	logf("ps2: keyboard ready")
+	go func() {
+		var kb ps2.Keyboard
+		buf := make([]byte, 64)
+		for {
+			n := amd64.ReadScancodes(buf)
+			for _, b := range buf[:n] {
+				if ev, ok := kb.Feed(b); ok && ev.Pressed && ev.Rune != 0 {
+					r := ev.Rune
+					if r == '\n' || r == '\r' {
+						r = '\n'
+					}
+					amd64.InjectInput([]byte(string(r)))
+				}
+			}
+		}
+	}()
 }

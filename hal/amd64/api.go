@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"math/bits"
+	"syscall"
 	"unsafe"
 )
 
@@ -84,3 +85,29 @@ func SinceEntry() (ticks uint64, ns int64) {
 // HardwareRandom reports whether getrandom is served by RDRAND (else by a TSC-stirred
 // generator that is not fit for keys).
 func HardwareRandom() bool { return hasRDRAND }
+
+// ReadScancodes blocks until the PS/2 keyboard has sent bytes and copies up to len(b)
+// of them (scancode set 1, as the controller translates).
+func ReadScancodes(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	n, _, _ := syscall.Syscall(sysReadScancodes, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
+	return int(n)
+}
+
+// InjectInput appends b to the console input that read(0) returns (the keyboard
+// decoder uses it).
+func InjectInput(b []byte) {
+	if len(b) > 0 {
+		syscall.Syscall(sysInjectInput, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
+	}
+}
+
+// EnableKeyboardIRQ lets the PS/2 keyboard interrupt; call it after the controller is
+// initialised (its replies are polled, and the handler would take them).
+func EnableKeyboardIRQ() { syscall.Syscall(sysUnmaskIRQ, irqKeyboard, 0, 0) }
+
+// The kernel-private calls go through syscall.Syscall, not a bare SYSCALL: the runtime
+// must know the goroutine is in a system call (entersyscall), or a call that blocks
+// keeps its P and starves every other goroutine.

@@ -74,6 +74,7 @@ func earlyInit() {
 	memInit()
 	timeInit()
 	threadsInit()
+	serialRXInit()
 	buildProcessStack()
 	kprint("skyscope: entering the Go runtime\n")
 }

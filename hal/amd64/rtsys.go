@@ -93,6 +93,17 @@ func syscallTrap() {
 		rtSyscalls[n](t)
 		return
 	}
+	switch n {
+	case sysReadScancodes:
+		sysReadKeyboard(t)
+		return
+	case sysInjectInput:
+		sysInject(t)
+		return
+	case sysUnmaskIRQ:
+		sysUnmask(t)
+		return
+	}
 	if n < 512 && unknownSeen[n/64]&(1<<(n%64)) == 0 {
 		unknownSeen[n/64] |= 1 << (n % 64)
 		kprint("skyscope: runtime made unserved system call ")
@@ -180,7 +191,7 @@ func sysRead(t *thread) {
 		return
 	}
 	if fd == 0 {
-		t.frame.AX = 0 // no console input yet: end of file
+		readRing(t, &consoleIn, t.frame.SI, t.frame.DX, waitInput)
 		return
 	}
 	t.frame.AX = errno(unix.EBADF)

@@ -104,6 +104,14 @@ func intrTrap() {
 		picEOI(v)
 		wakeExpired(nanotime())
 		yieldCurrent()
+	case v == vecCOM1:
+		serialInterrupt()
+		picEOI(v)
+		yieldCurrent() // a woken reader gets the CPU soon
+	case v == vecKeyboard:
+		keyboardInterrupt()
+		picEOI(v)
+		yieldCurrent()
 	case v >= irqBase && v < irqBase+16:
 		picEOI(v)
 	case v < 32:

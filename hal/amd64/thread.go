@@ -27,6 +27,8 @@ const (
 	waitFutex
 	waitSleep
 	waitPoll
+	waitInput    // read(0) until console input arrives
+	waitKeyboard // readScancodes until the keyboard sends some
 )
 
 // fxSize is the FXSAVE area: 512 bytes, 16-byte aligned (the record keeps 16 spare

@@ -45,8 +45,8 @@ func timeInit() {
 	portio.Outb(picSlave+1, 2)
 	portio.Outb(picMaster+1, 1)
 	portio.Outb(picSlave+1, 1)
-	portio.Outb(picMaster+1, 0xFE) // only IRQ 0
-	portio.Outb(picSlave+1, 0xFF)
+	portio.Outb(picMaster+1, picMask[0]) // only IRQ 0 for now
+	portio.Outb(picSlave+1, picMask[1])
 
 	// Calibrate: channel 2, mode 0, count for 10 ms; the gate starts it and OUT2
 	// (port 0x61 bit 5) rises when it reaches zero.

@@ -6,6 +6,7 @@ package qemu_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -130,5 +131,38 @@ func TestKernelPanic(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("console:\n%s", res.Console)
+	}
+}
+
+// promptWriter closes its gate when the console shows the prompt.
+type promptWriter struct {
+	prompt string
+	seen   strings.Builder
+	once   sync.Once
+	gate   chan struct{}
+}
+
+func (w *promptWriter) Write(p []byte) (int, error) {
+	w.seen.Write(p)
+	if strings.Contains(w.seen.String(), w.prompt) {
+		w.once.Do(func() { close(w.gate) })
+	}
+	return len(p), nil
+}
+
+// TestConsoleInput types a line into the serial console once the kernel asks for it:
+// the UART's receive interrupt must carry it to the kernel's read(0).
+func TestConsoleInput(t *testing.T) {
+	pr, pw := io.Pipe()
+	w := &promptWriter{prompt: "echotest: type a line", gate: make(chan struct{})}
+	go func() {
+		<-w.gate
+		pw.Write([]byte("hello from the host\r"))
+		// Keep stdin open until QEMU exits, so QEMU does not see end of input early.
+	}()
+	res := boot(t, qemu.Options{Append: "echotest", Input: pr, Output: w, Timeout: time.Minute})
+	pw.Close()
+	if !strings.Contains(res.Console, `echotest: read "hello from the host"`) || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }

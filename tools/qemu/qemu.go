@@ -28,6 +28,7 @@ type Options struct {
 	Window  bool          // show the screen in a window (else headless)
 	Build   bool          // run the build first
 	Output  io.Writer     // receives the serial console as it arrives
+	Input   io.Reader     // typed into the serial console (nil: nothing)
 	Log     io.Writer     // progress messages (nil: none)
 }
 
@@ -143,6 +144,17 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 		out = io.MultiWriter(&console, o.Output)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	if o.Input != nil {
+		// A pipe of our own: exec's Wait would otherwise wait for Input to end.
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return Result{}, err
+		}
+		go func() {
+			io.Copy(stdin, o.Input)
+			stdin.Close()
+		}()
+	}
 	err = cmd.Run()
 	res := Result{Status: -1, Console: console.String()}
 	var exit *exec.ExitError
