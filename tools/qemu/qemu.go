@@ -17,19 +17,20 @@ import (
 
 // Options says what to boot and how.
 type Options struct {
-	Root    string        // repository root (where the Makefile is)
-	ISO     bool          // boot build/skyscope.iso instead of -kernel
-	UEFI    bool          // boot through OVMF (needs ISO)
-	Append  string        // kernel command line
-	Timeout time.Duration // 0: no limit
-	SMP     int           // CPUs
-	MemMiB  int           // memory
-	ICount  bool          // instruction-counted time (-icount shift=0): deterministic
-	Window  bool          // show the screen in a window (else headless)
-	Build   bool          // run the build first
-	Output  io.Writer     // receives the serial console as it arrives
-	Input   io.Reader     // typed into the serial console (nil: nothing)
-	Log     io.Writer     // progress messages (nil: none)
+	Root        string        // repository root (where the Makefile is)
+	ISO         bool          // boot build/skyscope.iso instead of -kernel
+	UEFI        bool          // boot through OVMF (needs ISO)
+	Append      string        // kernel command line
+	Timeout     time.Duration // 0: no limit
+	SMP         int           // CPUs
+	MemMiB      int           // memory
+	ICount      bool          // instruction-counted time (-icount shift=0): deterministic
+	Window      bool          // show the screen in a window (else headless)
+	NoDebugExit bool          // leave out isa-debug-exit, so the guest must power off through ACPI
+	Build       bool          // run the build first
+	Output      io.Writer     // receives the serial console as it arrives
+	Input       io.Reader     // typed into the serial console (nil: nothing)
+	Log         io.Writer     // progress messages (nil: none)
 }
 
 // Result is how a boot ended.
@@ -85,7 +86,9 @@ func Args(o Options) ([]string, error) {
 	args := []string{
 		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),
 		"-serial", "stdio", "-monitor", "none", "-no-reboot",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+	}
+	if !o.NoDebugExit {
+		args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
 	}
 	if !o.Window {
 		args = append(args, "-display", "none")
