@@ -38,8 +38,8 @@ var console io.Writer = os.Stdout
 
 func main() {
 	total, _ := amd64.MemoryStats()
-	fmt.Printf("skyscope: kernel %s (%s), %d MiB memory, TSC %d MHz\n",
-		Version, runtime.Version(), total>>20, amd64.TSCHz()/1e6)
+	fmt.Printf("skyscope: kernel %s (%s), %d MiB memory, TSC %d MHz, %s tick\n",
+		Version, runtime.Version(), total>>20, amd64.TSCHz()/1e6, amd64.TickSource())
 
 	h := amd64.BootHandoff()
 	info, err := multiboot.Parse(uint32(h.Magic), h.Info, amd64.PhysMemory{})

@@ -111,3 +111,11 @@ func EnableKeyboardIRQ() { syscall.Syscall(sysUnmaskIRQ, irqKeyboard, 0, 0) }
 // The kernel-private calls go through syscall.Syscall, not a bare SYSCALL: the runtime
 // must know the goroutine is in a system call (entersyscall), or a call that blocks
 // keeps its P and starves every other goroutine.
+
+// TickSource names what drives preemption: "LAPIC timer" or "PIT".
+func TickSource() string {
+	if lapicOn {
+		return "LAPIC timer"
+	}
+	return "PIT"
+}

@@ -99,11 +99,17 @@ func intrTrap() {
 			return
 		}
 		raiseSignal(t, v, addr)
-	case v == vecTimer:
+	case v == vecTimer || v == vecLAPICTimer:
 		cpu0.ticks++
-		picEOI(v)
+		if v == vecLAPICTimer {
+			lapicEOIWrite()
+		} else {
+			picEOI(v)
+		}
 		wakeExpired(nanotime())
 		yieldCurrent()
+	case v == vecSpurious:
+		// A spurious LAPIC interrupt: no EOI (SDM 3A §10.9).
 	case v == vecCOM1:
 		serialInterrupt()
 		picEOI(v)

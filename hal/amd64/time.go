@@ -55,13 +55,21 @@ func timeInit() {
 	portio.Outb(portPITCmd, 0xB0)
 	portio.Outb(portPIT2, count&0xFF)
 	portio.Outb(portPIT2, count>>8)
+	haveLAPIC := lapicMap()
 	b := portio.Inb(portSysB)
 	portio.Outb(portSysB, b&^0x01) // restart the count with a gate edge
 	portio.Outb(portSysB, b|0x01)
+	if haveLAPIC {
+		lapicWrite(lapicInitCnt, 0xFFFFFFFF)
+	}
 	start := rdtsc()
 	for i := 0; i < 1<<28 && portio.Inb(portSysB)&0x20 == 0; i++ {
 	}
 	end := rdtsc()
+	if haveLAPIC {
+		lapicPer10ms = 0xFFFFFFFF - lapicRead(lapicCurCnt)
+		lapicWrite(lapicInitCnt, 0)
+	}
 	tscHz = (end - start) * 100
 	if tscHz < 1_000_000 {
 		tscHz = 1_000_000_000 // a broken PIT: assume 1 GHz rather than divide by ~0
@@ -70,15 +78,23 @@ func timeInit() {
 	hi, lo := bits.Mul64(1_000_000_000, 1<<32)
 	tscMult, _ = bits.Div64(hi, lo, tscHz)
 
-	// The tick: channel 0, mode 2 (rate generator), lobyte/hibyte.
-	const div = pitHz / tickHz
-	portio.Outb(portPITCmd, 0x34)
-	portio.Outb(portPIT0, div&0xFF)
-	portio.Outb(portPIT0, div>>8)
-
+	// The tick: the LAPIC timer if it calibrated sensibly, else PIT channel 0 in mode
+	// 2 (rate generator).
 	kprint("skyscope: TSC ")
 	kprintDec(tscHz / 1_000_000)
-	kprint(" MHz\n")
+	if haveLAPIC && lapicPer10ms >= 1000 {
+		lapicStart()
+		kprint(" MHz, LAPIC timer ")
+		kprintDec(uint64(lapicPer10ms) * 100 * 16 / 1_000_000)
+		kprint(" MHz\n")
+	} else {
+		const div = pitHz / tickHz
+		portio.Outb(portPITCmd, 0x34)
+		portio.Outb(portPIT0, div&0xFF)
+		portio.Outb(portPIT0, div>>8)
+		kprint(" MHz, PIT tick\n")
+	}
+	portio.Outb(picMaster+1, picMask[0])
 }
 
 // nanotime returns machine time: ns since the TSC calibration.
