@@ -6,6 +6,8 @@
 //
 //	selftest   run the kernel self-test, print the results and power off
 //	panictest  dereference nil in kernel code (shows the panic path) and stop
+//	rotest     write to read-only kernel data (shows that the image is write-protected)
+//	echotest   read a line from the console and print it
 //	halt       stay up after booting instead of powering off
 package main
 
@@ -17,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/skyscope-os/skyscope/hal/amd64"
 	"github.com/skyscope-os/skyscope/hal/amd64/acpi"
@@ -83,6 +86,13 @@ func main() {
 			amd64.Shutdown(1)
 		}
 		amd64.Shutdown(0)
+	case has("rotest"):
+		// Kernel code and read-only data are mapped read-only: writing to them faults.
+		logf("rotest: writing to read-only kernel data")
+		ro := "read-only string data"
+		b := unsafe.Slice(unsafe.StringData(ro), len(ro))
+		b[0] = 'X'
+		logf("rotest: the write went through (this must not happen)")
 	case has("echotest"):
 		// Console input end to end: the UART's receive interrupt (or the keyboard
 		// decoder) feeds read(0).

@@ -72,6 +72,9 @@ func earlyInit() {
 	_, _, ecx, _ := cpuid(1, 0)
 	hasRDRAND = ecx&(1<<30) != 0
 	memInit()
+	if !protectKernel() {
+		kprint("skyscope: could not remap the kernel image; it stays writable and executable\n")
+	}
 	timeInit()
 	threadsInit()
 	serialRXInit()

@@ -175,3 +175,13 @@ func TestACPIPowerOff(t *testing.T) {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestKernelImageReadOnly: the kernel's read-only data (and code) are mapped without
+// write permission, so a write to them is a fault that the runtime reports.
+func TestKernelImageReadOnly(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "rotest"})
+	if strings.Contains(res.Console, "the write went through") || res.Status == 0 ||
+		!strings.Contains(res.Console, "unexpected fault address") {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}
