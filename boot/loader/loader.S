@@ -7,8 +7,9 @@
  * image whose first module is the kernel ELF. It:
  *
  *   1. finds the module in the boot information (multiboot 1 or 2);
- *   2. copies the kernel's PT_LOAD segments to the first 2 MiB boundary above
- *      everything the boot loader placed (the loader, the modules, the information);
+ *   2. copies the kernel's PT_LOAD segments to the lowest 2 MiB boundary above
+ *      everything the boot loader placed (the loader, the modules, the information)
+ *      that lies inside available RAM according to the firmware's memory map;
  *   3. builds page tables: the low 4 GiB identity-mapped and direct-mapped at
  *      0xffff800000000000, and 1 GiB at 0xffffffff80000000 mapping the kernel image;
  *   4. enables PAE, long mode (EFER.LME), no-execute (EFER.NXE), SYSCALL (EFER.SCE)
@@ -166,14 +167,47 @@ have_module:
 	movl 24(%esi), %eax
 	movl %eax, entry_lo
 
-	/* The image goes to the first 2 MiB boundary above hi. */
-	movl hi, %eax
-	addl $0x1fffff, %eax
-	andl $0xffe00000, %eax
-	movl %eax, handoff_kernel_phys
+	/* First pass over the PT_LOAD program headers (e_phoff at 32, e_phentsize at 54,
+	 * e_phnum at 56; p_type 0, p_offset 8, p_vaddr 16, p_filesz 32, p_memsz 40):
+	 * check them and find the image's size. */
+	movl 32(%esi), %ebx
+	addl %esi, %ebx
+	movzwl 56(%esi), %ecx
+1:	testl %ecx, %ecx
+	jz 3f
+	cmpl $1, (%ebx)
+	jne 2f
+	cmpl $KBASE_HI, 20(%ebx)
+	jne bad_elf
+	movl 16(%ebx), %edi
+	subl $KBASE_LO, %edi
+	jc bad_elf
+	movl 32(%ebx), %eax
+	cmpl 40(%ebx), %eax                      /* filesz <= memsz */
+	ja bad_elf
+	movl %edi, %eax
+	addl 40(%ebx), %eax
+	jc bad_elf
+	cmpl $0x3fe00000, %eax                  /* the image must fit the 1 GiB window */
+	ja bad_elf
+	cmpl handoff_kernel_size, %eax
+	jbe 2f
+	movl %eax, handoff_kernel_size
+2:	movzwl 54(%esi), %eax
+	addl %eax, %ebx
+	decl %ecx
+	jmp 1b
+3:	cmpl $0, handoff_kernel_size
+	je bad_elf
 
-	/* Copy each PT_LOAD segment (e_phoff at 32, e_phentsize at 54, e_phnum at 56;
-	 * p_type 0, p_offset 8, p_vaddr 16, p_filesz 32, p_memsz 40) and zero its bss. */
+	/* Where the image goes: the lowest 2 MiB boundary above hi, inside a region the
+	 * firmware's memory map calls available RAM (below 4 GiB), with room for it. */
+	call place_kernel
+	cmpl $0, handoff_kernel_phys
+	je no_room
+
+	/* Second pass: copy each PT_LOAD segment and zero its bss. */
+	movl handoff_mod_start, %esi
 	movl 32(%esi), %ebx
 	addl %esi, %ebx
 	movzwl 56(%esi), %ecx
@@ -182,25 +216,14 @@ have_module:
 	cmpl $1, (%ebx)
 	jne 2f
 	pushl %ecx
-	cmpl $KBASE_HI, 20(%ebx)
-	jne bad_elf
 	movl 16(%ebx), %edi
 	subl $KBASE_LO, %edi
-	jc bad_elf
-	movl %edi, %eax
-	addl 40(%ebx), %eax
-	cmpl $0x3fe00000, %eax                  /* the image must fit the 1 GiB window */
-	ja bad_elf
-	cmpl handoff_kernel_size, %eax
-	jbe 4f
-	movl %eax, handoff_kernel_size
-4:	addl handoff_kernel_phys, %edi
+	addl handoff_kernel_phys, %edi
 	movl 8(%ebx), %esi
 	addl handoff_mod_start, %esi
 	movl 32(%ebx), %ecx
 	movl 40(%ebx), %edx
 	subl %ecx, %edx
-	jc bad_elf
 	rep movsb
 	movl %edx, %ecx
 	xorl %eax, %eax
@@ -283,6 +306,106 @@ long_mode:
 	jmp *%rax
 
 	.code32
+/* place_kernel sets handoff_kernel_phys to the lowest 2 MiB-aligned address at or
+ * above hi where handoff_kernel_size bytes fit inside one available memory region
+ * (multiboot 1 mmap: size, base, length, type; multiboot 2 tag 6: entry_size, then
+ * base, length, type), or leaves it 0. Without a memory map it trusts hi. */
+place_kernel:
+	pushal
+	movl handoff_info, %ebx
+	cmpl $MB2_BOOT_MAGIC, handoff_magic
+	je 5f
+	testl $(1 << 6), (%ebx)
+	jz 9f
+	movl 48(%ebx), %esi                      /* mmap_addr */
+	movl 44(%ebx), %edi
+	addl %esi, %edi                          /* end of the map */
+1:	leal 24(%esi), %eax
+	cmpl %edi, %eax
+	ja 8f
+	cmpl $1, 20(%esi)                        /* type available */
+	jne 2f
+	pushl %esi
+	addl $4, %esi
+	call try_region
+	popl %esi
+2:	movl (%esi), %eax
+	leal 4(%esi, %eax), %esi
+	jmp 1b
+5:	movl (%ebx), %edi
+	addl %ebx, %edi                          /* end of the information */
+	leal 8(%ebx), %edx
+6:	leal 8(%edx), %eax
+	cmpl %edi, %eax
+	ja 8f
+	cmpl $0, (%edx)
+	je 8f
+	cmpl $6, (%edx)
+	jne 7f
+	movl 8(%edx), %ecx                       /* entry_size */
+	cmpl $24, %ecx
+	jb 7f
+	leal 16(%edx), %esi
+	movl 4(%edx), %eax
+	leal (%edx, %eax), %ebp                  /* end of this tag */
+3:	leal (%esi, %ecx), %eax
+	cmpl %ebp, %eax
+	ja 7f
+	cmpl $1, 16(%esi)
+	jne 4f
+	call try_region
+4:	addl %ecx, %esi
+	jmp 3b
+7:	movl 4(%edx), %eax
+	addl $7, %eax
+	andl $~7, %eax
+	addl %eax, %edx
+	jmp 6b
+8:	popal
+	ret
+9:	movl hi, %eax                            /* no memory map: trust hi */
+	addl $0x1fffff, %eax
+	andl $0xffe00000, %eax
+	movl %eax, handoff_kernel_phys
+	popal
+	ret
+
+/* try_region considers the region whose base (8 bytes) and length (8 bytes) %esi
+ * points at; preserves all registers. */
+try_region:
+	pushal
+	cmpl $0, 4(%esi)                         /* above 4 GiB: not reachable here */
+	jne 1f
+	movl (%esi), %eax                        /* base */
+	movl %eax, %ebx
+	addl 8(%esi), %ebx                       /* end = base + length ... */
+	jc 2f
+	cmpl $0, 12(%esi)
+	je 3f
+2:	movl $0xffffffff, %ebx                   /* ... capped at 4 GiB */
+3:	cmpl hi, %eax
+	jae 4f
+	movl hi, %eax
+4:	addl $0x1fffff, %eax
+	jc 1f
+	andl $0xffe00000, %eax                   /* candidate */
+	movl %eax, %edx
+	addl handoff_kernel_size, %edx
+	jc 1f
+	cmpl %ebx, %edx
+	ja 1f
+	cmpl $0, handoff_kernel_phys
+	je 5f
+	cmpl handoff_kernel_phys, %eax
+	jae 1f
+5:	movl %eax, handoff_kernel_phys
+1:	popal
+	ret
+
+no_room:
+	movl $msg_no_room, %esi
+	jmp fatal
+
 /* raise_hi: hi = max(hi, %eax). */
 raise_hi:
 	cmpl hi, %eax
@@ -357,6 +480,7 @@ msg_no_multiboot: .asciz "skyscope loader: not started by a multiboot boot loade
 msg_no_long_mode: .asciz "skyscope loader: this CPU lacks 64-bit long mode or NX\r\n"
 msg_no_module:    .asciz "skyscope loader: no kernel module (boot with the kernel ELF as first module)\r\n"
 msg_bad_elf:      .asciz "skyscope loader: the kernel module is not a Skyscope x86-64 ELF\r\n"
+msg_no_room:      .asciz "skyscope loader: no available memory region can hold the kernel image\r\n"
 
 	.data
 	.align 8

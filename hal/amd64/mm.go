@@ -4,8 +4,7 @@ import "unsafe"
 
 // Physical memory: a bitmap of 4 KiB frames below maxPhys (set = in use). Everything
 // starts in use; memInit frees what the firmware's memory map calls available, minus
-// what the boot left there (everything below the end of the kernel image: the loader
-// placed the image above all boot data).
+// what the boot left there (reserved).
 const (
 	pageSize  = 4096
 	maxPhys   = 4 << 30 // the loader's direct map covers the low 4 GiB
@@ -31,11 +30,37 @@ func setFrame(f uint64, used bool) {
 	}
 }
 
-// freeRange releases available RAM [base, base+n) to the allocator, skipping anything
-// below reserveEnd.
+// Physical ranges that hold something at boot and must not be handed out: the first
+// MiB (firmware, BIOS data), the loader and its page tables, the kernel image, the
+// kernel's ELF module, and the boot information with everything it points to.
+var (
+	reserved    [24][2]uint64
+	numReserved int
+)
+
+//go:nosplit
+func reserve(start, end uint64) {
+	if numReserved < len(reserved) && end > start {
+		reserved[numReserved] = [2]uint64{start &^ (pageSize - 1), end}
+		numReserved++
+	}
+}
+
+//go:nosplit
+func isReserved(pa uint64) bool {
+	for i := 0; i < numReserved; i++ {
+		if pa+pageSize > reserved[i][0] && pa < reserved[i][1] {
+			return true
+		}
+	}
+	return false
+}
+
+// freeRange releases the available RAM [base, base+n) to the allocator, except
+// reserved frames.
 //
 //go:nosplit
-func freeRange(base, n, reserveEnd uint64) {
+func freeRange(base, n uint64) {
 	start := (base + pageSize - 1) / pageSize
 	end := (base + n) / pageSize
 	if end > numFrames {
@@ -43,7 +68,7 @@ func freeRange(base, n, reserveEnd uint64) {
 	}
 	for f := start; f < end; f++ {
 		totalFrames++
-		if f*pageSize < reserveEnd || !frameUsed(f) {
+		if !frameUsed(f) || isReserved(f*pageSize) {
 			continue
 		}
 		setFrame(f, false)
@@ -51,16 +76,66 @@ func freeRange(base, n, reserveEnd uint64) {
 	}
 }
 
+// reserveBootData records what memInit must keep: see reserved.
+//
+//go:nosplit
+func reserveBootData(info uintptr) {
+	reserve(0, 1<<20)
+	reserve(handoff.LoaderStart, handoff.LoaderEnd)
+	reserve(handoff.KernelPhys, handoff.KernelPhys+handoff.KernelSize)
+	reserve(handoff.ModuleStart, handoff.ModuleEnd)
+	const stringMax = 4096 // command lines are C strings; keep a page each
+	switch handoff.Magic {
+	case 0x2BADB002:
+		reserve(handoff.Info, handoff.Info+128)
+		flags := *(*uint32)(ptrAt(info))
+		if flags&(1<<2) != 0 {
+			c := uint64(*(*uint32)(ptrAt(info + 16)))
+			reserve(c, c+stringMax)
+		}
+		if flags&(1<<3) != 0 {
+			count := uint64(*(*uint32)(ptrAt(info + 20)))
+			mods := uint64(*(*uint32)(ptrAt(info + 24)))
+			reserve(mods, mods+16*count)
+			for i := uint64(0); i < count && i < 8; i++ {
+				m := physToVirt(mods + 16*i)
+				reserve(uint64(*(*uint32)(ptrAt(m))), uint64(*(*uint32)(ptrAt(m + 4))))
+				c := uint64(*(*uint32)(ptrAt(m + 8)))
+				reserve(c, c+stringMax)
+			}
+		}
+		if flags&(1<<6) != 0 {
+			mm := uint64(*(*uint32)(ptrAt(info + 48)))
+			reserve(mm, mm+uint64(*(*uint32)(ptrAt(info + 44))))
+		}
+	case 0x36D76289:
+		// One block holds everything, module tags included; modules are their own.
+		total := uint64(*(*uint32)(ptrAt(info)))
+		reserve(handoff.Info, handoff.Info+total)
+		for off := uint64(8); off+16 <= total; {
+			typ := *(*uint32)(ptrAt(info + uintptr(off)))
+			size := uint64(*(*uint32)(ptrAt(info + uintptr(off) + 4)))
+			if typ == 0 || size < 8 {
+				break
+			}
+			if typ == 3 {
+				reserve(uint64(*(*uint32)(ptrAt(info + uintptr(off) + 8))), uint64(*(*uint32)(ptrAt(info + uintptr(off) + 12))))
+			}
+			off += (size + 7) &^ 7
+		}
+	}
+}
+
 // memInit reads the multiboot memory map (multiboot 1: info+44/48; multiboot 2: tag 6)
-// and frees the available frames.
+// and frees the available frames that hold nothing from the boot.
 //
 //go:nosplit
 func memInit() {
 	for i := range frameBitmap {
 		frameBitmap[i] = ^uint64(0)
 	}
-	reserveEnd := handoff.KernelPhys + handoff.KernelSize
 	info := physToVirt(handoff.Info)
+	reserveBootData(info)
 	switch handoff.Magic {
 	case 0x2BADB002:
 		flags := *(*uint32)(ptrAt(info))
@@ -76,7 +151,7 @@ func memInit() {
 			n := *(*uint64)(ptrAt(p + uintptr(off) + 12))
 			typ := *(*uint32)(ptrAt(p + uintptr(off) + 20))
 			if typ == 1 {
-				freeRange(base, n, reserveEnd)
+				freeRange(base, n)
 			}
 			off += size + 4
 		}
@@ -93,7 +168,7 @@ func memInit() {
 				for e := uint64(16); esize >= 24 && e+esize <= size; e += esize {
 					p := info + uintptr(off+e)
 					if *(*uint32)(ptrAt(p + 16)) == 1 {
-						freeRange(*(*uint64)(ptrAt(p)), *(*uint64)(ptrAt(p + 8)), reserveEnd)
+						freeRange(*(*uint64)(ptrAt(p)), *(*uint64)(ptrAt(p + 8)))
 					}
 				}
 			}
