@@ -107,7 +107,7 @@ func (k *Kernel) recv(t *TCB, ep *Endpoint, reply *Reply, replyGrant, blocking b
 func (k *Kernel) bindReply(caller *TCB, reply *Reply, grant bool) {
 	if reply == nil {
 		if caller.fault.kind != abi.FaultNone {
-			k.logf("thread %s: %v not answerable (receiver has no Reply object); suspended", caller.Name, caller.fault.kind)
+			k.logf("thread %s: %v not answerable (receiver has no Reply object); suspended", caller.name(), caller.fault.kind)
 			if caller.fault.kind == abi.FaultUnknownSyscall {
 				caller.ctx.Regs().Num = uint64(abi.ErrInvalidSys) // what the call returns if resumed
 			}
