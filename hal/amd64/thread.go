@@ -64,8 +64,9 @@ const idleThread = maxThreads
 // threads holds every runtime thread, plus the idle thread at idleThread.
 var threads [maxThreads + 1]thread
 
-// cpuLocal is one CPU's trap-time state; GS points at it (reserved for SMP; the trap
-// code reaches it by symbol while there is one CPU).
+// cpuLocal is one CPU's trap-time state. IA32_GS_BASE points at it and the entry code
+// reaches its fields GS-relative, so each CPU finds its own (Go code on linux/amd64
+// never uses GS; ring-3 entries will SWAPGS).
 type cpuLocal struct {
 	cur        uint64 // address of the current thread record
 	curIndex   int64  // its index in threads
