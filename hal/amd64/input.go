@@ -87,10 +87,12 @@ func unmaskIRQ(line uint64) {
 	portio.Outb(picSlave+1, picMask[1])
 }
 
-// serialInterrupt drains the UART's receive FIFO into the console input.
+// serialInterrupt serves the UART: it drains the receive FIFO into the console input
+// and refills the transmit FIFO.
 //
 //go:nosplit
 func serialInterrupt() {
+	serialKick()
 	for i := 0; i < 64 && portio.Inb(com1+uartLSR)&lsrDR != 0; i++ {
 		c := portio.Inb(com1 + uartData)
 		if c == '\r' {

@@ -189,6 +189,7 @@ func SetPowerOff(pm1a, pm1b, typA, typB uint16) {
 
 //go:nosplit
 func shutdown(code uint64) {
+	serialFlush()
 	portio.Outb(0x80, 0) // a harmless port write, so the serial FIFO can drain first
 	for i := 0; i < 1<<16 && portio.Inb(com1+uartLSR)&0x40 == 0; i++ {
 	}

@@ -175,7 +175,7 @@ func sysWrite(t *thread) {
 		return
 	}
 	b := unsafe.Slice((*byte)(ptrAt(uintptr(p))), n)
-	serialWrite(b)
+	serialQueue(b)
 	for i := range b {
 		consoleRing[(consoleHead+uint64(i))%uint64(len(consoleRing))] = b[i]
 	}

@@ -42,6 +42,7 @@ func serialPutc(c byte) {
 //
 //go:nosplit
 func serialWrite(b []byte) {
+	serialFlush()
 	for i := 0; i < len(b); i++ {
 		if b[i] == '\n' {
 			serialPutc('\r')
@@ -54,6 +55,7 @@ func serialWrite(b []byte) {
 //
 //go:nosplit
 func kprint(s string) {
+	serialFlush()
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\n' {
 			serialPutc('\r')
@@ -94,4 +96,70 @@ func kprintDec(v uint64) {
 		}
 	}
 	serialWrite(b[i:])
+}
+
+// Interrupt-driven output. The runtime's writes to fds 1 and 2 go into txRing and the
+// UART's transmit-holding-register-empty interrupt moves them out 16 bytes (one FIFO)
+// at a time, so a writer never spins on the line speed. Trap-time messages (kprint)
+// and shutdown first drain the ring by polling, so nothing is lost or reordered.
+
+var (
+	txRing  ring
+	txArmed bool // the THRE interrupt is enabled because txRing has bytes
+)
+
+const (
+	ierRDA  = 0x01 // received data available
+	ierTHRE = 0x02 // transmit holding register empty
+	uartIIR = 2
+)
+
+// serialQueue queues b for interrupt-driven output (with "\n" → "\r\n"), polling
+// only when the ring is full.
+//
+//go:nosplit
+func serialQueue(b []byte) {
+	for i := 0; i < len(b); i++ {
+		if ringSize-(txRing.tail-txRing.head) < 2 {
+			serialFlush() // full: a writer faster than the line waits for it
+		}
+		if b[i] == '\n' {
+			txRing.put('\r')
+		}
+		txRing.put(b[i])
+	}
+	serialKick()
+}
+
+// serialKick fills the transmit FIFO from txRing if it is empty, and arms the THRE
+// interrupt while bytes remain.
+//
+//go:nosplit
+func serialKick() {
+	if portio.Inb(com1+uartLSR)&lsrTHRE != 0 {
+		for n := 0; n < 16 && !txRing.empty(); n++ {
+			portio.Outb(com1+uartData, txRing.buf[txRing.head%ringSize])
+			txRing.head++
+		}
+	}
+	want := !txRing.empty()
+	if want != txArmed {
+		txArmed = want
+		ier := uint8(ierRDA)
+		if want {
+			ier |= ierTHRE
+		}
+		portio.Outb(com1+uartIER, ier)
+	}
+}
+
+// serialFlush sends everything queued, polling.
+//
+//go:nosplit
+func serialFlush() {
+	for !txRing.empty() {
+		c := txRing.buf[txRing.head%ringSize]
+		txRing.head++
+		serialPutc(c)
+	}
 }
