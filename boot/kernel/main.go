@@ -35,8 +35,8 @@ import (
 // Version is the kernel's version, set by the build (-X main.Version=...).
 var Version = "dev"
 
-// console is where the kernel's own messages go: the serial port, and the framebuffer
-// when the boot loader set one up.
+// console is where the kernel's own messages go: standard output, which the kernel
+// sends to the serial port and, when there is one, to the framebuffer.
 var console io.Writer = os.Stdout
 
 func main() {
@@ -128,7 +128,21 @@ func setupFramebuffer(info *multiboot.Info) {
 		fmt.Println("skyscope: framebuffer not usable:", err)
 		return
 	}
-	console = io.MultiWriter(os.Stdout, c)
+	// Everything the console shows — the early boot, runtime messages, this — is
+	// copied from the kernel's console log to the screen as it appears.
+	go func() {
+		var pos uint64
+		buf := make([]byte, 4096)
+		for {
+			n, next := amd64.ConsoleOutput(pos, buf)
+			pos = next
+			if n == 0 {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			c.Write(buf[:n])
+		}
+	}()
 	logf("framebuffer console %dx%d, %d bpp", fb.Width, fb.Height, fb.BPP)
 }
 

@@ -119,3 +119,18 @@ func TickSource() string {
 	}
 	return "PIT"
 }
+
+// ConsoleOutput copies console output from position pos (the count of bytes written
+// before it) into b. It returns how many bytes it copied and the position after them;
+// output older than what the kernel keeps (64 KiB) is skipped.
+func ConsoleOutput(pos uint64, b []byte) (int, uint64) {
+	if len(b) == 0 {
+		return 0, pos
+	}
+	head, _, _ := syscall.RawSyscall(sysReadConsole, uintptr(unsafe.Pointer(&b[0])), uintptr(pos), uintptr(len(b)))
+	if h := uint64(head); h > uint64(len(consoleRing)) && pos < h-uint64(len(consoleRing)) {
+		pos = h - uint64(len(consoleRing))
+	}
+	next := min(uint64(head), pos+uint64(len(b)))
+	return int(next - pos), next
+}

@@ -19,6 +19,7 @@ const (
 	sysReadScancodes = 0x800 // (buf, n) → count; blocks until the keyboard sends
 	sysInjectInput   = 0x801 // (buf, n) → n; appends to the console input
 	sysUnmaskIRQ     = 0x802 // (line) → 0; lets a legacy PIC line interrupt
+	sysReadConsole   = 0x803 // (buf, pos, n) → bytes written so far; copies output from pos
 )
 
 const (

@@ -103,6 +103,9 @@ func syscallTrap() {
 	case sysUnmaskIRQ:
 		sysUnmask(t)
 		return
+	case sysReadConsole:
+		sysConsoleRead(t)
+		return
 	}
 	if n < 512 && unknownSeen[n/64]&(1<<(n%64)) == 0 {
 		unknownSeen[n/64] |= 1 << (n % 64)
@@ -152,12 +155,40 @@ func sysArchPrctl(t *thread) {
 // Console output: fds 1 and 2 go to the serial port and to the console hook (the
 // framebuffer, once the kernel sets one up).
 
-// consoleRing receives everything written to fds 1 and 2 so that an ordinary goroutine
-// can also draw it on the framebuffer (ConsoleOutput reads it).
+// consoleRing keeps the last 64 KiB of everything written to the console (fds 1 and 2
+// and the kernel's own messages), so that an ordinary goroutine can draw it on the
+// framebuffer too (ConsoleOutput reads it).
 var (
 	consoleRing [64 << 10]byte
 	consoleHead uint64 // bytes ever written
 )
+
+//go:nosplit
+func logAppend(b []byte) {
+	for i := range b {
+		consoleRing[(consoleHead+uint64(i))%uint64(len(consoleRing))] = b[i]
+	}
+	consoleHead += uint64(len(b))
+}
+
+// sysConsoleRead copies console output from position SI (clamped to what the ring
+// still holds) into DI, at most DX bytes, and returns the total written so far.
+//
+//go:nosplit
+func sysConsoleRead(t *thread) {
+	p, n, pos := t.frame.DI, t.frame.DX, t.frame.SI
+	if !touch(p, n, true) {
+		t.frame.AX = errno(unix.EFAULT)
+		return
+	}
+	if consoleHead > uint64(len(consoleRing)) && pos < consoleHead-uint64(len(consoleRing)) {
+		pos = consoleHead - uint64(len(consoleRing))
+	}
+	for i := uint64(0); i < n && pos+i < consoleHead; i++ {
+		*(*byte)(ptrAt(uintptr(p + i))) = consoleRing[(pos+i)%uint64(len(consoleRing))]
+	}
+	t.frame.AX = consoleHead
+}
 
 //go:nosplit
 func sysWrite(t *thread) {
@@ -176,10 +207,7 @@ func sysWrite(t *thread) {
 	}
 	b := unsafe.Slice((*byte)(ptrAt(uintptr(p))), n)
 	serialQueue(b)
-	for i := range b {
-		consoleRing[(consoleHead+uint64(i))%uint64(len(consoleRing))] = b[i]
-	}
-	consoleHead += n
+	logAppend(b)
 	t.frame.AX = n
 }
 

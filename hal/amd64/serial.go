@@ -1,6 +1,10 @@
 package amd64
 
-import "github.com/skyscope-os/skyscope/hal/amd64/portio"
+import (
+	"unsafe"
+
+	"github.com/skyscope-os/skyscope/hal/amd64/portio"
+)
 
 // The boot and trap-time console: COM1, a 16550 UART, polled. It works before the Go
 // runtime exists and inside trap handlers (no allocation, nosplit). The interrupt-driven
@@ -43,6 +47,7 @@ func serialPutc(c byte) {
 //go:nosplit
 func serialWrite(b []byte) {
 	serialFlush()
+	logAppend(b)
 	for i := 0; i < len(b); i++ {
 		if b[i] == '\n' {
 			serialPutc('\r')
@@ -56,6 +61,7 @@ func serialWrite(b []byte) {
 //go:nosplit
 func kprint(s string) {
 	serialFlush()
+	logAppend(unsafe.Slice(unsafe.StringData(s), len(s)))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\n' {
 			serialPutc('\r')

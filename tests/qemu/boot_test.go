@@ -185,3 +185,13 @@ func TestKernelImageReadOnly(t *testing.T) {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestKeyboardInput presses keys on the emulated PS/2 keyboard once the kernel asks
+// for a line: IRQ 1, the scancode ring, the decoder goroutine and read(0) carry them.
+func TestKeyboardInput(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "echotest", Timeout: time.Minute,
+		Keys: []string{"s", "k", "y", "shift-1", "ret"}, KeysAfter: "echotest: type a line"})
+	if !strings.Contains(res.Console, `echotest: read "sky!"`) || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}

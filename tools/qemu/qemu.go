@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +28,14 @@ type Options struct {
 	ICount      bool          // instruction-counted time (-icount shift=0): deterministic
 	Window      bool          // show the screen in a window (else headless)
 	NoDebugExit bool          // leave out isa-debug-exit, so the guest must power off through ACPI
-	Build       bool          // run the build first
-	Output      io.Writer     // receives the serial console as it arrives
-	Input       io.Reader     // typed into the serial console (nil: nothing)
-	Log         io.Writer     // progress messages (nil: none)
+	// Keys are pressed on the PS/2 keyboard (QEMU sendkey names: "a", "shift-1",
+	// "ret") once the console shows KeysAfter.
+	Keys      []string
+	KeysAfter string
+	Build     bool      // run the build first
+	Output    io.Writer // receives the serial console as it arrives
+	Input     io.Reader // typed into the serial console (nil: nothing)
+	Log       io.Writer // progress messages (nil: none)
 }
 
 // Result is how a boot ended.
@@ -85,7 +90,10 @@ func Args(o Options) ([]string, error) {
 	}
 	args := []string{
 		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),
-		"-serial", "stdio", "-monitor", "none", "-no-reboot",
+		"-serial", "stdio", "-no-reboot",
+	}
+	if len(o.Keys) == 0 {
+		args = append(args, "-monitor", "none")
 	}
 	if !o.NoDebugExit {
 		args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
@@ -140,12 +148,23 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, "skyrun: qemu-system-x86_64 %s\n", strings.Join(args, " "))
 	}
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	var console bytes.Buffer
 	out := io.Writer(&console)
 	if o.Output != nil {
 		out = io.MultiWriter(&console, o.Output)
 	}
+	if len(o.Keys) > 0 {
+		dir, err := os.MkdirTemp("", "skyrun")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(dir)
+		sock := filepath.Join(dir, "monitor")
+		args = append(args, "-monitor", "unix:"+sock+",server,nowait")
+		kw := &keyWriter{after: o.KeysAfter, keys: o.Keys, sock: sock}
+		out = io.MultiWriter(out, kw)
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if o.Input != nil {
 		// A pipe of our own: exec's Wait would otherwise wait for Input to end.
@@ -173,4 +192,39 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 		return res, fmt.Errorf("qemu: %v", err)
 	}
 	return res, nil
+}
+
+// keyWriter watches the console and, once it shows after, types keys through QEMU's
+// monitor (sendkey), as a person at the PC's keyboard would.
+type keyWriter struct {
+	after string
+	keys  []string
+	sock  string
+	seen  bytes.Buffer
+	sent  bool
+}
+
+func (w *keyWriter) Write(p []byte) (int, error) {
+	if w.sent {
+		return len(p), nil
+	}
+	w.seen.Write(p)
+	if bytes.Contains(w.seen.Bytes(), []byte(w.after)) {
+		w.sent = true
+		go w.send()
+	}
+	return len(p), nil
+}
+
+func (w *keyWriter) send() {
+	conn, err := net.Dial("unix", w.sock)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	for _, k := range w.keys {
+		fmt.Fprintf(conn, "sendkey %s\n", k)
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
 }
