@@ -11,10 +11,10 @@ import (
 // BootHandoff returns the loader's handoff record.
 func BootHandoff() Handoff { return handoff }
 
-// PhysRead copies n bytes of physical memory at pa (within the direct-mapped low 4
-// GiB). It returns nil if the range is outside it.
+// PhysRead copies n bytes of physical memory at pa (within the direct map). It
+// returns nil if the range is outside it.
 func PhysRead(pa uint64, n int) []byte {
-	if n < 0 || pa >= maxPhys || uint64(n) > maxPhys-pa {
+	if n < 0 || pa >= directEnd || uint64(n) > directEnd-pa {
 		return nil
 	}
 	b := make([]byte, n)
@@ -58,7 +58,7 @@ func (PhysMemory) Read(phys uint64, n int) ([]byte, error) {
 	return nil, errOutsideDirectMap
 }
 
-var errOutsideDirectMap = errorString("physical range outside the direct-mapped 4 GiB")
+var errOutsideDirectMap = errorString("physical range outside the direct map")
 
 type errorString string
 
@@ -67,7 +67,7 @@ func (e errorString) Error() string { return string(e) }
 // PhysSlice returns the n bytes of physical memory at pa (a framebuffer, say) as a
 // slice aliasing the direct map, or nil if the range is outside it.
 func PhysSlice(pa uint64, n int) []byte {
-	if n <= 0 || pa >= maxPhys || uint64(n) > maxPhys-pa {
+	if n <= 0 || pa >= directEnd || uint64(n) > directEnd-pa {
 		return nil
 	}
 	return unsafe.Slice((*byte)(ptrAt(physToVirt(pa))), n)

@@ -7,11 +7,16 @@ import "unsafe"
 // what the boot left there (reserved).
 const (
 	pageSize  = 4096
-	maxPhys   = 4 << 30 // the loader's direct map covers the low 4 GiB
+	maxPhys   = 64 << 30 // RAM above this is not used
 	numFrames = maxPhys / pageSize
+	loaderMap = 4 << 30 // the loader's direct map covers the low 4 GiB
 )
 
 var (
+	// directEnd is the end of the direct map: the loader's 4 GiB, extended by
+	// extendDirectMap to the highest available RAM below maxPhys.
+	directEnd   uint64 = loaderMap
+	highestRAM  uint64
 	frameBitmap [numFrames / 64]uint64
 	freeFrames  uint64
 	totalFrames uint64 // frames the memory map calls available
@@ -65,6 +70,9 @@ func freeRange(base, n uint64) {
 	end := (base + n) / pageSize
 	if end > numFrames {
 		end = numFrames
+	}
+	if end*pageSize > highestRAM {
+		highestRAM = end * pageSize
 	}
 	for f := start; f < end; f++ {
 		totalFrames++
@@ -175,9 +183,52 @@ func memInit() {
 			off += (size + 7) &^ 7
 		}
 	}
+	extendDirectMap()
 	kprint("skyscope: ")
 	kprintDec(freeFrames * pageSize >> 20)
 	kprint(" MiB of memory free\n")
+}
+
+// extendDirectMap maps the RAM above the loader's 4 GiB into the direct map (PML4
+// slot 256), with 1 GiB pages where the CPU has them (CPUID 80000001h:EDX bit 26),
+// else 2 MiB pages; the page directories come from the low memory already freed.
+// Frames it cannot map are taken back out of the allocator.
+//
+//go:nosplit
+func extendDirectMap() {
+	if highestRAM <= loaderMap {
+		return
+	}
+	_, _, _, edx := cpuid(0x80000001, 0)
+	huge := edx&(1<<26) != 0
+	pdpt := *(*uint64)(ptrAt(physToVirt(readCR3()&pteAddrMask + 256*8))) & pteAddrMask
+	for gb := uint64(loaderMap); gb < highestRAM; gb += 1 << 30 {
+		e := (*uint64)(ptrAt(physToVirt(pdpt + (gb>>30)*8)))
+		if *e&ptePresent != 0 {
+			continue
+		}
+		if huge {
+			*e = gb | ptePresent | pteWrite | pteHuge | pteNX
+		} else {
+			pd, ok := allocFrame()
+			if !ok {
+				break
+			}
+			for i := uint64(0); i < 512; i++ {
+				*(*uint64)(ptrAt(physToVirt(pd + i*8))) = (gb + i<<21) | ptePresent | pteWrite | pteHuge | pteNX
+			}
+			*e = pd | ptePresent | pteWrite
+		}
+		directEnd = gb + 1<<30
+	}
+	writeCR3(readCR3())
+	// Anything still beyond the direct map cannot be zeroed or reached: keep it.
+	for f := directEnd / pageSize; f < numFrames; f++ {
+		if !frameUsed(f) {
+			setFrame(f, true)
+			freeFrames--
+		}
+	}
 }
 
 // allocFrame returns a zeroed physical frame.
@@ -394,7 +445,7 @@ func touch(addr, n uint64, write bool) bool {
 		return false
 	}
 	for va := addr &^ (pageSize - 1); va < addr+n; va += pageSize {
-		if va >= 0xffffffff80000000 || (va >= directMapBase && va < directMapBase+maxPhys) {
+		if va >= 0xffffffff80000000 || (va >= directMapBase && va < directMapBase+directEnd) {
 			continue // the kernel image and the direct map are always mapped
 		}
 		e := pteFor(va, false)

@@ -195,3 +195,14 @@ func TestKeyboardInput(t *testing.T) {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestBootLargeMemory: RAM above 4 GiB (q35 puts most of it there) joins the direct
+// map and the allocator.
+func TestBootLargeMemory(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "selftest", MemMiB: 6000})
+	checkSelftest(t, res)
+	m := regexp.MustCompile(`(?m)^skyscope: (\d+) MiB of memory free`).FindStringSubmatch(res.Console)
+	if m == nil || len(m[1]) < 4 || m[1] < "5000" {
+		t.Fatalf("free memory line %v; want more than 5000 MiB", m)
+	}
+}
