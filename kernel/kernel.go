@@ -28,13 +28,24 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
 
+// Segment is part of the init program's image: Data copied to Vaddr (page-aligned),
+// zero-filled up to Memsz, mapped with Perm.
+type Segment struct {
+	Vaddr uint64
+	Data  []byte
+	Memsz uint64
+	Perm  hal.Perm
+}
+
 // Config is what the kernel needs to know at boot.
 type Config struct {
-	InitEntry       uint64   // entry address of the init program
-	InitPriority    uint8    // init's priority (default 100); its MCP is abi.MaxPriority
-	InitCSpaceRadix int      // init's capability space has 2^radix slots (default 12)
-	TimeSlice       hal.Time // default time slice (default 5 ms)
-	Quiet           bool     // suppress kernel log lines on the console
+	InitEntry       uint64    // entry address of the init program
+	InitImage       []Segment // the init program's image (the simulation registers programs instead)
+	InitStackPages  int       // pages of stack mapped below abi.InitStackTop (0: none)
+	InitPriority    uint8     // init's priority (default 100); its MCP is abi.MaxPriority
+	InitCSpaceRadix int       // init's capability space has 2^radix slots (default 12)
+	TimeSlice       hal.Time  // default time slice (default 5 ms)
+	Quiet           bool      // suppress kernel log lines on the console
 }
 
 // Stats counts kernel events since boot.
@@ -126,12 +137,66 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 			return nil, fmt.Errorf("kernel: binding init's thread: %v", e)
 		}
 	}
+	sp, err := k.loadInit(as, cfg)
+	if err != nil {
+		return nil, err
+	}
 	t.ipcVA = abi.InitIPCBuffer
-	t.ctx.SetEntry(cfg.InitEntry, 0, abi.InitIPCBuffer)
+	t.ctx.SetEntry(cfg.InitEntry, sp, abi.InitIPCBuffer)
 	k.init = t
 	k.makeReady(t, false)
 	k.logf("booted: %d KiB in the root memory budget, init at %#x", k.root.capacity/1024, cfg.InitEntry)
 	return k, nil
+}
+
+// loadInit maps init's image and stack into its address space as frames the kernel
+// keeps (no capability names them: init's image lives as long as the machine). It
+// returns the initial stack pointer.
+func (k *Kernel) loadInit(as *AddressSpace, cfg Config) (uint64, error) {
+	var pages uint64
+	for _, seg := range cfg.InitImage {
+		size := max(seg.Memsz, uint64(len(seg.Data)))
+		if seg.Vaddr%abi.PageSize != 0 || seg.Vaddr >= uint64(hal.UserTop) || size > uint64(hal.UserTop)-seg.Vaddr {
+			return 0, fmt.Errorf("kernel: init segment at %#x (%d bytes) is outside the user half or misaligned", seg.Vaddr, size)
+		}
+		pages += (size + abi.PageSize - 1) / abi.PageSize
+	}
+	pages += uint64(cfg.InitStackPages)
+	if uint64(k.mem.FreeFrames()) < pages+16 {
+		return 0, fmt.Errorf("kernel: %d pages for init's image and stack, %d frames free", pages, k.mem.FreeFrames())
+	}
+	place := func(va uint64, data []byte, perm hal.Perm) error {
+		if _, busy := as.frames[hal.VirtAddr(va)]; busy {
+			return fmt.Errorf("kernel: init segments overlap at %#x", va)
+		}
+		f := k.newFrame()
+		copy(f.Bytes()[:], data)
+		if e := f.mapInto(as, hal.VirtAddr(va), perm); e != abi.OK {
+			return fmt.Errorf("kernel: mapping init at %#x: %v", va, e)
+		}
+		return nil
+	}
+	for _, seg := range cfg.InitImage {
+		size := max(seg.Memsz, uint64(len(seg.Data)))
+		for off := uint64(0); off < size; off += abi.PageSize {
+			var chunk []byte
+			if off < uint64(len(seg.Data)) {
+				chunk = seg.Data[off:min(off+abi.PageSize, uint64(len(seg.Data)))]
+			}
+			if err := place(seg.Vaddr+off, chunk, seg.Perm); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if cfg.InitStackPages == 0 {
+		return 0, nil
+	}
+	for i := 1; i <= cfg.InitStackPages; i++ {
+		if err := place(abi.InitStackTop-uint64(i)*abi.PageSize, nil, hal.PermRead|hal.PermWrite); err != nil {
+			return 0, err
+		}
+	}
+	return abi.InitStackTop, nil
 }
 
 // StopReason says why Run returned.

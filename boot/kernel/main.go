@@ -21,6 +21,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/skyscope-os/skyscope/boot/rawtask"
+	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/hal/amd64"
 	"github.com/skyscope-os/skyscope/hal/amd64/acpi"
 	"github.com/skyscope-os/skyscope/hal/amd64/cmos"
@@ -29,6 +31,7 @@ import (
 	"github.com/skyscope-os/skyscope/hal/amd64/pci"
 	"github.com/skyscope-os/skyscope/hal/amd64/portio"
 	"github.com/skyscope-os/skyscope/hal/amd64/ps2"
+	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/selftest"
 )
 
@@ -93,6 +96,8 @@ func main() {
 		b := unsafe.Slice(unsafe.StringData(ro), len(ro))
 		b[0] = 'X'
 		logf("rotest: the write went through (this must not happen)")
+	case has("usertest"):
+		userTest()
 	case has("echotest"):
 		// Console input end to end: the UART's receive interrupt (or the keyboard
 		// decoder) feeds read(0).
@@ -222,4 +227,23 @@ func setupKeyboard() {
 			}
 		}
 	}()
+}
+
+// userTest runs the kernel core on this machine with a ring-3 init task (a tiny
+// assembly program): it prints through its console capability, yields, and then writes
+// to an unmapped address, which the kernel reports while the machine carries on.
+func userTest() {
+	const entry = 0x400000
+	k, err := kernel.Boot(amd64.NewMachine(), kernel.Config{
+		InitEntry: entry,
+		InitImage: []kernel.Segment{{Vaddr: entry, Data: rawtask.Hello(), Perm: hal.PermRead | hal.PermExec}},
+	})
+	if err != nil {
+		logf("usertest: %v", err)
+		amd64.Shutdown(1)
+	}
+	reason := k.Run(k.Now() + 2_000_000_000)
+	s := k.Stats
+	logf("usertest: kernel loop stopped (%v): %d system calls, %d faults", reason, s.Syscalls, s.Faults)
+	amd64.Shutdown(0)
 }

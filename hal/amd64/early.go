@@ -22,6 +22,7 @@ var (
 	initialSP   uint64     // the process stack the runtime starts on (argc, argv, envp, auxv)
 	entryTSC    uint64     // the time-stamp counter when the kernel's entry code ran
 	bootTLS     [16]uint64 // FS points into it until the runtime sets up m0's TLS
+	trapTLS     [16]uint64 // FS while trap code serves a ring-3 task (its g slot is 0)
 )
 
 // bootStack is m0's stack. earlyInit runs at bootStackInit (well below the top) while
@@ -75,6 +76,10 @@ func earlyInit() {
 	if !protectKernel() {
 		kprint("skyscope: could not remap the kernel image; it stays writable and executable\n")
 	}
+	if !shareKernelHalf() {
+		kprint("skyscope: out of memory making the kernel half's page tables\n")
+		haltForever()
+	}
 	timeInit()
 	threadsInit()
 	serialRXInit()
@@ -88,10 +93,12 @@ func earlyInit() {
 func threadsInit() {
 	cpu0.trapStack = uint64(uintptr(unsafe.Pointer(&trapStack[len(trapStack)-16]))) &^ 0xf
 	cpu0.readyHead, cpu0.readyTail = -1, -1
+	cpu0.trapTLS = uint64(uintptr(unsafe.Pointer(&trapTLS[8])))
 	for i := range threads {
 		threads[i].next = -1
 	}
 	t := &threads[0]
+	t.cr3 = kernelCR3
 	t.state = tsRunning
 	t.tid = 1
 	t.fsBase = uint64(uintptr(unsafe.Pointer(&bootTLS[8])))
@@ -103,7 +110,7 @@ func threadsInit() {
 	idle.frame.SP = uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))) &^ 0xf
 	idle.frame.FLAGS = 0x202
 	idle.frame.CS, idle.frame.SS = selKernelCode, selKernelData
-	idle.fsBase = t.fsBase
+	idle.fsBase, idle.cr3 = t.fsBase, kernelCR3
 	initFX(idle)
 }
 

@@ -88,6 +88,10 @@ var unknownSeen [512 / 64]uint64
 //go:nosplit
 func syscallTrap() {
 	t := current()
+	if t.user != 0 {
+		userTrap(t, trapSyscall, 0, 0, 0) // the kernel loop serves it, in Go
+		return
+	}
 	n := t.frame.AX
 	if n < uint64(len(rtSyscalls)) && rtSyscalls[n] != nil {
 		rtSyscalls[n](t)
@@ -105,6 +109,21 @@ func syscallTrap() {
 		return
 	case sysReadConsole:
 		sysConsoleRead(t)
+		return
+	case sysEnterUser:
+		sysEnterUserCall(t)
+		return
+	case sysAllocPage:
+		sysAllocPageCall(t)
+		return
+	case sysFreePage:
+		sysFreePageCall(t)
+		return
+	case sysNewUser:
+		sysNewUserCall(t)
+		return
+	case sysFreeUser:
+		sysFreeUserCall(t)
 		return
 	}
 	if n < 512 && unknownSeen[n/64]&(1<<(n%64)) == 0 {
@@ -397,7 +416,7 @@ func sysClone(t *thread) {
 	c.frame.AX = 0
 	c.frame.SP = stack
 	c.fx = t.fx
-	c.fsBase = t.fsBase
+	c.fsBase, c.cr3 = t.fsBase, kernelCR3
 	if flags&unix.CLONE_SETTLS != 0 {
 		c.fsBase = tls
 	}

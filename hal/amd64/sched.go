@@ -15,7 +15,7 @@ func setCurrent(i int) {
 }
 
 //go:nosplit
-func current() *thread { return &threads[cpu0.curIndex] }
+func current() *thread { return (*thread)(ptrAt(uintptr(cpu0.cur))) }
 
 // makeReady appends thread i to the ready queue.
 //
@@ -92,6 +92,10 @@ func wakeExpired(now int64) {
 func intrTrap() {
 	t := current()
 	v := t.frame.Vector
+	if t.user != 0 {
+		userInterrupt(t, v)
+		return
+	}
 	switch {
 	case v == 14: // page fault: the runtime touched lazily backed memory
 		addr := readCR2()

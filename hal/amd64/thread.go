@@ -28,6 +28,7 @@ const (
 	waitSleep
 	waitPoll
 	waitInput    // read(0) until console input arrives
+	waitUser     // in Enter: a ring-3 task runs on its behalf
 	waitKeyboard // readScancodes until the keyboard sends some
 )
 
@@ -50,6 +51,11 @@ type thread struct {
 	sigAlt   [3]uint64 // sigaltstack: sp, flags, size
 	sigMask  uint64
 	clearTID uint64 // CLONE_CHILD_CLEARTID address (unused by Go; kept for correctness)
+	cr3      uint64 // page-table root this record runs in (the kernel's for runtime threads)
+	user     uint32 // a ring-3 task context (in uthreads), not a runtime thread
+	owner    int32  // user record: the runtime thread blocked in Enter for it
+	enterDL  int64  // user record: the machine-time deadline of this Enter
+	info     uint64 // user record: where the owner wants the trap report (Go memory)
 	fx       [fxSize]byte
 }
 
@@ -77,6 +83,7 @@ type cpuLocal struct {
 	vector     uint64 // set by the entry stub of the trap being taken
 	code       uint64 // its error code (0 when the CPU pushes none)
 	fatalFrame uint64 // fatalCommon: address of the CPU's interrupt frame
+	trapTLS    uint64 // FS base for trap code entered from a ring-3 task
 	readyHead  int64
 	readyTail  int64
 	nextTID    uint64

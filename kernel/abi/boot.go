@@ -16,3 +16,7 @@ const (
 // InitIPCBuffer is the user address of init's IPC buffer. Init starts with its first
 // argument register holding this address too.
 const InitIPCBuffer = 0x7fff_0000_0000
+
+// InitStackTop is the top of init's stack when the kernel maps one
+// (kernel.Config.InitStackPages); init starts with its stack pointer here.
+const InitStackTop = 0x7ffe_0000_0000

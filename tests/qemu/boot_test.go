@@ -210,3 +210,25 @@ func TestBootLargeMemory(t *testing.T) {
 		t.Fatalf("free memory line %v; want more than 5000 MiB", m)
 	}
 }
+
+// TestUserTask runs the kernel core on the real machine with a ring-3 init task in its
+// own page tables: it prints through its console capability, then writes to a wild
+// address, which faults that task only; the kernel names the task and the address.
+func TestUserTask(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "usertest", Timeout: time.Minute})
+	for _, want := range []string{
+		"hello from ring 3",
+		"kernel: thread init: unhandled PageFault (0xdead0000",
+		"usertest: kernel loop stopped",
+	} {
+		if !strings.Contains(res.Console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if res.Status != 0 {
+		t.Errorf("status %d", res.Status)
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", res.Console)
+	}
+}
