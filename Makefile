@@ -65,8 +65,9 @@ race: ## the race detector over the host-side packages
 boot-test: ## only the QEMU boot tests (-kernel, ISO+BIOS, ISO+UEFI, panic)
 	$(GO) test -count=1 -v ./tests/qemu/
 
-bench: ## the IPC round-trip benchmark (numbers go in docs/PERFORMANCE.md)
+bench: ## IPC round trips: simulated (ns, allocs) and ring 3 in QEMU (TSC ticks = instructions under -icount)
 	$(GO) test -run='^$$' -bench=BenchmarkIPCRoundTrip -benchmem -count=5 ./kernel/
+	$(GO) run ./tools/skyrun -icount -append pingpong | grep '^pingpong:'
 
 fuzz: ## fuzz the system call decoder for a minute
 	$(GO) test -run='^$$' -fuzz=FuzzSyscall -fuzztime=60s ./kernel/

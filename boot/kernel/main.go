@@ -97,7 +97,9 @@ func main() {
 		b[0] = 'X'
 		logf("rotest: the write went through (this must not happen)")
 	case has("usertest"):
-		userTest()
+		userTest(rawtask.Hello())
+	case has("pingpong"):
+		userTest(rawtask.PingPong())
 	case has("echotest"):
 		// Console input end to end: the UART's receive interrupt (or the keyboard
 		// decoder) feeds read(0).
@@ -229,14 +231,16 @@ func setupKeyboard() {
 	}()
 }
 
-// userTest runs the kernel core on this machine with a ring-3 init task (a tiny
-// assembly program): it prints through its console capability, yields, and then writes
-// to an unmapped address, which the kernel reports while the machine carries on.
-func userTest() {
-	const entry = 0x400000
+// userTest runs the kernel core on this machine with a ring-3 init task, a tiny
+// assembly program from boot/rawtask: "usertest" prints through its console capability
+// and then writes to an unmapped address, which the kernel reports while the machine
+// carries on; "pingpong" starts a second task in its own address space and times IPC
+// round trips with it.
+func userTest(code []byte) {
+	const entry = rawtask.PingPongEntry
 	k, err := kernel.Boot(amd64.NewMachine(), kernel.Config{
 		InitEntry: entry,
-		InitImage: []kernel.Segment{{Vaddr: entry, Data: rawtask.Hello(), Perm: hal.PermRead | hal.PermExec}},
+		InitImage: []kernel.Segment{{Vaddr: entry, Data: code, Perm: hal.PermRead | hal.PermExec}},
 	})
 	if err != nil {
 		logf("usertest: %v", err)

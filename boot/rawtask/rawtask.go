@@ -11,8 +11,31 @@ import (
 
 // Constants the assembly uses (through go_asm.h).
 const (
-	sysInvoke        = uint64(abi.SysInvoke)
-	sysYield         = uint64(abi.SysYield)
+	sysInvoke       = uint64(abi.SysInvoke)
+	sysYield        = uint64(abi.SysYield)
+	sysCall         = uint64(abi.SysCall)
+	sysRecv         = uint64(abi.SysRecv)
+	sysReplyRecv    = uint64(abi.SysReplyRecv)
+	ipcBuffer       = abi.InitIPCBuffer
+	capSlot0        = abi.IPCBufCaps
+	objEndpoint     = uint64(abi.ObjEndpoint)
+	objReply        = uint64(abi.ObjReply)
+	objCSpace       = uint64(abi.ObjCSpace)
+	objAddressSpace = uint64(abi.ObjAddressSpace)
+	objTCB          = uint64(abi.ObjTCB)
+	objFrame        = uint64(abi.ObjFrame)
+	infoRetype      = uint64(abi.UntypedRetype)<<12 | 1<<7 | 4
+	infoFrameMap    = uint64(abi.FrameMap)<<12 | 1<<7 | 2
+	infoCopy        = uint64(abi.CSpaceCopy)<<12 | 1<<7 | 3
+	infoConfigure   = uint64(abi.TCBConfigure)<<12 | 3<<7 | 1
+	infoSetPriority = uint64(abi.TCBSetPriority)<<12 | 1<<7 | 1
+	infoWriteRegs   = uint64(abi.TCBWriteRegisters)<<12 | 3
+	infoResume      = uint64(abi.TCBResume) << 12
+	infoSuspend     = uint64(abi.TCBSuspend) << 12
+	infoPing        = 1<<12 | 1 // label 1, one word
+	infoPong        = 1         // one word
+	// PingRounds is how many timed round trips PingPong makes.
+	PingRounds       = 10000
 	slotConsole      = uint64(abi.InitSlotConsole)
 	infoConsoleWrite = uint64(abi.ConsoleWrite)<<12 | 1
 	// WildAddress is where Hello writes last: nothing is mapped there.
@@ -33,4 +56,33 @@ func Hello() []byte {
 	text := *(*unsafe.Pointer)(unsafe.Pointer(&addr)) // kernel text, not Go heap
 	copy(code, unsafe.Slice((*byte)(text), abi.PageSize))
 	return code
+}
+
+func ping()
+func pong()
+func pingAddr() uintptr
+func pongAddr() uintptr
+
+// PingPongEntry is where PingPong's page must be mapped; pong's code is at +PongOffset.
+const (
+	PingPongEntry = 0x400000
+	PongOffset    = 0x800
+)
+
+// PingPong returns a page with two programs: ping (at 0), to run as init, and pong (at
+// PongOffset). Ping makes a second task in its own CSpace and address space from the
+// memory budget — endpoint, Reply, TCB, IPC buffer and a copy of pong's code — starts
+// it, and calls it PingRounds times, timing the round trips with RDTSC; it prints
+// "pingpong: 0x<ticks per round trip>" through its console capability and suspends
+// itself. A failing step writes to 0xbad0000+step instead.
+func PingPong() []byte {
+	page := make([]byte, abi.PageSize)
+	for _, c := range []struct {
+		addr uintptr
+		off  int
+	}{{pingAddr(), 0}, {pongAddr(), PongOffset}} {
+		text := *(*unsafe.Pointer)(unsafe.Pointer(&c.addr))
+		copy(page[c.off:], unsafe.Slice((*byte)(text), PongOffset))
+	}
+	return page
 }

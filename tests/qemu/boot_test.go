@@ -232,3 +232,13 @@ func TestUserTask(t *testing.T) {
 		t.Logf("console:\n%s", res.Console)
 	}
 }
+
+// TestUserIPCPingPong: a ring-3 init makes a second task in its own CSpace and address
+// space (from its memory budget, through capabilities) and calls it 10,000 times.
+func TestUserIPCPingPong(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "pingpong", Timeout: 2 * time.Minute})
+	if !regexp.MustCompile(`(?m)^pingpong: 0x[0-9a-f]{16}$`).MatchString(strings.ReplaceAll(res.Console, "\r", "")) ||
+		strings.Contains(res.Console, "unhandled") || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}
