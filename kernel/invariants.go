@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
 
@@ -166,6 +167,14 @@ func (c *checker) checkTCB(t *TCB) error {
 		if t.waitNtfn == nil || !inQueue(&t.waitNtfn.waiters, t) {
 			return fmt.Errorf("waiting on a notification that does not queue it")
 		}
+	case BlockedExternal:
+		in := false
+		for _, s := range c.k.sleepers {
+			in = in || s == t
+		}
+		if in != (t.wakeAt != hal.Forever) {
+			return fmt.Errorf("blocked by its personality with deadline %d but sleeping=%v", t.wakeAt, in)
+		}
 	case Ready:
 		if !inQueue(&c.k.sched.queues[t.prio], t) {
 			return fmt.Errorf("ready but not in the queue for priority %d", t.prio)
@@ -184,6 +193,11 @@ func (c *checker) checkTCB(t *TCB) error {
 }
 
 func (c *checker) checkScheduler() error {
+	for _, t := range c.k.sleepers {
+		if t.state != BlockedExternal {
+			return fmt.Errorf("thread %s sleeps for its personality in state %v", t.name(), t.state)
+		}
+	}
 	for p := range c.k.sched.queues {
 		q := &c.k.sched.queues[p]
 		bit := c.k.sched.bitmap[p/64]&(1<<(p%64)) != 0

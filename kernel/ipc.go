@@ -87,6 +87,8 @@ func (k *Kernel) cancelIPC(t *TCB) {
 	case BlockedOnNotification:
 		t.waitNtfn.waiters.remove(t)
 		t.waitNtfn = nil
+	case BlockedExternal:
+		k.dropSleeper(t)
 	}
 }
 

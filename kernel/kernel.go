@@ -51,6 +51,7 @@ type Config struct {
 // Stats counts kernel events since boot.
 type Stats struct {
 	Syscalls, Invocations, Messages, ContextSwitches, Faults, Interrupts uint64
+	ForeignSyscalls                                                      uint64 // served by a Personality
 }
 
 // Kernel is one running kernel. Its methods other than Run are for tests and tools
@@ -66,6 +67,9 @@ type Kernel struct {
 	irqs  []*IRQHandler
 	init  *TCB
 	root  *Untyped
+	// sleepers are the BlockedExternal threads with a deadline.
+	sleepers []*TCB
+	threads  []*TCB // every TCB not yet finalized, in creation order
 
 	// Stats counts events since boot.
 	Stats Stats
@@ -227,6 +231,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			}
 			return StopDeadline
 		}
+		k.wakeSleepers(now)
 		k.schedule()
 		t := k.cur
 		if t == nil {
@@ -234,6 +239,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			// wait for an interrupt without a deadline, so that a machine that can
 			// never wake again (only the simulation knows that) stops as idle.
 			_, renew := k.sched.best(now)
+			renew = min(renew, k.nextWake())
 			deadline := hal.Forever
 			if renew != hal.Forever {
 				deadline = min(renew, until)
@@ -247,7 +253,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			}
 			continue
 		}
-		deadline := min(now+t.sliceLeft, until)
+		deadline := min(now+t.sliceLeft, until, k.nextWake())
 		if t.cpu.limited() {
 			deadline = min(deadline, now+t.cpu.remaining(now))
 		}
@@ -267,6 +273,9 @@ func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
 	case hal.TrapSyscall:
 		k.syscall(t)
 	case hal.TrapPageFault:
+		if t.Personality != nil && t.Personality.PageFault(k, t, trap.Addr, trap.Access) {
+			return
+		}
 		k.raiseFault(t, abi.FaultPage, trap.Addr, t.ctx.PC(), uint64(trap.Access))
 	case hal.TrapException:
 		k.raiseFault(t, abi.FaultException, trap.Code, t.ctx.PC(), 0)
@@ -321,6 +330,9 @@ func (k *Kernel) Now() hal.Time { return k.cpu.Now() }
 
 // RootUntyped returns the root memory budget given to init.
 func (k *Kernel) RootUntyped() *Untyped { return k.root }
+
+// Threads returns every thread that exists, in creation order.
+func (k *Kernel) Threads() []*TCB { return append([]*TCB(nil), k.threads...) }
 
 // Init returns the init thread.
 func (k *Kernel) Init() *TCB { return k.init }

@@ -35,6 +35,11 @@ func (k *Kernel) syscall(t *TCB) {
 	r := t.ctx.Regs()
 	num := abi.Sys(r.Num)
 	if !num.Valid() {
+		if t.Personality != nil {
+			k.Stats.ForeignSyscalls++
+			t.Personality.Syscall(k, t)
+			return
+		}
 		k.raiseFault(t, abi.FaultUnknownSyscall, r.Num, t.ctx.PC(), 0)
 		return
 	}

@@ -39,11 +39,14 @@ const (
 	BlockedOnNotification
 	// Suspended: stopped by TCB Suspend or by an unhandled fault; Resume makes it Ready.
 	Suspended
+	// BlockedExternal: blocked by its personality (a Linux futex, sleep or poll), until
+	// the personality wakes it or its deadline passes.
+	BlockedExternal
 	numStates
 )
 
 var stateNames = [...]string{"inactive", "running", "ready", "blocked-send", "blocked-recv",
-	"blocked-reply", "blocked-notification", "suspended"}
+	"blocked-reply", "blocked-notification", "suspended", "blocked-external"}
 
 func (s ThreadState) String() string {
 	if s < numStates {
@@ -52,18 +55,21 @@ func (s ThreadState) String() string {
 	return fmt.Sprintf("ThreadState(%d)", s)
 }
 
-func (s ThreadState) blocked() bool { return s >= BlockedOnSend && s <= BlockedOnNotification }
+func (s ThreadState) blocked() bool {
+	return s >= BlockedOnSend && s <= BlockedOnNotification || s == BlockedExternal
+}
 
 // legal[from] is the set of states reachable from from.
 var legal = [numStates]uint16{
 	Inactive:              1 << Ready,
 	Ready:                 1<<Running | 1<<Suspended | 1<<Inactive,
-	Running:               1<<Ready | 1<<BlockedOnSend | 1<<BlockedOnRecv | 1<<BlockedOnReply | 1<<BlockedOnNotification | 1<<Suspended | 1<<Inactive,
+	Running:               1<<Ready | 1<<BlockedOnSend | 1<<BlockedOnRecv | 1<<BlockedOnReply | 1<<BlockedOnNotification | 1<<Suspended | 1<<Inactive | 1<<BlockedExternal,
 	BlockedOnSend:         1<<Ready | 1<<Suspended | 1<<BlockedOnReply,
 	BlockedOnRecv:         1<<Ready | 1<<Suspended,
 	BlockedOnReply:        1<<Ready | 1<<Suspended,
 	BlockedOnNotification: 1<<Ready | 1<<Suspended,
 	Suspended:             1<<Ready | 1<<Inactive,
+	BlockedExternal:       1<<Ready | 1<<Suspended,
 }
 
 // Private slots of a TCB: copies of the capabilities it was configured with, children
@@ -103,6 +109,11 @@ type TCB struct {
 	sendCall  bool          // BlockedOnSend: a Call (wants a reply)
 	recvGrant bool          // BlockedOnRecv: the Reply to a call received may carry capabilities
 	fault     faultMsg      // a fault being delivered; kind FaultNone otherwise
+	wakeAt    hal.Time      // BlockedExternal: when the personality's wait times out (hal.Forever: never)
+
+	// Personality serves this thread's system calls outside Skyscope's range and its
+	// page faults (the Linux ABI for static Go programs); nil for native threads.
+	Personality Personality
 
 	// Name is a label for diagnostics (the kernel log and the shell's ps).
 	Name string
@@ -116,6 +127,7 @@ type faultMsg struct {
 
 func (k *Kernel) newTCB() *TCB {
 	t := &TCB{ctx: k.cpu.NewContext(), slice: k.cfg.TimeSlice}
+	k.threads = append(k.threads, t)
 	t.k = k
 	t.sliceLeft = t.slice
 	t.slots.Init(tcbSlots)
@@ -125,6 +137,9 @@ func (k *Kernel) newTCB() *TCB {
 
 // Type implements capability.Object.
 func (t *TCB) Type() abi.ObjectType { return abi.ObjTCB }
+
+// Regs returns the thread's system-call registers, for a Personality serving its calls.
+func (t *TCB) Regs() *abi.Regs { return t.ctx.Regs() }
 
 // State returns the thread's state.
 func (t *TCB) State() ThreadState { return t.state }
@@ -145,6 +160,12 @@ func (t *TCB) Finalize(tree *capability.Tree) {
 	}
 	t.state = Inactive
 	t.ctx.Release()
+	for i, x := range k.threads {
+		if x == t {
+			k.threads = append(k.threads[:i], k.threads[i+1:]...)
+			break
+		}
+	}
 	for i := 1; i < tcbSlots; i++ {
 		tree.DeleteLocked(t.slots.At(i))
 	}
