@@ -89,6 +89,15 @@ type Context interface {
 	SP() uint64
 	// SetEntry restarts the thread at pc with stack sp and first argument arg.
 	SetEntry(pc, sp, arg uint64)
+	// SetTLS sets the thread's TLS base (FS on x86-64), as Linux's arch_prctl does.
+	SetTLS(base uint64)
+	// CloneFrom makes this (fresh) context a copy of from's user state — registers,
+	// FPU state, TLS — as Linux's clone does for a new thread; the caller then adjusts
+	// the result register and the stack. It reports false if the machine cannot copy
+	// a running thread (the simulation, whose threads are Go functions).
+	CloneFrom(from Context) bool
+	// SetStack sets the user stack pointer (clone's new thread stack).
+	SetStack(sp uint64)
 	// Release frees what the context holds; the thread never runs again.
 	Release()
 }

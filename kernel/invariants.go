@@ -38,6 +38,9 @@ func (c *checker) run() error {
 	// Discover every object reachable through capabilities, starting from init's space
 	// and the current thread (whose space may differ).
 	c.visitSpace(&c.k.init.slots)
+	for _, t := range c.k.threads { // threads a personality made have no capability
+		c.visitObj(t)
+	}
 	if c.k.cur != nil {
 		c.visitObj(c.k.cur)
 	}
@@ -75,7 +78,7 @@ func (c *checker) run() error {
 	// every live object was seen; otherwise they can only be at least that.
 	live := uint64(0)
 	for o := range c.seen {
-		if !o.(interface{ Dead() bool }).Dead() {
+		if !o.(interface{ Dead() bool }).Dead() && objectID(o) != 0 { // capability-less objects are not in Live
 			live++
 		}
 	}
@@ -113,6 +116,12 @@ func (c *checker) visitObj(o capability.Object) {
 		c.visitSpace(&x.slots)
 	case *IRQHandler:
 		c.visitSpace(&x.ntfn)
+	case *AddressSpace:
+		for _, f := range x.frames {
+			if f.anon { // owned by this space alone
+				c.visitObj(f)
+			}
+		}
 	case *Endpoint:
 		for t := x.queue.head; t != nil; t = t.next {
 			c.visitObj(t)

@@ -13,6 +13,7 @@ type Frame struct {
 	objBase
 	pa       hal.PhysAddr // immutable
 	mappings []mapping
+	anon     bool // owned by the one address space it is mapped in (MapAnon), not by capabilities
 }
 
 type mapping struct {
@@ -68,10 +69,19 @@ func (k *Kernel) newAddressSpace() *AddressSpace {
 // Type implements capability.Object.
 func (a *AddressSpace) Type() abi.ObjectType { return abi.ObjAddressSpace }
 
+// freeAnon releases an anonymous frame (MapAnon) once it is unmapped.
+func (f *Frame) freeAnon() {
+	f.k.mem.FreeFrame(f.pa)
+	f.release()
+}
+
 // Finalize implements capability.Object.
 func (a *AddressSpace) Finalize(*capability.Tree) {
 	for va, f := range a.frames {
 		f.removeMapping(a, va)
+		if f.anon {
+			f.freeAnon()
+		}
 	}
 	a.frames = nil
 	a.pt.Release()

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel/abi"
 )
 
 // Personality serves, for the threads that have one, what the Skyscope ABI does not:
@@ -75,3 +76,161 @@ func (k *Kernel) nextWake() hal.Time {
 	}
 	return next
 }
+
+// Services for personalities. They act on the thread's address space and charge what
+// they make to the memory budget the personality names, like any Retype.
+
+// addressSpace returns t's address space, or nil.
+func (t *TCB) addressSpace() *AddressSpace {
+	as, _ := t.slots.At(tcbSlotAddressSpace).Object().(*AddressSpace)
+	return as
+}
+
+// copyUser moves bytes between b and t's memory at va, faulting pages in through t's
+// personality where they are absent. It reports false if some page is not accessible.
+func (k *Kernel) copyUser(t *TCB, va uint64, b []byte, write bool) bool {
+	as := t.addressSpace()
+	if as == nil {
+		return false
+	}
+	need, access := hal.PermRead, uint8(abi.FaultRead)
+	if write {
+		need, access = hal.PermWrite, abi.FaultWrite
+	}
+	for len(b) > 0 {
+		if va >= uint64(hal.UserTop) {
+			return false
+		}
+		page := hal.VirtAddr(va &^ (abi.PageSize - 1))
+		pa, perm, ok := as.pt.Lookup(page)
+		if !ok || perm&need == 0 {
+			if t.Personality == nil || !t.Personality.PageFault(k, t, va, access) {
+				return false
+			}
+			if pa, perm, ok = as.pt.Lookup(page); !ok || perm&need == 0 {
+				return false
+			}
+		}
+		off := va % abi.PageSize
+		n := min(uint64(len(b)), abi.PageSize-off)
+		frame := k.mem.Frame(pa)
+		if write {
+			copy(frame[off:off+n], b[:n])
+		} else {
+			copy(b[:n], frame[off:off+n])
+		}
+		b, va = b[n:], va+n
+	}
+	return true
+}
+
+// CopyIn reads len(b) bytes of t's memory at va; false if some page is inaccessible.
+func (k *Kernel) CopyIn(t *TCB, va uint64, b []byte) bool { return k.copyUser(t, va, b, false) }
+
+// CopyOut writes b to t's memory at va; false if some page is not writable.
+func (k *Kernel) CopyOut(t *TCB, va uint64, b []byte) bool { return k.copyUser(t, va, b, true) }
+
+// MapAnon backs the page at va in t's address space with a zeroed frame charged to
+// budget, mapped with perm. The address space owns the frame: UnmapAnon or the
+// address space's death frees it.
+func (k *Kernel) MapAnon(t *TCB, budget *Untyped, va uint64, perm hal.Perm) abi.Errno {
+	as := t.addressSpace()
+	switch {
+	case as == nil:
+		return abi.ErrInvalidCap
+	case va%abi.PageSize != 0 || va >= uint64(hal.UserTop):
+		return abi.ErrInvalidArg
+	case as.frames[hal.VirtAddr(va)] != nil:
+		return abi.ErrAlreadyMapped
+	case budget.capacity-budget.used < abi.SizeFrame || k.mem.FreeFrames() < 1:
+		return abi.ErrNoMemory
+	}
+	f := k.newFrame()
+	f.budget, f.cost, f.anon = budget, abi.SizeFrame, true
+	budget.used += abi.SizeFrame
+	if e := f.mapInto(as, hal.VirtAddr(va), perm); e != abi.OK {
+		f.freeAnon()
+		return e
+	}
+	return abi.OK
+}
+
+// UnmapAnon removes and frees the anonymous page at va of t's address space; false if
+// there is none.
+func (k *Kernel) UnmapAnon(t *TCB, va uint64) bool {
+	as := t.addressSpace()
+	if as == nil {
+		return false
+	}
+	f := as.frames[hal.VirtAddr(va)]
+	if f == nil || !f.anon {
+		return false
+	}
+	f.unmapFrom(as, hal.VirtAddr(va))
+	f.freeAnon()
+	return true
+}
+
+// ProtectAnon changes the permissions of the anonymous page at va.
+func (k *Kernel) ProtectAnon(t *TCB, va uint64, perm hal.Perm) bool {
+	as := t.addressSpace()
+	if as == nil {
+		return false
+	}
+	f := as.frames[hal.VirtAddr(va)]
+	if f == nil || !f.anon {
+		return false
+	}
+	as.pt.Unmap(hal.VirtAddr(va))
+	return as.pt.Map(hal.VirtAddr(va), f.pa, perm) == nil
+}
+
+// CloneThread makes a thread in t's capability and address spaces with t's priority,
+// personality and user state (a copy, as Linux's clone does), charging its TCB to
+// budget. It is not started; no capability names it (the personality owns it).
+func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
+	if budget.capacity-budget.used < abi.SizeTCB {
+		return nil, abi.ErrNoMemory
+	}
+	c := k.newTCB()
+	if !c.ctx.CloneFrom(t.ctx) {
+		c.ctx.Release()
+		k.threads = k.threads[:len(k.threads)-1]
+		return nil, abi.ErrIllegal
+	}
+	c.budget, c.cost = budget, abi.SizeTCB
+	budget.used += abi.SizeTCB
+	for i := 1; i < tcbSlots; i++ {
+		if src := t.slots.At(i); !src.Empty() {
+			if e := k.tree.Copy(c.slots.At(i), src, abi.AllRights); e != abi.OK {
+				panic("kernel: CloneThread slot copy: " + e.Error())
+			}
+		}
+	}
+	c.ipcVA, c.prio, c.mcp, c.Personality, c.cpu = t.ipcVA, t.prio, t.mcp, t.Personality, t.cpu
+	c.Name = t.Name
+	return c, abi.OK
+}
+
+// StartThread makes a thread made by CloneThread ready.
+func (k *Kernel) StartThread(t *TCB) {
+	if t.state == Inactive {
+		k.makeReady(t, false)
+	}
+}
+
+// StopThread stops t for good (a Linux exit): running, blocked or ready, it becomes
+// Suspended and never runs again.
+func (k *Kernel) StopThread(t *TCB) {
+	if t.state == Running {
+		t.setState(Suspended)
+		return
+	}
+	k.suspend(t)
+}
+
+// Console writes to the kernel console.
+func (k *Kernel) Console() hal.Console { return k.m.Console() }
+
+// Entropy returns the machine's entropy source.
+func (k *Kernel) Entropy() hal.Entropy { return k.m.Entropy() }

@@ -278,5 +278,24 @@ func (ctx *context) SetEntry(pc, sp, arg uint64) {
 	ctx.regs, ctx.syscall = abi.Regs{}, false
 }
 
+// SetTLS implements hal.Context: the task's FS base.
+func (ctx *context) SetTLS(base uint64) { uthreads[ctx.rec].fsBase = base }
+
+// SetStack implements hal.Context.
+func (ctx *context) SetStack(sp uint64) { uthreads[ctx.rec].frame.SP = sp }
+
+// CloneFrom implements hal.Context: registers (including the pending system call's
+// view), FPU state and TLS are copied.
+func (ctx *context) CloneFrom(from hal.Context) bool {
+	f, ok := from.(*context)
+	if !ok {
+		return false
+	}
+	u, src := &uthreads[ctx.rec], &uthreads[f.rec]
+	u.frame, u.fx, u.fsBase = src.frame, src.fx, src.fsBase
+	ctx.regs, ctx.syscall = f.regs, f.syscall
+	return true
+}
+
 // Release implements hal.Context.
 func (ctx *context) Release() { syscall.RawSyscall(sysFreeUser, uintptr(ctx.rec), 0, 0) }

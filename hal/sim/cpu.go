@@ -185,6 +185,16 @@ func (ctx *context) SetEntry(pc, sp, arg uint64) {
 	ctx.g, ctx.done = nil, false
 }
 
+// SetTLS implements hal.Context; simulated programs have no TLS register.
+func (ctx *context) SetTLS(uint64) {}
+
+// CloneFrom implements hal.Context: a simulated thread is a Go function and cannot be
+// copied mid-run.
+func (ctx *context) CloneFrom(hal.Context) bool { return false }
+
+// SetStack implements hal.Context.
+func (ctx *context) SetStack(sp uint64) { ctx.sp = sp }
+
 // Release implements hal.Context.
 func (ctx *context) Release() {
 	ctx.kill()
