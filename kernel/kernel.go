@@ -39,13 +39,15 @@ type Segment struct {
 
 // Config is what the kernel needs to know at boot.
 type Config struct {
-	InitEntry       uint64    // entry address of the init program
-	InitImage       []Segment // the init program's image (the simulation registers programs instead)
-	InitStackPages  int       // pages of stack mapped below abi.InitStackTop (0: none)
-	InitPriority    uint8     // init's priority (default 100); its MCP is abi.MaxPriority
-	InitCSpaceRadix int       // init's capability space has 2^radix slots (default 12)
-	TimeSlice       hal.Time  // default time slice (default 5 ms)
-	Quiet           bool      // suppress kernel log lines on the console
+	InitEntry       uint64      // entry address of the init program
+	InitImage       []Segment   // the init program's image (the simulation registers programs instead)
+	InitStackPages  int         // pages of stack mapped below abi.InitStackTop (0: none)
+	InitStackImage  []byte      // placed at the top of init's stack; init starts with SP at its first byte
+	InitPersonality Personality // serves init's foreign system calls (a Linux program), or nil
+	InitPriority    uint8       // init's priority (default 100); its MCP is abi.MaxPriority
+	InitCSpaceRadix int         // init's capability space has 2^radix slots (default 12)
+	TimeSlice       hal.Time    // default time slice (default 5 ms)
+	Quiet           bool        // suppress kernel log lines on the console
 }
 
 // Stats counts kernel events since boot.
@@ -147,6 +149,7 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 	}
 	t.ipcVA = abi.InitIPCBuffer
 	t.ctx.SetEntry(cfg.InitEntry, sp, abi.InitIPCBuffer)
+	t.Personality = cfg.InitPersonality
 	k.init = t
 	k.makeReady(t, false)
 	k.logf("booted: %d KiB in the root memory budget, init at %#x", k.root.capacity/1024, cfg.InitEntry)
@@ -195,12 +198,24 @@ func (k *Kernel) loadInit(as *AddressSpace, cfg Config) (uint64, error) {
 	if cfg.InitStackPages == 0 {
 		return 0, nil
 	}
+	img := cfg.InitStackImage
+	if uint64(len(img)) > uint64(cfg.InitStackPages)*abi.PageSize {
+		return 0, fmt.Errorf("kernel: init's stack image (%d bytes) exceeds its %d stack pages", len(img), cfg.InitStackPages)
+	}
+	base := uint64(abi.InitStackTop) - uint64(len(img)) // where img[0] goes
 	for i := 1; i <= cfg.InitStackPages; i++ {
-		if err := place(abi.InitStackTop-uint64(i)*abi.PageSize, nil, hal.PermRead|hal.PermWrite); err != nil {
+		va := abi.InitStackTop - uint64(i)*abi.PageSize
+		var data []byte
+		if va+abi.PageSize > base { // this page holds part of the image
+			lo := max(va, base)
+			data = make([]byte, abi.PageSize)
+			copy(data[lo-va:], img[lo-base:min(uint64(len(img)), va+abi.PageSize-base)])
+		}
+		if err := place(va, data, hal.PermRead|hal.PermWrite); err != nil {
 			return 0, err
 		}
 	}
-	return abi.InitStackTop, nil
+	return base, nil
 }
 
 // StopReason says why Run returned.
@@ -330,6 +345,14 @@ func (k *Kernel) Now() hal.Time { return k.cpu.Now() }
 
 // RootUntyped returns the root memory budget given to init.
 func (k *Kernel) RootUntyped() *Untyped { return k.root }
+
+// Yield moves t, the running thread, to the back of its priority level (for
+// personalities: Linux's sched_yield).
+func (k *Kernel) Yield(t *TCB) {
+	if t.state == Running {
+		k.yield(t)
+	}
+}
 
 // Threads returns every thread that exists, in creation order.
 func (k *Kernel) Threads() []*TCB { return append([]*TCB(nil), k.threads...) }

@@ -141,6 +141,12 @@ func (t *TCB) Type() abi.ObjectType { return abi.ObjTCB }
 // Regs returns the thread's system-call registers, for a Personality serving its calls.
 func (t *TCB) Regs() *abi.Regs { return t.ctx.Regs() }
 
+// SetTLS sets the thread's TLS base (for personalities: Linux's arch_prctl).
+func (t *TCB) SetTLS(base uint64) { t.ctx.SetTLS(base) }
+
+// SetStack sets the thread's user stack pointer (for personalities: clone).
+func (t *TCB) SetStack(sp uint64) { t.ctx.SetStack(sp) }
+
 // State returns the thread's state.
 func (t *TCB) State() ThreadState { return t.state }
 

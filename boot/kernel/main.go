@@ -8,11 +8,14 @@
 //	panictest  dereference nil in kernel code (shows the panic path) and stop
 //	rotest     write to read-only kernel data (shows that the image is write-protected)
 //	echotest   read a line from the console and print it
+//	run P A…   run program P from the boot bundle (the second module) with arguments A…
+//	           as a ring-3 Linux process, and power off with its exit status
 //	halt       stay up after booting instead of powering off
 package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +35,11 @@ import (
 	"github.com/skyscope-os/skyscope/hal/amd64/portio"
 	"github.com/skyscope-os/skyscope/hal/amd64/ps2"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/elfexec"
+	"github.com/skyscope-os/skyscope/kernel/linux"
 	"github.com/skyscope-os/skyscope/kernel/selftest"
+	"github.com/skyscope-os/skyscope/tools/bundle"
 )
 
 // Version is the kernel's version, set by the build (-X main.Version=...).
@@ -65,6 +72,9 @@ func main() {
 	listPCI()
 	setupKeyboard()
 	args := strings.Fields(info.Cmdline)
+	if info.Protocol == 1 && len(args) > 0 && strings.ContainsRune(args[0], '/') {
+		args = args[1:] // QEMU's multiboot 1 puts the kernel file's name first
+	}
 	has := func(w string) bool {
 		for _, a := range args {
 			if a == w {
@@ -96,6 +106,8 @@ func main() {
 		b := unsafe.Slice(unsafe.StringData(ro), len(ro))
 		b[0] = 'X'
 		logf("rotest: the write went through (this must not happen)")
+	case len(args) > 0 && args[0] == "run":
+		os.Exit(runProgram(info, args[1:]))
 	case has("usertest"):
 		userTest(rawtask.Hello())
 	case has("pingpong"):
@@ -251,3 +263,85 @@ func userTest(code []byte) {
 	logf("usertest: kernel loop stopped (%v): %d system calls, %d faults", reason, s.Syscalls, s.Faults)
 	amd64.Shutdown(0)
 }
+
+// runProgram runs a static Linux program from the boot bundle (a tar archive, the
+// second boot module) as init, a ring-3 task served by the Linux personality, and
+// returns its exit status.
+func runProgram(info *multiboot.Info, argv []string) int {
+	if len(argv) == 0 {
+		logf("run: name a program from the boot bundle")
+		return 2
+	}
+	if len(info.Modules) < 2 {
+		logf("run: no boot bundle (the second boot module)")
+		return 2
+	}
+	mod := info.Modules[1]
+	files, err := bundle.Read(amd64.PhysRead(mod.Start, int(mod.End-mod.Start)))
+	if err != nil {
+		logf("run: boot bundle: %v", err)
+		return 2
+	}
+	image, ok := files[argv[0]]
+	if !ok {
+		logf("run: %q is not in the boot bundle", argv[0])
+		return 2
+	}
+	exe, err := elfexec.Parse(image)
+	if err != nil {
+		logf("run: %s: %v", argv[0], err)
+		return 2
+	}
+	var random [16]byte
+	rand.Read(random[:])
+	sp, stack, err := elfexec.BuildStack(abi.InitStackTop, argv, []string{"HOME=/", "PATH=/"}, random, exe, "x86_64")
+	if err != nil {
+		logf("run: %s: %v", argv[0], err)
+		return 2
+	}
+	_ = sp
+	cfg := kernel.Config{InitEntry: exe.Entry, InitStackPages: 256, InitStackImage: stack, Quiet: true}
+	for _, seg := range exe.Segments {
+		var perm hal.Perm = hal.PermRead
+		if seg.Write {
+			perm |= hal.PermWrite
+		}
+		if seg.Exec {
+			perm |= hal.PermExec
+		}
+		start := seg.Vaddr &^ (abi.PageSize - 1)
+		data := make([]byte, seg.Vaddr-start+seg.Filesz)
+		copy(data[seg.Vaddr-start:], image[seg.Offset:seg.Offset+seg.Filesz])
+		cfg.InitImage = append(cfg.InitImage, kernel.Segment{Vaddr: start, Data: data, Memsz: seg.Vaddr - start + seg.Memsz, Perm: perm})
+	}
+	wall := time.Now().UnixNano() - int64(time.Duration(amd64.NewMachine().CPU().Now()))
+	var proc *linux.Process
+	cfg.InitPersonality = personalityFunc(func() kernel.Personality { return proc })
+	k, err := kernel.Boot(amd64.NewMachine(), cfg)
+	if err != nil {
+		logf("run: %v", err)
+		return 2
+	}
+	proc = linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
+	proc.Attach(k.Init())
+	for {
+		k.Run(k.Now() + 50_000_000)
+		if done, status := proc.Exited(); done {
+			logf("run: %s exited with status %d after %d system calls", argv[0], status, proc.Syscalls())
+			return status
+		}
+		if st := k.Init().State(); st == kernel.Suspended {
+			logf("run: %s stopped by a fault", argv[0])
+			return 3
+		}
+	}
+}
+
+// personalityFunc defers choosing init's personality until the kernel exists.
+type personalityFunc func() kernel.Personality
+
+func (f personalityFunc) Syscall(k *kernel.Kernel, t *kernel.TCB) { f().Syscall(k, t) }
+func (f personalityFunc) PageFault(k *kernel.Kernel, t *kernel.TCB, a uint64, x uint8) bool {
+	return f().PageFault(k, t, a, x)
+}
+func (f personalityFunc) Timeout(k *kernel.Kernel, t *kernel.TCB) { f().Timeout(k, t) }

@@ -35,6 +35,7 @@ type Options struct {
 	Build     bool      // run the build first
 	Output    io.Writer // receives the serial console as it arrives
 	Input     io.Reader // typed into the serial console (nil: nothing)
+	Bundle    string    // a boot bundle file, passed as the second boot module (-kernel boots only)
 	Log       io.Writer // progress messages (nil: none)
 }
 
@@ -108,6 +109,8 @@ func Args(o Options) ([]string, error) {
 	switch {
 	case o.UEFI && !o.ISO:
 		return nil, errors.New("-uefi boots the ISO: add -iso")
+	case o.Bundle != "" && o.ISO:
+		return nil, errors.New("programs run from -kernel boots only; drop -iso")
 	case o.ISO:
 		if o.UEFI {
 			if _, err := os.Stat(OVMF); err != nil {
@@ -117,8 +120,11 @@ func Args(o Options) ([]string, error) {
 		}
 		args = append(args, "-cdrom", filepath.Join(build, "skyscope.iso"), "-boot", "d")
 	default:
-		args = append(args, "-kernel", filepath.Join(build, "loader.elf"),
-			"-initrd", filepath.Join(build, "skyscope.elf"))
+		modules := filepath.Join(build, "skyscope.elf")
+		if o.Bundle != "" {
+			modules += "," + o.Bundle
+		}
+		args = append(args, "-kernel", filepath.Join(build, "loader.elf"), "-initrd", modules)
 		if o.Append != "" {
 			args = append(args, "-append", o.Append)
 		}

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	go run ./tools/skyrun [-iso] [-uefi] [-append "selftest"] [-timeout 60s] [-smp N] [-mem MiB] [-icount]
+//	go run ./tools/skyrun [flags] PROG [ARGS...]   # run a static Linux program as a task
 package main
 
 import (
@@ -12,8 +13,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/skyscope-os/skyscope/tools/bundle"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -29,21 +33,21 @@ func main() {
 	flag.BoolVar(&o.ICount, "icount", false, "count instructions for guest time (-icount shift=0): deterministic runs")
 	noBuild := flag.Bool("no-build", false, "boot the images already in build/ without rebuilding")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, `Usage: skyrun [flags]
+		fmt.Fprintf(os.Stderr, `Usage: skyrun [flags] [PROG [ARGS...]]
 
 Builds the kernel (and the ISO with -iso), boots it in QEMU with the serial console on
 this terminal, and exits with the status the guest reports (0 for a clean power-off).
 Exit status 124 means the timeout stopped it.
+
+With PROG, a static Linux binary (GOOS=linux GOARCH=amd64 CGO_ENABLED=0), skyrun puts
+it in the boot bundle and the kernel runs it as a ring-3 task with ARGS; skyrun exits
+with the program's exit status.
 
 Flags:
 `)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 0 {
-		flag.Usage()
-		os.Exit(2)
-	}
 	wd, _ := os.Getwd()
 	root, err := qemu.FindRoot(wd)
 	if err != nil {
@@ -51,6 +55,12 @@ Flags:
 		os.Exit(2)
 	}
 	o.Root, o.Build, o.Output, o.Log = root, !*noBuild, os.Stdout, os.Stderr
+	if flag.NArg() > 0 {
+		if err := prepareProgram(&o, flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "skyrun:", err)
+			os.Exit(2)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := qemu.Boot(ctx, o)
@@ -66,4 +76,35 @@ Flags:
 		fmt.Fprintf(os.Stderr, "\nskyrun: guest exited with status %d\n", res.Status)
 	}
 	os.Exit(res.Status)
+}
+
+// prepareProgram writes a boot bundle holding the program and sets the kernel command
+// line to run it.
+func prepareProgram(o *qemu.Options, args []string) error {
+	if o.ISO {
+		return fmt.Errorf("programs run from -kernel boots only; drop -iso")
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	name := filepath.Base(args[0])
+	if err := os.MkdirAll(filepath.Join(o.Root, "build"), 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(o.Root, "build", "bundle.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := bundle.Write(f, map[string][]byte{name: data}, []string{name}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	o.Bundle = path
+	o.Append = strings.TrimSpace("run " + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
+	return nil
 }

@@ -1,0 +1,228 @@
+// Package linux is Skyscope's Linux-ABI personality: it serves, in the kernel loop, the
+// Linux system calls and page faults of threads running unmodified static Linux
+// programs (GOOS=linux GOARCH=amd64 CGO_ENABLED=0 Go binaries). A Process implements
+// kernel.Personality for all its threads.
+//
+// What a Go program needs is served for real: memory (mmap, munmap, mprotect, madvise,
+// backed lazily by page faults and charged to the process's memory budget), threads
+// (clone, exit), futexes with timeouts, nanosleep, sched_yield, clock_gettime, signal
+// bookkeeping (rt_sigaction, rt_sigprocmask, sigaltstack; delivery is still to come),
+// write to the console, getrandom, sched_getaffinity, uname, prlimit64. Anything else
+// returns -ENOSYS and is logged once per process with its number.
+//
+// System call numbers, errno values and structure layouts come from
+// golang.org/x/sys/unix.
+package linux
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel"
+	"golang.org/x/sys/unix"
+)
+
+// Process is one Linux process: its threads share the address space, the memory
+// budget and this state.
+type Process struct {
+	budget  *kernel.Untyped
+	console io.Writer
+	wall    func() int64 // wall-clock ns since 1970 at machine time 0
+	name    string
+
+	areas   []area
+	mmapTop uint64 // next non-fixed mmap ends here (top-down)
+
+	threads  map[*kernel.TCB]*thread
+	nextTID  int
+	waiters  map[uint64][]*kernel.TCB // futex address → waiting threads, in order
+	actions  [65][4]uint64            // rt_sigaction: handler, flags, restorer, mask
+	unknown  map[uint64]bool
+	exited   bool
+	status   int
+	syscalls uint64
+}
+
+type thread struct {
+	tid      int
+	sigMask  uint64
+	altStack [3]uint64
+	wait     waitKind
+}
+
+type waitKind uint8
+
+const (
+	waitNone waitKind = iota
+	waitFutex
+	waitSleep
+)
+
+// area is a mapped range of the address space: [start, end), page aligned.
+type area struct {
+	start, end uint64
+	prot       uint64 // PROT_READ|PROT_WRITE|PROT_EXEC; 0 is a PROT_NONE reservation
+}
+
+// Layout of the address space the personality manages.
+const (
+	pageSize = 4096
+	mmapBase = 0x7f00_0000_0000 // non-fixed mappings grow down from here
+	mmapMin  = 0x1_0000_0000
+)
+
+// NewProcess makes a process whose memory comes from budget and whose standard output
+// goes to console; wall gives the wall-clock offset for CLOCK_REALTIME.
+func NewProcess(name string, budget *kernel.Untyped, console io.Writer, wall func() int64) *Process {
+	return &Process{name: name, budget: budget, console: console, wall: wall, mmapTop: mmapBase,
+		threads: map[*kernel.TCB]*thread{}, waiters: map[uint64][]*kernel.TCB{}, unknown: map[uint64]bool{}, nextTID: 1}
+}
+
+// Attach makes t the process's first thread (the kernel's init, say).
+func (p *Process) Attach(t *kernel.TCB) {
+	p.threads[t] = &thread{tid: p.nextTID}
+	p.nextTID++
+	t.Personality = p
+}
+
+// AddArea records memory already mapped for the process (its image and stack).
+func (p *Process) AddArea(start, end uint64, perm hal.Perm) {
+	p.setArea(start, end, permToProt(perm))
+}
+
+// Exited reports whether the process has ended, and its exit status.
+func (p *Process) Exited() (bool, int) { return p.exited, p.status }
+
+// Syscalls returns how many system calls the process made.
+func (p *Process) Syscalls() uint64 { return p.syscalls }
+
+func permToProt(perm hal.Perm) uint64 {
+	var prot uint64
+	if perm&hal.PermRead != 0 {
+		prot |= unix.PROT_READ
+	}
+	if perm&hal.PermWrite != 0 {
+		prot |= unix.PROT_WRITE
+	}
+	if perm&hal.PermExec != 0 {
+		prot |= unix.PROT_EXEC
+	}
+	return prot
+}
+
+func protToPerm(prot uint64) hal.Perm {
+	var perm hal.Perm
+	if prot&(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0 {
+		perm |= hal.PermRead
+	}
+	if prot&unix.PROT_WRITE != 0 {
+		perm |= hal.PermWrite
+	}
+	if prot&unix.PROT_EXEC != 0 {
+		perm |= hal.PermExec
+	}
+	return perm
+}
+
+func errno(e unix.Errno) uint64 { return uint64(-int64(e)) }
+
+// args returns the six Linux system call arguments (RDI, RSI, RDX, R10, R8, R9).
+func args(t *kernel.TCB) [6]uint64 {
+	r := t.Regs()
+	return [6]uint64{r.Cap, r.Info, r.Cap2, r.MR[0], r.MR[1], r.MR[2]}
+}
+
+// Syscall implements kernel.Personality.
+func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
+	p.syscalls++
+	r := t.Regs()
+	n := r.Num
+	if h, ok := handlers[n]; ok {
+		r.Num = h(p, k, t, args(t))
+		return
+	}
+	if !p.unknown[n] {
+		p.unknown[n] = true
+		fmt.Fprintf(p.console, "linux: %s made unserved system call %d; returning ENOSYS\n", p.name, n)
+	}
+	r.Num = errno(unix.ENOSYS)
+}
+
+// PageFault implements kernel.Personality: a touch of a mapped, permitted page backs it
+// with a zeroed frame.
+func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access uint8) bool {
+	a := p.find(addr)
+	if a == nil {
+		return false
+	}
+	need := uint64(unix.PROT_READ)
+	switch access {
+	case 2: // abi.FaultWrite
+		need = unix.PROT_WRITE
+	case 4: // abi.FaultExec
+		need = unix.PROT_EXEC
+	}
+	if a.prot&need == 0 {
+		return false
+	}
+	return k.MapAnon(t, p.budget, addr&^(pageSize-1), protToPerm(a.prot)) == 0
+}
+
+// Timeout implements kernel.Personality.
+func (p *Process) Timeout(k *kernel.Kernel, t *kernel.TCB) {
+	th := p.threads[t]
+	if th != nil && th.wait == waitFutex {
+		p.dropWaiter(t)
+		t.Regs().Num = errno(unix.ETIMEDOUT)
+	} else {
+		t.Regs().Num = 0
+	}
+	if th != nil {
+		th.wait = waitNone
+	}
+}
+
+// find returns the area containing addr, or nil.
+func (p *Process) find(addr uint64) *area {
+	for i := range p.areas {
+		if addr >= p.areas[i].start && addr < p.areas[i].end {
+			return &p.areas[i]
+		}
+	}
+	return nil
+}
+
+// setArea makes [start, end) one area with prot, cutting whatever overlapped.
+func (p *Process) setArea(start, end, prot uint64) {
+	p.cut(start, end)
+	p.areas = append(p.areas, area{start, end, prot})
+}
+
+// cut removes [start, end) from the areas, splitting those that straddle it.
+func (p *Process) cut(start, end uint64) {
+	out := p.areas[:0:0]
+	for _, a := range p.areas {
+		if a.end <= start || a.start >= end {
+			out = append(out, a)
+			continue
+		}
+		if a.start < start {
+			out = append(out, area{a.start, start, a.prot})
+		}
+		if a.end > end {
+			out = append(out, area{end, a.end, a.prot})
+		}
+	}
+	p.areas = out
+}
+
+// unmapPages frees the pages backed in [start, end).
+func (p *Process) unmapPages(k *kernel.Kernel, t *kernel.TCB, start, end uint64) {
+	for va := start; va < end; va += pageSize {
+		k.UnmapAnon(t, va)
+	}
+}
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }

@@ -1,0 +1,478 @@
+package linux
+
+import (
+	"encoding/binary"
+	"io"
+
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel"
+	"golang.org/x/sys/unix"
+)
+
+type handler func(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
+
+// handlers is the personality's system call table, by Linux number.
+var handlers map[uint64]handler
+
+func init() {
+	zero := func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 0 }
+	handlers = map[uint64]handler{
+		unix.SYS_READ:              sysRead,
+		unix.SYS_WRITE:             sysWrite,
+		unix.SYS_CLOSE:             zero,
+		unix.SYS_MMAP:              sysMmap,
+		unix.SYS_MPROTECT:          sysMprotect,
+		unix.SYS_MUNMAP:            sysMunmap,
+		unix.SYS_BRK:               func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 0 },
+		unix.SYS_RT_SIGACTION:      sysSigaction,
+		unix.SYS_RT_SIGPROCMASK:    sysSigprocmask,
+		unix.SYS_SCHED_YIELD:       sysYield,
+		unix.SYS_MADVISE:           sysMadvise,
+		unix.SYS_NANOSLEEP:         sysNanosleep,
+		unix.SYS_GETPID:            func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 1 },
+		unix.SYS_CLONE:             sysClone,
+		unix.SYS_EXIT:              sysExit,
+		unix.SYS_EXIT_GROUP:        sysExitGroup,
+		unix.SYS_FCNTL:             zero,
+		unix.SYS_GETUID:            zero,
+		unix.SYS_GETGID:            zero,
+		unix.SYS_GETEUID:           zero,
+		unix.SYS_GETEGID:           zero,
+		unix.SYS_GETPPID:           zero,
+		unix.SYS_SIGALTSTACK:       sysSigaltstack,
+		unix.SYS_ARCH_PRCTL:        sysArchPrctl,
+		unix.SYS_PRCTL:             zero,
+		unix.SYS_GETTID:            sysGettid,
+		unix.SYS_TKILL:             zero,
+		unix.SYS_TGKILL:            zero, // async preemption (SIGURG) dropped: cooperative preemption remains
+		unix.SYS_KILL:              zero,
+		unix.SYS_FUTEX:             sysFutex,
+		unix.SYS_SCHED_GETAFFINITY: sysSchedGetaffinity,
+		unix.SYS_CLOCK_GETTIME:     sysClockGettime,
+		unix.SYS_OPENAT:            func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return errno(unix.ENOENT) },
+		unix.SYS_PRLIMIT64:         sysPrlimit,
+		unix.SYS_GETRANDOM:         sysGetrandom,
+		unix.SYS_UNAME:             sysUname,
+		unix.SYS_SET_TID_ADDRESS:   sysGettid,
+		unix.SYS_GETCWD:            sysGetcwd,
+	}
+}
+
+func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	fd, buf, n := a[0], a[1], a[2]
+	if fd != 1 && fd != 2 {
+		return errno(unix.EBADF)
+	}
+	n = min(n, 1<<20)
+	b := make([]byte, n)
+	if !k.CopyIn(t, buf, b) {
+		return errno(unix.EFAULT)
+	}
+	p.console.Write(b)
+	return n
+}
+
+func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[0] == 0 {
+		return 0 // console input for tasks comes with the shell
+	}
+	return errno(unix.EBADF)
+}
+
+func sysMmap(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	addr, length, prot, flags, fd := a[0], a[1], a[2], a[3], int64(a[4])
+	const known = unix.MAP_PRIVATE | unix.MAP_SHARED | unix.MAP_ANONYMOUS | unix.MAP_FIXED | unix.MAP_NORESERVE |
+		unix.MAP_FIXED_NOREPLACE | unix.MAP_STACK | unix.MAP_POPULATE | unix.MAP_GROWSDOWN
+	switch {
+	case length == 0 || prot&^7 != 0 || flags&^known != 0:
+		return errno(unix.EINVAL)
+	case flags&unix.MAP_ANONYMOUS == 0 || fd != -1 && fd != 0xffffffff:
+		return errno(unix.ENODEV) // no files yet: anonymous memory only
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	if length > 1<<40 {
+		return errno(unix.ENOMEM)
+	}
+	if flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0 {
+		if addr%pageSize != 0 || addr < mmapMin || addr+length > uint64(hal.UserTop) || addr+length < addr {
+			return errno(unix.EINVAL)
+		}
+		if flags&unix.MAP_FIXED_NOREPLACE != 0 && p.overlaps(addr, addr+length) {
+			return errno(unix.EEXIST)
+		}
+		p.unmapPages(k, t, addr, addr+length)
+	} else {
+		if p.mmapTop < mmapMin+length {
+			return errno(unix.ENOMEM)
+		}
+		p.mmapTop -= length + pageSize // a guard page between mappings
+		addr = p.mmapTop + pageSize
+	}
+	p.setArea(addr, addr+length, prot)
+	return addr
+}
+
+func (p *Process) overlaps(start, end uint64) bool {
+	for _, a := range p.areas {
+		if a.start < end && start < a.end {
+			return true
+		}
+	}
+	return false
+}
+
+func sysMunmap(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	addr, length := a[0], (a[1]+pageSize-1)&^(pageSize-1)
+	if addr%pageSize != 0 || length == 0 || addr+length < addr {
+		return errno(unix.EINVAL)
+	}
+	p.cut(addr, addr+length)
+	p.unmapPages(k, t, addr, addr+length)
+	return 0
+}
+
+func sysMprotect(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	addr, length, prot := a[0], (a[1]+pageSize-1)&^(pageSize-1), a[2]
+	if addr%pageSize != 0 || prot&^7 != 0 || addr+length < addr {
+		return errno(unix.EINVAL)
+	}
+	for va := addr; va < addr+length; va += pageSize {
+		if p.find(va) == nil {
+			return errno(unix.ENOMEM)
+		}
+	}
+	p.setArea(addr, addr+length, prot)
+	for va := addr; va < addr+length; va += pageSize {
+		if prot == 0 {
+			k.UnmapAnon(t, va)
+		} else {
+			k.ProtectAnon(t, va, protToPerm(prot))
+		}
+	}
+	return 0
+}
+
+func sysMadvise(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	addr, length, advice := a[0], (a[1]+pageSize-1)&^(pageSize-1), a[2]
+	if addr%pageSize != 0 {
+		return errno(unix.EINVAL)
+	}
+	if advice == unix.MADV_DONTNEED || advice == unix.MADV_FREE {
+		p.unmapPages(k, t, addr, addr+length) // zero on the next touch
+	}
+	return 0
+}
+
+func sysSigaction(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	sig, act, old := a[0], a[1], a[2]
+	if sig == 0 || sig >= uint64(len(p.actions)) || sig == uint64(unix.SIGKILL) || sig == uint64(unix.SIGSTOP) {
+		return errno(unix.EINVAL)
+	}
+	var buf [32]byte
+	if old != 0 {
+		for i, v := range p.actions[sig] {
+			binary.LittleEndian.PutUint64(buf[8*i:], v)
+		}
+		if !k.CopyOut(t, old, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+	}
+	if act != 0 {
+		if !k.CopyIn(t, act, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+		for i := range p.actions[sig] {
+			p.actions[sig][i] = le64(buf[8*i:])
+		}
+	}
+	return 0
+}
+
+func sysSigprocmask(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	how, set, old := a[0], a[1], a[2]
+	th := p.threads[t]
+	var buf [8]byte
+	if old != 0 {
+		binary.LittleEndian.PutUint64(buf[:], th.sigMask)
+		if !k.CopyOut(t, old, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+	}
+	if set != 0 {
+		if !k.CopyIn(t, set, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+		s := le64(buf[:])
+		switch how {
+		case unix.SIG_BLOCK:
+			th.sigMask |= s
+		case unix.SIG_UNBLOCK:
+			th.sigMask &^= s
+		case unix.SIG_SETMASK:
+			th.sigMask = s
+		default:
+			return errno(unix.EINVAL)
+		}
+	}
+	return 0
+}
+
+func sysSigaltstack(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	ss, old := a[0], a[1]
+	th := p.threads[t]
+	var buf [24]byte
+	if old != 0 {
+		for i, v := range th.altStack {
+			binary.LittleEndian.PutUint64(buf[8*i:], v)
+		}
+		if th.altStack[2] == 0 {
+			binary.LittleEndian.PutUint64(buf[8:], 2) // SS_DISABLE
+		}
+		if !k.CopyOut(t, old, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+	}
+	if ss != 0 {
+		if !k.CopyIn(t, ss, buf[:]) {
+			return errno(unix.EFAULT)
+		}
+		th.altStack = [3]uint64{le64(buf[0:]), le64(buf[8:]), le64(buf[16:])}
+	}
+	return 0
+}
+
+func sysArchPrctl(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	const archSetFS = 0x1002 // asm/prctl.h
+	if a[0] != archSetFS {
+		return errno(unix.EINVAL)
+	}
+	t.SetTLS(a[1])
+	return 0
+}
+
+func sysGettid(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	return uint64(p.threads[t].tid)
+}
+
+func sysYield(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	t.Regs().Num = 0
+	k.Yield(t)
+	return 0
+}
+
+func sysSchedGetaffinity(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[1] < 8 {
+		return errno(unix.EINVAL)
+	}
+	var mask [8]byte
+	mask[0] = 1 // one CPU
+	if !k.CopyOut(t, a[2], mask[:]) {
+		return errno(unix.EFAULT)
+	}
+	return 8
+}
+
+func (p *Process) timespec(k *kernel.Kernel, t *kernel.TCB, va uint64) (int64, bool) {
+	var b [16]byte
+	if !k.CopyIn(t, va, b[:]) {
+		return 0, false
+	}
+	sec, nsec := int64(le64(b[:])), int64(le64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, false
+	}
+	if sec > 1<<32 {
+		sec = 1 << 32
+	}
+	return sec*1e9 + nsec, true
+}
+
+func sysNanosleep(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	d, ok := p.timespec(k, t, a[0])
+	if !ok {
+		return errno(unix.EFAULT)
+	}
+	p.threads[t].wait = waitSleep
+	t.Regs().Num = 0
+	k.Block(t, k.Now()+hal.Time(d))
+	return 0
+}
+
+func sysClockGettime(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	now := int64(k.Now())
+	if a[0] == unix.CLOCK_REALTIME || a[0] == unix.CLOCK_REALTIME_COARSE {
+		now += p.wall()
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(now/1e9))
+	binary.LittleEndian.PutUint64(b[8:], uint64(now%1e9))
+	if !k.CopyOut(t, a[1], b[:]) {
+		return errno(unix.EFAULT)
+	}
+	return 0
+}
+
+func sysPrlimit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if old := a[3]; old != 0 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], 1024)
+		binary.LittleEndian.PutUint64(b[8:], 4096)
+		if !k.CopyOut(t, old, b[:]) {
+			return errno(unix.EFAULT)
+		}
+	}
+	return 0
+}
+
+func sysGetrandom(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	n := min(a[1], 1<<16)
+	b := make([]byte, n)
+	if _, err := io.ReadFull(k.Entropy(), b); err != nil {
+		return errno(unix.EIO)
+	}
+	if !k.CopyOut(t, a[0], b) {
+		return errno(unix.EFAULT)
+	}
+	return n
+}
+
+func sysUname(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	var u unix.Utsname
+	copy(u.Sysname[:], "Linux")
+	copy(u.Nodename[:], "skyscope")
+	copy(u.Release[:], "6.1.0-skyscope")
+	copy(u.Version[:], "Skyscope Linux-ABI personality")
+	copy(u.Machine[:], "x86_64")
+	b := make([]byte, 6*65)
+	for i, f := range [][65]byte{u.Sysname, u.Nodename, u.Release, u.Version, u.Machine, u.Domainname} {
+		copy(b[65*i:], f[:])
+	}
+	if !k.CopyOut(t, a[0], b) {
+		return errno(unix.EFAULT)
+	}
+	return 0
+}
+
+func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[1] < 2 {
+		return errno(unix.ERANGE)
+	}
+	if !k.CopyOut(t, a[0], []byte("/\x00")) {
+		return errno(unix.EFAULT)
+	}
+	return 2
+}
+
+// Threads and exit.
+
+func sysClone(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	flags, stack, ptid, tls := a[0], a[1], a[2], a[4]
+	const need = unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND
+	if flags&need != need {
+		return errno(unix.ENOSYS) // threads only: no fork here
+	}
+	c, e := k.CloneThread(t, p.budget)
+	if e != 0 {
+		return errno(unix.EAGAIN)
+	}
+	th := &thread{tid: p.nextTID, sigMask: p.threads[t].sigMask}
+	p.nextTID++
+	p.threads[c] = th
+	c.Regs().Num = 0
+	if stack != 0 {
+		c.SetStack(stack)
+	}
+	if flags&unix.CLONE_SETTLS != 0 {
+		c.SetTLS(tls)
+	}
+	if flags&unix.CLONE_PARENT_SETTID != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(th.tid))
+		k.CopyOut(t, ptid, b[:])
+	}
+	k.StartThread(c)
+	return uint64(th.tid)
+}
+
+func sysExit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	delete(p.threads, t)
+	k.StopThread(t)
+	if len(p.threads) == 0 {
+		p.exited, p.status = true, int(a[0]&0xff)
+	}
+	return 0
+}
+
+func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	p.exited, p.status = true, int(a[0]&0xff)
+	for th := range p.threads {
+		k.StopThread(th)
+	}
+	p.threads = map[*kernel.TCB]*thread{}
+	return 0
+}
+
+// Futexes.
+
+func sysFutex(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	addr, op, val, timeout := a[0], a[1]&^128 /* FUTEX_PRIVATE_FLAG */, a[2], a[3]
+	const futexWait, futexWake = 0, 1 // linux/futex.h
+	if addr%4 != 0 {
+		return errno(unix.EINVAL)
+	}
+	switch op {
+	case futexWait:
+		var b [4]byte
+		if !k.CopyIn(t, addr, b[:]) {
+			return errno(unix.EFAULT)
+		}
+		if uint64(binary.LittleEndian.Uint32(b[:])) != val&0xffffffff {
+			return errno(unix.EAGAIN)
+		}
+		deadline := hal.Forever
+		if timeout != 0 {
+			d, ok := p.timespec(k, t, timeout)
+			if !ok {
+				return errno(unix.EFAULT)
+			}
+			deadline = k.Now() + hal.Time(d)
+		}
+		p.waiters[addr] = append(p.waiters[addr], t)
+		p.threads[t].wait = waitFutex
+		t.Regs().Num = 0
+		k.Block(t, deadline)
+		return 0
+	case futexWake:
+		woken := uint64(0)
+		for woken < val && len(p.waiters[addr]) > 0 {
+			w := p.waiters[addr][0]
+			p.waiters[addr] = p.waiters[addr][1:]
+			if th := p.threads[w]; th != nil {
+				th.wait = waitNone
+			}
+			w.Regs().Num = 0
+			if k.Wake(w) {
+				woken++
+			}
+		}
+		if len(p.waiters[addr]) == 0 {
+			delete(p.waiters, addr)
+		}
+		return woken
+	}
+	return errno(unix.ENOSYS)
+}
+
+func (p *Process) dropWaiter(t *kernel.TCB) {
+	for addr, ws := range p.waiters {
+		for i, w := range ws {
+			if w == t {
+				p.waiters[addr] = append(ws[:i], ws[i+1:]...)
+				if len(p.waiters[addr]) == 0 {
+					delete(p.waiters, addr)
+				}
+				return
+			}
+		}
+	}
+}
