@@ -40,6 +40,8 @@ type Process struct {
 	waiters  map[uint64][]*kernel.TCB // futex address → waiting threads, in order
 	actions  [65][4]uint64            // rt_sigaction: handler, flags, restorer, mask
 	unknown  map[uint64]bool
+	files    map[int]*file
+	pollers  []poller
 	exited   bool
 	status   int
 	syscalls uint64
@@ -58,6 +60,8 @@ const (
 	waitNone waitKind = iota
 	waitFutex
 	waitSleep
+	waitPoll
+	waitPipe
 )
 
 // area is a mapped range of the address space: [start, end), page aligned.
@@ -173,10 +177,14 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 // Timeout implements kernel.Personality.
 func (p *Process) Timeout(k *kernel.Kernel, t *kernel.TCB) {
 	th := p.threads[t]
-	if th != nil && th.wait == waitFutex {
+	switch {
+	case th != nil && th.wait == waitFutex:
 		p.dropWaiter(t)
 		t.Regs().Num = errno(unix.ETIMEDOUT)
-	} else {
+	case th != nil && th.wait == waitPoll:
+		p.dropPoller(t)
+		t.Regs().Num = 0 // no events
+	default:
 		t.Regs().Num = 0
 	}
 	if th != nil {

@@ -19,7 +19,7 @@ func init() {
 	handlers = map[uint64]handler{
 		unix.SYS_READ:              sysRead,
 		unix.SYS_WRITE:             sysWrite,
-		unix.SYS_CLOSE:             zero,
+		unix.SYS_CLOSE:             sysClose,
 		unix.SYS_MMAP:              sysMmap,
 		unix.SYS_MPROTECT:          sysMprotect,
 		unix.SYS_MUNMAP:            sysMunmap,
@@ -55,11 +55,22 @@ func init() {
 		unix.SYS_UNAME:             sysUname,
 		unix.SYS_SET_TID_ADDRESS:   sysGettid,
 		unix.SYS_GETCWD:            sysGetcwd,
+		unix.SYS_EVENTFD2:          sysEventfd2,
+		unix.SYS_EPOLL_CREATE1:     sysEpollCreate1,
+		unix.SYS_EPOLL_CTL:         sysEpollCtl,
+		unix.SYS_EPOLL_PWAIT:       sysEpollPwait,
+		unix.SYS_PIPE2:             sysPipe2,
 	}
 }
 
 func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	fd, buf, n := a[0], a[1], a[2]
+	if f := p.fileOf(fd, kindEventfd); f != nil {
+		return p.eventfdWrite(k, t, f, buf, n)
+	}
+	if f := p.fileOf(fd, kindPipeWrite); f != nil {
+		return p.pipeWrite(k, t, f, buf, n)
+	}
 	if fd != 1 && fd != 2 {
 		return errno(unix.EBADF)
 	}
@@ -73,6 +84,12 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindEventfd); f != nil {
+		return p.eventfdRead(k, t, f, a[1], a[2])
+	}
+	if f := p.fileOf(a[0], kindPipeRead); f != nil {
+		return p.pipeRead(k, t, f, a[1], a[2])
+	}
 	if a[0] == 0 {
 		return 0 // console input for tasks comes with the shell
 	}
@@ -475,4 +492,11 @@ func (p *Process) dropWaiter(t *kernel.TCB) {
 			}
 		}
 	}
+}
+
+func sysClose(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[0] >= 3 && a[0] < 1024 && p.files[int(a[0])] != nil {
+		p.closeFile(k, int(a[0]))
+	}
+	return 0
 }
