@@ -324,6 +324,9 @@ func runProgram(info *multiboot.Info, argv []string) int {
 	}
 	proc = linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
 	proc.Attach(k.Init())
+	cwd := string(files[bundle.CwdFile])
+	delete(files, bundle.CwdFile)
+	proc.SetFiles(files, cwd)
 	for {
 		k.Run(k.Now() + 50_000_000)
 		if done, status := proc.Exited(); done {

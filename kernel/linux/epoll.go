@@ -18,6 +18,9 @@ const (
 	kindEpoll
 	kindPipeRead
 	kindPipeWrite
+	kindRegular // a file of the read-only tree
+	kindDir     // a directory of the read-only tree
+	kindNull    // /dev/null
 )
 
 type file struct {
@@ -25,6 +28,9 @@ type file struct {
 	counter uint64             // eventfd
 	watch   map[int]epollWatch // epoll: fd → registration
 	pipe    *pipe              // pipe ends
+	path    string             // tree files and directories
+	data    []byte             // tree files
+	off     int64              // tree files: read offset; directories: entry index
 }
 
 type epollWatch struct {

@@ -42,6 +42,9 @@ type Process struct {
 	unknown  map[uint64]bool
 	files    map[int]*file
 	pollers  []poller
+	tree     map[string][]byte   // the read-only file tree
+	dirs     map[string][]string // its directories' entries
+	cwd      string
 	exited   bool
 	status   int
 	syscalls uint64

@@ -49,7 +49,16 @@ func init() {
 		unix.SYS_FUTEX:             sysFutex,
 		unix.SYS_SCHED_GETAFFINITY: sysSchedGetaffinity,
 		unix.SYS_CLOCK_GETTIME:     sysClockGettime,
-		unix.SYS_OPENAT:            func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return errno(unix.ENOENT) },
+		unix.SYS_OPENAT:            sysOpenat,
+		unix.SYS_PREAD64:           sysPread,
+		unix.SYS_LSEEK:             sysLseek,
+		unix.SYS_FSTAT:             sysFstat,
+		unix.SYS_NEWFSTATAT:        sysNewfstatat,
+		unix.SYS_FACCESSAT:         sysFaccessat,
+		unix.SYS_FACCESSAT2:        sysFaccessat,
+		unix.SYS_READLINKAT:        sysReadlinkat,
+		unix.SYS_GETDENTS64:        sysGetdents64,
+		unix.SYS_CHDIR:             sysChdir,
 		unix.SYS_PRLIMIT64:         sysPrlimit,
 		unix.SYS_GETRANDOM:         sysGetrandom,
 		unix.SYS_UNAME:             sysUname,
@@ -71,6 +80,12 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if f := p.fileOf(fd, kindPipeWrite); f != nil {
 		return p.pipeWrite(k, t, f, buf, n)
 	}
+	if p.fileOf(fd, kindRegular) != nil {
+		return errno(unix.EBADF) // opened read-only
+	}
+	if p.fileOf(fd, kindNull) != nil {
+		return n
+	}
 	if fd != 1 && fd != 2 {
 		return errno(unix.EBADF)
 	}
@@ -89,6 +104,12 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	if f := p.fileOf(a[0], kindPipeRead); f != nil {
 		return p.pipeRead(k, t, f, a[1], a[2])
+	}
+	if f := p.fileOf(a[0], kindRegular); f != nil {
+		return p.fileRead(k, t, f, a[1], a[2], f.off, true)
+	}
+	if p.fileOf(a[0], kindNull) != nil {
+		return 0
 	}
 	if a[0] == 0 {
 		return 0 // console input for tasks comes with the shell
@@ -368,16 +389,6 @@ func sysUname(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return errno(unix.EFAULT)
 	}
 	return 0
-}
-
-func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	if a[1] < 2 {
-		return errno(unix.ERANGE)
-	}
-	if !k.CopyOut(t, a[0], []byte("/\x00")) {
-		return errno(unix.EFAULT)
-	}
-	return 2
 }
 
 // Threads and exit.

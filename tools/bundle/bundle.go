@@ -12,6 +12,10 @@ import (
 	"path"
 )
 
+// CwdFile names the bundle entry holding the working directory of the program the
+// kernel runs (skyrun -C).
+const CwdFile = ".skyscope-cwd"
+
 // Limits on what Read accepts: a bundle is untrusted input until it is signed.
 const (
 	MaxFiles    = 4096

@@ -1,0 +1,334 @@
+package linux
+
+import (
+	"encoding/binary"
+	"path"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"golang.org/x/sys/unix"
+)
+
+// A read-only file tree (the boot bundle's files, like an initramfs) until SKYAIFS
+// exists: openat, read, pread64, lseek, close, fstat/newfstatat, getdents64,
+// readlinkat, faccessat, getcwd and chdir. Writes fail with EROFS.
+
+// SetFiles gives the process a read-only file tree (clean absolute paths without the
+// leading slash → contents) and its working directory.
+func (p *Process) SetFiles(files map[string][]byte, cwd string) {
+	p.tree = files
+	p.dirs = map[string][]string{"": nil}
+	for name := range files {
+		for dir, base := path.Split(name); ; dir, base = path.Split(strings.TrimSuffix(dir, "/")) {
+			d := strings.TrimSuffix(dir, "/")
+			if !contains(p.dirs[d], base) {
+				p.dirs[d] = append(p.dirs[d], base)
+			}
+			if d == "" {
+				break
+			}
+		}
+	}
+	for d := range p.dirs {
+		sort.Strings(p.dirs[d])
+	}
+	p.cwd = strings.Trim(path.Clean("/"+cwd), "/")
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
+// directory) into a clean tree path.
+func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	name, ok := p.cstring(k, t, va)
+	if !ok {
+		return "", errno(unix.EFAULT)
+	}
+	base := p.cwd
+	if !strings.HasPrefix(name, "/") && dirfd != unix.AT_FDCWD {
+		f := p.fileOf(uint64(dirfd), kindDir)
+		if f == nil {
+			return "", errno(unix.EBADF)
+		}
+		base = f.path
+	}
+	if strings.HasPrefix(name, "/") {
+		base = ""
+	}
+	return strings.Trim(path.Clean("/"+base+"/"+name), "/"), 0
+}
+
+func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, bool) {
+	var out []byte
+	var b [64]byte
+	for len(out) < 4096 {
+		if !k.CopyIn(t, va, b[:1]) {
+			return "", false
+		}
+		if b[0] == 0 {
+			return string(out), true
+		}
+		out = append(out, b[0])
+		va++
+	}
+	return "", false
+}
+
+func (p *Process) exists(name string) (isDir, ok bool) {
+	if _, ok := p.tree[name]; ok {
+		return false, true
+	}
+	_, ok = p.dirs[name]
+	return true, ok
+}
+
+func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	flags := a[2]
+	if name == "dev/null" {
+		return p.newFile(&file{kind: kindNull, path: name})
+	}
+	isDir, ok := p.exists(name)
+	if flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_CREAT|unix.O_TRUNC) != 0 {
+		if ok || flags&unix.O_CREAT != 0 {
+			return errno(unix.EROFS)
+		}
+		return errno(unix.ENOENT)
+	}
+	if !ok {
+		return errno(unix.ENOENT)
+	}
+	if isDir {
+		return p.newFile(&file{kind: kindDir, path: name})
+	}
+	if flags&unix.O_DIRECTORY != 0 {
+		return errno(unix.ENOTDIR)
+	}
+	return p.newFile(&file{kind: kindRegular, path: name, data: p.tree[name]})
+}
+
+func (p *Process) fileRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint64, off int64, advance bool) uint64 {
+	if off < 0 {
+		return errno(unix.EINVAL)
+	}
+	if off >= int64(len(f.data)) {
+		return 0
+	}
+	m := min(n, uint64(int64(len(f.data))-off))
+	if !k.CopyOut(t, buf, f.data[off:off+int64(m)]) {
+		return errno(unix.EFAULT)
+	}
+	if advance {
+		f.off += int64(m)
+	}
+	return m
+}
+
+func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindRegular)
+	if f == nil {
+		return errno(unix.EBADF)
+	}
+	return p.fileRead(k, t, f, a[1], a[2], int64(a[3]), false)
+}
+
+func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindRegular)
+	if f == nil {
+		if p.fileOf(a[0], kindDir) != nil {
+			return 0
+		}
+		return errno(unix.ESPIPE)
+	}
+	off := int64(a[1])
+	switch a[2] {
+	case unix.SEEK_SET:
+	case unix.SEEK_CUR:
+		off += f.off
+	case unix.SEEK_END:
+		off += int64(len(f.data))
+	default:
+		return errno(unix.EINVAL)
+	}
+	if off < 0 {
+		return errno(unix.EINVAL)
+	}
+	f.off = off
+	return uint64(off)
+}
+
+// stat fills a struct stat (x/sys/unix's Stat_t layout) for a tree entry.
+func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) uint64 {
+	isDir, ok := p.exists(name)
+	if !ok {
+		return errno(unix.ENOENT)
+	}
+	var st unix.Stat_t
+	st.Dev, st.Nlink, st.Blksize = 1, 1, 4096
+	st.Ino = inode(name)
+	if isDir {
+		st.Mode = unix.S_IFDIR | 0o555
+		st.Nlink = 2
+	} else {
+		st.Mode = unix.S_IFREG | 0o555
+		st.Size = int64(len(p.tree[name]))
+		st.Blocks = (st.Size + 511) / 512
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+	if !k.CopyOut(t, va, b) {
+		return errno(unix.EFAULT)
+	}
+	return 0
+}
+
+func inode(name string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 1099511628211
+	}
+	return h | 1
+}
+
+func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	fd := a[0]
+	if fd <= 2 {
+		var st unix.Stat_t
+		st.Mode, st.Rdev, st.Blksize = unix.S_IFCHR|0o620, 0x8800, 1024
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+		if !k.CopyOut(t, a[1], b) {
+			return errno(unix.EFAULT)
+		}
+		return 0
+	}
+	if fd < 1024 {
+		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir) {
+			return p.stat(k, t, f.path, a[1])
+		}
+		if f := p.files[int(fd)]; f != nil {
+			var st unix.Stat_t
+			st.Mode = unix.S_IFIFO | 0o600
+			b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+			if !k.CopyOut(t, a[1], b) {
+				return errno(unix.EFAULT)
+			}
+			return 0
+		}
+	}
+	return errno(unix.EBADF)
+}
+
+func sysNewfstatat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[3]&unix.AT_EMPTY_PATH != 0 {
+		if name, ok := p.cstring(k, t, a[1]); ok && name == "" {
+			return sysFstat(p, k, t, [6]uint64{a[0], a[2]})
+		}
+	}
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	return p.stat(k, t, name, a[2])
+}
+
+func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	if _, ok := p.exists(name); !ok {
+		return errno(unix.ENOENT)
+	}
+	if a[2]&unix.W_OK != 0 {
+		return errno(unix.EROFS)
+	}
+	return 0
+}
+
+func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	if name == "proc/self/exe" { // os.Executable: the program's place in the tree
+		exe := "/" + p.name
+		n := min(uint64(len(exe)), a[3])
+		if !k.CopyOut(t, a[2], []byte(exe)[:n]) {
+			return errno(unix.EFAULT)
+		}
+		return n
+	}
+	if _, ok := p.exists(name); !ok {
+		return errno(unix.ENOENT)
+	}
+	return errno(unix.EINVAL) // nothing in the tree is a symbolic link
+}
+
+func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindDir)
+	if f == nil {
+		return errno(unix.EBADF)
+	}
+	entries := p.dirs[f.path]
+	var out []byte
+	for ; f.off < int64(len(entries)); f.off++ {
+		name := entries[f.off]
+		full := strings.TrimPrefix(f.path+"/"+name, "/")
+		typ := byte(unix.DT_REG)
+		if _, isDir := p.dirs[full]; isDir {
+			typ = unix.DT_DIR
+		}
+		reclen := (19 + len(name) + 1 + 7) &^ 7
+		if uint64(len(out)+reclen) > a[2] {
+			if len(out) == 0 {
+				return errno(unix.EINVAL)
+			}
+			break
+		}
+		rec := make([]byte, reclen)
+		binary.LittleEndian.PutUint64(rec[0:], inode(full))
+		binary.LittleEndian.PutUint64(rec[8:], uint64(f.off+1))
+		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
+		rec[18] = typ
+		copy(rec[19:], name)
+		out = append(out, rec...)
+	}
+	if len(out) > 0 && !k.CopyOut(t, a[1], out) {
+		return errno(unix.EFAULT)
+	}
+	return uint64(len(out))
+}
+
+func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, unix.AT_FDCWD, a[0])
+	if e != 0 {
+		return e
+	}
+	if isDir, ok := p.exists(name); !ok || !isDir {
+		return errno(unix.ENOTDIR)
+	}
+	p.cwd = name
+	return 0
+}
+
+func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	cwd := "/" + p.cwd + "\x00"
+	if a[1] < uint64(len(cwd)) {
+		return errno(unix.ERANGE)
+	}
+	if !k.CopyOut(t, a[0], []byte(cwd)) {
+		return errno(unix.EFAULT)
+	}
+	return uint64(len(cwd))
+}
