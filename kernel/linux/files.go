@@ -332,3 +332,12 @@ func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	}
 	return uint64(len(cwd))
 }
+
+func sysFchdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindDir)
+	if f == nil {
+		return errno(unix.ENOTDIR)
+	}
+	p.cwd = f.path
+	return 0
+}

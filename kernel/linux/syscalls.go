@@ -59,6 +59,7 @@ func init() {
 		unix.SYS_READLINKAT:        sysReadlinkat,
 		unix.SYS_GETDENTS64:        sysGetdents64,
 		unix.SYS_CHDIR:             sysChdir,
+		unix.SYS_FCHDIR:            sysFchdir,
 		unix.SYS_PRLIMIT64:         sysPrlimit,
 		unix.SYS_GETRANDOM:         sysGetrandom,
 		unix.SYS_UNAME:             sysUname,
