@@ -8,12 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
+
+	"github.com/skyscope-os/skyscope/tools/bundle"
 )
 
 // Options says what to boot and how.
@@ -233,4 +237,103 @@ func (w *keyWriter) send() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond)
+}
+
+// AddProgram writes a boot bundle (build/bundle.tar) holding the static Linux program
+// args[0] and, if dir is set, the files under dir and under each path in with (at their
+// absolute paths, dir being the working directory, GOROOT's zoneinfo.zip added for time
+// zones), and sets the kernel command line to run the program with args[1:].
+func (o *Options) AddProgram(args []string, dir string, with []string) error {
+	if o.ISO {
+		return fmt.Errorf("programs run from -kernel boots only; drop -iso")
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	name := filepath.Base(args[0])
+	files := map[string][]byte{name: data}
+	order := []string{name}
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		n, err := addTree(files, &order, abs)
+		if err != nil {
+			return err
+		}
+		// Time zones: the time package's tests (and programs) read GOROOT's zoneinfo.zip.
+		if zi := filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"); fileExists(zi) {
+			b, err := os.ReadFile(zi)
+			if err != nil {
+				return err
+			}
+			files[strings.TrimPrefix(zi, "/")] = b
+			order = append(order, strings.TrimPrefix(zi, "/"))
+		}
+		for _, extra := range with {
+			ex, err := filepath.Abs(extra)
+			if err != nil {
+				return err
+			}
+			m, err := addTree(files, &order, ex)
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		files[bundle.CwdFile] = []byte(abs)
+		order = append(order, bundle.CwdFile)
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "skyrun: packed %d files from %s\n", n, abs)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(o.Root, "build"), 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(o.Root, "build", "bundle.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := bundle.Write(f, files, order); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	o.Bundle = path
+	o.Append = strings.TrimSpace("run " + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
+	return nil
+}
+
+// addTree adds the regular files under abs to files, keyed by their absolute path
+// without the leading slash.
+func addTree(files map[string][]byte, order *[]string, abs string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		key := strings.TrimPrefix(p, "/")
+		files[key] = b
+		*order = append(*order, key)
+		n++
+		return nil
+	})
+	return n, err
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

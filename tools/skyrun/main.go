@@ -11,15 +11,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
-	"github.com/skyscope-os/skyscope/tools/bundle"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -34,6 +30,7 @@ func main() {
 	flag.BoolVar(&o.Window, "window", false, "also show the screen (framebuffer console) in a window")
 	flag.BoolVar(&o.ICount, "icount", false, "count instructions for guest time (-icount shift=0): deterministic runs")
 	noBuild := flag.Bool("no-build", false, "boot the images already in build/ without rebuilding")
+	with := flag.String("with", "", "with PROG: also pack these comma-separated files or folders (at their absolute paths), e.g. a package's ../../testdata")
 	dir := flag.String("C", "", "with PROG: pack the files under `DIR` into the bundle's read-only file tree and start PROG there (as go test runs a test binary in its package folder)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, `Usage: skyrun [flags] [PROG [ARGS...]]
@@ -59,7 +56,11 @@ Flags:
 	}
 	o.Root, o.Build, o.Output, o.Log = root, !*noBuild, os.Stdout, os.Stderr
 	if flag.NArg() > 0 {
-		if err := prepareProgram(&o, flag.Args(), *dir); err != nil {
+		var extra []string
+		if *with != "" {
+			extra = strings.Split(*with, ",")
+		}
+		if err := o.AddProgram(flag.Args(), *dir, extra); err != nil {
 			fmt.Fprintln(os.Stderr, "skyrun:", err)
 			os.Exit(2)
 		}
@@ -79,88 +80,4 @@ Flags:
 		fmt.Fprintf(os.Stderr, "\nskyrun: guest exited with status %d\n", res.Status)
 	}
 	os.Exit(res.Status)
-}
-
-// prepareProgram writes a boot bundle holding the program (and, with -C, a file tree)
-// and sets the kernel command line to run it.
-func prepareProgram(o *qemu.Options, args []string, dir string) error {
-	if o.ISO {
-		return fmt.Errorf("programs run from -kernel boots only; drop -iso")
-	}
-	data, err := os.ReadFile(args[0])
-	if err != nil {
-		return err
-	}
-	name := filepath.Base(args[0])
-	files := map[string][]byte{name: data}
-	order := []string{name}
-	if dir != "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return err
-		}
-		n, err := addTree(files, &order, abs)
-		if err != nil {
-			return err
-		}
-		// Time zones: the time package's tests (and programs) read GOROOT's zoneinfo.zip.
-		if zi := filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"); fileExists(zi) {
-			b, err := os.ReadFile(zi)
-			if err != nil {
-				return err
-			}
-			files[strings.TrimPrefix(zi, "/")] = b
-			order = append(order, strings.TrimPrefix(zi, "/"))
-		}
-		files[bundle.CwdFile] = []byte(abs)
-		order = append(order, bundle.CwdFile)
-		fmt.Fprintf(os.Stderr, "skyrun: packed %d files from %s\n", n, abs)
-	}
-	if err := os.MkdirAll(filepath.Join(o.Root, "build"), 0o755); err != nil {
-		return err
-	}
-	path := filepath.Join(o.Root, "build", "bundle.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := bundle.Write(f, files, order); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	o.Bundle = path
-	o.Append = strings.TrimSpace("run " + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
-	return nil
-}
-
-// addTree adds the regular files under abs to files, keyed by their absolute path
-// without the leading slash.
-func addTree(files map[string][]byte, order *[]string, abs string) (int, error) {
-	n := 0
-	err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		key := strings.TrimPrefix(p, "/")
-		files[key] = b
-		*order = append(*order, key)
-		n++
-		return nil
-	})
-	return n, err
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

@@ -1,0 +1,109 @@
+package qemu_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skyscope-os/skyscope/tools/qemu"
+)
+
+// goBuild builds a static Linux binary with the host's Go toolchain: `go build` of the
+// program in dir, or, with test set, `go test -c` of the standard-library package pkg.
+func goBuild(t *testing.T, out string, test bool, target string) string {
+	t.Helper()
+	need(t, "go")
+	args := []string{"build", "-o", out, "."}
+	dir := target
+	if test {
+		args, dir = []string{"test", "-c", "-o", out, target}, ""
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %v: %v\n%s", args, err, b)
+	}
+	return out
+}
+
+// runProgram boots the kernel with prog (and its arguments) in the boot bundle.
+func runProgram(t *testing.T, args []string, dir string, with []string, timeout time.Duration) qemu.Result {
+	t.Helper()
+	o := qemu.Options{Root: build(t), Timeout: timeout}
+	if err := o.AddProgram(args, dir, with); err != nil {
+		t.Fatal(err)
+	}
+	return boot(t, o)
+}
+
+// TestGoProgram: an unmodified static Go program runs as a ring-3 task and its exit
+// status becomes the machine's.
+func TestGoProgram(t *testing.T) {
+	dir := t.TempDir()
+	src := `package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+func main() {
+	var wg sync.WaitGroup
+	sum := make([]int, 4)
+	for i := range sum {
+		wg.Add(1)
+		go func() { defer wg.Done(); for j := 0; j < 100000; j++ { sum[i] += j % 7 } }()
+	}
+	wg.Wait()
+	start := time.Now()
+	time.Sleep(15 * time.Millisecond)
+	fmt.Println("hello from ring 3:", os.Args[1:], sum[3], time.Since(start) >= 15*time.Millisecond)
+	os.Exit(7)
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\ngo 1.26\n"), 0o644)
+	prog := goBuild(t, filepath.Join(dir, "hello"), false, dir)
+	res := runProgram(t, []string{prog, "one", "two"}, "", nil, 2*time.Minute)
+	if !strings.Contains(res.Console, "hello from ring 3: [one two] 299995 true") || res.Status != 7 {
+		t.Fatalf("status %d (want 7); console:\n%s", res.Status, res.Console)
+	}
+}
+
+// TestStandardLibraryTests runs Go's own test binaries for a few standard packages as
+// ring-3 tasks, in a copy of their package folder: programs none of us wrote.
+func TestStandardLibraryTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU once per package")
+	}
+	goroot := strings.TrimSpace(string(must(exec.Command("go", "env", "GOROOT").Output())))
+	for _, pkg := range []string{"sort", "strings", "container/list", "unicode/utf8", "crypto/sha256", "compress/flate"} {
+		t.Run(pkg, func(t *testing.T) {
+			bin := goBuild(t, filepath.Join(t.TempDir(), filepath.Base(pkg)+".test"), true, pkg)
+			var with []string
+			if pkg == "compress/flate" {
+				with = []string{filepath.Join(goroot, "src", "testdata")} // it reads ../../testdata
+			}
+			res := runProgram(t, []string{bin, "-test.short"}, filepath.Join(goroot, "src", pkg), with, 5*time.Minute)
+			if res.Status != 0 || !regexp.MustCompile(`(?m)^PASS\r?$`).MatchString(res.Console) {
+				t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+			}
+		})
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
