@@ -98,8 +98,25 @@ type Context interface {
 	CloneFrom(from Context) bool
 	// SetStack sets the user stack pointer (clone's new thread stack).
 	SetStack(sp uint64)
+	// UserRegs returns the thread's whole register file and FPU state as its last
+	// trap left them, for delivering a signal; false if the machine cannot (the
+	// simulation).
+	UserRegs() (UserRegs, bool)
+	// SetUserRegs replaces the whole register file and FPU state; the thread resumes
+	// from it (a pending system call result is dropped). False if unsupported.
+	SetUserRegs(UserRegs) bool
 	// Release frees what the context holds; the thread never runs again.
 	Release()
+}
+
+// UserRegs is a thread's user-mode register file, in the order of Linux's x86-64
+// struct sigcontext, and its FXSAVE image.
+type UserRegs struct {
+	R8, R9, R10, R11, R12, R13, R14, R15 uint64
+	DI, SI, BP, BX, DX, AX, CX, SP, IP   uint64
+	Flags                                uint64
+	FS                                   uint64 // TLS base
+	FX                                   [512]byte
 }
 
 // CPU runs user code. The kernel calls it with interrupts off; it enables them only

@@ -144,6 +144,14 @@ func (t *TCB) Regs() *abi.Regs { return t.ctx.Regs() }
 // SetTLS sets the thread's TLS base (for personalities: Linux's arch_prctl).
 func (t *TCB) SetTLS(base uint64) { t.ctx.SetTLS(base) }
 
+// UserRegs returns the thread's whole register file (for personalities: signal
+// frames); false on a machine that cannot give it.
+func (t *TCB) UserRegs() (hal.UserRegs, bool) { return t.ctx.UserRegs() }
+
+// SetUserRegs replaces the thread's whole register file (for personalities: signal
+// delivery and return).
+func (t *TCB) SetUserRegs(r hal.UserRegs) bool { return t.ctx.SetUserRegs(r) }
+
 // SetStack sets the thread's user stack pointer (for personalities: clone).
 func (t *TCB) SetStack(sp uint64) { t.ctx.SetStack(sp) }
 

@@ -284,6 +284,39 @@ func (ctx *context) SetTLS(base uint64) { uthreads[ctx.rec].fsBase = base }
 // SetStack implements hal.Context.
 func (ctx *context) SetStack(sp uint64) { uthreads[ctx.rec].frame.SP = sp }
 
+// UserRegs implements hal.Context.
+func (ctx *context) UserRegs() (hal.UserRegs, bool) {
+	u := &uthreads[ctx.rec]
+	f := &u.frame
+	r := hal.UserRegs{R8: f.R8, R9: f.R9, R10: f.R10, R11: f.R11, R12: f.R12, R13: f.R13, R14: f.R14, R15: f.R15,
+		DI: f.DI, SI: f.SI, BP: f.BP, BX: f.BX, DX: f.DX, AX: f.AX, CX: f.CX, SP: f.SP, IP: f.IP, Flags: f.FLAGS, FS: u.fsBase}
+	r.FX = *fxArea(u)
+	if ctx.syscall { // the pending system call's results are what the thread will see
+		f2 := ctx.regs
+		r.AX, r.DI, r.SI, r.DX, r.R10, r.R8, r.R9, r.R12 = f2.Num, f2.Cap, f2.Info, f2.Cap2, f2.MR[0], f2.MR[1], f2.MR[2], f2.MR[3]
+	}
+	return r, true
+}
+
+// SetUserRegs implements hal.Context. Flags keep IF set and IOPL 0; MXCSR's reserved
+// bits are cleared so that FXRSTOR cannot fault.
+func (ctx *context) SetUserRegs(r hal.UserRegs) bool {
+	u := &uthreads[ctx.rec]
+	f := &u.frame
+	f.R8, f.R9, f.R10, f.R11, f.R12, f.R13, f.R14, f.R15 = r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15
+	f.DI, f.SI, f.BP, f.BX, f.DX, f.AX, f.CX, f.SP, f.IP = r.DI, r.SI, r.BP, r.BX, r.DX, r.AX, r.CX, r.SP, r.IP
+	const userFlags = 0xDD5 | 0x100 | 0x40000 // arithmetic flags, DF, TF, AC
+	f.FLAGS = r.Flags&userFlags | 0x202
+	u.fsBase = r.FS
+	fx := r.FX
+	mx := uint32(fx[24]) | uint32(fx[25])<<8 | uint32(fx[26])<<16 | uint32(fx[27])<<24
+	mx &= 0xFFFF
+	fx[24], fx[25], fx[26], fx[27] = byte(mx), byte(mx>>8), 0, 0
+	*fxArea(u) = fx
+	ctx.syscall = false
+	return true
+}
+
 // CloneFrom implements hal.Context: registers (including the pending system call's
 // view), FPU state and TLS are copied.
 func (ctx *context) CloneFrom(from hal.Context) bool {

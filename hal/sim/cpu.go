@@ -192,6 +192,12 @@ func (ctx *context) SetTLS(uint64) {}
 // copied mid-run.
 func (ctx *context) CloneFrom(hal.Context) bool { return false }
 
+// UserRegs implements hal.Context: simulated threads have no register file.
+func (ctx *context) UserRegs() (hal.UserRegs, bool) { return hal.UserRegs{}, false }
+
+// SetUserRegs implements hal.Context.
+func (ctx *context) SetUserRegs(hal.UserRegs) bool { return false }
+
 // SetStack implements hal.Context.
 func (ctx *context) SetStack(sp uint64) { ctx.sp = sp }
 

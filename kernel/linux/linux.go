@@ -21,6 +21,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -158,11 +159,11 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 }
 
 // PageFault implements kernel.Personality: a touch of a mapped, permitted page backs it
-// with a zeroed frame.
+// with a zeroed frame; any other fault becomes SIGSEGV for the program's handler.
 func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access uint8) bool {
 	a := p.find(addr)
 	if a == nil {
-		return false
+		return p.deliver(k, t, uint64(unix.SIGSEGV), segvMapErr, addr)
 	}
 	need := uint64(unix.PROT_READ)
 	switch access {
@@ -172,9 +173,15 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 		need = unix.PROT_EXEC
 	}
 	if a.prot&need == 0 {
-		return false
+		return p.deliver(k, t, uint64(unix.SIGSEGV), segvAccErr, addr)
 	}
-	return k.MapAnon(t, p.budget, addr&^(pageSize-1), protToPerm(a.prot)) == 0
+	switch k.MapAnon(t, p.budget, addr&^(pageSize-1), protToPerm(a.prot)) {
+	case abi.OK:
+		return true
+	case abi.ErrAlreadyMapped: // present with rights that do not allow this access
+		return p.deliver(k, t, uint64(unix.SIGSEGV), segvAccErr, addr)
+	}
+	return false // out of memory: the kernel reports the fault
 }
 
 // Timeout implements kernel.Personality.

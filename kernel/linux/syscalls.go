@@ -26,6 +26,7 @@ func init() {
 		unix.SYS_BRK:               func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 0 },
 		unix.SYS_RT_SIGACTION:      sysSigaction,
 		unix.SYS_RT_SIGPROCMASK:    sysSigprocmask,
+		unix.SYS_RT_SIGRETURN:      sysRtSigreturn,
 		unix.SYS_SCHED_YIELD:       sysYield,
 		unix.SYS_MADVISE:           sysMadvise,
 		unix.SYS_NANOSLEEP:         sysNanosleep,

@@ -1,0 +1,132 @@
+package linux
+
+import (
+	"encoding/binary"
+
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel"
+	"golang.org/x/sys/unix"
+)
+
+// Signal delivery, as Linux does it on x86-64 (arch/x86/kernel/signal_64.c): a fault
+// the process's memory map cannot resolve becomes SIGSEGV with SEGV_MAPERR or
+// SEGV_ACCERR, delivered to the handler the program installed (Go's, which turns it
+// into a panic), on the thread's alternate stack if the handler asks for it. The frame
+// is struct rt_sigframe { pretcode; ucontext uc; siginfo info } with the FXSAVE image
+// above it; rt_sigreturn undoes it. x/sys/unix has no sigcontext for amd64, so the
+// offsets below follow arch/x86/include/uapi/asm/sigcontext.h and are checked by a test.
+
+const (
+	frameSize   = 8 + ucSize + 128 // pretcode, ucontext, siginfo
+	ucSize      = 8 + 8 + 24 + mcSize + 8
+	mcSize      = 256 // struct sigcontext
+	ucMcontext  = 8 + 8 + 24
+	ucSigmask   = ucMcontext + mcSize
+	frameInfo   = 8 + ucSize
+	saOnStack   = 0x08000000
+	saNoDefer   = 0x40000000
+	segvMapErr  = 1
+	segvAccErr  = 2
+	userCS      = 0x2B
+	userFlags   = 0xDD5 | 0x100 | 0x40000
+	fxStateSize = 512
+)
+
+// deliver arranges for t to run its handler for sig on return; false if there is no
+// handler or the frame cannot be written.
+func (p *Process) deliver(k *kernel.Kernel, t *kernel.TCB, sig uint64, code int32, addr uint64) bool {
+	act := p.actions[sig]
+	handler, flags, restorer, mask := act[0], act[1], act[2], act[3]
+	th := p.threads[t]
+	if handler <= 1 || restorer == 0 || th == nil {
+		return false
+	}
+	r, ok := t.UserRegs()
+	if !ok {
+		return false
+	}
+	sp := r.SP
+	alt, altSize := th.altStack[0], th.altStack[2]
+	if flags&saOnStack != 0 && altSize != 0 && !(sp > alt && sp <= alt+altSize) {
+		sp = alt + altSize
+	} else {
+		sp -= 128 // the interrupted code's red zone
+	}
+	sp = (sp - fxStateSize) &^ 63
+	fp := sp
+	sp = ((sp - frameSize) &^ 15) - 8
+
+	f := make([]byte, frameSize)
+	le := binary.LittleEndian
+	le.PutUint64(f[0:], restorer)
+	uc := f[8:]
+	le.PutUint64(uc[16:], th.altStack[0])
+	le.PutUint64(uc[24:], th.altStack[1])
+	le.PutUint64(uc[32:], th.altStack[2])
+	mc := uc[ucMcontext:]
+	for i, v := range []uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
+		r.DI, r.SI, r.BP, r.BX, r.DX, r.AX, r.CX, r.SP, r.IP, r.Flags} {
+		le.PutUint64(mc[8*i:], v)
+	}
+	le.PutUint16(mc[144:], userCS)
+	le.PutUint64(mc[176:], th.sigMask) // oldmask
+	le.PutUint64(mc[184:], addr)       // cr2
+	le.PutUint64(mc[192:], fp)         // fpstate
+	le.PutUint64(uc[ucSigmask:], th.sigMask)
+	info := f[frameInfo:]
+	le.PutUint32(info[0:], uint32(sig))
+	le.PutUint32(info[8:], uint32(code))
+	le.PutUint64(info[16:], addr)
+	if !k.CopyOut(t, fp, r.FX[:]) || !k.CopyOut(t, sp, f) {
+		return false
+	}
+	th.sigMask |= mask
+	if flags&saNoDefer == 0 {
+		th.sigMask |= 1 << (sig - 1)
+	}
+	r.DI, r.SI, r.DX = sig, sp+frameInfo, sp+8
+	r.SP, r.IP, r.AX = sp, handler, 0
+	r.Flags &^= 0x500 // DF and TF clear at function entry
+	return t.SetUserRegs(r)
+}
+
+// sysRtSigreturn restores what deliver saved, from the ucontext at the stack pointer
+// (the restorer's SYSCALL runs after the handler's RET popped pretcode).
+func sysRtSigreturn(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	cur, ok := t.UserRegs()
+	if !ok {
+		return errno(unix.ENOSYS)
+	}
+	uc := make([]byte, ucSize)
+	if !k.CopyIn(t, cur.SP, uc) {
+		p.kill(k, t, "rt_sigreturn with a bad frame")
+		return 0
+	}
+	le := binary.LittleEndian
+	mc := uc[ucMcontext:]
+	var r hal.UserRegs
+	regs := []*uint64{&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15,
+		&r.DI, &r.SI, &r.BP, &r.BX, &r.DX, &r.AX, &r.CX, &r.SP, &r.IP, &r.Flags}
+	for i, v := range regs {
+		*v = le.Uint64(mc[8*i:])
+	}
+	r.Flags = cur.Flags&^userFlags | r.Flags&userFlags
+	r.FS = cur.FS
+	r.FX = cur.FX
+	if fp := le.Uint64(mc[192:]); fp != 0 && !k.CopyIn(t, fp, r.FX[:]) {
+		p.kill(k, t, "rt_sigreturn with a bad FPU state")
+		return 0
+	}
+	if th := p.threads[t]; th != nil {
+		th.sigMask = le.Uint64(uc[ucSigmask:])
+	}
+	t.SetUserRegs(r)
+	return 0 // not seen: the whole register file was replaced
+}
+
+// kill ends the process after an unrecoverable error, with the status a fatal signal
+// would give (128 + SIGSEGV).
+func (p *Process) kill(k *kernel.Kernel, t *kernel.TCB, why string) {
+	p.console.Write([]byte("linux: " + p.name + ": " + why + "; killed\n"))
+	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGSEGV)})
+}
