@@ -152,6 +152,13 @@ func (t *TCB) UserRegs() (hal.UserRegs, bool) { return t.ctx.UserRegs() }
 // delivery and return).
 func (t *TCB) SetUserRegs(r hal.UserRegs) bool { return t.ctx.SetUserRegs(r) }
 
+// ResetEntry restarts a thread that has not run yet (or is inactive) at pc, keeping its
+// stack pointer and argument as configured: for loaders that choose the program after
+// the kernel booted (and for tests).
+func (t *TCB) ResetEntry(pc uint64) {
+	t.ctx.SetEntry(pc, t.ctx.SP(), t.ipcVA)
+}
+
 // SetStack sets the thread's user stack pointer (for personalities: clone).
 func (t *TCB) SetStack(sp uint64) { t.ctx.SetStack(sp) }
 

@@ -435,6 +435,10 @@ func sysExit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	p.exited, p.status = true, int(a[0]&0xff)
+	for _, ar := range p.areas { // the process's memory goes back to its budget
+		p.unmapPages(k, t, ar.start, ar.end)
+	}
+	p.areas = nil
 	for th := range p.threads {
 		k.StopThread(th)
 	}
