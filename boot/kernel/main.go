@@ -324,6 +324,11 @@ func runProgram(info *multiboot.Info, argv []string) int {
 	}
 	proc = linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
 	proc.Attach(k.Init())
+	for _, seg := range cfg.InitImage {
+		proc.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
+	}
+	proc.AddArea(abi.InitStackTop-uint64(cfg.InitStackPages)*abi.PageSize, abi.InitStackTop, hal.PermRead|hal.PermWrite)
+	proc.SetBrk(exe.Brk)
 	cwd := string(files[bundle.CwdFile])
 	delete(files, bundle.CwdFile)
 	proc.SetFiles(files, cwd)

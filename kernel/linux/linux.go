@@ -22,6 +22,7 @@ import (
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/linux/vm"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,8 +34,7 @@ type Process struct {
 	wall    func() int64 // wall-clock ns since 1970 at machine time 0
 	name    string
 
-	areas   []area
-	mmapTop uint64 // next non-fixed mmap ends here (top-down)
+	vm *vm.Map // the address space's areas, with Linux's semantics
 
 	threads  map[*kernel.TCB]*thread
 	nextTID  int
@@ -68,23 +68,16 @@ const (
 	waitPipe
 )
 
-// area is a mapped range of the address space: [start, end), page aligned.
-type area struct {
-	start, end uint64
-	prot       uint64 // PROT_READ|PROT_WRITE|PROT_EXEC; 0 is a PROT_NONE reservation
-}
-
 // Layout of the address space the personality manages.
 const (
 	pageSize = 4096
-	mmapBase = 0x7f00_0000_0000 // non-fixed mappings grow down from here
-	mmapMin  = 0x1_0000_0000
+	mmapMin  = 0x10000 // the lowest address a mapping may have
 )
 
 // NewProcess makes a process whose memory comes from budget and whose standard output
 // goes to console; wall gives the wall-clock offset for CLOCK_REALTIME.
 func NewProcess(name string, budget *kernel.Untyped, console io.Writer, wall func() int64) *Process {
-	return &Process{name: name, budget: budget, console: console, wall: wall, mmapTop: mmapBase,
+	return &Process{name: name, budget: budget, console: console, wall: wall, vm: vm.New(mmapMin, uint64(hal.UserTop)),
 		threads: map[*kernel.TCB]*thread{}, waiters: map[uint64][]*kernel.TCB{}, unknown: map[uint64]bool{}, nextTID: 1}
 }
 
@@ -97,8 +90,11 @@ func (p *Process) Attach(t *kernel.TCB) {
 
 // AddArea records memory already mapped for the process (its image and stack).
 func (p *Process) AddArea(start, end uint64, perm hal.Perm) {
-	p.setArea(start, end, permToProt(perm))
+	p.vm.Mmap(start, end-start, int(permToProt(perm)), unix.MAP_FIXED|unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, -1, 0)
 }
+
+// SetBrk sets the start of the program break (the end of the executable's bss).
+func (p *Process) SetBrk(base uint64) { p.vm.SetBrkBase((base + pageSize - 1) &^ (pageSize - 1)) }
 
 // Exited reports whether the process has ended, and its exit status.
 func (p *Process) Exited() (bool, int) { return p.exited, p.status }
@@ -161,21 +157,21 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 // PageFault implements kernel.Personality: a touch of a mapped, permitted page backs it
 // with a zeroed frame; any other fault becomes SIGSEGV for the program's handler.
 func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access uint8) bool {
-	a := p.find(addr)
-	if a == nil {
-		return p.deliver(k, t, uint64(unix.SIGSEGV), segvMapErr, addr)
-	}
-	need := uint64(unix.PROT_READ)
+	acc := vm.Read
 	switch access {
 	case 2: // abi.FaultWrite
-		need = unix.PROT_WRITE
+		acc = vm.Write
 	case 4: // abi.FaultExec
-		need = unix.PROT_EXEC
+		acc = vm.Exec
 	}
-	if a.prot&need == 0 {
+	a, res := p.vm.Fault(addr, acc)
+	switch res {
+	case vm.NoMapping:
+		return p.deliver(k, t, uint64(unix.SIGSEGV), segvMapErr, addr)
+	case vm.ProtectionFault:
 		return p.deliver(k, t, uint64(unix.SIGSEGV), segvAccErr, addr)
 	}
-	switch k.MapAnon(t, p.budget, addr&^(pageSize-1), protToPerm(a.prot)) {
+	switch k.MapAnon(t, p.budget, addr&^(pageSize-1), protToPerm(uint64(a.Prot))) {
 	case abi.OK:
 		return true
 	case abi.ErrAlreadyMapped: // present with rights that do not allow this access
@@ -202,44 +198,17 @@ func (p *Process) Timeout(k *kernel.Kernel, t *kernel.TCB) {
 	}
 }
 
-// find returns the area containing addr, or nil.
-func (p *Process) find(addr uint64) *area {
-	for i := range p.areas {
-		if addr >= p.areas[i].start && addr < p.areas[i].end {
-			return &p.areas[i]
-		}
-	}
-	return nil
-}
-
-// setArea makes [start, end) one area with prot, cutting whatever overlapped.
-func (p *Process) setArea(start, end, prot uint64) {
-	p.cut(start, end)
-	p.areas = append(p.areas, area{start, end, prot})
-}
-
-// cut removes [start, end) from the areas, splitting those that straddle it.
-func (p *Process) cut(start, end uint64) {
-	out := p.areas[:0:0]
-	for _, a := range p.areas {
-		if a.end <= start || a.start >= end {
-			out = append(out, a)
-			continue
-		}
-		if a.start < start {
-			out = append(out, area{a.start, start, a.prot})
-		}
-		if a.end > end {
-			out = append(out, area{end, a.end, a.prot})
-		}
-	}
-	p.areas = out
-}
-
 // unmapPages frees the pages backed in [start, end).
 func (p *Process) unmapPages(k *kernel.Kernel, t *kernel.TCB, start, end uint64) {
 	for va := start; va < end; va += pageSize {
 		k.UnmapAnon(t, va)
+	}
+}
+
+// release frees the pages backed in each range.
+func (p *Process) release(k *kernel.Kernel, t *kernel.TCB, rs []vm.Range) {
+	for _, r := range rs {
+		p.unmapPages(k, t, r.Start, r.End)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/linux/vm"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,7 +24,7 @@ func init() {
 		unix.SYS_MMAP:              sysMmap,
 		unix.SYS_MPROTECT:          sysMprotect,
 		unix.SYS_MUNMAP:            sysMunmap,
-		unix.SYS_BRK:               func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 0 },
+		unix.SYS_BRK:               sysBrk,
 		unix.SYS_RT_SIGACTION:      sysSigaction,
 		unix.SYS_RT_SIGPROCMASK:    sysSigprocmask,
 		unix.SYS_RT_SIGRETURN:      sysRtSigreturn,
@@ -120,87 +121,53 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysMmap(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	addr, length, prot, flags, fd := a[0], a[1], a[2], a[3], int64(a[4])
-	const known = unix.MAP_PRIVATE | unix.MAP_SHARED | unix.MAP_ANONYMOUS | unix.MAP_FIXED | unix.MAP_NORESERVE |
-		unix.MAP_FIXED_NOREPLACE | unix.MAP_STACK | unix.MAP_POPULATE | unix.MAP_GROWSDOWN
-	switch {
-	case length == 0 || prot&^7 != 0 || flags&^known != 0:
-		return errno(unix.EINVAL)
-	case flags&unix.MAP_ANONYMOUS == 0 || fd != -1 && fd != 0xffffffff:
-		return errno(unix.ENODEV) // no files yet: anonymous memory only
+	addr, gone, e := p.vm.Mmap(a[0], a[1], int(a[2]), int(a[3]), int(int32(a[4])), a[5])
+	if e != 0 {
+		return errno(e)
 	}
-	length = (length + pageSize - 1) &^ (pageSize - 1)
-	if length > 1<<40 {
-		return errno(unix.ENOMEM)
-	}
-	if flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0 {
-		if addr%pageSize != 0 || addr < mmapMin || addr+length > uint64(hal.UserTop) || addr+length < addr {
-			return errno(unix.EINVAL)
-		}
-		if flags&unix.MAP_FIXED_NOREPLACE != 0 && p.overlaps(addr, addr+length) {
-			return errno(unix.EEXIST)
-		}
-		p.unmapPages(k, t, addr, addr+length)
-	} else {
-		if p.mmapTop < mmapMin+length {
-			return errno(unix.ENOMEM)
-		}
-		p.mmapTop -= length + pageSize // a guard page between mappings
-		addr = p.mmapTop + pageSize
-	}
-	p.setArea(addr, addr+length, prot)
+	p.release(k, t, gone)
 	return addr
 }
 
-func (p *Process) overlaps(start, end uint64) bool {
-	for _, a := range p.areas {
-		if a.start < end && start < a.end {
-			return true
-		}
-	}
-	return false
-}
-
 func sysMunmap(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	addr, length := a[0], (a[1]+pageSize-1)&^(pageSize-1)
-	if addr%pageSize != 0 || length == 0 || addr+length < addr {
-		return errno(unix.EINVAL)
+	gone, e := p.vm.Munmap(a[0], a[1])
+	if e != 0 {
+		return errno(e)
 	}
-	p.cut(addr, addr+length)
-	p.unmapPages(k, t, addr, addr+length)
+	p.release(k, t, gone)
 	return 0
 }
 
 func sysMprotect(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	addr, length, prot := a[0], (a[1]+pageSize-1)&^(pageSize-1), a[2]
-	if addr%pageSize != 0 || prot&^7 != 0 || addr+length < addr {
-		return errno(unix.EINVAL)
+	changed, e := p.vm.Mprotect(a[0], a[1], int(a[2]))
+	if e != 0 {
+		return errno(e)
 	}
-	for va := addr; va < addr+length; va += pageSize {
-		if p.find(va) == nil {
-			return errno(unix.ENOMEM)
-		}
-	}
-	p.setArea(addr, addr+length, prot)
-	for va := addr; va < addr+length; va += pageSize {
-		if prot == 0 {
-			k.UnmapAnon(t, va)
-		} else {
-			k.ProtectAnon(t, va, protToPerm(prot))
+	for _, r := range changed {
+		for va := r.Start; va < r.End; va += pageSize {
+			if a[2]&7 == 0 {
+				k.UnmapAnon(t, va)
+			} else {
+				k.ProtectAnon(t, va, protToPerm(a[2]))
+			}
 		}
 	}
 	return 0
 }
 
 func sysMadvise(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	addr, length, advice := a[0], (a[1]+pageSize-1)&^(pageSize-1), a[2]
-	if addr%pageSize != 0 {
-		return errno(unix.EINVAL)
+	gone, e := p.vm.Madvise(a[0], a[1], int(a[2]))
+	if e != 0 {
+		return errno(e)
 	}
-	if advice == unix.MADV_DONTNEED || advice == unix.MADV_FREE {
-		p.unmapPages(k, t, addr, addr+length) // zero on the next touch
-	}
+	p.release(k, t, gone) // zero on the next touch
 	return 0
+}
+
+func sysBrk(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	brk, gone := p.vm.Brk(a[0])
+	p.release(k, t, gone)
+	return brk
 }
 
 func sysSigaction(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
@@ -435,10 +402,10 @@ func sysExit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	p.exited, p.status = true, int(a[0]&0xff)
-	for _, ar := range p.areas { // the process's memory goes back to its budget
-		p.unmapPages(k, t, ar.start, ar.end)
+	for _, ar := range p.vm.Areas() { // the process's memory goes back to its budget
+		p.unmapPages(k, t, ar.Start, ar.End)
 	}
-	p.areas = nil
+	p.vm = vm.New(mmapMin, uint64(hal.UserTop))
 	for th := range p.threads {
 		k.StopThread(th)
 	}
