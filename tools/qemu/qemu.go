@@ -141,6 +141,9 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		return Result{}, errors.New("qemu-system-x86_64 not found: apt-get install qemu-system-x86 (or make deps)")
 	}
+	if o.Bundle != "" && strings.HasPrefix(filepath.Base(o.Bundle), "bundle-") {
+		defer os.Remove(o.Bundle)
+	}
 	if o.Build {
 		if err := Build(ctx, o.Root, o.ISO, o.Append, o.Log); err != nil {
 			return Result{}, err
@@ -239,7 +242,7 @@ func (w *keyWriter) send() {
 	time.Sleep(500 * time.Millisecond)
 }
 
-// AddProgram writes a boot bundle (build/bundle.tar) holding the static Linux program
+// AddProgram writes a boot bundle (build/bundle-*.tar; Boot removes it) holding the static Linux program
 // args[0] and, if dir is set, the files under dir and under each path in with (at their
 // absolute paths, dir being the working directory, GOROOT's zoneinfo.zip added for time
 // zones), and sets the kernel command line to run the program with args[1:].
@@ -292,11 +295,12 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 	if err := os.MkdirAll(filepath.Join(o.Root, "build"), 0o755); err != nil {
 		return err
 	}
-	path := filepath.Join(o.Root, "build", "bundle.tar")
-	f, err := os.Create(path)
+	// A file of its own: go test -exec runs several skyruns at once.
+	f, err := os.CreateTemp(filepath.Join(o.Root, "build"), "bundle-*.tar")
 	if err != nil {
 		return err
 	}
+	path := f.Name()
 	if err := bundle.Write(f, files, order); err != nil {
 		f.Close()
 		return err

@@ -41,18 +41,26 @@ Exit status 124 means the timeout stopped it.
 
 With PROG, a static Linux binary (GOOS=linux GOARCH=amd64 CGO_ENABLED=0), skyrun puts
 it in the boot bundle and the kernel runs it as a ring-3 task with ARGS; skyrun exits
-with the program's exit status.
+with the program's exit status. As a go test -exec program:
+
+    make kernel && go build -o /tmp/skyrun ./tools/skyrun
+    SKYSCOPE_ROOT=$PWD CGO_ENABLED=0 go test -exec "/tmp/skyrun -no-build -C ." -short sort
 
 Flags:
 `)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	wd, _ := os.Getwd()
-	root, err := qemu.FindRoot(wd)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "skyrun: run me inside the Skyscope repository:", err)
-		os.Exit(2)
+	// The repository: $SKYSCOPE_ROOT, or the module around the working directory. (As
+	// go test -exec, skyrun runs in the tested package's folder: set SKYSCOPE_ROOT.)
+	root := os.Getenv("SKYSCOPE_ROOT")
+	if root == "" {
+		wd, _ := os.Getwd()
+		var err error
+		if root, err = qemu.FindRoot(wd); err != nil {
+			fmt.Fprintln(os.Stderr, "skyrun: run me inside the Skyscope repository, or set SKYSCOPE_ROOT:", err)
+			os.Exit(2)
+		}
 	}
 	o.Root, o.Build, o.Output, o.Log = root, !*noBuild, os.Stdout, os.Stderr
 	if flag.NArg() > 0 {
