@@ -60,19 +60,24 @@ func Hello() []byte {
 
 func ping()
 func pong()
+func wild()
 func pingAddr() uintptr
 func pongAddr() uintptr
+func wildAddr() uintptr
 
-// PingPongEntry is where PingPong's page must be mapped; pong's code is at +PongOffset.
+// PingPongEntry is where PingPong's page must be mapped; pong's code is at +PongOffset
+// and wild's at +WildOffset.
 const (
 	PingPongEntry = 0x400000
 	PongOffset    = 0x800
+	WildOffset    = 0xC00
 )
 
 // PingPong returns a page with two programs: ping (at 0), to run as init, and pong (at
 // PongOffset). Ping makes a second task in its own CSpace and address space from the
 // memory budget — endpoint, Reply, TCB, IPC buffer and a copy of pong's code — starts
-// it, and calls it PingRounds times, timing the round trips with RDTSC; it prints
+// it, starts a third task there that writes to WildAddress at once (the kernel stops it
+// alone), and calls pong PingRounds times, timing the round trips with RDTSC; it prints
 // "pingpong: 0x<ticks per round trip>" through its console capability and suspends
 // itself. A failing step writes to 0xbad0000+step instead.
 func PingPong() []byte {
@@ -80,9 +85,10 @@ func PingPong() []byte {
 	for _, c := range []struct {
 		addr uintptr
 		off  int
-	}{{pingAddr(), 0}, {pongAddr(), PongOffset}} {
+		n    int
+	}{{pingAddr(), 0, PongOffset}, {pongAddr(), PongOffset, WildOffset - PongOffset}, {wildAddr(), WildOffset, abi.PageSize - WildOffset}} {
 		text := *(*unsafe.Pointer)(unsafe.Pointer(&c.addr))
-		copy(page[c.off:], unsafe.Slice((*byte)(text), PongOffset))
+		copy(page[c.off:], unsafe.Slice((*byte)(text), c.n))
 	}
 	return page
 }

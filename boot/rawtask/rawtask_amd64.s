@@ -69,7 +69,7 @@ TEXT ·ping(SB),NOSPLIT|NOFRAME,$0
 	INVOKE(14, const_infoFrameMap, 8)
 	MOVQ	$const_PingPongEntry+const_PongOffset, SI
 	MOVQ	$0x500000+const_PongOffset, DI // the same offset in the page as in init's
-	MOVQ	$const_PongOffset, CX
+	MOVQ	$const_PongOffset, CX         // pong and wild
 	REP;	MOVSB
 	// Pong's address space: the code read-execute at the entry, its IPC buffer.
 	MOVQ	$11, const_capSlot0(R15)
@@ -105,6 +105,22 @@ TEXT ·ping(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$const_ipcBuffer, R9
 	INVOKE(12, const_infoWriteRegs, 15)
 	INVOKE(12, const_infoResume, 16)
+	// A third task, in pong's spaces, that writes to a wild address as soon as it
+	// runs: the kernel must stop it alone while ping and pong carry on.
+	RETYPE(const_objTCB, 0, 15, 20)
+	MOVQ	$10, const_capSlot0(R15)
+	MOVQ	$11, const_capSlot0+8(R15)
+	MOVQ	$0, const_capSlot0+16(R15)
+	MOVQ	$0, R10
+	INVOKE(15, const_infoConfigure, 21)
+	MOVQ	$2, const_capSlot0(R15)
+	MOVQ	$100, R10
+	INVOKE(15, const_infoSetPriority, 22)
+	MOVQ	$const_PingPongEntry+const_WildOffset, R10
+	MOVQ	$0, R8
+	MOVQ	$0, R9
+	INVOKE(15, const_infoWriteRegs, 23)
+	INVOKE(15, const_infoResume, 24)
 	// Warm up: the first call finds pong waiting.
 	MOVQ	$const_sysCall, AX
 	MOVQ	$8, DI
@@ -190,6 +206,18 @@ again:
 	MOVQ	$const_infoPong, SI
 	SYSCALL
 	JMP	again
+
+// func wild() — ring 3: write to an address nobody mapped.
+TEXT ·wild(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$const_WildAddress, BX
+	MOVQ	BX, (BX)
+	JMP	-1(PC)
+
+// func wildAddr() uintptr
+TEXT ·wildAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·wild(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
 
 // func pingAddr() uintptr
 TEXT ·pingAddr(SB),NOSPLIT,$0-8
