@@ -149,7 +149,6 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 	}
 	t.ipcVA = abi.InitIPCBuffer
 	t.ctx.SetEntry(cfg.InitEntry, sp, abi.InitIPCBuffer)
-	t.Personality = cfg.InitPersonality
 	k.init = t
 	k.makeReady(t, false)
 	k.logf("booted: %d KiB in the root memory budget, init at %#x", k.root.capacity/1024, cfg.InitEntry)

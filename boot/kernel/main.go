@@ -294,12 +294,13 @@ func runProgram(info *multiboot.Info, argv []string) int {
 	}
 	var random [16]byte
 	rand.Read(random[:])
-	sp, stack, err := elfexec.BuildStack(abi.InitStackTop, argv, []string{"HOME=/", "PATH=/"}, random, exe, "x86_64")
+	// The kernel places the stack image so that it ends at InitStackTop: init's SP is
+	// then the sp BuildStack computed.
+	_, stack, err := elfexec.BuildStack(abi.InitStackTop, argv, []string{"HOME=/", "PATH=/"}, random, exe, "x86_64")
 	if err != nil {
 		logf("run: %s: %v", argv[0], err)
 		return 2
 	}
-	_ = sp
 	cfg := kernel.Config{InitEntry: exe.Entry, InitStackPages: 256, InitStackImage: stack, Quiet: true}
 	for _, seg := range exe.Segments {
 		var perm hal.Perm = hal.PermRead
@@ -314,16 +315,14 @@ func runProgram(info *multiboot.Info, argv []string) int {
 		copy(data[seg.Vaddr-start:], image[seg.Offset:seg.Offset+seg.Filesz])
 		cfg.InitImage = append(cfg.InitImage, kernel.Segment{Vaddr: start, Data: data, Memsz: seg.Vaddr - start + seg.Memsz, Perm: perm})
 	}
-	wall := time.Now().UnixNano() - int64(time.Duration(amd64.NewMachine().CPU().Now()))
-	var proc *linux.Process
-	cfg.InitPersonality = personalityFunc(func() kernel.Personality { return proc })
 	k, err := kernel.Boot(amd64.NewMachine(), cfg)
 	if err != nil {
 		logf("run: %v", err)
 		return 2
 	}
-	proc = linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
-	proc.Attach(k.Init())
+	wall := time.Now().UnixNano() - int64(k.Now())
+	proc := linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
+	proc.Attach(k.Init()) // before init first runs: its system calls are the process's
 	for _, seg := range cfg.InitImage {
 		proc.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
 	}
@@ -344,12 +343,3 @@ func runProgram(info *multiboot.Info, argv []string) int {
 		}
 	}
 }
-
-// personalityFunc defers choosing init's personality until the kernel exists.
-type personalityFunc func() kernel.Personality
-
-func (f personalityFunc) Syscall(k *kernel.Kernel, t *kernel.TCB) { f().Syscall(k, t) }
-func (f personalityFunc) PageFault(k *kernel.Kernel, t *kernel.TCB, a uint64, x uint8) bool {
-	return f().PageFault(k, t, a, x)
-}
-func (f personalityFunc) Timeout(k *kernel.Kernel, t *kernel.TCB) { f().Timeout(k, t) }
