@@ -39,15 +39,14 @@ type Segment struct {
 
 // Config is what the kernel needs to know at boot.
 type Config struct {
-	InitEntry       uint64      // entry address of the init program
-	InitImage       []Segment   // the init program's image (the simulation registers programs instead)
-	InitStackPages  int         // pages of stack mapped below abi.InitStackTop (0: none)
-	InitStackImage  []byte      // placed at the top of init's stack; init starts with SP at its first byte
-	InitPersonality Personality // serves init's foreign system calls (a Linux program), or nil
-	InitPriority    uint8       // init's priority (default 100); its MCP is abi.MaxPriority
-	InitCSpaceRadix int         // init's capability space has 2^radix slots (default 12)
-	TimeSlice       hal.Time    // default time slice (default 5 ms)
-	Quiet           bool        // suppress kernel log lines on the console
+	InitEntry       uint64    // entry address of the init program
+	InitImage       []Segment // the init program's image (the simulation registers programs instead)
+	InitStackPages  int       // pages of stack mapped below abi.InitStackTop (0: none)
+	InitStackImage  []byte    // placed at the top of init's stack; init starts with SP at its first byte
+	InitPriority    uint8     // init's priority (default 100); its MCP is abi.MaxPriority
+	InitCSpaceRadix int       // init's capability space has 2^radix slots (default 12)
+	TimeSlice       hal.Time  // default time slice (default 5 ms)
+	Quiet           bool      // suppress kernel log lines on the console
 }
 
 // Stats counts kernel events since boot.
