@@ -8,6 +8,34 @@
 // and an operand written as a bare offset (cpuLocal_cur) is an absolute address, so the
 // pair reads or writes GS:offset — this CPU's cpuLocal (IA32_GS_BASE, set at boot).
 
+// SAVE_GPRS stores the general registers other than AX (the record is in AX, the
+// caller's AX already in cpuLocal_scratchAX) into the trapped record.
+#define SAVE_GPRS \
+	MOVQ	BX, trapFrame_BX(AX); \
+	MOVQ	CX, trapFrame_CX(AX); \
+	MOVQ	DX, trapFrame_DX(AX); \
+	MOVQ	SI, trapFrame_SI(AX); \
+	MOVQ	DI, trapFrame_DI(AX); \
+	MOVQ	BP, trapFrame_BP(AX); \
+	MOVQ	R8, trapFrame_R8(AX); \
+	MOVQ	R9, trapFrame_R9(AX); \
+	MOVQ	R10, trapFrame_R10(AX); \
+	MOVQ	R11, trapFrame_R11(AX); \
+	MOVQ	R12, trapFrame_R12(AX); \
+	MOVQ	R13, trapFrame_R13(AX); \
+	MOVQ	R14, trapFrame_R14(AX); \
+	MOVQ	R15, trapFrame_R15(AX)
+
+// ENTER_TRAP finishes saving the record in AX (its FXSAVE image), marks the CPU as in
+// trap code, switches to the trap stack and gives trap code a kernel FS base.
+#define ENTER_TRAP \
+	LEAQ	(thread_fx+15)(AX), BX; \
+	ANDQ	$~15, BX; \
+	FXSAVE64	(BX); \
+	BYTE	$0x65; MOVQ	$1, cpuLocal_inTrap; \
+	BYTE	$0x65; MOVQ	cpuLocal_trapStack, SP; \
+	CALL	kernelTLS<>(SB)
+
 // syscallEntry is LSTAR: the runtime's SYSCALL lands here in ring 0 with the return RIP
 // in RCX, RFLAGS in R11, interrupts off (FMASK) and the caller's stack still in RSP
 // (SDM 3A §5.8.8). It saves every register in the current thread's record, switches to
@@ -25,22 +53,9 @@ kernelCaller:
 	BYTE	$0x65; MOVQ	SP, cpuLocal_scratchSP
 	BYTE	$0x65; MOVQ	AX, cpuLocal_scratchAX
 	BYTE	$0x65; MOVQ	cpuLocal_cur, AX
-	MOVQ	BX, trapFrame_BX(AX)
+	SAVE_GPRS
 	MOVQ	CX, trapFrame_IP(AX)
-	MOVQ	CX, trapFrame_CX(AX)
-	MOVQ	DX, trapFrame_DX(AX)
-	MOVQ	SI, trapFrame_SI(AX)
-	MOVQ	DI, trapFrame_DI(AX)
-	MOVQ	BP, trapFrame_BP(AX)
-	MOVQ	R8, trapFrame_R8(AX)
-	MOVQ	R9, trapFrame_R9(AX)
-	MOVQ	R10, trapFrame_R10(AX)
 	MOVQ	R11, trapFrame_FLAGS(AX)
-	MOVQ	R11, trapFrame_R11(AX)
-	MOVQ	R12, trapFrame_R12(AX)
-	MOVQ	R13, trapFrame_R13(AX)
-	MOVQ	R14, trapFrame_R14(AX)
-	MOVQ	R15, trapFrame_R15(AX)
 	BYTE	$0x65; MOVQ	cpuLocal_scratchSP, BX
 	MOVQ	BX, trapFrame_SP(AX)
 	BYTE	$0x65; MOVQ	cpuLocal_scratchAX, BX
@@ -54,12 +69,7 @@ kernelCaller:
 kernelFrame:
 	MOVQ	$const_vecSyscall, trapFrame_Vector(AX)
 	MOVQ	$0, trapFrame_Code(AX)
-	LEAQ	(thread_fx+15)(AX), BX
-	ANDQ	$~15, BX
-	FXSAVE64	(BX)
-	BYTE	$0x65; MOVQ	$1, cpuLocal_inTrap
-	BYTE	$0x65; MOVQ	cpuLocal_trapStack, SP
-	CALL	kernelTLS<>(SB)
+	ENTER_TRAP
 	CALL	·syscallTrap(SB)
 	JMP	·resume(SB)
 
@@ -89,20 +99,7 @@ TEXT ·intrCommon(SB),NOSPLIT|NOFRAME,$0
 save:
 	BYTE	$0x65; MOVQ	AX, cpuLocal_scratchAX
 	BYTE	$0x65; MOVQ	cpuLocal_cur, AX
-	MOVQ	BX, trapFrame_BX(AX)
-	MOVQ	CX, trapFrame_CX(AX)
-	MOVQ	DX, trapFrame_DX(AX)
-	MOVQ	SI, trapFrame_SI(AX)
-	MOVQ	DI, trapFrame_DI(AX)
-	MOVQ	BP, trapFrame_BP(AX)
-	MOVQ	R8, trapFrame_R8(AX)
-	MOVQ	R9, trapFrame_R9(AX)
-	MOVQ	R10, trapFrame_R10(AX)
-	MOVQ	R11, trapFrame_R11(AX)
-	MOVQ	R12, trapFrame_R12(AX)
-	MOVQ	R13, trapFrame_R13(AX)
-	MOVQ	R14, trapFrame_R14(AX)
-	MOVQ	R15, trapFrame_R15(AX)
+	SAVE_GPRS
 	BYTE	$0x65; MOVQ	cpuLocal_scratchAX, BX
 	MOVQ	BX, trapFrame_AX(AX)
 	BYTE	$0x65; MOVQ	cpuLocal_vector, BX
@@ -119,12 +116,7 @@ save:
 	MOVQ	BX, trapFrame_SP(AX)
 	MOVQ	32(SP), BX
 	MOVQ	BX, trapFrame_SS(AX)
-	LEAQ	(thread_fx+15)(AX), BX
-	ANDQ	$~15, BX
-	FXSAVE64	(BX)
-	BYTE	$0x65; MOVQ	$1, cpuLocal_inTrap
-	BYTE	$0x65; MOVQ	cpuLocal_trapStack, SP
-	CALL	kernelTLS<>(SB)
+	ENTER_TRAP
 	CALL	·intrTrap(SB)
 	JMP	·resume(SB)
 
