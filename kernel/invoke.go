@@ -62,6 +62,15 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.IRQHandlerClear:     {abi.ObjIRQHandler, abi.RightWrite, 0, 0, "stop signalling a notification", invIRQClear},
 
 	abi.ConsoleWrite: {abi.ObjConsole, abi.RightWrite, 1, 0, "write MR0 bytes from the IPC buffer (from message word 4) to the console", invConsoleWrite},
+
+	abi.SystemSpawn:      {abi.ObjSystem, abi.RightWrite, 3, 3, "start program argv (MR0 bytes, NUL-separated, from word 4) with MR1 bytes of memory at priority MR2; cap0 notified at its end, cap1–2 granted → MR0 task id", invSystemSpawn},
+	abi.SystemTaskInfo:   {abi.ObjSystem, abi.RightRead, 1, 0, "→ words 0–13: the first task with id ≥ MR0 (id, parent, state, status, priority, threads, thread state, memory used, limit, CPU ns, name)", invSystemTaskInfo},
+	abi.SystemTaskStatus: {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 state, MR1 exit status of task MR0; an ended task is then forgotten", invSystemTaskStatus},
+	abi.SystemKill:       {abi.ObjSystem, abi.RightWrite, 1, 0, "end task MR0 and free everything it made", invSystemKill},
+	abi.SystemCaps:       {abi.ObjSystem, abi.RightRead, 2, 0, "→ MR0 slot, MR1 type, MR2 rights, MR3 badge, MR4 object id: task MR0's first capability at slot ≥ MR1", invSystemCaps},
+	abi.SystemMemory:     {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 machine bytes, MR1 free frame bytes, MR2 root budget used, MR3 tasks", invSystemMemory},
+	abi.SystemLog:        {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 bytes of the kernel log from offset MR0 (from word 4), MR1 the next offset", invSystemLog},
+	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0", invSystemPowerOff},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {

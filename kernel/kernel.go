@@ -72,6 +72,16 @@ type Kernel struct {
 	sleepers []*TCB
 	threads  []*TCB // every TCB not yet finalized, in creation order
 
+	holder   *CSpace // the kernel's own capabilities: one budget per task (CreateTask)
+	tasks    []*Task // live and recently ended tasks, by id
+	nextTask uint64
+	initTask *Task
+	loader   Loader
+
+	log         logRing // the newest kernel log lines, for SystemLog
+	powerOff    bool    // a task asked for power off (SystemPowerOff)
+	powerStatus int
+
 	// Stats counts events since boot.
 	Stats Stats
 }
@@ -114,7 +124,7 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 		return nil, fmt.Errorf("kernel: mapping init's IPC buffer: %v", e)
 	}
 	k.root = &Untyped{capacity: uint64(k.mem.FreeFrames()) * abi.PageSize}
-	irqc, cons := &IRQControl{}, &Console{}
+	irqc, cons, sys := &IRQControl{}, &Console{}, &System{}
 	objs := []struct {
 		slot abi.CPtr
 		obj  capability.Object
@@ -127,6 +137,7 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 		{abi.InitSlotIRQControl, irqc, &irqc.objBase},
 		{abi.InitSlotConsole, cons, &cons.objBase},
 		{abi.InitSlotIPCBuffer, buf, &buf.objBase},
+		{abi.InitSlotSystem, sys, &sys.objBase},
 	}
 	for _, o := range objs {
 		o.base.k = k
@@ -149,6 +160,10 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 	t.ipcVA = abi.InitIPCBuffer
 	t.ctx.SetEntry(cfg.InitEntry, sp, abi.InitIPCBuffer)
 	k.init = t
+	k.nextTask = 1
+	k.initTask = &Task{id: 1, name: t.Name, thread: t, budget: k.root}
+	t.task = k.initTask
+	k.tasks = []*Task{k.initTask}
 	k.makeReady(t, false)
 	k.logf("booted: %d KiB in the root memory budget, init at %#x", k.root.capacity/1024, cfg.InitEntry)
 	return k, nil
@@ -158,30 +173,59 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 // keeps (no capability names them: init's image lives as long as the machine). It
 // returns the initial stack pointer.
 func (k *Kernel) loadInit(as *AddressSpace, cfg Config) (uint64, error) {
-	var pages uint64
-	for _, seg := range cfg.InitImage {
-		size := max(seg.Memsz, uint64(len(seg.Data)))
-		if seg.Vaddr%abi.PageSize != 0 || seg.Vaddr >= uint64(hal.UserTop) || size > uint64(hal.UserTop)-seg.Vaddr {
-			return 0, fmt.Errorf("kernel: init segment at %#x (%d bytes) is outside the user half or misaligned", seg.Vaddr, size)
-		}
-		pages += (size + abi.PageSize - 1) / abi.PageSize
+	pages, err := checkImage(cfg.InitImage, cfg.InitStackPages, cfg.InitStackImage)
+	if err != nil {
+		return 0, fmt.Errorf("kernel: init: %v", err)
 	}
-	pages += uint64(cfg.InitStackPages)
 	if uint64(k.mem.FreeFrames()) < pages+16 {
 		return 0, fmt.Errorf("kernel: %d pages for init's image and stack, %d frames free", pages, k.mem.FreeFrames())
 	}
+	sp, err := k.placeImage(as, cfg.InitImage, cfg.InitStackPages, cfg.InitStackImage, k.newFrame)
+	if err != nil {
+		return 0, fmt.Errorf("kernel: init: %v", err)
+	}
+	return sp, nil
+}
+
+// checkImage validates a program image and stack and returns the pages they need.
+func checkImage(image []Segment, stackPages int, stackImage []byte) (uint64, error) {
+	var pages uint64
+	for _, seg := range image {
+		size := max(seg.Memsz, uint64(len(seg.Data)))
+		if seg.Vaddr%abi.PageSize != 0 || seg.Vaddr >= uint64(hal.UserTop) || size > uint64(hal.UserTop)-seg.Vaddr {
+			return 0, fmt.Errorf("segment at %#x (%d bytes) is outside the user half or misaligned", seg.Vaddr, size)
+		}
+		pages += (size + abi.PageSize - 1) / abi.PageSize
+	}
+	if stackPages < 0 || stackPages > maxStackPages {
+		return 0, fmt.Errorf("%d stack pages; at most %d", stackPages, maxStackPages)
+	}
+	if uint64(len(stackImage)) > uint64(stackPages)*abi.PageSize {
+		return 0, fmt.Errorf("stack image (%d bytes) exceeds its %d stack pages", len(stackImage), stackPages)
+	}
+	return pages + uint64(stackPages), nil
+}
+
+// maxStackPages bounds the stack mapped for a new program (64 MiB).
+const maxStackPages = 1 << 14
+
+// placeImage maps a program image, checked by checkImage, and a stack below
+// abi.InitStackTop into as, in frames made by alloc. It returns the initial stack
+// pointer (0 without a stack). On an error (overlapping segments) frames already
+// placed stay mapped in as; the caller destroys as.
+func (k *Kernel) placeImage(as *AddressSpace, image []Segment, stackPages int, stackImage []byte, alloc func() *Frame) (uint64, error) {
 	place := func(va uint64, data []byte, perm hal.Perm) error {
 		if _, busy := as.frames[hal.VirtAddr(va)]; busy {
-			return fmt.Errorf("kernel: init segments overlap at %#x", va)
+			return fmt.Errorf("segments overlap at %#x", va)
 		}
-		f := k.newFrame()
+		f := alloc()
 		copy(f.Bytes()[:], data)
 		if e := f.mapInto(as, hal.VirtAddr(va), perm); e != abi.OK {
-			return fmt.Errorf("kernel: mapping init at %#x: %v", va, e)
+			return fmt.Errorf("mapping at %#x: %v", va, e)
 		}
 		return nil
 	}
-	for _, seg := range cfg.InitImage {
+	for _, seg := range image {
 		size := max(seg.Memsz, uint64(len(seg.Data)))
 		for off := uint64(0); off < size; off += abi.PageSize {
 			var chunk []byte
@@ -193,15 +237,12 @@ func (k *Kernel) loadInit(as *AddressSpace, cfg Config) (uint64, error) {
 			}
 		}
 	}
-	if cfg.InitStackPages == 0 {
+	if stackPages == 0 {
 		return 0, nil
 	}
-	img := cfg.InitStackImage
-	if uint64(len(img)) > uint64(cfg.InitStackPages)*abi.PageSize {
-		return 0, fmt.Errorf("kernel: init's stack image (%d bytes) exceeds its %d stack pages", len(img), cfg.InitStackPages)
-	}
+	img := stackImage
 	base := uint64(abi.InitStackTop) - uint64(len(img)) // where img[0] goes
-	for i := 1; i <= cfg.InitStackPages; i++ {
+	for i := 1; i <= stackPages; i++ {
 		va := abi.InitStackTop - uint64(i)*abi.PageSize
 		var data []byte
 		if va+abi.PageSize > base { // this page holds part of the image
@@ -224,11 +265,16 @@ const (
 	StopIdle StopReason = iota
 	// StopDeadline: the machine time reached the deadline given to Run.
 	StopDeadline
+	// StopPowerOff: a task invoked SystemPowerOff (see PowerOffRequested).
+	StopPowerOff
 )
 
 func (r StopReason) String() string {
-	if r == StopIdle {
+	switch r {
+	case StopIdle:
 		return "idle: every thread is blocked or finished and no event is pending"
+	case StopPowerOff:
+		return "power off requested"
 	}
 	return "deadline reached"
 }
@@ -238,6 +284,12 @@ func (r StopReason) String() string {
 func (k *Kernel) Run(until hal.Time) StopReason {
 	for {
 		now := k.cpu.Now()
+		if k.powerOff {
+			if k.cur != nil && k.cur.state != Running {
+				k.cur = nil
+			}
+			return StopPowerOff
+		}
 		if now >= until {
 			if k.cur != nil && k.cur.state != Running {
 				k.cur = nil // its last trap blocked, suspended or ended it; nothing is on the CPU
@@ -273,6 +325,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 		trap := k.cpu.Enter(t.ctx, t.pageTable(), deadline)
 		elapsed := k.cpu.Now() - now
 		t.sliceLeft -= elapsed
+		t.cpuTime += elapsed
 		if t.cpu.limited() {
 			t.cpu.used += elapsed
 		}
@@ -316,6 +369,11 @@ func (k *Kernel) raiseFault(t *TCB, kind abi.FaultKind, w0, w1, w2 uint64) {
 			t.ctx.Regs().Num = uint64(abi.ErrInvalidSys) // what the call returns if the thread is resumed
 		}
 		t.setState(Suspended)
+		if task := t.task; task != nil && task.holder != nil {
+			// A task's thread that faults with no handler ends its whole task, so the
+			// rest of the machine carries on and gets its memory back.
+			k.ExitTask(task, TaskFaulted, int(kind))
+		}
 		return
 	}
 	t.fault = faultMsg{kind: kind, words: [abi.FaultMsgLen]uint64{w0, w1, w2}}
@@ -331,11 +389,12 @@ func (t *TCB) name() string {
 
 // logf writes a kernel log line with the machine time.
 func (k *Kernel) logf(format string, args ...any) {
-	if k.cfg.Quiet {
-		return
-	}
 	now := k.cpu.Now()
-	fmt.Fprintf(k.m.Console(), "[%4d.%06d] kernel: %s\n", now/1e9, now%1e9/1e3, fmt.Sprintf(format, args...))
+	line := fmt.Sprintf("[%4d.%06d] kernel: %s\n", now/1e9, now%1e9/1e3, fmt.Sprintf(format, args...))
+	k.log.write([]byte(line))
+	if !k.cfg.Quiet {
+		k.m.Console().Write([]byte(line))
+	}
 }
 
 // Now returns the machine time.

@@ -208,7 +208,7 @@ func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
 		}
 	}
 	c.ipcVA, c.prio, c.mcp, c.Personality, c.cpu = t.ipcVA, t.prio, t.mcp, t.Personality, t.cpu
-	c.Name = t.Name
+	c.Name, c.task = t.Name, t.task
 	return c, abi.OK
 }
 

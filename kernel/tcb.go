@@ -115,6 +115,9 @@ type TCB struct {
 	// page faults (the Linux ABI for static Go programs); nil for native threads.
 	Personality Personality
 
+	task    *Task    // the task the thread belongs to, or nil (threads made by Retype)
+	cpuTime hal.Time // CPU time used since creation
+
 	// Name is a label for diagnostics (the kernel log and the shell's ps).
 	Name string
 }
@@ -162,6 +165,9 @@ func (t *TCB) ResetEntry(pc uint64) {
 // SetStack sets the thread's user stack pointer (for personalities: clone).
 func (t *TCB) SetStack(sp uint64) { t.ctx.SetStack(sp) }
 
+// CPUTime returns the CPU time the thread has used.
+func (t *TCB) CPUTime() hal.Time { return t.cpuTime }
+
 // State returns the thread's state.
 func (t *TCB) State() ThreadState { return t.state }
 
@@ -173,6 +179,10 @@ func (t *TCB) Priority() uint8 { return t.prio }
 func (t *TCB) Finalize(tree *capability.Tree) {
 	k := t.k
 	k.cancelIPC(t)
+	k.dropSleeper(t)
+	if t.task != nil && t.task.thread != t {
+		t.task.deadCPU += int64(t.cpuTime)
+	}
 	if t.state == Ready {
 		k.sched.remove(t)
 	}

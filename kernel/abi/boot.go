@@ -10,7 +10,8 @@ const (
 	InitSlotIRQControl   CPtr = 5 // the authority to claim interrupt lines
 	InitSlotConsole      CPtr = 6 // the kernel console
 	InitSlotIPCBuffer    CPtr = 7 // the frame holding init's IPC buffer
-	InitFirstFree        CPtr = 8 // first empty slot
+	InitSlotSystem       CPtr = 8 // the authority over tasks and the machine
+	InitFirstFree        CPtr = 9 // first empty slot (tasks made by SystemSpawn find their granted capabilities here)
 )
 
 // InitIPCBuffer is the user address of init's IPC buffer. Init starts with its first

@@ -22,6 +22,7 @@ const (
 	ErrAlreadyMapped       // the virtual address is already mapped
 	ErrNotMapped           // nothing is mapped at the virtual address
 	ErrRevoked             // the capability has derived capabilities and the operation needs it to have none
+	ErrNotFound            // the named task, program or entry does not exist
 	errnoEnd
 )
 
@@ -42,6 +43,7 @@ var errnoText = [...]string{
 	ErrAlreadyMapped: "address already mapped",
 	ErrNotMapped:     "address not mapped",
 	ErrRevoked:       "capability still has derived capabilities",
+	ErrNotFound:      "no such task, program or entry",
 }
 
 // Error returns the error's description; it lets an Errno be used as an error.

@@ -18,6 +18,7 @@ const (
 	ObjIRQHandler                     // the authority to receive and acknowledge one interrupt line
 	ObjConsole                        // the kernel console
 	ObjContainer                      // a container (namespaces and quotas; see the containers issue)
+	ObjSystem                         // the authority over tasks and the machine: start, list, kill, log, power off
 	objTypeEnd
 )
 
@@ -25,7 +26,7 @@ const (
 const NumObjectTypes = int(objTypeEnd)
 
 var objNames = [...]string{"Null", "Untyped", "TCB", "Endpoint", "Notification", "Reply",
-	"CSpace", "Frame", "AddressSpace", "IRQControl", "IRQHandler", "Console", "Container"}
+	"CSpace", "Frame", "AddressSpace", "IRQControl", "IRQHandler", "Console", "Container", "System"}
 
 // String returns the type's name.
 func (t ObjectType) String() string {
@@ -102,6 +103,16 @@ const (
 	// Console (RightWrite)
 	ConsoleWrite // MR0 byte count; bytes from the IPC buffer starting at message word NumRegMRs
 
+	// System (RightWrite for those that change something, RightRead for the others)
+	SystemSpawn      // MR0 argv byte count (NUL-separated, from word NumRegMRs), MR1 memory bytes (0: half the caller's free budget), MR2 priority (0: 100); cap0 exit notification, cap1–2 granted → MR0 task id
+	SystemTaskInfo   // MR0 lowest task id to report → words 0..TaskInfoWords-1: the first task with id ≥ MR0 (RightRead)
+	SystemTaskStatus // MR0 task id → MR0 TaskState, MR1 exit status; an ended task's record is then forgotten (RightRead)
+	SystemKill       // MR0 task id
+	SystemCaps       // MR0 task id, MR1 lowest slot → MR0 slot, MR1 type, MR2 rights, MR3 badge, MR4 object id (RightRead)
+	SystemMemory     // → MR0 machine bytes, MR1 free frame bytes, MR2 root budget used bytes, MR3 tasks (RightRead)
+	SystemLog        // MR0 offset in the kernel log → MR0 byte count, MR1 next offset; bytes from word NumRegMRs (RightRead)
+	SystemPowerOff   // MR0 exit status: the machine powers off
+
 	methodEnd
 )
 
@@ -110,7 +121,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"TCBWriteRegisters", "TCBReadRegisters", "TCBResume", "TCBSuspend", "TCBSetPriority",
 	"TCBSetMCPriority", "TCBSetTimeSlice", "TCBSetFaultHandler", "TCBSetCPUBudget", "FrameMap",
 	"FrameUnmap", "IRQControlGet", "IRQHandlerSetNotify", "IRQHandlerAck", "IRQHandlerClear",
-	"ConsoleWrite"}
+	"ConsoleWrite", "SystemSpawn", "SystemTaskInfo", "SystemTaskStatus", "SystemKill", "SystemCaps",
+	"SystemMemory", "SystemLog", "SystemPowerOff"}
 
 // String returns the method's name.
 func (m Method) String() string {
@@ -125,3 +137,51 @@ const NumMethods = int(methodEnd)
 
 // MaxPriority is the highest scheduling priority; 0 is the lowest.
 const MaxPriority = 255
+
+// TaskInfo is one task as SystemTaskInfo reports it, in message words 0..TaskInfoWords-1.
+type TaskInfo struct {
+	ID, Parent  uint64
+	State       uint64 // 0 live, 1 exited, 2 killed, 3 faulted
+	Status      int64  // exit status of an ended task
+	Priority    uint64 // of its first thread
+	Threads     uint64 // live threads
+	ThreadState uint64 // the first thread's state (the kernel's ThreadState)
+	MemUsed     uint64 // bytes charged to its budget
+	MemLimit    uint64 // its budget's size
+	CPUNanos    uint64 // CPU time used
+	Name        string // at most TaskNameBytes bytes
+}
+
+// TaskNameBytes is the longest task name SystemTaskInfo reports.
+const TaskNameBytes = 32
+
+// TaskInfoWords is the number of message words of a TaskInfo.
+const TaskInfoWords = 10 + TaskNameBytes/8
+
+// Words encodes the record as message words.
+func (t *TaskInfo) Words() [TaskInfoWords]uint64 {
+	w := [TaskInfoWords]uint64{t.ID, t.Parent, t.State, uint64(t.Status), t.Priority, t.Threads,
+		t.ThreadState, t.MemUsed, t.MemLimit, t.CPUNanos}
+	name := t.Name
+	if len(name) > TaskNameBytes {
+		name = name[:TaskNameBytes]
+	}
+	for i := 0; i < len(name); i++ {
+		w[10+i/8] |= uint64(name[i]) << (8 * (i % 8))
+	}
+	return w
+}
+
+// DecodeTaskInfo decodes message words made by Words.
+func DecodeTaskInfo(w [TaskInfoWords]uint64) TaskInfo {
+	var name []byte
+	for i := range TaskNameBytes {
+		c := byte(w[10+i/8] >> (8 * (i % 8)))
+		if c == 0 {
+			break
+		}
+		name = append(name, c)
+	}
+	return TaskInfo{ID: w[0], Parent: w[1], State: w[2], Status: int64(w[3]), Priority: w[4], Threads: w[5],
+		ThreadState: w[6], MemUsed: w[7], MemLimit: w[8], CPUNanos: w[9], Name: string(name)}
+}

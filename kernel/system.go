@@ -1,0 +1,237 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// System is the authority over tasks and the machine as an object: starting programs,
+// listing and ending tasks, reading the kernel log, powering off. Init gets it at boot
+// (abi.InitSlotSystem) and hands it on — to the shell, say — only where it is needed.
+type System struct{ objBase }
+
+// Type implements capability.Object.
+func (s *System) Type() abi.ObjectType { return abi.ObjSystem }
+
+// Finalize implements capability.Object.
+func (s *System) Finalize(*capability.Tree) {}
+
+// Loader starts programs by name for SystemSpawn: the platform's store of programs (the
+// boot bundle) and the personality that runs them. It fills in spec's image, entry and
+// stack, makes the task with CreateTask(parent budget, spec), prepares it and starts it
+// with StartTask. Its error says what went wrong for the kernel log; the caller gets
+// the Errno.
+type Loader interface {
+	Load(k *Kernel, budget *Untyped, argv []string, spec TaskSpec) (*Task, abi.Errno, error)
+}
+
+// SetLoader sets what SystemSpawn starts programs with.
+func (k *Kernel) SetLoader(l Loader) { k.loader = l }
+
+// PowerOffRequested reports whether a task asked the machine to power off (Run then
+// returns StopPowerOff) and the exit status it asked for.
+func (k *Kernel) PowerOffRequested() (bool, int) { return k.powerOff, k.powerStatus }
+
+// logRingBytes is how much of the kernel log SystemLog can still read.
+const logRingBytes = 64 << 10
+
+// logRing keeps the newest logRingBytes of the kernel log.
+type logRing struct {
+	buf   [logRingBytes]byte
+	total uint64 // bytes ever written
+}
+
+func (r *logRing) write(b []byte) {
+	for _, c := range b {
+		r.buf[r.total%logRingBytes] = c
+		r.total++
+	}
+}
+
+// read copies log bytes from offset off into b; it returns the count and the offset
+// after them. Bytes overwritten since are skipped.
+func (r *logRing) read(off uint64, b []byte) (int, uint64) {
+	if r.total > logRingBytes && off < r.total-logRingBytes {
+		off = r.total - logRingBytes
+	}
+	n := 0
+	for off < r.total && n < len(b) {
+		b[n] = r.buf[off%logRingBytes]
+		n++
+		off++
+	}
+	return n, off
+}
+
+// Log adds a line to the kernel log (and to the console unless the kernel is quiet),
+// for personalities and the platform to report what they did.
+func (k *Kernel) Log(format string, args ...any) { k.logf(format, args...) }
+
+// systemArgBytes is the largest byte payload of a System invocation: the IPC buffer's
+// message words from NumRegMRs on.
+const systemArgBytes = 8 * (abi.MaxMsgWords - abi.NumRegMRs)
+
+func ipcBytes(buf *[abi.PageSize]byte) []byte {
+	off := abi.IPCBufMR + 8*abi.NumRegMRs
+	return buf[off : off+systemArgBytes]
+}
+
+func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
+	n, mem, prio := inv.args[0], inv.args[1], inv.args[2]
+	caller := inv.t.task
+	switch {
+	case n == 0 || n > systemArgBytes:
+		return abi.ErrRange
+	case prio > uint64(inv.t.mcp):
+		return abi.ErrRange
+	case caller == nil:
+		return abi.ErrIllegal // threads made by Retype have no task whose budget to use
+	case k.loader == nil:
+		return abi.ErrNotFound
+	}
+	buf := inv.t.ipcBuffer()
+	if buf == nil {
+		return abi.ErrNoIPCBuffer
+	}
+	argv := strings.Split(strings.TrimRight(string(ipcBytes(buf)[:n]), "\x00"), "\x00")
+	if argv[0] == "" {
+		return abi.ErrInvalidArg
+	}
+	spec := TaskSpec{Name: argv[0], Memory: mem, Priority: uint8(prio), Parent: caller}
+	if s := inv.extra[0]; s != nil {
+		ntfn, e := inv.extraOf(0, abi.ObjNotification, abi.RightWrite)
+		if e != abi.OK {
+			return e
+		}
+		spec.Notify, spec.NotifyBadge = ntfn.Object().(*Notification), ntfn.Badge()
+	}
+	for i := 1; i < 3; i++ {
+		if s := inv.extra[i]; s != nil {
+			spec.Caps = append(spec.Caps, GrantedCap{Slot: s, Rights: s.Rights()})
+		}
+	}
+	budget := caller.budget
+	if spec.Memory == 0 {
+		spec.Memory = (budget.capacity - budget.used) / 2 &^ (abi.PageSize - 1)
+	}
+	task, e, err := k.loader.Load(k, budget, argv, spec)
+	if e != abi.OK {
+		k.logf("spawn %q for task %d: %v", argv[0], caller.id, err)
+		return e
+	}
+	inv.result(task.id)
+	return abi.OK
+}
+
+func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
+	var task *Task
+	for _, t := range k.tasks {
+		if t.id >= inv.args[0] {
+			task = t
+			break
+		}
+	}
+	if task == nil {
+		return abi.ErrNotFound
+	}
+	buf := inv.t.ipcBuffer()
+	if buf == nil {
+		return abi.ErrNoIPCBuffer
+	}
+	info := abi.TaskInfo{ID: task.id, Parent: task.parent, State: uint64(task.state), Status: int64(task.status),
+		Priority: uint64(task.thread.prio), ThreadState: uint64(task.thread.state), MemUsed: task.budget.used,
+		MemLimit: task.budget.capacity, CPUNanos: uint64(task.CPUTime()), Name: task.name}
+	if task.state == TaskLive {
+		info.Threads = uint64(len(task.Threads()))
+	}
+	w := info.Words()
+	inv.result(w[:abi.NumRegMRs]...)
+	for i := abi.NumRegMRs; i < abi.TaskInfoWords; i++ {
+		putWord(buf, abi.IPCBufMR+8*i, w[i])
+	}
+	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.TaskInfoWords, 0))
+	return abi.OK
+}
+
+func invSystemTaskStatus(k *Kernel, inv *invocation) abi.Errno {
+	task := k.TaskByID(inv.args[0])
+	if task == nil {
+		return abi.ErrNotFound
+	}
+	inv.result(uint64(task.state), uint64(int64(task.status)))
+	k.Reap(task)
+	return abi.OK
+}
+
+func invSystemKill(k *Kernel, inv *invocation) abi.Errno {
+	task := k.TaskByID(inv.args[0])
+	switch {
+	case task == nil:
+		return abi.ErrNotFound
+	case task == k.initTask || task == inv.t.task:
+		return abi.ErrIllegal // init and the caller itself cannot be killed this way
+	case task.state != TaskLive:
+		return abi.ErrIllegal
+	}
+	k.ExitTask(task, TaskKilled, 0)
+	return abi.OK
+}
+
+func invSystemCaps(k *Kernel, inv *invocation) abi.Errno {
+	task := k.TaskByID(inv.args[0])
+	if task == nil {
+		return abi.ErrNotFound
+	}
+	cs := task.CSpace()
+	if cs == nil || inv.args[1] >= uint64(cs.Len()) {
+		return abi.ErrNotFound
+	}
+	buf := inv.t.ipcBuffer()
+	if buf == nil {
+		return abi.ErrNoIPCBuffer
+	}
+	for i := max(inv.args[1], 1); i < uint64(cs.Len()); i++ {
+		s := cs.At(int(i))
+		if s.Empty() {
+			continue
+		}
+		inv.result(i, uint64(s.Object().Type()), uint64(s.Rights()), uint64(s.Badge()))
+		putWord(buf, abi.IPCBufMR+8*abi.NumRegMRs, objectID(s.Object()))
+		inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+1, 0))
+		return abi.OK
+	}
+	return abi.ErrNotFound
+}
+
+func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
+	inv.result(k.root.capacity, uint64(k.mem.FreeFrames())*abi.PageSize, k.root.used, uint64(len(k.tasks)))
+	return abi.OK
+}
+
+func invSystemLog(k *Kernel, inv *invocation) abi.Errno {
+	buf := inv.t.ipcBuffer()
+	if buf == nil {
+		return abi.ErrNoIPCBuffer
+	}
+	n, next := k.log.read(inv.args[0], ipcBytes(buf))
+	inv.result(uint64(n), next)
+	return abi.OK
+}
+
+func invSystemPowerOff(k *Kernel, inv *invocation) abi.Errno {
+	k.powerOff, k.powerStatus = true, int(int64(inv.args[0]))
+	k.logf("power off requested by %s with status %d", inv.t.name(), k.powerStatus)
+	return abi.OK
+}
+
+func putWord(b *[abi.PageSize]byte, off int, v uint64) {
+	for i := range 8 {
+		b[off+i] = byte(v >> (8 * i))
+	}
+}
+
+// String describes the task for the kernel log.
+func (t *Task) String() string { return fmt.Sprintf("task %d (%s)", t.id, t.name) }

@@ -1,0 +1,347 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// A Task is one running program: a first thread in a capability space and an address
+// space of its own, every object made from a memory budget of its own. The kernel keeps
+// the capability to that budget; every capability the task's objects start with is
+// derived from it, so ending the task revokes it and frees everything the task made,
+// wherever capabilities to it had spread. Threads a personality clones from the
+// task's threads belong to the task too.
+//
+// Init is task 1; it runs on the root budget and its image is the kernel's, so it is
+// never destroyed, only marked ended.
+type Task struct {
+	id     uint64
+	name   string
+	parent uint64
+	thread *TCB
+	budget *Untyped
+	holder *capability.Slot // the kernel's capability to budget; nil for init
+	state  TaskState
+	status int
+	// deadCPU is the CPU time of threads that are gone.
+	deadCPU int64
+
+	// notify, when not nil, is signalled with notifyBadge when the task ends.
+	notify      *Notification
+	notifyBadge abi.Badge
+}
+
+// TaskState says whether a task runs and, if it ended, how.
+type TaskState uint8
+
+// Task states.
+const (
+	TaskLive    TaskState = iota // running or waiting
+	TaskExited                   // ended by its own exit; Status is its exit status
+	TaskKilled                   // ended by Kill
+	TaskFaulted                  // ended by a fault nothing handled
+)
+
+var taskStateNames = [...]string{"live", "exited", "killed", "faulted"}
+
+func (s TaskState) String() string {
+	if int(s) < len(taskStateNames) {
+		return taskStateNames[s]
+	}
+	return fmt.Sprintf("TaskState(%d)", s)
+}
+
+// ID returns the task's id, unique since boot (the pid the shell shows).
+func (t *Task) ID() uint64 { return t.id }
+
+// Name returns the program name the task was started as.
+func (t *Task) Name() string { return t.name }
+
+// Parent returns the id of the task that started this one (0 for init).
+func (t *Task) Parent() uint64 { return t.parent }
+
+// Thread returns the task's first thread.
+func (t *Task) Thread() *TCB { return t.thread }
+
+// Budget returns the memory budget everything of the task is charged to.
+func (t *Task) Budget() *Untyped { return t.budget }
+
+// State returns whether the task runs or how it ended.
+func (t *Task) State() TaskState { return t.state }
+
+// Status returns the exit status of an exited task.
+func (t *Task) Status() int { return t.status }
+
+// CSpace returns the task's capability space, or nil once it has ended.
+func (t *Task) CSpace() *capability.Space {
+	if t.state != TaskLive {
+		return nil
+	}
+	return t.thread.cspace()
+}
+
+// Threads returns the task's live threads.
+func (t *Task) Threads() []*TCB {
+	var ts []*TCB
+	for _, th := range t.thread.k.threads {
+		if th.task == t {
+			ts = append(ts, th)
+		}
+	}
+	return ts
+}
+
+// CPUTime returns the CPU time the task's live threads have used.
+func (t *Task) CPUTime() int64 {
+	var ns int64
+	for _, th := range t.Threads() {
+		ns += int64(th.cpuTime)
+	}
+	return ns + t.deadCPU
+}
+
+// TaskSpec describes a program for CreateTask.
+type TaskSpec struct {
+	Name        string
+	Memory      uint64    // bytes of the task's own budget, taken from the parent's
+	Image       []Segment // the program's image
+	Entry       uint64    // where its first thread starts
+	StackPages  int       // pages of stack mapped below abi.InitStackTop
+	StackImage  []byte    // placed at the top of the stack; the thread starts with SP at its first byte
+	Priority    uint8     // default 100
+	CSpaceRadix int       // default 8
+	Parent      *Task     // the task that asked for it (nil: the kernel)
+	// Caps are copied, with their rights masked by Rights, into the new capability
+	// space's slots abi.InitFirstFree, abi.InitFirstFree+1, ...
+	Caps []GrantedCap
+	// Notify, when not nil, is signalled with NotifyBadge when the task ends.
+	Notify      *Notification
+	NotifyBadge abi.Badge
+}
+
+// GrantedCap is a capability given to a new task.
+type GrantedCap struct {
+	Slot   *capability.Slot
+	Rights abi.Rights
+}
+
+// MinTaskMemory is the smallest budget a task can be created with.
+const MinTaskMemory = 64 << 10
+
+// taskHolderRadix sizes the kernel's own capability space, which holds one budget
+// capability per live task.
+const taskHolderRadix = 12
+
+// CreateTask makes a task from spec: a budget of spec.Memory bytes charged to parent,
+// and from it a capability space (slots as init's: abi.InitSlotCSpace, InitSlotTCB,
+// InitSlotAddressSpace, InitSlotUntyped = its own budget, InitSlotIPCBuffer, then the
+// granted capabilities), a thread, an address space holding the image, the stack and
+// the IPC buffer at abi.InitIPCBuffer. The thread is not started: attach a personality,
+// then StartTask. On an error nothing was made.
+func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
+	if spec.Priority == 0 {
+		spec.Priority = 100
+	}
+	if spec.CSpaceRadix == 0 {
+		spec.CSpaceRadix = 8
+	}
+	if spec.CSpaceRadix < 4 || spec.CSpaceRadix > abi.MaxCSpaceRadix {
+		return nil, fmt.Errorf("capability space radix %d outside 4..%d", spec.CSpaceRadix, abi.MaxCSpaceRadix)
+	}
+	if int(abi.InitFirstFree)+len(spec.Caps) > 1<<spec.CSpaceRadix {
+		return nil, fmt.Errorf("%d capabilities do not fit a capability space of %d slots", len(spec.Caps), 1<<spec.CSpaceRadix)
+	}
+	for i, c := range spec.Caps {
+		if c.Slot == nil || c.Slot.Empty() {
+			return nil, fmt.Errorf("granted capability %d is empty", i)
+		}
+	}
+	pages, err := checkImage(spec.Image, spec.StackPages, spec.StackImage)
+	if err != nil {
+		return nil, err
+	}
+	cost := abi.SizeCSpaceSlot<<spec.CSpaceRadix + abi.SizeTCB + abi.SizeAddressSpace + abi.SizeFrame*(1+pages)
+	switch {
+	case spec.Memory < MinTaskMemory || spec.Memory > 1<<48:
+		return nil, fmt.Errorf("memory budget of %d bytes outside %d..2^48", spec.Memory, MinTaskMemory)
+	case spec.Memory < cost:
+		return nil, fmt.Errorf("memory budget of %d KiB is smaller than the program's image and stack (%d KiB)", spec.Memory>>10, cost>>10)
+	case spec.Memory > parent.capacity-parent.used:
+		return nil, fmt.Errorf("memory budget of %d KiB exceeds the %d KiB free in the parent budget", spec.Memory>>10, (parent.capacity-parent.used)>>10)
+	case uint64(k.mem.FreeFrames()) < pages+16:
+		return nil, fmt.Errorf("%d pages for the image and stack, %d frames free", pages, k.mem.FreeFrames())
+	}
+	if k.holder == nil {
+		k.holder = k.newCSpace(taskHolderRadix)
+	}
+	var holder *capability.Slot
+	for i := 1; i < k.holder.Len(); i++ {
+		if k.holder.At(i).Empty() {
+			holder = k.holder.At(i)
+			break
+		}
+	}
+	if holder == nil {
+		return nil, fmt.Errorf("%d tasks exist; no more can be made", k.holder.Len()-1)
+	}
+
+	// Everything checked: from here on only an overlap inside the image can fail, and
+	// revoking the budget undoes all of it.
+	u := &Untyped{capacity: spec.Memory}
+	u.k, u.budget, u.cost = k, parent, spec.Memory
+	parent.used += spec.Memory
+	k.mustInsert(holder, u, nil)
+	charge := func(b *objBase, cost uint64) { b.budget, b.cost = u, cost; u.used += cost }
+	cs := k.newCSpace(spec.CSpaceRadix)
+	charge(&cs.objBase, abi.SizeCSpaceSlot<<spec.CSpaceRadix)
+	t := k.newTCB()
+	charge(&t.objBase, abi.SizeTCB)
+	as := k.newAddressSpace()
+	charge(&as.objBase, abi.SizeAddressSpace)
+	buf := k.newFrame()
+	charge(&buf.objBase, abi.SizeFrame)
+	k.mustInsert(cs.At(int(abi.InitSlotCSpace)), cs, holder)
+	k.mustInsert(cs.At(int(abi.InitSlotTCB)), t, holder)
+	k.mustInsert(cs.At(int(abi.InitSlotAddressSpace)), as, holder)
+	k.mustInsert(cs.At(int(abi.InitSlotIPCBuffer)), buf, holder)
+	if e := k.tree.Copy(cs.At(int(abi.InitSlotUntyped)), holder, abi.AllRights); e != abi.OK {
+		panic("kernel: CreateTask budget copy: " + e.Error())
+	}
+	for _, b := range [...]struct {
+		priv int
+		from abi.CPtr
+	}{{tcbSlotCSpace, abi.InitSlotCSpace}, {tcbSlotAddressSpace, abi.InitSlotAddressSpace}, {tcbSlotIPCBuffer, abi.InitSlotIPCBuffer}} {
+		if e := k.tree.Copy(t.slots.At(b.priv), cs.At(int(b.from)), abi.AllRights); e != abi.OK {
+			panic("kernel: CreateTask binding: " + e.Error())
+		}
+	}
+	if e := buf.mapInto(as, abi.InitIPCBuffer, hal.PermRead|hal.PermWrite); e != abi.OK {
+		panic("kernel: CreateTask IPC buffer: " + e.Error())
+	}
+	anon := func() *Frame {
+		f := k.newFrame()
+		f.anon = true
+		charge(&f.objBase, abi.SizeFrame)
+		return f
+	}
+	sp, err := k.placeImage(as, spec.Image, spec.StackPages, spec.StackImage, anon)
+	if err != nil {
+		k.tree.Revoke(holder)
+		k.tree.Delete(holder)
+		return nil, err
+	}
+	for i, c := range spec.Caps {
+		if e := k.tree.Copy(cs.At(int(abi.InitFirstFree)+i), c.Slot, c.Rights); e != abi.OK {
+			panic("kernel: CreateTask grant: " + e.Error())
+		}
+	}
+	t.Name = spec.Name
+	t.prio, t.mcp = spec.Priority, spec.Priority
+	t.ipcVA = abi.InitIPCBuffer
+	t.ctx.SetEntry(spec.Entry, sp, abi.InitIPCBuffer)
+	k.nextTask++
+	task := &Task{id: k.nextTask, name: spec.Name, thread: t, budget: u, holder: holder,
+		notify: spec.Notify, notifyBadge: spec.NotifyBadge}
+	if spec.Parent != nil {
+		task.parent = spec.Parent.id
+	}
+	t.task = task
+	k.tasks = append(k.tasks, task)
+	return task, nil
+}
+
+func (k *Kernel) mustInsert(dst *capability.Slot, obj capability.Object, parent *capability.Slot) {
+	if e := k.tree.Insert(dst, obj, abi.AllRights, 0, parent); e != abi.OK {
+		panic("kernel: inserting a new object's first capability: " + e.Error())
+	}
+}
+
+// StartTask makes the first thread of a task made by CreateTask ready.
+func (k *Kernel) StartTask(task *Task) {
+	if task.state == TaskLive && task.thread.state == Inactive {
+		k.makeReady(task.thread, false)
+	}
+}
+
+// ExitTask ends a live task: its threads stop for good and, except for init, everything
+// it made is destroyed and its budget goes back to its parent. Its record (state and
+// status) stays for Tasks and the task's parent; its exit notification is signalled.
+func (k *Kernel) ExitTask(task *Task, state TaskState, status int) {
+	if task.state != TaskLive || state == TaskLive {
+		return
+	}
+	task.deadCPU = task.CPUTime()
+	task.state, task.status = state, status
+	for _, th := range task.Threads() {
+		k.dropSleeper(th)
+		k.StopThread(th)
+	}
+	if task.holder != nil {
+		k.tree.Revoke(task.holder)
+		// Threads a personality cloned have no capability: finalize them here.
+		for _, th := range task.Threads() {
+			th.Finalize(&k.tree)
+		}
+		k.tree.Delete(task.holder)
+		task.holder = nil
+	}
+	if n := task.notify; n != nil && !n.Dead() {
+		k.signal(n, task.notifyBadge)
+	}
+	task.notify = nil
+	k.logf("task %d (%s) %v, status %d", task.id, task.name, state, status)
+	k.reapOld()
+}
+
+// maxEndedTasks bounds how many ended tasks' records are kept for their parents.
+const maxEndedTasks = 64
+
+// reapOld forgets the oldest ended tasks beyond maxEndedTasks.
+func (k *Kernel) reapOld() {
+	ended := 0
+	for _, t := range k.tasks {
+		if t.state != TaskLive {
+			ended++
+		}
+	}
+	for i := 0; ended > maxEndedTasks && i < len(k.tasks); {
+		if k.tasks[i].state != TaskLive && k.tasks[i] != k.initTask {
+			k.tasks = append(k.tasks[:i], k.tasks[i+1:]...)
+			ended--
+			continue
+		}
+		i++
+	}
+}
+
+// Reap forgets an ended task's record.
+func (k *Kernel) Reap(task *Task) {
+	if task.state == TaskLive || task == k.initTask {
+		return
+	}
+	for i, t := range k.tasks {
+		if t == task {
+			k.tasks = append(k.tasks[:i], k.tasks[i+1:]...)
+			return
+		}
+	}
+}
+
+// Tasks returns every task the kernel knows of, live and recently ended, by id.
+func (k *Kernel) Tasks() []*Task { return append([]*Task(nil), k.tasks...) }
+
+// TaskByID returns the task with id, or nil.
+func (k *Kernel) TaskByID(id uint64) *Task {
+	for _, t := range k.tasks {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// TaskOf returns the task thread t belongs to, or nil.
+func (k *Kernel) TaskOf(t *TCB) *Task { return t.task }

@@ -1,0 +1,131 @@
+package user
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// Wrappers for the System object's methods: starting programs, listing and ending
+// tasks, the kernel log and power (see abi.SystemSpawn and ARCHITECTURE.md).
+
+// payloadOffset is where byte payloads start in the IPC buffer (message word NumRegMRs).
+const payloadOffset = abi.IPCBufMR + 8*abi.NumRegMRs
+
+// MaxPayload is the most bytes a System invocation carries (argv, a log chunk).
+const MaxPayload = 8 * (abi.MaxMsgWords - abi.NumRegMRs)
+
+// ErrArgvTooLong is returned by StartProgram when argv does not fit one invocation.
+var ErrArgvTooLong = errors.New("program name and arguments exceed the IPC buffer's payload")
+
+// StartProgram asks the System object sys to start program argv[0] with arguments
+// argv[1:] as a new task with memory bytes of budget (0: half of the caller's free
+// budget) at priority prio (0: 100). notify (0: none) is signalled when the task ends;
+// grants (at most two) are copied into the new task's slots abi.InitFirstFree, ….
+// It returns the new task's id.
+func (e *Env) StartProgram(sys abi.CPtr, argv []string, memory uint64, prio uint8, notify abi.CPtr, grants ...abi.CPtr) (uint64, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return 0, abi.ErrInvalidArg
+	}
+	if len(grants) > 2 {
+		return 0, abi.ErrRange
+	}
+	blob := strings.Join(argv, "\x00")
+	if len(blob) > MaxPayload {
+		return 0, ErrArgvTooLong
+	}
+	e.t.Store(e.buf+payloadOffset, []byte(blob))
+	caps := [3]abi.CPtr{notify}
+	copy(caps[1:], grants)
+	if err := e.invoke(sys, abi.SystemSpawn, []uint64{uint64(len(blob)), memory, uint64(prio)}, caps[:]); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
+
+// TaskInfo returns the first task with id ≥ from (abi.ErrNotFound after the last).
+func (e *Env) TaskInfo(sys abi.CPtr, from uint64) (abi.TaskInfo, error) {
+	if err := e.invoke(sys, abi.SystemTaskInfo, []uint64{from}, nil); err != nil {
+		return abi.TaskInfo{}, err
+	}
+	var w [abi.TaskInfoWords]uint64
+	for i := range w {
+		w[i] = e.MR(i)
+	}
+	return abi.DecodeTaskInfo(w), nil
+}
+
+// Tasks lists every task the kernel knows of, live and recently ended.
+func (e *Env) Tasks(sys abi.CPtr) ([]abi.TaskInfo, error) {
+	var ts []abi.TaskInfo
+	for next := uint64(0); ; {
+		t, err := e.TaskInfo(sys, next)
+		if errors.Is(err, abi.ErrNotFound) {
+			return ts, nil
+		}
+		if err != nil {
+			return ts, err
+		}
+		ts = append(ts, t)
+		next = t.ID + 1
+	}
+}
+
+// TaskStatus returns a task's state (abi.TaskInfo.State numbering) and exit status; a
+// task that has ended is then forgotten.
+func (e *Env) TaskStatus(sys abi.CPtr, id uint64) (state uint64, status int64, err error) {
+	if err := e.invoke(sys, abi.SystemTaskStatus, []uint64{id}, nil); err != nil {
+		return 0, 0, err
+	}
+	return e.r.MR[0], int64(e.r.MR[1]), nil
+}
+
+// Kill ends task id and frees everything it made.
+func (e *Env) Kill(sys abi.CPtr, id uint64) error {
+	return e.invoke(sys, abi.SystemKill, []uint64{id}, nil)
+}
+
+// TaskCap returns task id's first capability at a slot ≥ from, and that slot.
+func (e *Env) TaskCap(sys abi.CPtr, id, from uint64) (uint64, CapInfo, error) {
+	if err := e.invoke(sys, abi.SystemCaps, []uint64{id, from}, nil); err != nil {
+		return 0, CapInfo{}, err
+	}
+	r := e.r
+	return r.MR[0], CapInfo{abi.ObjectType(r.MR[1]), abi.Rights(r.MR[2]), abi.Badge(r.MR[3]), e.MR(abi.NumRegMRs)}, nil
+}
+
+// MemoryInfo describes the machine's memory.
+type MemoryInfo struct {
+	Total    uint64 // bytes in the root memory budget
+	Free     uint64 // bytes of free frames
+	RootUsed uint64 // bytes of the root budget charged (task budgets included)
+	Tasks    uint64 // tasks the kernel keeps records of
+}
+
+// Memory returns the machine's memory figures.
+func (e *Env) Memory(sys abi.CPtr) (MemoryInfo, error) {
+	if err := e.invoke(sys, abi.SystemMemory, nil, nil); err != nil {
+		return MemoryInfo{}, err
+	}
+	r := e.r
+	return MemoryInfo{r.MR[0], r.MR[1], r.MR[2], r.MR[3]}, nil
+}
+
+// ReadLog copies kernel log bytes from offset off into b (at most MaxPayload) and
+// returns the count and the next offset. Offsets count bytes since boot; bytes the
+// kernel has since dropped are skipped.
+func (e *Env) ReadLog(sys abi.CPtr, off uint64, b []byte) (int, uint64, error) {
+	if err := e.invoke(sys, abi.SystemLog, []uint64{off}, nil); err != nil {
+		return 0, off, err
+	}
+	got, next := int(e.r.MR[0]), e.r.MR[1]
+	n := min(got, len(b), MaxPayload)
+	e.t.Load(e.buf+payloadOffset, b[:n])
+	return n, next - uint64(got-n), nil // what did not fit b is read next time
+}
+
+// PowerOff asks the kernel to power the machine off with exit status status.
+func (e *Env) PowerOff(sys abi.CPtr, status int) error {
+	return e.invoke(sys, abi.SystemPowerOff, []uint64{uint64(int64(status))}, nil)
+}
