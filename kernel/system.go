@@ -235,3 +235,7 @@ func putWord(b *[abi.PageSize]byte, off int, v uint64) {
 
 // String describes the task for the kernel log.
 func (t *Task) String() string { return fmt.Sprintf("task %d (%s)", t.id, t.name) }
+
+// ReadLog copies kernel log bytes from offset off (bytes since boot) into b and returns
+// the count and the offset after them, as SystemLog does for tasks.
+func (k *Kernel) ReadLog(off uint64, b []byte) (int, uint64) { return k.log.read(off, b) }

@@ -322,7 +322,7 @@ func runProgram(info *multiboot.Info, argv []string) int {
 	}
 	wall := time.Now().UnixNano() - int64(k.Now())
 	proc := linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
-	proc.Attach(k.Init()) // before init first runs: its system calls are the process's
+	proc.Attach(k, k.Init()) // before init first runs: its system calls are the process's
 	for _, seg := range cfg.InitImage {
 		proc.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
 	}

@@ -15,25 +15,48 @@ import (
 // exists: openat, read, pread64, lseek, close, fstat/newfstatat, getdents64,
 // readlinkat, faccessat, getcwd and chdir. Writes fail with EROFS.
 
-// SetFiles gives the process a read-only file tree (clean absolute paths without the
-// leading slash → contents) and its working directory.
-func (p *Process) SetFiles(files map[string][]byte, cwd string) {
-	p.tree = files
-	p.dirs = map[string][]string{"": nil}
+// FileTree is a read-only file tree (the boot bundle's files) with its directories
+// indexed; processes share one.
+type FileTree struct {
+	files map[string][]byte
+	dirs  map[string][]string // each directory's entries, sorted
+}
+
+// NewFileTree indexes files (clean relative paths without a leading slash → contents).
+func NewFileTree(files map[string][]byte) *FileTree {
+	t := &FileTree{files: files, dirs: map[string][]string{"": nil}}
+	seen := map[string]bool{}
 	for name := range files {
 		for dir, base := path.Split(name); ; dir, base = path.Split(strings.TrimSuffix(dir, "/")) {
 			d := strings.TrimSuffix(dir, "/")
-			if !contains(p.dirs[d], base) {
-				p.dirs[d] = append(p.dirs[d], base)
+			if !seen[d+"/"+base] {
+				seen[d+"/"+base] = true
+				t.dirs[d] = append(t.dirs[d], base)
 			}
 			if d == "" {
 				break
 			}
 		}
 	}
-	for d := range p.dirs {
-		sort.Strings(p.dirs[d])
+	for d := range t.dirs {
+		sort.Strings(t.dirs[d])
 	}
+	return t
+}
+
+// File returns the contents of the file at name (a clean path without a leading
+// slash) and whether it exists.
+func (t *FileTree) File(name string) ([]byte, bool) {
+	b, ok := t.files[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	return b, ok
+}
+
+// SetFiles gives the process the read-only file tree files with working directory cwd.
+func (p *Process) SetFiles(files map[string][]byte, cwd string) { p.SetTree(NewFileTree(files), cwd) }
+
+// SetTree gives the process a shared read-only file tree with working directory cwd.
+func (p *Process) SetTree(t *FileTree, cwd string) {
+	p.fs = t
 	p.cwd = strings.Trim(path.Clean("/"+cwd), "/")
 }
 
@@ -84,10 +107,10 @@ func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, b
 }
 
 func (p *Process) exists(name string) (isDir, ok bool) {
-	if _, ok := p.tree[name]; ok {
+	if _, ok := p.fs.files[name]; ok {
 		return false, true
 	}
-	_, ok = p.dirs[name]
+	_, ok = p.fs.dirs[name]
 	return true, ok
 }
 
@@ -116,7 +139,7 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if flags&unix.O_DIRECTORY != 0 {
 		return errno(unix.ENOTDIR)
 	}
-	return p.newFile(&file{kind: kindRegular, path: name, data: p.tree[name]})
+	return p.newFile(&file{kind: kindRegular, path: name, data: p.fs.files[name]})
 }
 
 func (p *Process) fileRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint64, off int64, advance bool) uint64 {
@@ -183,7 +206,7 @@ func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) 
 		st.Nlink = 2
 	} else {
 		st.Mode = unix.S_IFREG | 0o555
-		st.Size = int64(len(p.tree[name]))
+		st.Size = int64(len(p.fs.files[name]))
 		st.Blocks = (st.Size + 511) / 512
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
@@ -280,13 +303,13 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 	if f == nil {
 		return errno(unix.EBADF)
 	}
-	entries := p.dirs[f.path]
+	entries := p.fs.dirs[f.path]
 	var out []byte
 	for ; f.off < int64(len(entries)); f.off++ {
 		name := entries[f.off]
 		full := strings.TrimPrefix(f.path+"/"+name, "/")
 		typ := byte(unix.DT_REG)
-		if _, isDir := p.dirs[full]; isDir {
+		if _, isDir := p.fs.dirs[full]; isDir {
 			typ = unix.DT_DIR
 		}
 		reclen := (19 + len(name) + 1 + 7) &^ 7

@@ -16,7 +16,6 @@ package linux
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -43,9 +42,10 @@ type Process struct {
 	unknown  map[uint64]bool
 	files    map[int]*file
 	pollers  []poller
-	tree     map[string][]byte   // the read-only file tree
-	dirs     map[string][]string // its directories' entries
+	fs       *FileTree // the read-only file tree
 	cwd      string
+	task     *kernel.Task // the kernel task the process is, once it has one
+	input    *Input       // console input for fd 0 (nil: end of file)
 	exited   bool
 	status   int
 	syscalls uint64
@@ -66,6 +66,7 @@ const (
 	waitSleep
 	waitPoll
 	waitPipe
+	waitInput
 )
 
 // Layout of the address space the personality manages.
@@ -77,12 +78,14 @@ const (
 // NewProcess makes a process whose memory comes from budget and whose standard output
 // goes to console; wall gives the wall-clock offset for CLOCK_REALTIME.
 func NewProcess(name string, budget *kernel.Untyped, console io.Writer, wall func() int64) *Process {
-	return &Process{name: name, budget: budget, console: console, wall: wall, vm: vm.New(mmapMin, uint64(hal.UserTop)),
+	return &Process{name: name, budget: budget, console: console, wall: wall, vm: vm.New(mmapMin, uint64(hal.UserTop)), fs: NewFileTree(nil),
 		threads: map[*kernel.TCB]*thread{}, waiters: map[uint64][]*kernel.TCB{}, unknown: map[uint64]bool{}, nextTID: 1}
 }
 
-// Attach makes t the process's first thread (the kernel's init, say).
-func (p *Process) Attach(t *kernel.TCB) {
+// Attach makes t the process's first thread (the kernel's init, say); the process is
+// then the kernel task t belongs to: its exit ends the task.
+func (p *Process) Attach(k *kernel.Kernel, t *kernel.TCB) {
+	p.task = k.TaskOf(t)
 	p.threads[t] = &thread{tid: p.nextTID}
 	p.nextTID++
 	t.Personality = p
@@ -144,12 +147,16 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	r := t.Regs()
 	n := r.Num
 	if h, ok := handlers[n]; ok {
-		r.Num = h(p, k, t, args(t))
+		res := h(p, k, t, args(t))
+		if t.State() == kernel.Inactive {
+			return // the call ended the task and destroyed the thread: no one gets a result
+		}
+		r.Num = res
 		return
 	}
 	if !p.unknown[n] {
 		p.unknown[n] = true
-		fmt.Fprintf(p.console, "linux: %s made unserved system call %d; returning ENOSYS\n", p.name, n)
+		k.Log("linux: %s (task %d, thread %d) made unserved system call %d; returning ENOSYS", p.name, p.pid(), p.threads[t].tid, n)
 	}
 	r.Num = errno(unix.ENOSYS)
 }
@@ -190,6 +197,8 @@ func (p *Process) Timeout(k *kernel.Kernel, t *kernel.TCB) {
 	case th != nil && th.wait == waitPoll:
 		p.dropPoller(t)
 		t.Regs().Num = 0 // no events
+	case th != nil && th.wait == waitInput:
+		t.Regs().Num = errno(unix.EAGAIN)
 	default:
 		t.Regs().Num = 0
 	}

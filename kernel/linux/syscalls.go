@@ -31,7 +31,7 @@ func init() {
 		unix.SYS_SCHED_YIELD:       sysYield,
 		unix.SYS_MADVISE:           sysMadvise,
 		unix.SYS_NANOSLEEP:         sysNanosleep,
-		unix.SYS_GETPID:            func(*Process, *kernel.Kernel, *kernel.TCB, [6]uint64) uint64 { return 1 },
+		unix.SYS_GETPID:            func(p *Process, _ *kernel.Kernel, _ *kernel.TCB, _ [6]uint64) uint64 { return p.pid() },
 		unix.SYS_CLONE:             sysClone,
 		unix.SYS_EXIT:              sysExit,
 		unix.SYS_EXIT_GROUP:        sysExitGroup,
@@ -40,7 +40,7 @@ func init() {
 		unix.SYS_GETGID:            zero,
 		unix.SYS_GETEUID:           zero,
 		unix.SYS_GETEGID:           zero,
-		unix.SYS_GETPPID:           zero,
+		unix.SYS_GETPPID:           sysGetppid,
 		unix.SYS_SIGALTSTACK:       sysSigaltstack,
 		unix.SYS_ARCH_PRCTL:        sysArchPrctl,
 		unix.SYS_PRCTL:             zero,
@@ -115,7 +115,7 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return 0
 	}
 	if a[0] == 0 {
-		return 0 // console input for tasks comes with the shell
+		return p.readInput(k, t, a[1], a[2])
 	}
 	return errno(unix.EBADF)
 }
@@ -395,13 +395,28 @@ func sysExit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	delete(p.threads, t)
 	k.StopThread(t)
 	if len(p.threads) == 0 {
-		p.exited, p.status = true, int(a[0]&0xff)
+		p.exit(k, int(a[0]&0xff))
 	}
 	return 0
 }
 
+// exit ends the process: its task ends (which frees everything it made), and the
+// kernel's record keeps the status for the parent.
+func (p *Process) exit(k *kernel.Kernel, status int) {
+	p.exited, p.status = true, status
+	if p.task != nil {
+		k.ExitTask(p.task, kernel.TaskExited, status)
+	}
+}
+
+func sysGetppid(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if p.task == nil {
+		return 0
+	}
+	return p.task.Parent()
+}
+
 func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	p.exited, p.status = true, int(a[0]&0xff)
 	for _, ar := range p.vm.Areas() { // the process's memory goes back to its budget
 		p.unmapPages(k, t, ar.Start, ar.End)
 	}
@@ -410,6 +425,7 @@ func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		k.StopThread(th)
 	}
 	p.threads = map[*kernel.TCB]*thread{}
+	p.exit(k, int(a[0]&0xff))
 	return 0
 }
 

@@ -1,0 +1,68 @@
+// Package usercall is the way into the Skyscope kernel for a Go program running as a
+// user task on bare metal (a static GOOS=linux GOARCH=amd64 binary in ring 3): a
+// user.Trapper that executes SYSCALL with the Skyscope register convention (RAX number,
+// RDI Cap, RSI Info, RDX Cap2, R10 R8 R9 R12 message words 0–3; see ARCHITECTURE.md).
+// With it the kernel/user library — and so every task written against it — runs
+// unchanged on the machine and in the simulation.
+//
+// A kernel IPC call may block for as long as its partner takes. The trap is made
+// between the runtime's entersyscall and exitsyscall, as the syscall package does, so
+// the Go scheduler runs the program's other goroutines and the garbage collector does
+// not wait for the blocked thread.
+package usercall
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+)
+
+// Trap makes Skyscope system calls from the calling goroutine's thread. One Trap (and
+// one Env on it) belongs to one goroutine at a time: its registers are the call's.
+type Trap struct {
+	regs abi.Regs
+}
+
+// Regs implements user.Trapper.
+func (t *Trap) Regs() *abi.Regs { return &t.regs }
+
+// Syscall implements user.Trapper: it traps into the kernel with t's registers and
+// stores the results back into them.
+func (t *Trap) Syscall() {
+	entersyscall()
+	trap(&t.regs)
+	exitsyscall()
+}
+
+// Load implements user.Trapper: the task's own memory is directly addressable.
+func (t *Trap) Load(va uint64, b []byte) { copy(b, unsafe.Slice((*byte)(at(va)), len(b))) }
+
+// Store implements user.Trapper.
+func (t *Trap) Store(va uint64, b []byte) { copy(unsafe.Slice((*byte)(at(va)), len(b)), b) }
+
+// Compute implements user.Trapper: it spins for ns nanoseconds.
+func (t *Trap) Compute(ns int64) {
+	for end := time.Now().Add(time.Duration(ns)); time.Now().Before(end); {
+	}
+}
+
+// Env returns a user library handle for a task the kernel started with its IPC buffer
+// at abi.InitIPCBuffer: init and every task made by SystemSpawn.
+func Env() *user.Env { return user.New(&Trap{}, abi.InitIPCBuffer) }
+
+// at turns a user address (a mapping the kernel made, outside the Go heap) into a
+// pointer without a uintptr→Pointer conversion vet would question.
+func at(va uint64) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&va)) }
+
+// trap executes SYSCALL with r's registers (trap_amd64.s).
+//
+//go:noescape
+func trap(r *abi.Regs)
+
+//go:linkname entersyscall runtime.entersyscall
+func entersyscall()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()

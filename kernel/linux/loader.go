@@ -1,0 +1,218 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/elfexec"
+	"golang.org/x/sys/unix"
+)
+
+// Program is a static Linux executable prepared for the kernel: its image as segments,
+// entry point, and initial stack (argv, envp, auxv) placed to end at abi.InitStackTop.
+type Program struct {
+	Name       string
+	Image      []kernel.Segment
+	Entry      uint64
+	StackPages int
+	StackImage []byte
+	Brk        uint64 // the end of the executable's data: where the program break starts
+}
+
+// StackPages is the stack mapped for a new process (1 MiB); Go programs run their
+// goroutines on stacks they allocate, so the first thread's needs little.
+const StackPages = 256
+
+// LoadProgram parses a static ELF executable and builds its initial stack.
+func LoadProgram(name string, image []byte, argv, envp []string, random [16]byte) (*Program, error) {
+	exe, err := elfexec.Parse(image)
+	if err != nil {
+		return nil, err
+	}
+	_, stack, err := elfexec.BuildStack(abi.InitStackTop, argv, envp, random, exe, "x86_64")
+	if err != nil {
+		return nil, err
+	}
+	if len(stack) > StackPages*abi.PageSize/2 {
+		return nil, fmt.Errorf("arguments and environment take %d bytes; at most %d fit", len(stack), StackPages*abi.PageSize/2)
+	}
+	p := &Program{Name: name, Entry: exe.Entry, StackPages: StackPages, StackImage: stack, Brk: exe.Brk}
+	for _, seg := range exe.Segments {
+		var perm hal.Perm = hal.PermRead
+		if seg.Write {
+			perm |= hal.PermWrite
+		}
+		if seg.Exec {
+			perm |= hal.PermExec
+		}
+		start := seg.Vaddr &^ (abi.PageSize - 1)
+		data := make([]byte, seg.Vaddr-start+seg.Filesz)
+		copy(data[seg.Vaddr-start:], image[seg.Offset:seg.Offset+seg.Filesz])
+		p.Image = append(p.Image, kernel.Segment{Vaddr: start, Data: data, Memsz: seg.Vaddr - start + seg.Memsz, Perm: perm})
+	}
+	return p, nil
+}
+
+// Host is what the processes of one machine share: the read-only file tree (the boot
+// bundle), the console and its input, the wall clock and the environment new programs
+// get. It implements kernel.Loader, so that SystemSpawn starts programs from the tree.
+type Host struct {
+	Files   *FileTree
+	Cwd     string // the working directory processes start in
+	Console io.Writer
+	Input   *Input // nil: reads of fd 0 see end of file
+	Wall    func() int64
+	Env     []string
+	Random  func([]byte) // fills AT_RANDOM bytes
+}
+
+// NewProcess makes the process that runs prog in thread t (the first thread of its
+// task, not yet started): its memory areas, program break, files and console.
+func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untyped, prog *Program) *Process {
+	p := NewProcess(prog.Name, budget, h.Console, h.Wall)
+	p.Attach(k, t)
+	for _, seg := range prog.Image {
+		p.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
+	}
+	p.AddArea(abi.InitStackTop-uint64(prog.StackPages)*abi.PageSize, abi.InitStackTop, hal.PermRead|hal.PermWrite)
+	// The IPC buffer the kernel maps for every task: mmap must not hand it out.
+	p.AddArea(abi.InitIPCBuffer, abi.InitIPCBuffer+abi.PageSize, hal.PermRead|hal.PermWrite)
+	p.SetBrk(prog.Brk)
+	p.SetTree(h.Files, h.Cwd)
+	p.input = h.Input
+	return p
+}
+
+// Program reads argv[0] from the file tree and prepares it to run with argv.
+func (h *Host) Program(argv []string) (*Program, error) {
+	name := strings.TrimPrefix(path.Clean("/"+argv[0]), "/")
+	image, ok := h.Files.File(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not in the boot bundle", errNoProgram, argv[0])
+	}
+	var random [16]byte
+	if h.Random != nil {
+		h.Random(random[:])
+	}
+	return LoadProgram(path.Base(name), image, argv, h.Env, random)
+}
+
+var errNoProgram = errors.New("no such program")
+
+// Load implements kernel.Loader: it starts argv[0] from the file tree as a Linux
+// process in a new task with spec's budget, priority and capabilities.
+func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	prog, err := h.Program(argv)
+	if err != nil {
+		if errors.Is(err, errNoProgram) {
+			return nil, abi.ErrNotFound, err
+		}
+		return nil, abi.ErrInvalidArg, err
+	}
+	spec.Name, spec.Image, spec.Entry = prog.Name, prog.Image, prog.Entry
+	spec.StackPages, spec.StackImage = prog.StackPages, prog.StackImage
+	task, err := k.CreateTask(budget, spec)
+	if err != nil {
+		return nil, abi.ErrNoMemory, err
+	}
+	h.NewProcess(k, task.Thread(), task.Budget(), prog)
+	k.StartTask(task)
+	return task, abi.OK, nil
+}
+
+// Input is the console input the processes of a machine share: a goroutine that reads
+// the console hands bytes to Feed; Serve, in the kernel loop, gives them to the
+// threads waiting in read(0), one read at a time, in the order they came.
+type Input struct {
+	mu      sync.Mutex
+	pending []byte
+	waiting []inputWait // kernel-loop only
+}
+
+type inputWait struct {
+	p      *Process
+	t      *kernel.TCB
+	buf, n uint64
+}
+
+// maxPendingInput bounds what Feed keeps while nobody reads (typing ahead).
+const maxPendingInput = 64 << 10
+
+// Feed appends console bytes; safe from any goroutine. Bytes beyond maxPendingInput
+// unread are dropped.
+func (in *Input) Feed(b []byte) {
+	in.mu.Lock()
+	room := maxPendingInput - len(in.pending)
+	in.pending = append(in.pending, b[:min(len(b), max(room, 0))]...)
+	in.mu.Unlock()
+}
+
+// take removes up to n pending bytes.
+func (in *Input) take(n uint64) []byte {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	c := min(n, uint64(len(in.pending)))
+	b := append([]byte(nil), in.pending[:c]...)
+	in.pending = in.pending[c:]
+	return b
+}
+
+// Serve completes the waiting reads for which input has arrived. The kernel loop calls
+// it between runs.
+func (in *Input) Serve(k *kernel.Kernel) {
+	for len(in.waiting) > 0 {
+		w := in.waiting[0]
+		if w.t.State() != kernel.BlockedExternal || w.p.threads[w.t] == nil || w.p.threads[w.t].wait != waitInput {
+			in.waiting = in.waiting[1:] // its task ended or the wait timed out
+			continue
+		}
+		b := in.take(w.n)
+		if len(b) == 0 {
+			return
+		}
+		in.waiting = in.waiting[1:]
+		res := uint64(len(b))
+		if !k.CopyOut(w.t, w.buf, b) {
+			res = errno(unix.EFAULT)
+		}
+		w.p.threads[w.t].wait = waitNone
+		w.t.Regs().Num = res
+		k.Wake(w.t)
+	}
+}
+
+// readInput serves read(0): pending bytes at once, else the thread waits for Serve.
+func (p *Process) readInput(k *kernel.Kernel, t *kernel.TCB, buf, n uint64) uint64 {
+	if p.input == nil {
+		return 0 // no console input: end of file
+	}
+	if n == 0 {
+		return 0
+	}
+	n = min(n, 1<<16)
+	if b := p.input.take(n); len(b) > 0 {
+		if !k.CopyOut(t, buf, b) {
+			return errno(unix.EFAULT)
+		}
+		return uint64(len(b))
+	}
+	p.input.waiting = append(p.input.waiting, inputWait{p: p, t: t, buf: buf, n: n})
+	p.threads[t].wait = waitInput
+	k.Block(t, hal.Forever)
+	return 0 // replaced by Serve
+}
+
+// pid returns the process's id: its kernel task's.
+func (p *Process) pid() uint64 {
+	if p.task == nil {
+		return 1
+	}
+	return p.task.ID()
+}
