@@ -4,20 +4,22 @@
 GO      ?= go
 GOFLAGS ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-APPEND  ?= selftest
+APPEND  ?=
+# The programs of the boot bundle (boot/tasks/NAME), built as static Linux binaries.
+TASKS    = init shell hello
 
 # The kernel is a static GOOS=linux Go program linked at 0xffffffff80001000 (written as
 # a negative number, which the linker accepts) with _rt0_skyscope as its entry.
 KERNEL_LDFLAGS = -T -2147479552 -E _rt0_skyscope -X main.Version=$(VERSION)
 
-.PHONY: all run sim test vet fmt-check unit race boot-test bench fuzz clean help kernel iso usb deps
+.PHONY: all run sim test vet fmt-check unit race boot-test bench fuzz clean help kernel bundle iso usb deps
 
 all: test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: ## boot Skyscope in QEMU from the ISO, serial console here (APPEND=... sets the command line)
+run: ## boot Skyscope in QEMU from the ISO to the shell on this terminal (APPEND=selftest etc. sets the command line)
 	$(GO) run ./tools/skyrun -iso -timeout 0 -append "$(APPEND)" $(if $(DISPLAY),-window,)
 
 sim: ## run the hosted simulation demo (no QEMU needed)
@@ -28,14 +30,21 @@ kernel: build/loader.elf ## build build/skyscope.elf (the kernel) and build/load
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/skyscope.elf -ldflags "$(KERNEL_LDFLAGS)" ./boot/kernel
 	@echo "built build/skyscope.elf ($$(stat -c %s build/skyscope.elf) bytes)"
 
+bundle: ## build build/system.tar, the boot bundle: init, the shell and the demo programs
+	@mkdir -p build/tasks
+	@for t in $(TASKS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/tasks/$$t ./boot/tasks/$$t || exit 1; \
+	done
+	$(GO) run ./tools/mkbundle -o build/system.tar $(addprefix build/tasks/,$(TASKS))
+
 build/loader.elf: boot/loader/loader.S boot/loader/loader.ld
 	@mkdir -p build
 	as --32 -o build/loader.o boot/loader/loader.S
 	ld -m elf_i386 -n -z noexecstack --no-warn-rwx-segments -T boot/loader/loader.ld -o $@ build/loader.o
 
-iso: kernel ## build build/skyscope.iso, a hybrid BIOS+UEFI image for CD or USB stick
+iso: kernel bundle ## build build/skyscope.iso, a hybrid BIOS+UEFI image for CD or USB stick
 	@rm -rf build/iso && mkdir -p build/iso/boot/grub
-	cp build/loader.elf build/skyscope.elf build/iso/boot/
+	cp build/loader.elf build/skyscope.elf build/system.tar build/iso/boot/
 	sed 's|@CMDLINE@|$(APPEND)|' boot/grub/grub.cfg.in > build/iso/boot/grub/grub.cfg
 	grub-mkrescue -o build/skyscope.iso build/iso 2>build/grub-mkrescue.log || { cat build/grub-mkrescue.log; exit 1; }
 	@echo "built build/skyscope.iso ($$(stat -c %s build/skyscope.iso) bytes)"

@@ -141,8 +141,8 @@ func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
-	info := abi.TaskInfo{ID: task.id, Parent: task.parent, State: uint64(task.state), Status: int64(task.status),
-		Priority: uint64(task.thread.prio), ThreadState: uint64(task.thread.state), MemUsed: task.budget.used,
+	info := abi.TaskInfo{ID: task.id, Parent: task.parent, State: task.state, Status: int64(task.status),
+		Priority: uint64(task.thread.prio), ThreadState: uint64(task.thread.state), MemUsed: k.ownUse(task),
 		MemLimit: task.budget.capacity, CPUNanos: uint64(task.CPUTime()), Name: task.name}
 	if task.state == TaskLive {
 		info.Threads = uint64(len(task.Threads()))
@@ -154,6 +154,18 @@ func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
 	}
 	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.TaskInfoWords, 0))
 	return abi.OK
+}
+
+// ownUse is what a task's budget is charged for its own objects and memory, not
+// counting the budgets of the tasks it started (each reports its own).
+func (k *Kernel) ownUse(task *Task) uint64 {
+	used := task.budget.used
+	for _, c := range k.tasks {
+		if c.state == TaskLive && c.holder != nil && c.budget.budget == task.budget {
+			used -= c.budget.capacity
+		}
+	}
+	return used
 }
 
 func invSystemTaskStatus(k *Kernel, inv *invocation) abi.Errno {

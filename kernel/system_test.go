@@ -115,8 +115,8 @@ func TestSystemTasks(t *testing.T) {
 			t.Errorf("after kill: root used %d, free %d; before: %d, %d", m.RootUsed, m.Free, before.RootUsed, before.Free)
 		}
 		st, _, err := e.TaskStatus(sys, id)
-		if err != nil || kernel.TaskState(st) != kernel.TaskKilled {
-			t.Errorf("status after kill: %v %v", kernel.TaskState(st), err)
+		if err != nil || st != kernel.TaskKilled {
+			t.Errorf("status after kill: %v %v", st, err)
 		}
 		_, _, err = e.TaskStatus(sys, id)
 		expectErrno(t, "status once reaped", err, abi.ErrNotFound)
@@ -124,8 +124,8 @@ func TestSystemTasks(t *testing.T) {
 		wild, err := e.StartProgram(sys, []string{"wild"}, 1<<20, 0, ntfn)
 		must(t, err)
 		e.Wait(ntfn)
-		if st, _, _ := e.TaskStatus(sys, wild); kernel.TaskState(st) != kernel.TaskFaulted {
-			t.Errorf("wild task: %v", kernel.TaskState(st))
+		if st, _, _ := e.TaskStatus(sys, wild); st != kernel.TaskFaulted {
+			t.Errorf("wild task: %v", st)
 		}
 		if m, _ := e.Memory(sys); m.RootUsed != before.RootUsed || m.Free != before.Free {
 			t.Errorf("after fault: root used %d, free %d; before: %d, %d", m.RootUsed, m.Free, before.RootUsed, before.Free)

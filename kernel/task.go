@@ -35,24 +35,15 @@ type Task struct {
 }
 
 // TaskState says whether a task runs and, if it ended, how.
-type TaskState uint8
+type TaskState = abi.TaskState
 
-// Task states.
+// Task states (see abi.TaskState).
 const (
-	TaskLive    TaskState = iota // running or waiting
-	TaskExited                   // ended by its own exit; Status is its exit status
-	TaskKilled                   // ended by Kill
-	TaskFaulted                  // ended by a fault nothing handled
+	TaskLive    = abi.TaskLive
+	TaskExited  = abi.TaskExited
+	TaskKilled  = abi.TaskKilled
+	TaskFaulted = abi.TaskFaulted
 )
-
-var taskStateNames = [...]string{"live", "exited", "killed", "faulted"}
-
-func (s TaskState) String() string {
-	if int(s) < len(taskStateNames) {
-		return taskStateNames[s]
-	}
-	return fmt.Sprintf("TaskState(%d)", s)
-}
 
 // ID returns the task's id, unique since boot (the pid the shell shows).
 func (t *Task) ID() uint64 { return t.id }

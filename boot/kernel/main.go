@@ -11,6 +11,9 @@
 //	run P A…   run program P from the boot bundle (the second module) with arguments A…
 //	           as a ring-3 Linux process, and power off with its exit status
 //	halt       stay up after booting instead of powering off
+//
+// With none of these the kernel boots the system: init from the boot bundle, which
+// starts the shell on the console; the machine powers off when a task asks it to.
 package main
 
 import (
@@ -35,8 +38,6 @@ import (
 	"github.com/skyscope-os/skyscope/hal/amd64/portio"
 	"github.com/skyscope-os/skyscope/hal/amd64/ps2"
 	"github.com/skyscope-os/skyscope/kernel"
-	"github.com/skyscope-os/skyscope/kernel/abi"
-	"github.com/skyscope-os/skyscope/kernel/elfexec"
 	"github.com/skyscope-os/skyscope/kernel/linux"
 	"github.com/skyscope-os/skyscope/kernel/selftest"
 	"github.com/skyscope-os/skyscope/tools/bundle"
@@ -120,11 +121,10 @@ func main() {
 		logf("echotest: read %q (%v)", strings.TrimRight(line, "\r\n"), err)
 		amd64.Shutdown(0)
 	case has("halt"):
-		logf("up; no ring-3 tasks yet (the next issue); idling")
+		logf("up; idling (halt)")
 		select {}
 	default:
-		logf("booted; add selftest to the command line to test the kernel core here")
-		amd64.Shutdown(0)
+		amd64.Shutdown(startSystem(info))
 	}
 }
 
@@ -266,79 +266,88 @@ func userTest(code []byte) {
 
 // runProgram runs a static Linux program from the boot bundle (a tar archive, the
 // second boot module) as init, a ring-3 task served by the Linux personality, and
-// returns its exit status.
+// returns its exit status: the "run" command line, with which tools/skyrun runs
+// programs like go test -exec does.
 func runProgram(info *multiboot.Info, argv []string) int {
+	return startBundle(info, argv, false)
+}
+
+// startSystem boots the system proper: init from the boot bundle, which starts the
+// shell; it returns the status a task powered the machine off with.
+func startSystem(info *multiboot.Info) int {
+	return startBundle(info, []string{"init"}, true)
+}
+
+// startBundle starts argv[0] from the boot bundle as init with the root memory budget
+// and every boot capability (the System object included, so that it can start the
+// bundle's other programs as tasks), then runs the kernel loop until init ends or a
+// task powers the machine off. interactive gives the tasks the console's input and
+// the kernel's log lines on the console.
+func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 	if len(argv) == 0 {
 		logf("run: name a program from the boot bundle")
 		return 2
 	}
 	if len(info.Modules) < 2 {
-		logf("run: no boot bundle (the second boot module)")
+		logf("no boot bundle (the second boot module): nothing to run")
 		return 2
 	}
 	mod := info.Modules[1]
 	files, err := bundle.Read(amd64.PhysRead(mod.Start, int(mod.End-mod.Start)))
 	if err != nil {
-		logf("run: boot bundle: %v", err)
+		logf("boot bundle: %v", err)
 		return 2
 	}
-	image, ok := files[argv[0]]
-	if !ok {
-		logf("run: %q is not in the boot bundle", argv[0])
-		return 2
-	}
-	exe, err := elfexec.Parse(image)
-	if err != nil {
-		logf("run: %s: %v", argv[0], err)
-		return 2
-	}
-	var random [16]byte
-	rand.Read(random[:])
-	// The kernel places the stack image so that it ends at InitStackTop: init's SP is
-	// then the sp BuildStack computed.
-	_, stack, err := elfexec.BuildStack(abi.InitStackTop, argv, []string{"HOME=/", "PATH=/"}, random, exe, "x86_64")
-	if err != nil {
-		logf("run: %s: %v", argv[0], err)
-		return 2
-	}
-	cfg := kernel.Config{InitEntry: exe.Entry, InitStackPages: 256, InitStackImage: stack, Quiet: true}
-	for _, seg := range exe.Segments {
-		var perm hal.Perm = hal.PermRead
-		if seg.Write {
-			perm |= hal.PermWrite
-		}
-		if seg.Exec {
-			perm |= hal.PermExec
-		}
-		start := seg.Vaddr &^ (abi.PageSize - 1)
-		data := make([]byte, seg.Vaddr-start+seg.Filesz)
-		copy(data[seg.Vaddr-start:], image[seg.Offset:seg.Offset+seg.Filesz])
-		cfg.InitImage = append(cfg.InitImage, kernel.Segment{Vaddr: start, Data: data, Memsz: seg.Vaddr - start + seg.Memsz, Perm: perm})
-	}
-	k, err := kernel.Boot(amd64.NewMachine(), cfg)
-	if err != nil {
-		logf("run: %v", err)
-		return 2
-	}
-	wall := time.Now().UnixNano() - int64(k.Now())
-	proc := linux.NewProcess(argv[0], k.RootUntyped(), os.Stdout, func() int64 { return wall })
-	proc.Attach(k, k.Init()) // before init first runs: its system calls are the process's
-	for _, seg := range cfg.InitImage {
-		proc.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
-	}
-	proc.AddArea(abi.InitStackTop-uint64(cfg.InitStackPages)*abi.PageSize, abi.InitStackTop, hal.PermRead|hal.PermWrite)
-	proc.SetBrk(exe.Brk)
 	cwd := string(files[bundle.CwdFile])
 	delete(files, bundle.CwdFile)
-	proc.SetFiles(files, cwd)
+	var wall int64
+	host := &linux.Host{Files: linux.NewFileTree(files), Cwd: cwd, Console: os.Stdout,
+		Wall: func() int64 { return wall }, Env: []string{"HOME=/", "PATH=/"},
+		Random: func(b []byte) { rand.Read(b) }}
+	if interactive {
+		host.Input = &linux.Input{}
+		go func() { // console input (serial and keyboard) for the tasks' read(0)
+			b := make([]byte, 256)
+			for {
+				n, err := os.Stdin.Read(b)
+				if err != nil {
+					return
+				}
+				host.Input.Feed(b[:n])
+			}
+		}()
+	}
+	prog, err := host.Program(argv)
+	if err != nil {
+		logf("%s: %v", argv[0], err)
+		return 2
+	}
+	cfg := kernel.Config{InitEntry: prog.Entry, InitImage: prog.Image, InitStackPages: prog.StackPages,
+		InitStackImage: prog.StackImage, Quiet: !interactive}
+	k, err := kernel.Boot(amd64.NewMachine(), cfg)
+	if err != nil {
+		logf("%s: %v", argv[0], err)
+		return 2
+	}
+	wall = time.Now().UnixNano() - int64(k.Now())
+	proc := host.NewProcess(k, k.Init(), k.RootUntyped(), prog)
+	k.SetLoader(host)
 	for {
-		k.Run(k.Now() + 50_000_000)
+		r := k.Run(k.Now() + 20_000_000)
+		if host.Input != nil {
+			host.Input.Serve(k)
+		}
+		if r == kernel.StopPowerOff {
+			_, status := k.PowerOffRequested()
+			logf("powering off (status %d)", status)
+			return status
+		}
 		if done, status := proc.Exited(); done {
-			logf("run: %s exited with status %d after %d system calls", argv[0], status, proc.Syscalls())
+			logf("%s exited with status %d after %d system calls", argv[0], status, proc.Syscalls())
 			return status
 		}
 		if st := k.Init().State(); st == kernel.Suspended {
-			logf("run: %s stopped by a fault", argv[0])
+			logf("%s stopped by a fault", argv[0])
 			return 3
 		}
 	}

@@ -141,12 +141,12 @@ const MaxPriority = 255
 // TaskInfo is one task as SystemTaskInfo reports it, in message words 0..TaskInfoWords-1.
 type TaskInfo struct {
 	ID, Parent  uint64
-	State       uint64 // 0 live, 1 exited, 2 killed, 3 faulted
+	State       TaskState
 	Status      int64  // exit status of an ended task
 	Priority    uint64 // of its first thread
 	Threads     uint64 // live threads
 	ThreadState uint64 // the first thread's state (the kernel's ThreadState)
-	MemUsed     uint64 // bytes charged to its budget
+	MemUsed     uint64 // bytes charged to its budget, less the budgets of tasks it started
 	MemLimit    uint64 // its budget's size
 	CPUNanos    uint64 // CPU time used
 	Name        string // at most TaskNameBytes bytes
@@ -160,7 +160,7 @@ const TaskInfoWords = 10 + TaskNameBytes/8
 
 // Words encodes the record as message words.
 func (t *TaskInfo) Words() [TaskInfoWords]uint64 {
-	w := [TaskInfoWords]uint64{t.ID, t.Parent, t.State, uint64(t.Status), t.Priority, t.Threads,
+	w := [TaskInfoWords]uint64{t.ID, t.Parent, uint64(t.State), uint64(t.Status), t.Priority, t.Threads,
 		t.ThreadState, t.MemUsed, t.MemLimit, t.CPUNanos}
 	name := t.Name
 	if len(name) > TaskNameBytes {
@@ -182,6 +182,28 @@ func DecodeTaskInfo(w [TaskInfoWords]uint64) TaskInfo {
 		}
 		name = append(name, c)
 	}
-	return TaskInfo{ID: w[0], Parent: w[1], State: w[2], Status: int64(w[3]), Priority: w[4], Threads: w[5],
+	return TaskInfo{ID: w[0], Parent: w[1], State: TaskState(w[2]), Status: int64(w[3]), Priority: w[4], Threads: w[5],
 		ThreadState: w[6], MemUsed: w[7], MemLimit: w[8], CPUNanos: w[9], Name: string(name)}
+}
+
+// TaskState says whether a task runs and, if it ended, how (TaskInfo.State,
+// SystemTaskStatus).
+type TaskState uint64
+
+// Task states.
+const (
+	TaskLive    TaskState = iota // running or waiting
+	TaskExited                   // ended by its own exit; the status is its exit status
+	TaskKilled                   // ended by SystemKill
+	TaskFaulted                  // ended by a fault nothing handled
+)
+
+var taskStateNames = [...]string{"live", "exited", "killed", "faulted"}
+
+// String returns the state's name.
+func (s TaskState) String() string {
+	if s < TaskState(len(taskStateNames)) {
+		return taskStateNames[s]
+	}
+	return "TaskState(" + hex(uint64(s)) + ")"
 }

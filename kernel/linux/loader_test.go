@@ -67,10 +67,10 @@ func TestHostStartsProcesses(t *testing.T) {
 			return
 		}
 		e.Wait(ntfn)
-		var st uint64
+		var st abi.TaskState
 		st, status, err = e.TaskStatus(abi.InitSlotSystem, id)
-		if err != nil || kernel.TaskState(st) != kernel.TaskExited {
-			t.Errorf("status: %v %v", kernel.TaskState(st), err)
+		if err != nil || st != kernel.TaskExited {
+			t.Errorf("status: %v %v", st, err)
 		}
 		after, _ := e.Memory(abi.InitSlotSystem)
 		leaked = after.Free != before.Free || after.RootUsed != before.RootUsed

@@ -72,13 +72,13 @@ func (e *Env) Tasks(sys abi.CPtr) ([]abi.TaskInfo, error) {
 	}
 }
 
-// TaskStatus returns a task's state (abi.TaskInfo.State numbering) and exit status; a
-// task that has ended is then forgotten.
-func (e *Env) TaskStatus(sys abi.CPtr, id uint64) (state uint64, status int64, err error) {
+// TaskStatus returns a task's state and exit status; a task that has ended is then
+// forgotten.
+func (e *Env) TaskStatus(sys abi.CPtr, id uint64) (state abi.TaskState, status int64, err error) {
 	if err := e.invoke(sys, abi.SystemTaskStatus, []uint64{id}, nil); err != nil {
 		return 0, 0, err
 	}
-	return e.r.MR[0], int64(e.r.MR[1]), nil
+	return abi.TaskState(e.r.MR[0]), int64(e.r.MR[1]), nil
 }
 
 // Kill ends task id and frees everything it made.

@@ -171,7 +171,7 @@ func TestConsoleInput(t *testing.T) {
 // TestACPIPowerOff boots without QEMU's debug-exit device: the kernel must turn the
 // machine off through ACPI (FADT PM1a control, \_S5 sleep type), which ends QEMU.
 func TestACPIPowerOff(t *testing.T) {
-	res := boot(t, qemu.Options{NoDebugExit: true, Timeout: time.Minute})
+	res := boot(t, qemu.Options{Append: "selftest", NoDebugExit: true, Timeout: time.Minute})
 	if res.Status != 0 || !strings.Contains(res.Console, "skyscope: acpi: revision") {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}

@@ -38,8 +38,8 @@ type Options struct {
 	KeysAfter string
 	Build     bool      // run the build first
 	Output    io.Writer // receives the serial console as it arrives
-	Input     io.Reader // typed into the serial console (nil: nothing)
-	Bundle    string    // a boot bundle file, passed as the second boot module (-kernel boots only)
+	Input     io.Reader // typed into the serial console (nil: nothing; an *os.File is given to QEMU as its stdin)
+	Bundle    string    // a boot bundle file, passed as the second boot module (-kernel boots only; default build/system.tar)
 	Log       io.Writer // progress messages (nil: none)
 }
 
@@ -65,13 +65,14 @@ func FindRoot(dir string) (string, error) {
 	}
 }
 
-// Build runs `make kernel` (and `make iso` with the command line when iso is set).
+// Build runs `make kernel bundle` (`make iso` with the command line when iso is set).
 func Build(ctx context.Context, root string, iso bool, cmdline string, log io.Writer) error {
-	target := "kernel"
+	targets := []string{"kernel", "bundle"}
 	if iso {
-		target = "iso"
+		targets = []string{"iso"}
 	}
-	cmd := exec.CommandContext(ctx, "make", "-s", "-C", root, target, "APPEND="+cmdline)
+	target := strings.Join(targets, " ")
+	cmd := exec.CommandContext(ctx, "make", append(append([]string{"-s", "-C", root}, targets...), "APPEND="+cmdline)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if log != nil {
@@ -127,6 +128,8 @@ func Args(o Options) ([]string, error) {
 		modules := filepath.Join(build, "skyscope.elf")
 		if o.Bundle != "" {
 			modules += "," + o.Bundle
+		} else if sys := filepath.Join(build, "system.tar"); fileExists(sys) {
+			modules += "," + sys // init, the shell and the demo programs
 		}
 		args = append(args, "-kernel", filepath.Join(build, "loader.elf"), "-initrd", modules)
 		if o.Append != "" {
@@ -179,7 +182,11 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	}
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	if o.Input != nil {
+	if f, ok := o.Input.(*os.File); ok {
+		// A terminal (or file) goes to QEMU as it is: QEMU puts a terminal in raw mode,
+		// so keys reach the guest's shell one by one (Ctrl-C still ends QEMU).
+		cmd.Stdin = f
+	} else if o.Input != nil {
 		// A pipe of our own: exec's Wait would otherwise wait for Input to end.
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

@@ -63,6 +63,9 @@ Flags:
 		}
 	}
 	o.Root, o.Build, o.Output, o.Log = root, !*noBuild, os.Stdout, os.Stderr
+	if flag.NArg() == 0 {
+		o.Input = os.Stdin // the system's shell reads the console
+	}
 	if flag.NArg() > 0 {
 		var extra []string
 		if *with != "" {

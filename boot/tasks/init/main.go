@@ -1,0 +1,74 @@
+// Command init is Skyscope's first task, started by the kernel from the boot bundle
+// with every boot capability: its capability space, thread and address space, the root
+// memory budget, the IRQ control, the console and the System object.
+//
+// It starts the shell with only what a shell needs — the System object (to start,
+// list and end tasks, read the kernel log, power off) and the console — and most of
+// the memory, and starts it again if it ends. It never exits.
+//
+// It is a standard static Go program (GOOS=linux GOARCH=amd64 CGO_ENABLED=0), run by
+// the kernel's Linux-ABI personality; kernel IPC goes through hal/amd64/usercall.
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+)
+
+// shellExit is the notification slot signalled when the shell ends.
+const shellExit = abi.InitFirstFree
+
+func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help") {
+		fmt.Println("usage: init (started by the kernel; starts the shell and keeps it running)")
+		return
+	}
+	e := usercall.Env()
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, shellExit, 1); err != nil {
+		fatal("making the shell's exit notification: %v", err)
+	}
+	failures := 0
+	for {
+		start := time.Now()
+		id, err := startShell(e)
+		if err != nil {
+			fatal("starting the shell: %v", err)
+		}
+		if _, err := e.Wait(shellExit); err != nil {
+			fatal("waiting for the shell: %v", err)
+		}
+		state, status, _ := e.TaskStatus(abi.InitSlotSystem, id)
+		fmt.Printf("init: the shell (task %d) ended: %s, status %d; starting it again\n", id, state, status)
+		if time.Since(start) < 2*time.Second {
+			failures++
+		} else {
+			failures = 0
+		}
+		if failures >= 5 {
+			fmt.Println("init: the shell keeps failing at once; powering off")
+			e.PowerOff(abi.InitSlotSystem, 1)
+		}
+	}
+}
+
+// startShell starts the shell with three quarters of the free memory, the System
+// object at its slot InitFirstFree and the console at the next.
+func startShell(e *user.Env) (uint64, error) {
+	m, err := e.Memory(abi.InitSlotSystem)
+	if err != nil {
+		return 0, err
+	}
+	free := m.Total - m.RootUsed
+	mem := free / 4 * 3 &^ (abi.PageSize - 1)
+	return e.StartProgram(abi.InitSlotSystem, []string{"shell"}, mem, 0, shellExit, abi.InitSlotSystem, abi.InitSlotConsole)
+}
+
+func fatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "init: "+format+"\n", args...)
+	os.Exit(1)
+}

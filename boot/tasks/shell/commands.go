@@ -1,0 +1,268 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+)
+
+// shell runs commands against the kernel through its System capability.
+type shell struct {
+	e       *user.Env
+	sys     abi.CPtr // the System object
+	exit    abi.CPtr // a notification signalled when a foreground program ends
+	out     io.Writer
+	uptime  func() time.Duration
+	logNext uint64 // how far `log` has shown the kernel log
+	quit    bool   // `exit` was run
+}
+
+// command is one shell command.
+type command struct {
+	args    string // argument synopsis
+	summary string
+	run     func(s *shell, args []string) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"help":     {"", "list the commands", (*shell).help},
+		"ps":       {"", "list tasks: id, parent, state, threads, priority, memory, CPU time, name", (*shell).ps},
+		"kill":     {"ID...", "end tasks and free everything they made", (*shell).kill},
+		"run":      {"NAME [ARG...] [&]", "start a program from the boot bundle; wait for it unless the last word is &", (*shell).run},
+		"mem":      {"", "show the machine's memory and what tasks use", (*shell).mem},
+		"caps":     {"ID", "list a task's capabilities", (*shell).caps},
+		"uptime":   {"", "show the time since boot", (*shell).showUptime},
+		"log":      {"[-a]", "show the kernel log written since the last `log` (-a: all of it)", (*shell).log},
+		"shutdown": {"", "power the machine off", (*shell).shutdown},
+		"echo":     {"[WORD...]", "print the words", (*shell).echo},
+		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
+	}
+}
+
+// exec runs one command line and reports errors on the output.
+func (s *shell) exec(line string) {
+	words := strings.Fields(line)
+	if len(words) == 0 || strings.HasPrefix(words[0], "#") {
+		return
+	}
+	c, ok := commands[words[0]]
+	if !ok {
+		fmt.Fprintf(s.out, "%s: unknown command; type help for the list\n", words[0])
+		return
+	}
+	if err := c.run(s, words[1:]); err != nil {
+		fmt.Fprintf(s.out, "%s: %v\n", words[0], err)
+	}
+}
+
+func (s *shell) help(args []string) error {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	w := tabwriter.NewWriter(s.out, 0, 8, 2, ' ', 0)
+	for _, n := range names {
+		c := commands[n]
+		fmt.Fprintf(w, "  %s %s\t%s\n", n, c.args, c.summary)
+	}
+	return w.Flush()
+}
+
+func (s *shell) ps(args []string) error {
+	ts, err := s.e.Tasks(s.sys)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(s.out, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "ID\tPARENT\tSTATE\tTHREADS\tPRIO\tMEMORY\tLIMIT\tCPU\t NAME\t")
+	for _, t := range ts {
+		state := t.State.String()
+		if t.State != abi.TaskLive {
+			state += " " + strconv.FormatInt(t.Status, 10)
+		}
+		fmt.Fprintf(w, "%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t %s\t\n", t.ID, t.Parent, state, t.Threads, t.Priority,
+			size(t.MemUsed), size(t.MemLimit), time.Duration(t.CPUNanos).Round(time.Millisecond), t.Name)
+	}
+	return w.Flush()
+}
+
+func (s *shell) kill(args []string) error {
+	if len(args) == 0 {
+		return errors.New("name the tasks to end: kill ID...")
+	}
+	for _, a := range args {
+		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a task id (see ps)", a)
+		}
+		if err := s.e.Kill(s.sys, id); err != nil {
+			return fmt.Errorf("task %d: %w", id, explain(err))
+		}
+		s.e.TaskStatus(s.sys, id) // forget its record: the shell reported the end
+		fmt.Fprintf(s.out, "task %d killed\n", id)
+	}
+	return nil
+}
+
+func (s *shell) run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("name a program from the boot bundle: run NAME [ARG...] [&]")
+	}
+	background := args[len(args)-1] == "&"
+	if background {
+		args = args[:len(args)-1]
+	}
+	notify := s.exit
+	if background {
+		notify = 0
+	}
+	id, err := s.e.StartProgram(s.sys, args, 0, 0, notify)
+	if err != nil {
+		if errors.Is(err, abi.ErrNotFound) {
+			return fmt.Errorf("%s: no such program in the boot bundle", args[0])
+		}
+		return fmt.Errorf("%s: %w (the kernel log says more: log)", args[0], err)
+	}
+	if background {
+		fmt.Fprintf(s.out, "[%d] %s\n", id, args[0])
+		return nil
+	}
+	if _, err := s.e.Wait(s.exit); err != nil {
+		return err
+	}
+	state, status, err := s.e.TaskStatus(s.sys, id)
+	if err != nil {
+		return err
+	}
+	if state != abi.TaskExited || status != 0 {
+		fmt.Fprintf(s.out, "[%d] %s %v, status %d\n", id, args[0], state, status)
+	}
+	return nil
+}
+
+func (s *shell) mem(args []string) error {
+	m, err := s.e.Memory(s.sys)
+	if err != nil {
+		return err
+	}
+	ts, err := s.e.Tasks(s.sys)
+	if err != nil {
+		return err
+	}
+	var used uint64
+	for _, t := range ts {
+		if t.State == abi.TaskLive && t.ID != 1 {
+			used += t.MemUsed
+		}
+	}
+	fmt.Fprintf(s.out, "memory %s, free frames %s; task budgets hold %s of which tasks use %s\n",
+		size(m.Total), size(m.Free), size(m.RootUsed), size(used))
+	return nil
+}
+
+func (s *shell) caps(args []string) error {
+	if len(args) != 1 {
+		return errors.New("name one task: caps ID")
+	}
+	id, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a task id (see ps)", args[0])
+	}
+	w := tabwriter.NewWriter(s.out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "SLOT\tTYPE\tRIGHTS\tBADGE\tOBJECT")
+	n := 0
+	for slot := uint64(0); ; slot++ {
+		got, c, err := s.e.TaskCap(s.sys, id, slot)
+		if errors.Is(err, abi.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d\t%v\t%v\t%#x\t%d\n", got, c.Type, c.Rights, uint64(c.Badge), c.Object)
+		slot = got
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("task %d: no such live task (see ps)", id)
+	}
+	return w.Flush()
+}
+
+func (s *shell) showUptime(args []string) error {
+	m, err := s.e.Memory(s.sys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "up %v, %d tasks\n", s.uptime().Round(time.Millisecond), m.Tasks)
+	return nil
+}
+
+func (s *shell) log(args []string) error {
+	off := s.logNext
+	if len(args) == 1 && args[0] == "-a" {
+		off = 0
+	} else if len(args) > 0 {
+		return errors.New("usage: log [-a]")
+	}
+	b := make([]byte, user.MaxPayload)
+	for {
+		n, next, err := s.e.ReadLog(s.sys, off, b)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		s.out.Write(b[:n])
+		off = next
+	}
+	s.logNext = off
+	return nil
+}
+
+func (s *shell) shutdown(args []string) error {
+	fmt.Fprintln(s.out, "powering off")
+	return s.e.PowerOff(s.sys, 0)
+}
+
+func (s *shell) echo(args []string) error {
+	fmt.Fprintln(s.out, strings.Join(args, " "))
+	return nil
+}
+
+// explain adds what to do next to the kernel's errors the shell meets most.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, abi.ErrNotFound):
+		return errors.New("no such task (see ps)")
+	case errors.Is(err, abi.ErrIllegal):
+		return errors.New("init, the shell itself and ended tasks cannot be killed")
+	}
+	return err
+}
+
+// size formats a byte count in binary units.
+func size(b uint64) string {
+	switch {
+	case b >= 10<<30:
+		return fmt.Sprintf("%dG", b>>30)
+	case b >= 10<<20:
+		return fmt.Sprintf("%dM", b>>20)
+	case b >= 10<<10:
+		return fmt.Sprintf("%dK", b>>10)
+	}
+	return fmt.Sprintf("%dB", b)
+}

@@ -1,0 +1,101 @@
+package qemu_test
+
+import (
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skyscope-os/skyscope/tools/qemu"
+)
+
+// script types one command at each shell prompt, in order, as a person at the serial
+// console would; it records the console.
+type script struct {
+	mu       sync.Mutex
+	seen     strings.Builder
+	commands []string
+	sent     int
+	in       *io.PipeWriter
+}
+
+const prompt = "sky> "
+
+func (s *script) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen.Write(p)
+	if s.sent < len(s.commands) && strings.Count(s.seen.String(), prompt) > s.sent {
+		cmd := s.commands[s.sent]
+		s.sent++
+		go s.in.Write([]byte(cmd + "\r"))
+	}
+	return len(p), nil
+}
+
+// TestShell boots the system as make run does — the kernel starts init from the boot
+// bundle, init starts the shell — and drives the shell at the sky> prompt: ps lists
+// both tasks, a program runs and exits, a background one is listed and killed, caps
+// shows the shell's capabilities, a crashing program ends alone with Go's panic trace,
+// the line editor handles a backspace, and shutdown powers the machine off.
+func TestShell(t *testing.T) {
+	pr, pw := io.Pipe()
+	s := &script{in: pw, commands: []string{
+		"ps",
+		"run hello -exit 3 one two",
+		"run hello -sleep 1h &",
+		"ps",
+		"kill 4",
+		"caps 2",
+		"run hello -crash",
+		"echo typo\x7f\x7fed",
+		"mem",
+		"shutdown",
+	}}
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 2 * time.Minute})
+	pw.Close()
+	con := strings.ReplaceAll(res.Console, "\r", "") // the serial console sends \n as \r\n
+	if res.Status != 0 {
+		t.Errorf("exit status %d, want 0 (shutdown)", res.Status)
+	}
+	for _, want := range []string{
+		"Skyscope shell. Type help for the commands.",
+		"sky> ps\n",
+		"hello from task 3 (parent 2)",
+		": one two\n",
+		"[3] hello exited, status 3",
+		"[4] hello",
+		"kernel: task 4 (hello) killed",
+		"task 4 killed",
+		"System ", // the shell's System capability, in caps 2
+		"panic: runtime error: invalid memory address or nil pointer dereference",
+		"[signal SIGSEGV: segmentation violation",
+		"[5] hello exited, status 2",
+		"\ntyed\n",
+		"memory ",
+		"powering off",
+		"kernel: power off requested by shell with status 0",
+	} {
+		if !strings.Contains(con, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	// ps: a header, then init (task 1) and the shell (task 2, started by init).
+	lines := strings.Split(con, "\n")
+	var rows []string
+	for i, l := range lines {
+		if strings.Contains(l, "ID  PARENT  STATE") {
+			rows = append(rows, lines[i+1], lines[i+2])
+			break
+		}
+	}
+	if len(rows) != 2 || !strings.HasSuffix(strings.TrimSpace(rows[0]), "init") ||
+		!strings.HasPrefix(strings.TrimSpace(rows[0]), "1 ") || !strings.Contains(rows[0], " live ") ||
+		!strings.HasSuffix(strings.TrimSpace(rows[1]), "shell") || !strings.HasPrefix(strings.TrimSpace(rows[1]), "2       1 ") {
+		t.Errorf("ps rows %q", rows)
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", con)
+	}
+}
