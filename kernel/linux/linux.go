@@ -54,6 +54,7 @@ type Process struct {
 type thread struct {
 	tid      int
 	sigMask  uint64
+	pending  uint64 // signals sent and not yet delivered (bit sig-1)
 	altStack [3]uint64
 	wait     waitKind
 }
@@ -152,6 +153,9 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 			return // the call ended the task and destroyed the thread: no one gets a result
 		}
 		r.Num = res
+		if th := p.threads[t]; th != nil && th.pending&^th.sigMask != 0 && t.State() == kernel.Running {
+			p.deliverPending(k, t) // the handler's frame records the call's result
+		}
 		return
 	}
 	if !p.unknown[n] {

@@ -130,3 +130,118 @@ func (p *Process) kill(k *kernel.Kernel, t *kernel.TCB, why string) {
 	p.console.Write([]byte("linux: " + p.name + ": " + why + "; killed\n"))
 	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGSEGV)})
 }
+
+// Asynchronous signals: tgkill, tkill and kill within the process. Go's scheduler
+// preempts a goroutine that runs too long by sending its thread SIGURG; its handler
+// then switches goroutines. A signal for a thread that is ready (preempted in user
+// mode, or with a finished system call's results pending) is delivered at once: its
+// saved registers are what the handler's frame records. A thread waiting in the
+// personality (futex, nanosleep, epoll, console read) is interrupted — its call
+// returns EINTR, which Go retries — and gets the signal. A blocked signal, or one for a
+// thread waiting elsewhere (a pipe, kernel IPC), stays pending until the thread's next
+// system call returns with it unblocked.
+
+const siTkill = -6 // si_code of a signal sent by tkill or tgkill
+
+// defaultIgnored are the signals whose default action is to do nothing.
+const defaultIgnored = 1<<(unix.SIGURG-1) | 1<<(unix.SIGCHLD-1) | 1<<(unix.SIGWINCH-1)
+
+func sysTgkill(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if int64(a[0]) != int64(p.pid()) {
+		return errno(unix.ESRCH)
+	}
+	return p.sendTo(k, t, int64(a[1]), a[2])
+}
+
+func sysTkill(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	return p.sendTo(k, t, int64(a[0]), a[1])
+}
+
+// sysKill serves kill for the process itself (pid 0 or its own); other processes are
+// ended through the System object, not by Linux signals.
+func sysKill(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if pid := int64(a[0]); pid != 0 && pid != int64(p.pid()) {
+		return errno(unix.EPERM)
+	}
+	return p.sendTo(k, t, int64(p.threads[t].tid), a[1])
+}
+
+// sendTo sends sig to the process's thread tid on behalf of thread from.
+func (p *Process) sendTo(k *kernel.Kernel, from *kernel.TCB, tid int64, sig uint64) uint64 {
+	if sig > 64 {
+		return errno(unix.EINVAL)
+	}
+	var to *kernel.TCB
+	for tt, th := range p.threads {
+		if int64(th.tid) == tid {
+			to = tt
+		}
+	}
+	if to == nil {
+		return errno(unix.ESRCH)
+	}
+	if sig == 0 {
+		return 0
+	}
+	switch p.actions[sig][0] {
+	case 1: // SIG_IGN
+		return 0
+	case 0: // SIG_DFL
+		if defaultIgnored&(1<<(sig-1)) != 0 {
+			return 0
+		}
+		k.Log("linux: %s (task %d) killed by signal %d", p.name, p.pid(), sig)
+		sysExitGroup(p, k, from, [6]uint64{128 + sig})
+		return 0
+	}
+	th := p.threads[to]
+	th.pending |= 1 << (sig - 1)
+	if to != from { // the caller's own signals go out when its call returns (Syscall)
+		p.deliverNow(k, to)
+	}
+	return 0
+}
+
+// deliverNow delivers the pending, unblocked signals of a thread that is not running:
+// a ready one at once, one waiting in the personality after interrupting its wait.
+func (p *Process) deliverNow(k *kernel.Kernel, t *kernel.TCB) {
+	th := p.threads[t]
+	if th.pending&^th.sigMask == 0 {
+		return
+	}
+	switch t.State() {
+	case kernel.Ready:
+	case kernel.BlockedExternal:
+		switch th.wait {
+		case waitFutex:
+			p.dropWaiter(t)
+		case waitPoll:
+			p.dropPoller(t)
+		case waitSleep, waitInput: // Wake leaves the sleepers; Serve skips a reader no longer waiting
+		default:
+			return // a pipe read stays queued: the signal waits for the call to return
+		}
+		th.wait = waitNone
+		t.Regs().Num = errno(unix.EINTR)
+		k.Wake(t)
+	default:
+		return
+	}
+	p.deliverPending(k, t)
+}
+
+// deliverPending delivers t's pending signals that are not blocked, lowest first, each
+// on the frame of the one before (as Linux does when several are pending).
+func (p *Process) deliverPending(k *kernel.Kernel, t *kernel.TCB) {
+	th := p.threads[t]
+	for sig := uint64(1); sig <= 64; sig++ {
+		bit := uint64(1) << (sig - 1)
+		if th.pending&bit == 0 || th.sigMask&bit != 0 {
+			continue
+		}
+		th.pending &^= bit
+		if !p.deliver(k, t, sig, siTkill, 0) {
+			k.Log("linux: %s (task %d): signal %d could not be delivered to thread %d", p.name, p.pid(), sig, th.tid)
+		}
+	}
+}

@@ -45,9 +45,9 @@ func init() {
 		unix.SYS_ARCH_PRCTL:        sysArchPrctl,
 		unix.SYS_PRCTL:             zero,
 		unix.SYS_GETTID:            sysGettid,
-		unix.SYS_TKILL:             zero,
-		unix.SYS_TGKILL:            zero, // async preemption (SIGURG) dropped: cooperative preemption remains
-		unix.SYS_KILL:              zero,
+		unix.SYS_TKILL:             sysTkill,
+		unix.SYS_TGKILL:            sysTgkill,
+		unix.SYS_KILL:              sysKill,
 		unix.SYS_FUTEX:             sysFutex,
 		unix.SYS_SCHED_GETAFFINITY: sysSchedGetaffinity,
 		unix.SYS_CLOCK_GETTIME:     sysClockGettime,

@@ -109,3 +109,44 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// TestAsyncPreemption: with one P, a goroutine spinning in a loop without calls can
+// only be stopped by Go's asynchronous preemption — sysmon's tgkill(SIGURG), delivered
+// by the personality to the spinning thread, whose handler switches goroutines — so the
+// sleeping main goroutine gets to run again only if signals work.
+func TestAsyncPreemption(t *testing.T) {
+	dir := t.TempDir()
+	src := `package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+var n atomic.Uint64
+
+func main() {
+	runtime.GOMAXPROCS(1)
+	go func() {
+		for {
+			n.Add(1)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	fmt.Println("main ran again after the spinner:", n.Load() > 1000)
+	os.Exit(0)
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module spin\ngo 1.26\n"), 0o644)
+	prog := goBuild(t, filepath.Join(dir, "spin"), false, dir)
+	res := runProgram(t, []string{prog}, "", nil, time.Minute)
+	if !strings.Contains(res.Console, "main ran again after the spinner: true") || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}
