@@ -50,80 +50,80 @@ TEXT ·helloAddr(SB),NOSPLIT,$0-8
 	INVOKE(4, const_infoRetype, step)
 
 // func ping() — ring 3 init of the ping-pong test; see rawtask.go. Init's slots: 1
-// CSpace, 2 TCB, 3 address space, 4 budget, 6 console. Made here: 8 endpoint, 9 Reply,
-// 10 pong's CSpace, 11 pong's address space, 12 pong's TCB, 13 its IPC buffer, 14 its
-// code page.
+// CSpace, 2 TCB, 3 address space, 4 budget, 6 console, 8 System. Made here: 16
+// endpoint, 17 Reply, 18 pong's CSpace, 19 pong's address space, 20 pong's TCB, 21 its
+// IPC buffer, 22 its code page, 23 the wild task's TCB.
 TEXT ·ping(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	DI, R15
-	RETYPE(const_objEndpoint, 0, 8, 1)
-	RETYPE(const_objReply, 0, 9, 2)
-	RETYPE(const_objCSpace, 4, 10, 3)
-	RETYPE(const_objAddressSpace, 0, 11, 4)
-	RETYPE(const_objTCB, 0, 12, 5)
-	RETYPE(const_objFrame, 0, 13, 6)
-	RETYPE(const_objFrame, 0, 14, 7)
+	RETYPE(const_objEndpoint, 0, 16, 1)
+	RETYPE(const_objReply, 0, 17, 2)
+	RETYPE(const_objCSpace, 4, 18, 3)
+	RETYPE(const_objAddressSpace, 0, 19, 4)
+	RETYPE(const_objTCB, 0, 20, 5)
+	RETYPE(const_objFrame, 0, 21, 6)
+	RETYPE(const_objFrame, 0, 22, 7)
 	// The code page, writable in init's space at 0x500000: copy pong into it.
 	MOVQ	$3, const_capSlot0(R15)
 	MOVQ	$0x500000, R10
 	MOVQ	$3, R8
-	INVOKE(14, const_infoFrameMap, 8)
+	INVOKE(22, const_infoFrameMap, 8)
 	MOVQ	$const_PingPongEntry+const_PongOffset, SI
 	MOVQ	$0x500000+const_PongOffset, DI // the same offset in the page as in init's
 	MOVQ	$const_PongOffset, CX         // pong and wild
 	REP;	MOVSB
 	// Pong's address space: the code read-execute at the entry, its IPC buffer.
-	MOVQ	$11, const_capSlot0(R15)
+	MOVQ	$19, const_capSlot0(R15)
 	MOVQ	$const_PingPongEntry, R10
 	MOVQ	$5, R8
-	INVOKE(14, const_infoFrameMap, 9)
-	MOVQ	$11, const_capSlot0(R15)
+	INVOKE(22, const_infoFrameMap, 9)
+	MOVQ	$19, const_capSlot0(R15)
 	MOVQ	$const_ipcBuffer, R10
 	MOVQ	$3, R8
-	INVOKE(13, const_infoFrameMap, 10)
+	INVOKE(21, const_infoFrameMap, 10)
 	// Pong's CSpace: slot 1 the endpoint (receive only), slot 2 the Reply.
 	MOVQ	$1, const_capSlot0(R15)
 	MOVQ	$1, R10
-	MOVQ	$8, R8
+	MOVQ	$16, R8
 	MOVQ	$1, R9
-	INVOKE(10, const_infoCopy, 11)
+	INVOKE(18, const_infoCopy, 11)
 	MOVQ	$1, const_capSlot0(R15)
 	MOVQ	$2, R10
-	MOVQ	$9, R8
+	MOVQ	$17, R8
 	MOVQ	$2, R9
-	INVOKE(10, const_infoCopy, 12)
+	INVOKE(18, const_infoCopy, 12)
 	// Pong's thread.
-	MOVQ	$10, const_capSlot0(R15)
-	MOVQ	$11, const_capSlot0+8(R15)
-	MOVQ	$13, const_capSlot0+16(R15)
+	MOVQ	$18, const_capSlot0(R15)
+	MOVQ	$19, const_capSlot0+8(R15)
+	MOVQ	$21, const_capSlot0+16(R15)
 	MOVQ	$const_ipcBuffer, R10
-	INVOKE(12, const_infoConfigure, 13)
+	INVOKE(20, const_infoConfigure, 13)
 	MOVQ	$2, const_capSlot0(R15)
 	MOVQ	$100, R10
-	INVOKE(12, const_infoSetPriority, 14)
+	INVOKE(20, const_infoSetPriority, 14)
 	MOVQ	$const_PingPongEntry+const_PongOffset, R10
 	MOVQ	$0, R8
 	MOVQ	$const_ipcBuffer, R9
-	INVOKE(12, const_infoWriteRegs, 15)
-	INVOKE(12, const_infoResume, 16)
+	INVOKE(20, const_infoWriteRegs, 15)
+	INVOKE(20, const_infoResume, 16)
 	// A third task, in pong's spaces, that writes to a wild address as soon as it
 	// runs: the kernel must stop it alone while ping and pong carry on.
-	RETYPE(const_objTCB, 0, 15, 20)
-	MOVQ	$10, const_capSlot0(R15)
-	MOVQ	$11, const_capSlot0+8(R15)
+	RETYPE(const_objTCB, 0, 23, 20)
+	MOVQ	$18, const_capSlot0(R15)
+	MOVQ	$19, const_capSlot0+8(R15)
 	MOVQ	$0, const_capSlot0+16(R15)
 	MOVQ	$0, R10
-	INVOKE(15, const_infoConfigure, 21)
+	INVOKE(23, const_infoConfigure, 21)
 	MOVQ	$2, const_capSlot0(R15)
 	MOVQ	$100, R10
-	INVOKE(15, const_infoSetPriority, 22)
+	INVOKE(23, const_infoSetPriority, 22)
 	MOVQ	$const_PingPongEntry+const_WildOffset, R10
 	MOVQ	$0, R8
 	MOVQ	$0, R9
-	INVOKE(15, const_infoWriteRegs, 23)
-	INVOKE(15, const_infoResume, 24)
+	INVOKE(23, const_infoWriteRegs, 23)
+	INVOKE(23, const_infoResume, 24)
 	// Warm up: the first call finds pong waiting.
 	MOVQ	$const_sysCall, AX
-	MOVQ	$8, DI
+	MOVQ	$16, DI
 	MOVQ	$const_infoPing, SI
 	MOVQ	$0, R10
 	SYSCALL
@@ -138,7 +138,7 @@ TEXT ·ping(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$const_PingRounds, R14
 loop:
 	MOVQ	$const_sysCall, AX
-	MOVQ	$8, DI
+	MOVQ	$16, DI
 	MOVQ	$const_infoPing, SI
 	MOVQ	R14, R10
 	SYSCALL
