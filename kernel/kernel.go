@@ -350,6 +350,9 @@ func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
 	case hal.TrapExit:
 		k.logf("thread %s exited", t.name())
 		t.setState(Inactive)
+		if task := t.task; task != nil && task.holder != nil && task.thread == t {
+			k.ExitTask(task, TaskExited, 0) // a simulated program returned from its main
+		}
 	case hal.TrapTimer:
 		// Slice and budget were charged by Run; schedule decides what happens next.
 	default:
