@@ -215,6 +215,14 @@ func listPCI() {
 	}
 }
 
+// keySequences are the ANSI sequences a terminal sends for the keys that type no
+// character, so that the console's readers (the shell's line editor) see the keyboard
+// as they see the serial console.
+var keySequences = map[ps2.Key]string{
+	ps2.KeyUp: "\x1b[A", ps2.KeyDown: "\x1b[B", ps2.KeyRight: "\x1b[C", ps2.KeyLeft: "\x1b[D",
+	ps2.KeyHome: "\x1b[H", ps2.KeyEnd: "\x1b[F", ps2.KeyDelete: "\x1b[3~",
+}
+
 // setupKeyboard initialises the PS/2 controller and starts the goroutine that turns
 // scancodes into console input.
 func setupKeyboard() {
@@ -231,9 +239,16 @@ func setupKeyboard() {
 		for {
 			n := amd64.ReadScancodes(buf)
 			for _, b := range buf[:n] {
-				if ev, ok := kb.Feed(b); ok && ev.Pressed && ev.Rune != 0 {
-					r := ev.Rune
-					if r == '\n' || r == '\r' {
+				ev, ok := kb.Feed(b)
+				if !ok || !ev.Pressed {
+					continue
+				}
+				if seq, ok := keySequences[ev.Key]; ok {
+					amd64.InjectInput([]byte(seq)) // what a terminal sends, for the shell's editor
+					continue
+				}
+				if r := ev.Rune; r != 0 {
+					if r == '\r' {
 						r = '\n'
 					}
 					amd64.InjectInput([]byte(string(r)))

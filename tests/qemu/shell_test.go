@@ -99,3 +99,19 @@ func TestShell(t *testing.T) {
 		t.Logf("console:\n%s", con)
 	}
 }
+
+// TestShellKeyboard drives the shell from the PS/2 keyboard, as on a PC without a
+// serial port: typing, backspace, the up arrow recalling the last command from the
+// history, and shutdown.
+func TestShellKeyboard(t *testing.T) {
+	keys := []string{"e", "c", "h", "o", "spc", "k", "b", "x", "backspace", "ret", "up", "ret"}
+	for _, c := range "shutdown" {
+		keys = append(keys, string(c))
+	}
+	keys = append(keys, "ret")
+	res := boot(t, qemu.Options{Keys: keys, KeysAfter: prompt, Timeout: 2 * time.Minute})
+	con := strings.ReplaceAll(res.Console, "\r", "")
+	if res.Status != 0 || strings.Count(con, "\nkb\n") != 2 || !strings.Contains(con, "powering off") {
+		t.Fatalf("status %d; console:\n%s", res.Status, con)
+	}
+}
