@@ -7,3 +7,10 @@ require (
 	golang.org/x/sys v0.49.0
 	pgregory.net/rapid v1.3.0
 )
+
+require (
+	github.com/cloudflare/circl v1.6.5 // indirect
+	github.com/fxamacker/cbor/v2 v2.10.0 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+)
