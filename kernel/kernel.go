@@ -53,6 +53,7 @@ type Config struct {
 type Stats struct {
 	Syscalls, Invocations, Messages, ContextSwitches, Faults, Interrupts uint64
 	ForeignSyscalls                                                      uint64 // served by a Personality
+	FastIPC                                                              uint64 // Calls and ReplyRecvs served by the IPC fast path
 }
 
 // Kernel is one running kernel. Its methods other than Run are for tests and tools

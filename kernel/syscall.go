@@ -44,6 +44,18 @@ func (k *Kernel) syscall(t *TCB) {
 		return
 	}
 	k.Stats.Syscalls++
+	if fastPath {
+		switch num {
+		case abi.SysCall:
+			if k.fastCall(t, r) {
+				return
+			}
+		case abi.SysReplyRecv:
+			if k.fastReplyRecv(t, r) {
+				return
+			}
+		}
+	}
 	syscalls[num-abi.SysBase].handler(k, t, r)
 }
 
