@@ -10,7 +10,12 @@ TASKS    = init shell hello
 
 # The kernel is a static GOOS=linux Go program linked at 0xffffffff80001000 (written as
 # a negative number, which the linker accepts) with _rt0_skyscope as its entry.
-KERNEL_LDFLAGS = -T -2147479552 -E _rt0_skyscope -X main.Version=$(VERSION)
+# The kernel trusts one root key: the boot bundle must be signed with it. A checkout
+# makes its own development key pair in build/keys on first use (never committed); its
+# public key file is built into the kernel (main.rootKey, hex).
+ROOT_KEY = build/keys/root
+KERNEL_LDFLAGS = -T -2147479552 -E _rt0_skyscope -X main.Version=$(VERSION) \
+	-X main.rootKey=$$(od -An -v -tx1 $(ROOT_KEY).pub | tr -d ' \n')
 
 .PHONY: all run sim test vet fmt-check unit race boot-test bench fuzz clean help kernel bundle iso usb deps
 
@@ -25,17 +30,21 @@ run: ## boot Skyscope in QEMU from the ISO to the shell on this terminal (APPEND
 sim: ## run the hosted simulation demo (no QEMU needed)
 	$(GO) run ./tools/skysim
 
-kernel: build/loader.elf ## build build/skyscope.elf (the kernel) and build/loader.elf
+$(ROOT_KEY).pub:
+	@mkdir -p build/keys
+	$(GO) run ./tools/skyctl key gen -o $(ROOT_KEY)
+
+kernel: build/loader.elf $(ROOT_KEY).pub ## build build/skyscope.elf (the kernel) and build/loader.elf
 	@mkdir -p build
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/skyscope.elf -ldflags "$(KERNEL_LDFLAGS)" ./boot/kernel
 	@echo "built build/skyscope.elf ($$(stat -c %s build/skyscope.elf) bytes)"
 
-bundle: ## build build/system.tar, the boot bundle: init, the shell and the demo programs
+bundle: $(ROOT_KEY).pub ## build build/system.tar, the signed boot bundle: init, the shell and the demo programs
 	@mkdir -p build/tasks
 	@for t in $(TASKS); do \
 		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/tasks/$$t ./boot/tasks/$$t || exit 1; \
 	done
-	$(GO) run ./tools/mkbundle -o build/system.tar $(addprefix build/tasks/,$(TASKS))
+	$(GO) run ./tools/skyctl bundle build --key $(ROOT_KEY).key -o build/system.tar $(addprefix build/tasks/,$(TASKS))
 
 build/loader.elf: boot/loader/loader.S boot/loader/loader.ld
 	@mkdir -p build

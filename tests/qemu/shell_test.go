@@ -2,6 +2,9 @@ package qemu_test
 
 import (
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +115,47 @@ func TestShellKeyboard(t *testing.T) {
 	res := boot(t, qemu.Options{Keys: keys, KeysAfter: prompt, Timeout: 2 * time.Minute})
 	con := strings.ReplaceAll(res.Console, "\r", "")
 	if res.Status != 0 || strings.Count(con, "\nkb\n") != 2 || !strings.Contains(con, "powering off") {
+		t.Fatalf("status %d; console:\n%s", res.Status, con)
+	}
+}
+
+// TestBootBundleRefused boots with a boot bundle in which one bit of the shell's
+// package is flipped: the kernel must refuse the whole bundle, naming the package and
+// the failing check, and start nothing.
+func TestBootBundleRefused(t *testing.T) {
+	root := build(t)
+	b, err := os.ReadFile(filepath.Join(root, "build", "system.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk the tar headers (512-byte blocks: name at 0, octal size at 124).
+	flipped := false
+	for off := 0; off+512 <= len(b) && !flipped; {
+		name := strings.TrimRight(string(b[off:off+100]), "\x00")
+		if name == "" {
+			break
+		}
+		size, err := strconv.ParseInt(strings.TrimRight(strings.TrimSpace(string(b[off+124:off+136])), "\x00"), 8, 64)
+		if err != nil {
+			t.Fatalf("tar header at %d: %v", off, err)
+		}
+		if name == "shell-1.0.0.skypkg" {
+			b[off+512+int(size)/2] ^= 0x04
+			flipped = true
+		}
+		off += 512 + int(size+511)/512*512
+	}
+	if !flipped {
+		t.Fatal("no shell package in build/system.tar")
+	}
+	bad := filepath.Join(t.TempDir(), "tampered.tar")
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := boot(t, qemu.Options{Bundle: bad, Timeout: time.Minute})
+	con := res.Console
+	if res.Status != 2 || !strings.Contains(con, "boot bundle: shell-1.0.0.skypkg: package does not match the index") ||
+		!strings.Contains(con, "refusing to start anything from the boot bundle") || strings.Contains(con, "Skyscope shell") {
 		t.Fatalf("status %d; console:\n%s", res.Status, con)
 	}
 }

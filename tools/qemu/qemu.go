@@ -17,7 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/skyscope-os/skyscope/tools/bundle"
+	"github.com/skyscope-os/skyscope/compress"
+	"github.com/skyscope-os/skyscope/pipeline/bootbundle"
+	"github.com/skyscope-os/skyscope/pqc"
 )
 
 // Options says what to boot and how.
@@ -249,10 +251,15 @@ func (w *keyWriter) send() {
 	time.Sleep(500 * time.Millisecond)
 }
 
-// AddProgram writes a boot bundle (build/bundle-*.tar; Boot removes it) holding the static Linux program
-// args[0] and, if dir is set, the files under dir and under each path in with (at their
-// absolute paths, dir being the working directory, GOROOT's zoneinfo.zip added for time
-// zones), and sets the kernel command line to run the program with args[1:].
+// RootKey is the private key (relative to the repository root) that signs boot
+// bundles; make creates it on first use and builds its public key into the kernel.
+const RootKey = "build/keys/root.key"
+
+// AddProgram writes a signed boot bundle (build/bundle-*.tar; Boot removes it) holding
+// the static Linux program args[0] and, if dir is set, the files under dir and under
+// each path in with (at their absolute paths, dir being the working directory,
+// GOROOT's zoneinfo.zip added for time zones), and sets the kernel command line to run
+// the program with args[1:].
 func (o *Options) AddProgram(args []string, dir string, with []string) error {
 	if o.ISO {
 		return fmt.Errorf("programs run from -kernel boots only; drop -iso")
@@ -262,8 +269,9 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 		return err
 	}
 	name := filepath.Base(args[0])
-	files := map[string][]byte{name: data}
-	order := []string{name}
+	files := map[string][]byte{}
+	var order []string
+	cwd := ""
 	if dir != "" {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
@@ -280,7 +288,6 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 				return err
 			}
 			files[strings.TrimPrefix(zi, "/")] = b
-			order = append(order, strings.TrimPrefix(zi, "/"))
 		}
 		for _, extra := range with {
 			ex, err := filepath.Abs(extra)
@@ -293,13 +300,18 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 			}
 			n += m
 		}
-		files[bundle.CwdFile] = []byte(abs)
-		order = append(order, bundle.CwdFile)
+		cwd = abs
 		if o.Log != nil {
-			fmt.Fprintf(o.Log, "skyrun: packed %d files from %s\n", n, abs)
+			fmt.Fprintf(o.Log, "skyrun: packing %d files from %s\n", n, abs)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(o.Root, "build"), 0o755); err != nil {
+	key, err := o.rootKey()
+	if err != nil {
+		return err
+	}
+	b, err := bootbundle.Build(key, []bootbundle.Program{{Entry: name, Binary: data}}, files, cwd,
+		bootbundle.Options{Level: compress.LevelFastest})
+	if err != nil {
 		return err
 	}
 	// A file of its own: go test -exec runs several skyruns at once.
@@ -308,16 +320,32 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 		return err
 	}
 	path := f.Name()
-	if err := bundle.Write(f, files, order); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "skyrun: signed boot bundle %s (%d KiB)\n", path, len(b)>>10)
+	}
 	o.Bundle = path
 	o.Append = strings.TrimSpace("run " + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
 	return nil
+}
+
+// rootKey loads the key that signs boot bundles, making it first (make) if this
+// checkout has none yet.
+func (o *Options) rootKey() (*pqc.PrivateKey, error) {
+	path := filepath.Join(o.Root, RootKey)
+	if !fileExists(path) {
+		cmd := exec.Command("make", "-s", "-C", o.Root, strings.TrimSuffix(RootKey, ".key")+".pub")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("making the root key: %v\n%s", err, out)
+		}
+	}
+	return pqc.LoadPrivateKey(path)
 }
 
 // addTree adds the regular files under abs to files, keyed by their absolute path

@@ -8,6 +8,7 @@
 //	skyctl pkg inspect PKG
 //	skyctl repo add --repo DIR PKG...
 //	skyctl repo index --repo DIR --key K [--serial N] [--expires 720h]
+//	skyctl bundle build --key K -o OUT PROGRAM...
 //
 // Signatures are ML-DSA-87 (FIPS 204, NIST level 5); digests SHA3-512. Every command
 // exits with status 0 on success, 1 when a check or operation fails (the message names
@@ -46,6 +47,10 @@ Repositories (a folder of packages and a signed index):
   repo index --repo DIR --key K
                                sign an index of the repository's packages
 
+Boot bundles (the signed repository the kernel starts from):
+  bundle build --key K -o OUT PROGRAM...
+                               pack and sign programs (and a file tree) into a bundle
+
 Run "skyctl COMMAND SUBCOMMAND --help" for the flags of one command.
 `
 
@@ -68,12 +73,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func(args []string, stdout io.Writer) error{
-		"key gen":     keyGen,
-		"pkg pack":    pkgPack,
-		"pkg verify":  pkgVerify,
-		"pkg inspect": pkgInspect,
-		"repo add":    repoAdd,
-		"repo index":  repoIndex,
+		"key gen":      keyGen,
+		"pkg pack":     pkgPack,
+		"pkg verify":   pkgVerify,
+		"pkg inspect":  pkgInspect,
+		"repo add":     repoAdd,
+		"repo index":   repoIndex,
+		"bundle build": bundleBuild,
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {
