@@ -47,7 +47,7 @@ var rtSyscalls = [...]rtHandler{
 	unix.SYS_RT_SIGPROCMASK:    sysSigprocmask,
 	unix.SYS_RT_SIGRETURN:      sysRtSigreturn,
 	unix.SYS_SCHED_YIELD:       sysSchedYield,
-	unix.SYS_MADVISE:           sysZero,
+	unix.SYS_MADVISE:           sysMadvise,
 	unix.SYS_NANOSLEEP:         sysNanosleep,
 	unix.SYS_GETPID:            sysGetpid,
 	unix.SYS_CLONE:             sysClone,
@@ -279,6 +279,29 @@ func protOrNone(prot uint64) uint64 {
 		return 1 << 8
 	}
 	return prot
+}
+
+// sysMadvise serves madvise with Linux's semantics where they matter: MADV_DONTNEED
+// (and MADV_FREE, treated the same) drop the pages, so the next touch maps a zeroed
+// frame. Go's runtime relies on it: pages it scavenged with MADV_DONTNEED are reused
+// without clearing (runtime.needZeroAfterSysUnused), so leaving their old contents in
+// place corrupts the kernel's heap. Other advice changes nothing.
+//
+//go:nosplit
+func sysMadvise(t *thread) {
+	addr, length, advice := t.frame.DI, (t.frame.SI+pageSize-1)&^(pageSize-1), t.frame.DX
+	if addr%pageSize != 0 || addr+length < addr {
+		t.frame.AX = errno(unix.EINVAL)
+		return
+	}
+	if advice == unix.MADV_DONTNEED || advice == unix.MADV_FREE {
+		if addr < mmapBase {
+			t.frame.AX = errno(unix.EINVAL)
+			return
+		}
+		unmapRange(addr, addr+length) // the vma stays: the pages fault back in zeroed
+	}
+	t.frame.AX = 0
 }
 
 //go:nosplit

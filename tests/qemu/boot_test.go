@@ -246,3 +246,13 @@ func TestUserIPCPingPong(t *testing.T) {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestKernelHeapReuse: memory the kernel's Go runtime returned with
+// madvise(MADV_DONTNEED) must read as zero when reused, as on Linux — the runtime does
+// not clear it again — and the heap must survive heavy churn under the collector.
+func TestKernelHeapReuse(t *testing.T) {
+	res := boot(t, qemu.Options{Append: "heaptest", Timeout: 2 * time.Minute})
+	if res.Status != 0 || !strings.Contains(res.Console, "heaptest: ok") {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}
