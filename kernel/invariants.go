@@ -93,7 +93,7 @@ func (c *checker) run() error {
 			}
 		}
 	}
-	return nil
+	return c.k.checkShared()
 }
 
 func (c *checker) visitSpace(sp *capability.Space) { c.spaces = append(c.spaces, sp) }

@@ -73,8 +73,9 @@ type Kernel struct {
 	sleepers []*TCB
 	threads  []*TCB // every TCB not yet finalized, in creation order
 
-	holder   *CSpace // the kernel's own capabilities: one budget per task (CreateTask)
-	tasks    []*Task // live and recently ended tasks, by id
+	holder   *CSpace                 // the kernel's own capabilities: one budget per task (CreateTask)
+	tasks    []*Task                 // live and recently ended tasks, by id
+	images   map[string]*SharedImage // shared read-only program images, by key
 	nextTask uint64
 	initTask *Task
 	loader   Loader

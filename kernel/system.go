@@ -219,7 +219,16 @@ func invSystemCaps(k *Kernel, inv *invocation) abi.Errno {
 }
 
 func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
+	buf := inv.t.ipcBuffer()
+	if buf == nil {
+		return abi.ErrNoIPCBuffer
+	}
 	inv.result(k.root.capacity, uint64(k.mem.FreeFrames())*abi.PageSize, k.root.used, uint64(len(k.tasks)))
+	s := k.SharedStats()
+	for i, v := range []uint64{uint64(s.Images), uint64(s.Frames), uint64(s.Mappings)} {
+		putWord(buf, abi.IPCBufMR+8*(abi.NumRegMRs+i), v)
+	}
+	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+3, 0))
 	return abi.OK
 }
 

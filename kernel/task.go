@@ -28,6 +28,8 @@ type Task struct {
 	status int
 	// deadCPU is the CPU time of threads that are gone.
 	deadCPU int64
+	// image is the shared image the task maps, or nil.
+	image *SharedImage
 
 	// notify, when not nil, is signalled with notifyBadge when the task ends.
 	notify      *Notification
@@ -111,6 +113,11 @@ type TaskSpec struct {
 	// Notify, when not nil, is signalled with NotifyBadge when the task ends.
 	Notify      *Notification
 	NotifyBadge abi.Badge
+	// ShareKey, when set, names the program for sharing: the read-only pages of Image
+	// are mapped from one shared image (SharedImage) into every task made with the
+	// same key, instead of copied into each. Tasks sharing a key must have the same
+	// image.
+	ShareKey string
 }
 
 // GrantedCap is a capability given to a new task.
@@ -218,11 +225,34 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 		charge(&f.objBase, abi.SizeFrame)
 		return f
 	}
-	sp, err := k.placeImage(as, spec.Image, spec.StackPages, spec.StackImage, anon)
-	if err != nil {
+	private := spec.Image
+	var img *SharedImage
+	if spec.ShareKey != "" {
+		img = k.sharedImage(spec.ShareKey)
+		img.users++
+		private = nil
+		for _, seg := range spec.Image {
+			if seg.Perm&hal.PermWrite != 0 {
+				private = append(private, seg)
+			}
+		}
+	}
+	undo := func(err error) (*Task, error) {
 		k.tree.Revoke(holder)
 		k.tree.Delete(holder)
+		if img != nil {
+			k.releaseImage(img)
+		}
 		return nil, err
+	}
+	if img != nil {
+		if _, err := k.placeShared(as, img, spec.Image); err != nil {
+			return undo(err)
+		}
+	}
+	sp, err := k.placeImage(as, private, spec.StackPages, spec.StackImage, anon)
+	if err != nil {
+		return undo(err)
 	}
 	for i, c := range spec.Caps {
 		if e := k.tree.Copy(cs.At(int(abi.InitFirstFree)+i), c.Slot, c.Rights); e != abi.OK {
@@ -235,7 +265,7 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	t.ctx.SetEntry(spec.Entry, sp, abi.InitIPCBuffer)
 	k.nextTask++
 	task := &Task{id: k.nextTask, name: spec.Name, thread: t, budget: u, holder: holder,
-		notify: spec.Notify, notifyBadge: spec.NotifyBadge}
+		notify: spec.Notify, notifyBadge: spec.NotifyBadge, image: img}
 	if spec.Parent != nil {
 		task.parent = spec.Parent.id
 	}
@@ -278,6 +308,10 @@ func (k *Kernel) ExitTask(task *Task, state TaskState, status int) {
 		}
 		k.tree.Delete(task.holder)
 		task.holder = nil
+	}
+	if task.image != nil {
+		k.releaseImage(task.image)
+		task.image = nil
 	}
 	if n := task.notify; n != nil && !n.Dead() {
 		k.signal(n, task.notifyBadge)

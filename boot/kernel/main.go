@@ -351,7 +351,7 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 	var wall int64
 	host := &linux.Host{Files: linux.NewFileTree(files), Cwd: contents.Cwd, Console: os.Stdout,
 		Wall: func() int64 { return wall }, Env: []string{"HOME=/", "PATH=/"},
-		Random: func(b []byte) { rand.Read(b) }}
+		Random: func(b []byte) { rand.Read(b) }, Sharable: contents.Sharable}
 	if interactive {
 		host.Input = &linux.Input{}
 		go func() { // console input (serial and keyboard) for the tasks' read(0)

@@ -109,7 +109,7 @@ const (
 	SystemTaskStatus // MR0 task id → MR0 TaskState, MR1 exit status; an ended task's record is then forgotten (RightRead)
 	SystemKill       // MR0 task id
 	SystemCaps       // MR0 task id, MR1 lowest slot → MR0 slot, MR1 type, MR2 rights, MR3 badge, MR4 object id (RightRead)
-	SystemMemory     // → MR0 machine bytes, MR1 free frame bytes, MR2 root budget used bytes, MR3 tasks (RightRead)
+	SystemMemory     // → MR0 machine bytes, MR1 free frame bytes, MR2 root budget used bytes, MR3 tasks, MR4 shared images, MR5 their frames, MR6 their mappings (RightRead)
 	SystemLog        // MR0 offset in the kernel log → MR0 byte count, MR1 next offset; bytes from word NumRegMRs (RightRead)
 	SystemPowerOff   // MR0 exit status: the machine powers off
 

@@ -71,6 +71,9 @@ type Host struct {
 	Wall    func() int64
 	Env     []string
 	Random  func([]byte) // fills AT_RANDOM bytes
+	// Sharable lists the programs whose read-only pages are shared between the
+	// processes running them (kernel.SharedImage).
+	Sharable map[string]bool
 }
 
 // NewProcess makes the process that runs prog in thread t (the first thread of its
@@ -118,6 +121,9 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 	}
 	spec.Name, spec.Image, spec.Entry = prog.Name, prog.Image, prog.Entry
 	spec.StackPages, spec.StackImage = prog.StackPages, prog.StackImage
+	if h.Sharable[prog.Name] {
+		spec.ShareKey = "bundle:" + prog.Name
+	}
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {
 		return nil, abi.ErrNoMemory, err

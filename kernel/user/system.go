@@ -101,6 +101,9 @@ type MemoryInfo struct {
 	Free     uint64 // bytes of free frames
 	RootUsed uint64 // bytes of the root budget charged (task budgets included)
 	Tasks    uint64 // tasks the kernel keeps records of
+	// Shared program images: how many, the frames they hold and how many times those
+	// are mapped; Mappings − Frames frames are saved by sharing.
+	SharedImages, SharedFrames, SharedMappings uint64
 }
 
 // Memory returns the machine's memory figures.
@@ -109,7 +112,7 @@ func (e *Env) Memory(sys abi.CPtr) (MemoryInfo, error) {
 		return MemoryInfo{}, err
 	}
 	r := e.r
-	return MemoryInfo{r.MR[0], r.MR[1], r.MR[2], r.MR[3]}, nil
+	return MemoryInfo{r.MR[0], r.MR[1], r.MR[2], r.MR[3], e.MR(4), e.MR(5), e.MR(6)}, nil
 }
 
 // ReadLog copies kernel log bytes from offset off into b (at most MaxPayload) and

@@ -42,6 +42,9 @@ type Program struct {
 	Caps    []string
 	Memory  uint64 // memory budget (0: 64 MiB)
 	Version modpkg.Version
+	// Sharable: the program's read-only pages are mapped from one copy into every
+	// process running it.
+	Sharable bool
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-z0-9-]+`)
@@ -108,7 +111,8 @@ func Build(key *pqc.PrivateKey, programs []Program, files map[string][]byte, cwd
 		return nil
 	}
 	for _, p := range programs {
-		m := modpkg.Manifest{Name: PackageName(p.Entry), Version: p.Version, Entry: p.Entry, Caps: p.Caps, MemoryLimit: p.Memory}
+		m := modpkg.Manifest{Name: PackageName(p.Entry), Version: p.Version, Entry: p.Entry, Caps: p.Caps,
+			MemoryLimit: p.Memory, Sharable: p.Sharable}
 		if m.Name == FilesPackage {
 			return nil, fmt.Errorf("a program may not be named %q", FilesPackage)
 		}
@@ -152,6 +156,7 @@ func Build(key *pqc.PrivateKey, programs []Program, files map[string][]byte, cwd
 // Contents is an opened, verified bundle.
 type Contents struct {
 	Programs map[string][]byte // entry name → verified binary
+	Sharable map[string]bool   // entry names whose manifests allow sharing their code
 	Files    map[string][]byte // the file tree (verified), paths without a leading slash
 	Cwd      string
 	Serial   uint64
@@ -177,7 +182,7 @@ func Open(bundle []byte, trust *modpkg.TrustRoot, now time.Time) (*Contents, err
 	if err != nil {
 		return nil, fmt.Errorf("boot bundle: %s: %w", IndexName, err)
 	}
-	out := &Contents{Programs: map[string][]byte{}, Files: map[string][]byte{}, Serial: index.Serial}
+	out := &Contents{Programs: map[string][]byte{}, Sharable: map[string]bool{}, Files: map[string][]byte{}, Serial: index.Serial}
 	names := make([]string, 0, len(entries))
 	for n := range entries {
 		names = append(names, n)
@@ -215,6 +220,7 @@ func Open(bundle []byte, trust *modpkg.TrustRoot, now time.Time) (*Contents, err
 			return nil, fmt.Errorf("boot bundle: two packages start the program %s", m.Entry)
 		}
 		out.Programs[m.Entry] = v.Binary()
+		out.Sharable[m.Entry] = m.Sharable
 	}
 	return out, nil
 }

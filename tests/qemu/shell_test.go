@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,8 @@ func (s *script) Write(p []byte) (int, error) {
 // bundle, init starts the shell — and drives the shell at the sky> prompt: ps lists
 // both tasks, a program runs and exits, a background one is listed and killed, caps
 // shows the shell's capabilities, a crashing program ends alone with Go's panic trace,
-// the line editor handles a backspace, and shutdown powers the machine off.
+// the line editor handles a backspace, two copies of a program share their code
+// (mem), and shutdown powers the machine off.
 func TestShell(t *testing.T) {
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: []string{
@@ -53,6 +55,8 @@ func TestShell(t *testing.T) {
 		"caps 2",
 		"run hello -crash",
 		"echo typo\x7f\x7fed",
+		"run hello -sleep 1h &",
+		"run hello -sleep 1h &",
 		"mem",
 		"shutdown",
 	}}
@@ -77,12 +81,20 @@ func TestShell(t *testing.T) {
 		"[5] hello exited, status 2",
 		"\ntyed\n",
 		"memory ",
+		"[6] hello",
+		"[7] hello",
 		"powering off",
 		"kernel: power off requested by shell with status 0",
 	} {
 		if !strings.Contains(con, want) {
 			t.Errorf("console lacks %q", want)
 		}
+	}
+	// Two hellos running: their code is mapped from one copy.
+	if m := regexp.MustCompile(`shared code: (\d+) programs, (\d+) frames mapped (\d+) times \(sharing saves (\d+)K\)`).FindStringSubmatch(con); m == nil {
+		t.Errorf("mem shows no shared code")
+	} else if saved, _ := strconv.Atoi(m[4]); saved < 500 {
+		t.Errorf("sharing saves only %d KiB: %s", saved, m[0])
 	}
 	// ps: a header, then init (task 1) and the shell (task 2, started by init).
 	lines := strings.Split(con, "\n")

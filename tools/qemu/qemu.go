@@ -309,7 +309,7 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := bootbundle.Build(key, []bootbundle.Program{{Entry: name, Binary: data}}, files, cwd,
+	b, err := bootbundle.Build(key, []bootbundle.Program{{Entry: name, Binary: data, Sharable: true}}, files, cwd,
 		bootbundle.Options{Level: compress.LevelFastest})
 	if err != nil {
 		return err

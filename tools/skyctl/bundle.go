@@ -30,7 +30,7 @@ func bundleBuild(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		progs = append(progs, bootbundle.Program{Entry: filepath.Base(p), Binary: b})
+		progs = append(progs, bootbundle.Program{Entry: filepath.Base(p), Binary: b, Sharable: true})
 	}
 	b, err := bootbundle.Build(key, progs, nil, "", bootbundle.Options{
 		Log: func(format string, args ...any) { fmt.Fprintf(stdout, "  "+format+"\n", args...) }})

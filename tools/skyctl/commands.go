@@ -36,6 +36,9 @@ func keyGen(args []string, stdout io.Writer) error {
 	if dir == "" {
 		dir = "."
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	if err := pqc.WriteKeyPair(dir, name, key); err != nil {
 		return err
 	}

@@ -169,6 +169,10 @@ func (s *shell) mem(args []string) error {
 	}
 	fmt.Fprintf(s.out, "memory %s, free frames %s; task budgets hold %s of which tasks use %s\n",
 		size(m.Total), size(m.Free), size(m.RootUsed), size(used))
+	if m.SharedImages > 0 {
+		fmt.Fprintf(s.out, "shared code: %d programs, %d frames mapped %d times (sharing saves %s)\n",
+			m.SharedImages, m.SharedFrames, m.SharedMappings, size((m.SharedMappings-m.SharedFrames)*abi.PageSize))
+	}
 	return nil
 }
 
