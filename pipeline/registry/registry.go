@@ -1,0 +1,329 @@
+// Package registry is the service registry task and its live-update protocol (the
+// seeds' ServiceRegistry and dynamic update with rollback), written against the user
+// library so that the same code runs as a task in the simulation and on the machine.
+//
+// A service has one stable endpoint that the registry owns; clients hold capabilities
+// to call it and never change them. The running version receives on that endpoint. An
+// update replaces the receiver without losing a call:
+//
+//  1. the registry starts V2 (through its System capability) with a receive-only
+//     capability to the endpoint and a capability to report to the registry;
+//  2. V2 initialises and runs its self-test, then reports Ready (or Failed);
+//  3. the registry sends a Drain control message on the service endpoint: V1 receives
+//     it after every call queued before it, answers those, and exits;
+//  4. when V1 has exited, the registry tells V2 to start: V2 receives the calls that
+//     queued meanwhile, in order. No call is lost or answered twice.
+//
+// If V2 fails before it starts serving — it crashes, reports Failed, or does not
+// report within the timeout — the update is aborted: V2 is killed (the kernel
+// reclaims everything it made), V1 keeps serving, or is started again if it had
+// already drained, and the requester gets the reason. Only callers whose registry
+// capability carries the update badge may update.
+package registry
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+)
+
+// Message labels on the registry endpoint.
+const (
+	LabelReady  = 1 // from a new version: initialised, self-test passed
+	LabelFailed = 2 // from a new version: initialisation or self-test failed
+	LabelUpdate = 3 // from an updater: MR0.. the new version's program name (bytes from word NumRegMRs, length MR0)
+)
+
+// Label of the control message the registry sends on a service endpoint.
+const LabelDrain = 0xd7a1
+
+// Badges on the registry endpoint capabilities the registry hands out.
+const (
+	BadgeUpdater abi.Badge = 1 << 40 // may request updates
+	BadgeVersion abi.Badge = 1 << 41 // a version reporting; the low bits are its task id
+	BadgeControl abi.Badge = 1 << 42 // the registry itself, on the service endpoint
+)
+
+// Update outcomes, the reply's MR0.
+const (
+	Updated    = 0
+	NotAllowed = 1
+	Crashed    = 2 // V2 ended before it reported
+	SelfTest   = 3 // V2 reported a failed self-test
+	TimedOut   = 4 // V2 did not report in time
+	NoProgram  = 5 // V2 could not be started
+)
+
+// OutcomeText describes an update outcome.
+func OutcomeText(o uint64) string {
+	switch o {
+	case Updated:
+		return "updated"
+	case NotAllowed:
+		return "refused: the capability used does not allow updates"
+	case Crashed:
+		return "rolled back: the new version ended during initialisation"
+	case SelfTest:
+		return "rolled back: the new version's self-test failed"
+	case TimedOut:
+		return "rolled back: the new version did not report ready in time"
+	case NoProgram:
+		return "refused: the new version could not be started"
+	}
+	return fmt.Sprintf("outcome %d", o)
+}
+
+// Config is what the registry task holds, as slots of its capability space.
+type Config struct {
+	System   abi.CPtr // System object (Write): start and end versions
+	Endpoint abi.CPtr // the registry's endpoint (all rights)
+	Service  abi.CPtr // the service's endpoint (all rights)
+	Reply    abi.CPtr // a Reply object
+	Exit     abi.CPtr // a notification the kernel signals when a version ends
+	CSpace   abi.CPtr // the registry's own capability space
+	Free     abi.CPtr // first of 4 free slots (Free … Free+3)
+	// Initial is the program of version 1; Timeout bounds V2's initialisation, in
+	// polls, each a yield and PollNanos of CPU time.
+	Initial   string
+	Timeout   int
+	PollNanos int64
+	// Log receives one line per event, if set.
+	Log func(string)
+}
+
+// Registry is the running registry's state.
+type Registry struct {
+	e       *user.Env
+	c       Config
+	current uint64 // task id of the serving version
+	program string // its program
+	recvCap abi.CPtr
+	repCap  abi.CPtr
+	control abi.CPtr // the service endpoint, Write, with BadgeControl: for Drain
+}
+
+// errAbort carries an update outcome.
+type errAbort uint64
+
+func (e errAbort) Error() string { return OutcomeText(uint64(e)) }
+
+// Start makes the capabilities versions get (a receive-only copy of the service
+// endpoint, a badged send capability to the registry) and starts version 1.
+func Start(e *user.Env, c Config) (*Registry, error) {
+	r := &Registry{e: e, c: c, recvCap: c.Free, repCap: c.Free + 1, control: c.Free + 3}
+	if err := e.Copy(c.CSpace, r.recvCap, c.CSpace, c.Service, abi.RightRead); err != nil {
+		return nil, err
+	}
+	if err := e.Mint(c.CSpace, r.control, c.CSpace, c.Service, abi.RightWrite, BadgeControl); err != nil {
+		return nil, err
+	}
+	id, err := r.startVersion(c.Initial)
+	if err != nil {
+		return nil, err
+	}
+	r.current, r.program = id, c.Initial
+	r.log("started %s as task %d", c.Initial, id)
+	return r, nil
+}
+
+func (r *Registry) log(format string, args ...any) {
+	if r.c.Log != nil {
+		r.c.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+// startVersion starts program with the service endpoint (receive only, its slot
+// InitFirstFree) and a capability to report to the registry (InitFirstFree+1), minted
+// with the version badge.
+func (r *Registry) startVersion(program string) (uint64, error) {
+	e, c := r.e, r.c
+	e.Delete(c.CSpace, r.repCap) // the previous version's; may be empty
+	if err := e.Mint(c.CSpace, r.repCap, c.CSpace, c.Endpoint, abi.RightWrite, BadgeVersion); err != nil {
+		return 0, err
+	}
+	return e.StartProgram(c.System, []string{program}, 0, 0, c.Exit, r.recvCap, r.repCap)
+}
+
+// Serve answers update requests forever.
+func (r *Registry) Serve() {
+	e, c := r.e, r.c
+	badge, info, err := e.Recv(c.Endpoint, c.Reply)
+	for {
+		out := uint64(NotAllowed)
+		switch {
+		case err != nil:
+		case info.Label() == LabelUpdate && badge&BadgeUpdater != 0:
+			n := int(e.MR(0))
+			name := make([]byte, min(n, user.MaxPayload))
+			for i := range name {
+				name[i] = byte(e.MR(abi.NumRegMRs+i/8) >> (8 * (i % 8)))
+			}
+			out = r.update(string(name))
+		}
+		e.SetMR(0, out)
+		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, 1, 0))
+	}
+}
+
+// update replaces the serving version with program; it returns the outcome.
+func (r *Registry) update(program string) uint64 {
+	e, c := r.e, r.c
+	r.log("update %s → %s requested", r.program, program)
+	e.Poll(c.Exit) // forget earlier ends
+	v2, err := r.startVersion(program)
+	if err != nil {
+		r.log("update: %s cannot start: %v", program, err)
+		return NoProgram
+	}
+	if out := r.awaitReady(v2); out != Updated {
+		e.Kill(c.System, v2) // may have ended already
+		e.TaskStatus(c.System, v2)
+		r.log("update to %s aborted (%s); task %d (%s) keeps serving", program, OutcomeText(out), r.current, r.program)
+		return out
+	}
+	// V2 is ready and waits for Start. Drain V1: the control message queues behind
+	// every call already sent; V1 answers those, then exits.
+	if r.alive(r.current) {
+		if err := e.Send(r.control, abi.NewMsgInfo(LabelDrain, 0, 0)); err != nil {
+			r.log("update: drain: %v", err)
+		}
+	}
+	for r.alive(r.current) {
+		e.Yield()
+		e.Compute(c.PollNanos)
+	}
+	old := r.program
+	r.log("%s (task %d) drained and ended", old, r.current)
+	// Start V2: reply to its Ready call.
+	if !r.alive(v2) {
+		return r.resume(old, Crashed)
+	}
+	e.SetMR(0, 0)
+	if err := e.Reply(c.Free+2, abi.NewMsgInfo(0, 1, 0)); err != nil {
+		return r.resume(old, Crashed)
+	}
+	r.current, r.program = v2, program
+	r.log("%s (task %d) serves", program, v2)
+	return Updated
+}
+
+// alive reports whether task id still runs (an ended task's record is read, and so
+// forgotten).
+func (r *Registry) alive(id uint64) bool {
+	st, _, err := r.e.TaskStatus(r.c.System, id)
+	return err == nil && st == abi.TaskLive
+}
+
+// resume starts the old version again after V2 failed once V1 had drained.
+func (r *Registry) resume(old string, why uint64) uint64 {
+	id, err := r.startVersion(old)
+	if err == nil {
+		r.current, r.program = id, old
+		r.log("%s resumed as task %d", old, id)
+	}
+	return why
+}
+
+// awaitReady waits for V2's report, its end, or the timeout. On Ready, V2's call is
+// left waiting on a second Reply object (slot Free+2) until Start.
+func (r *Registry) awaitReady(v2 uint64) uint64 {
+	e, c := r.e, r.c
+	replyV2 := c.Free + 2
+	e.Delete(c.CSpace, replyV2)
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, c.CSpace, replyV2, 1); err != nil {
+		return NoProgram
+	}
+	for i := 0; i < c.Timeout; i++ {
+		badge, info, err := e.NBRecv(c.Endpoint, replyV2)
+		if err == nil {
+			switch {
+			case badge&BadgeVersion != 0 && info.Label() == LabelReady:
+				return Updated
+			case badge&BadgeVersion != 0 && info.Label() == LabelFailed:
+				e.SetMR(0, 0)
+				e.Reply(replyV2, abi.NewMsgInfo(0, 1, 0))
+				return SelfTest
+			default: // an updater during an update: tell it to try later
+				e.SetMR(0, NotAllowed)
+				e.Reply(replyV2, abi.NewMsgInfo(0, 1, 0))
+			}
+		}
+		if !r.alive(v2) {
+			return Crashed
+		}
+		e.Yield() // let V2 (and everyone else) run
+		e.Compute(c.PollNanos)
+	}
+	return TimedOut
+}
+
+// ErrDrained is returned by ServeVersion when the registry told the version to stop.
+var ErrDrained = errors.New("drained")
+
+// Version is the part of a service program that talks to the registry: slots as the
+// registry grants them (the service endpoint at InitFirstFree, receive only; the
+// registry at InitFirstFree+1), and a Reply object the version makes at reply.
+type Version struct {
+	Service, Registry, Reply abi.CPtr
+}
+
+// DefaultVersion is the slot layout the registry gives a version.
+var DefaultVersion = Version{Service: abi.InitFirstFree, Registry: abi.InitFirstFree + 1, Reply: abi.InitFirstFree + 2}
+
+// Run is a version's life: make a Reply object, run selftest, report, wait to be
+// started, then answer calls with handle until the registry drains it. handle gets the
+// request's label and words and returns the reply's words.
+func (v Version) Run(e *user.Env, selftest func() bool, handle func(label uint64, words []uint64) []uint64) error {
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, v.Reply, 1); err != nil {
+		return err
+	}
+	label := uint64(LabelReady)
+	if !selftest() {
+		label = LabelFailed
+	}
+	if _, err := e.Call(v.Registry, abi.NewMsgInfo(label, 0, 0)); err != nil {
+		return err
+	}
+	if label == LabelFailed {
+		return errors.New("self-test failed")
+	}
+	badge, info, err := e.Recv(v.Service, v.Reply)
+	for err == nil {
+		if info.Label() == LabelDrain && badge == BadgeControl {
+			return ErrDrained
+		}
+		in := make([]uint64, min(info.Len(), abi.NumRegMRs))
+		for i := range in {
+			in[i] = e.MR(i)
+		}
+		out := handle(info.Label(), in)
+		for i, w := range out {
+			e.SetMR(i, w)
+		}
+		badge, info, err = e.ReplyRecv(v.Service, v.Reply, abi.NewMsgInfo(0, len(out), 0))
+	}
+	return err
+}
+
+// RequestUpdate asks the registry (through a capability with the updater badge) to
+// replace the service with program, and returns the outcome.
+func RequestUpdate(e *user.Env, registry abi.CPtr, program string) (uint64, error) {
+	if len(program) > user.MaxPayload {
+		return 0, errors.New("program name too long")
+	}
+	e.SetMR(0, uint64(len(program)))
+	for i := 0; i < len(program); i += 8 {
+		var w uint64
+		for j := 0; j < 8 && i+j < len(program); j++ {
+			w |= uint64(program[i+j]) << (8 * j)
+		}
+		e.SetMR(abi.NumRegMRs+i/8, w)
+	}
+	words := abi.NumRegMRs + (len(program)+7)/8
+	if _, err := e.Call(registry, abi.NewMsgInfo(LabelUpdate, words, 0)); err != nil {
+		return 0, err
+	}
+	return e.MR(0), nil
+}

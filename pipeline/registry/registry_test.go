@@ -1,0 +1,202 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/kernel/usersim"
+)
+
+// loader starts the test's programs (simulated: Go functions at entry addresses).
+type loader map[string]uint64
+
+func (l loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	pc, ok := l[argv[0]]
+	if !ok {
+		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
+	}
+	spec.Entry, spec.StackPages = pc, 1
+	if spec.Memory > 4<<20 {
+		spec.Memory = 4 << 20
+	}
+	task, err := k.CreateTask(budget, spec)
+	if err != nil {
+		return nil, abi.ErrNoMemory, err
+	}
+	k.StartTask(task)
+	return task, abi.OK, nil
+}
+
+const (
+	pcV1 = 0x80_0000 + iota*0x1000
+	pcV2
+	pcV2Crash
+	pcV2Bad
+	pcV2Slow
+	pcClient
+	pcUpdater
+	pcIntruder
+)
+
+var programs = loader{"svc-v1": pcV1, "svc-v2": pcV2, "svc-v2-crash": pcV2Crash, "svc-v2-bad": pcV2Bad,
+	"svc-v2-slow": pcV2Slow, "client": pcClient, "updater": pcUpdater,
+	"intruder": pcIntruder}
+
+// TestLiveUpdate: a client calls the service continuously while an updater tries
+// three broken new versions — one crashes during initialisation, one fails its
+// self-test, one never reports — and then a good one. Each broken one is rolled back
+// with V1 serving and its task reclaimed; the good one takes over. The client loses no
+// call, gets no error, and sees every answer from V1 up to one point and from V2 after
+// it: never a mix. A task whose registry capability lacks the updater badge is refused.
+func TestLiveUpdate(t *testing.T) {
+	const calls = 600
+	var (
+		mu       sync.Mutex
+		replies  []uint64
+		clientOK = true
+		outcomes []uint64
+		log      []string
+		intruder string
+	)
+	version := func(add uint64, selftest bool) usersim.Program {
+		return func(e *user.Env) {
+			DefaultVersion.Run(e, func() bool { return selftest }, func(_ uint64, w []uint64) []uint64 {
+				e.Compute(20_000)
+				return []uint64{w[0] + add}
+			})
+		}
+	}
+	const (
+		regSlot = abi.InitFirstFree // in the updater: the registry, updater badge
+		svcSlot = abi.InitFirstFree // in the client: the service endpoint
+	)
+	progs := map[uint64]usersim.Program{
+		pcV1:      version(1, true),
+		pcV2:      version(1000, true),
+		pcV2Bad:   version(1000, false),
+		pcV2Crash: func(e *user.Env) { e.Compute(100_000); e.Store64(0xdead_0000, 1) },
+		pcV2Slow: func(e *user.Env) {
+			for {
+				e.Compute(1_000_000)
+			}
+		},
+		pcClient: func(e *user.Env) {
+			for i := uint64(1); i <= calls; i++ {
+				e.SetMR(0, i)
+				info, err := e.Call(svcSlot, abi.NewMsgInfo(7, 1, 0))
+				mu.Lock()
+				if err != nil || info.Len() != 1 {
+					clientOK = false
+				}
+				replies = append(replies, e.MR(0))
+				mu.Unlock()
+				e.Compute(50_000)
+			}
+		},
+		pcIntruder: func(e *user.Env) {
+			out, err := RequestUpdate(e, regSlot, "svc-v2-bad")
+			mu.Lock()
+			intruder = fmt.Sprint(out, err)
+			mu.Unlock()
+		},
+		pcUpdater: func(e *user.Env) {
+			for _, p := range []string{"svc-v2-crash", "svc-v2-bad", "svc-v2-slow", "svc-v2"} {
+				e.Compute(2_000_000)
+				out, err := RequestUpdate(e, regSlot, p)
+				if err != nil {
+					out = 99
+				}
+				mu.Lock()
+				outcomes = append(outcomes, out)
+				mu.Unlock()
+			}
+		},
+	}
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
+		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
+		take := func() abi.CPtr { c, _ := slots.Take(); return c }
+		regEP, svcEP, reply, exit := take(), take(), take(), take()
+		for _, o := range []struct {
+			slot abi.CPtr
+			typ  abi.ObjectType
+		}{{regEP, abi.ObjEndpoint}, {svcEP, abi.ObjEndpoint}, {reply, abi.ObjReply}, {exit, abi.ObjNotification}} {
+			if err := e.Retype(abi.InitSlotUntyped, o.typ, 0, abi.InitSlotCSpace, o.slot, 1); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		free := slots.Next
+		slots.Next += 4
+		clientCap, updaterCap, intruderCap := take(), take(), take()
+		e.Mint(abi.InitSlotCSpace, intruderCap, abi.InitSlotCSpace, regEP, abi.RightWrite, 0x5)
+		e.Mint(abi.InitSlotCSpace, clientCap, abi.InitSlotCSpace, svcEP, abi.RightWrite, 0x11)
+		e.Mint(abi.InitSlotCSpace, updaterCap, abi.InitSlotCSpace, regEP, abi.RightWrite, BadgeUpdater)
+		r, err := Start(e, Config{System: abi.InitSlotSystem, Endpoint: regEP, Service: svcEP, Reply: reply, Exit: exit,
+			CSpace: abi.InitSlotCSpace, Free: free, Initial: "svc-v1", Timeout: 200, PollNanos: 100_000,
+			Log: func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := e.StartProgram(abi.InitSlotSystem, []string{"client"}, 1<<20, 0, 0, clientCap); err != nil {
+			t.Error(err)
+		}
+		if _, err := e.StartProgram(abi.InitSlotSystem, []string{"updater"}, 1<<20, 0, 0, updaterCap); err != nil {
+			t.Error(err)
+		}
+		if _, err := e.StartProgram(abi.InitSlotSystem, []string{"intruder"}, 1<<20, 0, 0, intruderCap); err != nil {
+			t.Error(err)
+		}
+		r.Serve()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(programs)
+	m.Run(20_000_000_000)
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []uint64{Crashed, SelfTest, TimedOut, Updated}; fmt.Sprint(outcomes) != fmt.Sprint(want) {
+		t.Errorf("outcomes %v, want %v\n%s", outcomes, want, strings.Join(log, "\n"))
+	}
+	if intruder != fmt.Sprint(uint64(NotAllowed), nil) {
+		t.Errorf("an update through a capability without the updater badge: %s", intruder)
+	}
+	if !clientOK || len(replies) != calls {
+		t.Fatalf("client: ok %v, %d of %d replies", clientOK, len(replies), calls)
+	}
+	switched := 0
+	for i, r := range replies {
+		n := uint64(i + 1)
+		switch {
+		case r == n+1 && switched == 0:
+		case r == n+1000:
+			if switched == 0 {
+				switched = i + 1
+			}
+		default:
+			t.Fatalf("call %d answered %d after the switch at call %d (a lost, repeated or mixed call)", n, r, switched)
+		}
+	}
+	if switched == 0 {
+		t.Fatalf("V2 never answered; log:\n%s", strings.Join(log, "\n"))
+	}
+	t.Logf("switched to V2 at call %d of %d; log:\n%s", switched, calls, strings.Join(log, "\n"))
+	live := map[string]int{}
+	for _, task := range m.Tasks() {
+		if task.State() == kernel.TaskLive {
+			live[task.Name()]++
+		}
+	}
+	if live["svc-v1"] != 0 || live["svc-v2"] != 1 || live["svc-v2-slow"]+live["svc-v2-bad"]+live["svc-v2-crash"] != 0 {
+		t.Errorf("live tasks after the updates: %v", live)
+	}
+}
