@@ -280,9 +280,15 @@ func wantErr(t testing.TB, err, kind error, record int, parts ...string) {
 var sentinels = []error{ErrNotLog, ErrVersion, ErrTruncated, ErrMalformed, ErrSequence, ErrChain,
 	ErrSealCount, ErrUntrustedKey, ErrSealSignature, ErrUnsealed}
 
+// fataler is what testing.TB and *rapid.T have in common.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // checkVerifyError checks that a Verify error is an *Error wrapping a sentinel and
 // naming a record in range.
-func checkVerifyError(t testing.TB, err error, nrecords int) {
+func checkVerifyError(t fataler, err error, nrecords int) {
 	t.Helper()
 	var ae *Error
 	if !errors.As(err, &ae) {

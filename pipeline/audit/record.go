@@ -150,7 +150,7 @@ func (r *Record) check() error {
 		return nil
 	}
 	if r.Count != 0 || r.Signer != (pqc.KeyID{}) || len(r.Signature) != 0 {
-		return fmt.Errorf("a %s record has a seal's count, signer or signature", r.Kind)
+		return fmt.Errorf("an event (%s) has a seal's count, signer or signature", r.Kind)
 	}
 	return nil
 }
@@ -213,7 +213,7 @@ func DecodeRecord(b []byte) (Record, error) {
 		}
 		copy(r.Signer[:], w.Signer)
 	} else if len(w.Signer) != 0 {
-		return Record{}, fmt.Errorf("%w: a %s record has a seal's signer", ErrMalformed, r.Kind)
+		return Record{}, fmt.Errorf("%w: an event (%s) has a seal's signer", ErrMalformed, r.Kind)
 	}
 	if err := r.check(); err != nil {
 		return Record{}, fmt.Errorf("%w: %v", ErrMalformed, err)

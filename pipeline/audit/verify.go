@@ -164,7 +164,7 @@ func Verify(logBytes []byte, trust TrustRoot, opts ...Option) (Report, error) {
 	}
 
 	if backwards > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("time goes backwards at %d records, first at record %d (the clock was set back)", backwards, firstBack))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("time goes backwards at %s, first at record %d (the clock was set back)", count(uint64(backwards)), firstBack))
 	}
 	if rep.Unsealed > 0 || rep.Records == 0 {
 		var msg string
@@ -172,9 +172,9 @@ func Verify(logBytes []byte, trust TrustRoot, opts ...Option) (Report, error) {
 		case rep.Records == 0:
 			msg = fmt.Sprintf("%v: the log is empty, without even a seal", ErrUnsealed)
 		case lastSealAt < 0:
-			msg = fmt.Sprintf("%v: %d records and no seal", ErrUnsealed, rep.Unsealed)
+			msg = fmt.Sprintf("%v: %s and no seal", ErrUnsealed, count(uint64(rep.Unsealed)))
 		default:
-			msg = fmt.Sprintf("%v: %d records after the last seal (record %d)", ErrUnsealed, rep.Unsealed, lastSealAt)
+			msg = fmt.Sprintf("%v: %s after the last seal (record %d)", ErrUnsealed, count(uint64(rep.Unsealed)), lastSealAt)
 		}
 		if o.strict {
 			return rep, recordErr(rep.Sealed, ErrUnsealed, nil, "record %d: %s", rep.Sealed, msg)
@@ -196,7 +196,7 @@ func checkSeq(i int, seq uint64) error {
 	case seq < want:
 		why = "records were reordered or replayed"
 	default:
-		why = fmt.Sprintf("%d records are missing before it, or records were reordered", seq-want)
+		why = fmt.Sprintf("%s missing before it, or records were reordered", count(seq-want))
 	}
 	return recordErr(i, ErrSequence, nil, "record %d: %v: sequence number %d, want %d (%s)", i, ErrSequence, seq, want, why)
 }
@@ -221,4 +221,12 @@ func checkSeal(i int, r *Record, trust TrustRoot) error {
 		return recordErr(i, ErrSealSignature, err, "seal at record %d does not verify with key %s", i, key.ID().Short())
 	}
 	return nil
+}
+
+// count returns "1 record" or "n records".
+func count(n uint64) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
