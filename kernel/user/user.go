@@ -54,6 +54,12 @@ func (e *Env) SetIPCBuffer(va uint64) { e.buf = va }
 // Compute spends ns nanoseconds of CPU time, like a busy loop.
 func (e *Env) Compute(ns int64) { e.t.Compute(ns) }
 
+// Load copies len(b) bytes of the task's memory at user address va into b.
+func (e *Env) Load(va uint64, b []byte) { e.t.Load(va, b) }
+
+// Store copies b into the task's memory at user address va.
+func (e *Env) Store(va uint64, b []byte) { e.t.Store(va, b) }
+
 // Load64 reads the word at user address va.
 func (e *Env) Load64(va uint64) uint64 {
 	e.t.Load(va, e.tmp[:])
