@@ -26,16 +26,6 @@ import (
 // frames after them). The reply's MR0 is a Status, MR1 the plain size.
 const LabelDecode = 0xdec0
 
-// Mapping permissions (hal.PermRead, hal.PermWrite), as FrameMap takes them.
-const (
-	permRead  = 1
-	permWrite = 2
-)
-
-// MaxPages bounds one request's region (512 KiB): the service keeps a capability
-// slot per page while it serves a request.
-const MaxPages = 128
-
 // Status is a request's outcome.
 type Status uint64
 
@@ -66,7 +56,7 @@ type Config struct {
 	CSpace   abi.CPtr // the service's own capability space
 	AS       abi.CPtr // its address space
 	Recv     abi.CPtr // a free slot that receives the region's capability space
-	Frames   abi.CPtr // first of MaxPages free slots for the region's frames
+	Frames   abi.CPtr // first of user.MaxRegionPages free slots for the region's frames
 	Window   uint64   // where the region is mapped in the service's address space
 	Limits   compress.Limits
 }
@@ -89,37 +79,19 @@ func Serve(e *user.Env, c Config) {
 }
 
 func decode(e *user.Env, c Config, inBytes, inPages, outPages uint64) (Status, uint64) {
-	if inPages == 0 || outPages > MaxPages || inPages > MaxPages-outPages || inBytes > inPages*abi.PageSize {
+	if inPages == 0 || inPages+outPages > user.MaxRegionPages || inBytes > inPages*abi.PageSize {
 		return BadRequest, 0
 	}
-	pages := inPages + outPages
-	mapped := uint64(0)
-	defer func() {
-		for i := range mapped {
-			e.Unmap(c.Frames+abi.CPtr(i), c.AS, c.Window+i*abi.PageSize)
-		}
-		for i := range pages {
-			e.Delete(c.CSpace, c.Frames+abi.CPtr(i))
-		}
-	}()
-	for i := range pages {
-		if err := e.Copy(c.CSpace, c.Frames+abi.CPtr(i), c.Recv, abi.CPtr(1+i), abi.AllRights); err != nil {
-			return BadRequest, 0
-		}
-		perm := uint64(permRead)
-		if i >= inPages {
-			perm |= permWrite
-		}
-		if err := e.Map(c.Frames+abi.CPtr(i), c.AS, c.Window+i*abi.PageSize, perm); err != nil {
-			if errors.Is(err, abi.ErrNoRights) {
-				return NotWritable, 0
-			}
-			return NoMemory, 0
-		}
-		mapped++
+	m, err := e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames, c.Window, inPages, outPages)
+	switch {
+	case errors.Is(err, user.ErrRegionNotWritable):
+		return NotWritable, 0
+	case err != nil:
+		return BadRequest, 0
 	}
+	defer m.Release()
 	in := make([]byte, inBytes)
-	e.Load(c.Window, in)
+	e.Load(m.InputVA(), in)
 	h, err := compress.ParseHeader(in)
 	if err != nil {
 		return Corrupt, 0
@@ -131,68 +103,17 @@ func decode(e *user.Env, c Config, inBytes, inPages, outPages uint64) (Status, u
 	if _, err := compress.DecodeInto(out, in, c.Limits); err != nil {
 		return Corrupt, 0
 	}
-	e.Store(c.Window+inPages*abi.PageSize, out)
+	e.Store(m.OutputVA(), out)
 	return OK, h.PlainSize
 }
 
-// Region is a client's shared region: frames mapped in the client at VA (InPages of
-// input, then OutPages of output) and a capability space holding capabilities to them
-// — input read-only, output writable — to hand to the service.
-type Region struct {
-	CSpace            abi.CPtr // the region's capability space (what the client sends)
-	VA                uint64
-	InPages, OutPages uint64
-}
-
-// NewRegion makes a region from budget ut: the frames (into slots taken from slots of
-// the client's capability space cs), mapped into the client's address space as at va,
-// and the region's capability space.
-func NewRegion(e *user.Env, slots *user.Slots, ut, cs, as abi.CPtr, va, inPages, outPages uint64) (*Region, error) {
-	pages := inPages + outPages
-	if pages == 0 || pages > MaxPages {
-		return nil, fmt.Errorf("region of %d pages; 1 to %d", pages, MaxPages)
-	}
-	radix := 1
-	for 1<<radix <= pages {
-		radix++
-	}
-	radix = max(radix, 4)
-	rcs, err := slots.Take()
-	if err != nil {
-		return nil, err
-	}
-	if err := e.Retype(ut, abi.ObjCSpace, uint64(radix), cs, rcs, 1); err != nil {
-		return nil, err
-	}
-	for i := range pages {
-		f, err := slots.Take()
-		if err != nil {
-			return nil, err
-		}
-		if err := e.Retype(ut, abi.ObjFrame, 0, cs, f, 1); err != nil {
-			return nil, err
-		}
-		if err := e.Map(f, as, va+i*abi.PageSize, permRead|permWrite); err != nil {
-			return nil, err
-		}
-		rights := abi.RightRead
-		if i >= inPages {
-			rights |= abi.RightWrite
-		}
-		if err := e.Copy(rcs, abi.CPtr(1+i), cs, f, rights); err != nil {
-			return nil, err
-		}
-	}
-	return &Region{CSpace: rcs, VA: va, InPages: inPages, OutPages: outPages}, nil
-}
-
 // Decode asks the service at ep (a capability with Write and Grant) to decode blob
-// through the region and returns the plain data.
-func (r *Region) Decode(e *user.Env, ep abi.CPtr, blob []byte) ([]byte, error) {
+// through the client's region r and returns the plain data.
+func Decode(e *user.Env, ep abi.CPtr, r *user.Region, blob []byte) ([]byte, error) {
 	if uint64(len(blob)) > r.InPages*abi.PageSize {
 		return nil, fmt.Errorf("blob of %d bytes does not fit the region's %d input pages", len(blob), r.InPages)
 	}
-	e.Store(r.VA, blob)
+	e.Store(r.InputVA(), blob)
 	e.SetMR(0, uint64(len(blob)))
 	e.SetMR(1, r.InPages)
 	e.SetMR(2, r.OutPages)
@@ -204,6 +125,6 @@ func (r *Region) Decode(e *user.Env, ep abi.CPtr, blob []byte) ([]byte, error) {
 		return nil, st
 	}
 	out := make([]byte, e.MR(1))
-	e.Load(r.VA+r.InPages*abi.PageSize, out)
+	e.Load(r.OutputVA(), out)
 	return out, nil
 }

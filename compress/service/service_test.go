@@ -73,28 +73,27 @@ func TestDecodeThroughSharedRegion(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			good, err := NewRegion(e, slots, ut, cs, as, 0x2000_0000, 2, 16)
+			good, err := e.NewRegion(slots, ut, cs, as, 0x2000_0000, 2, 16)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			got, err = good.Decode(e, ep, blob)
+			got, err = Decode(e, ep, good, blob)
 			errs = append(errs, err)
 			bad := append([]byte(nil), blob...)
 			bad[len(bad)/2] ^= 1
-			_, err = good.Decode(e, ep, bad)
+			_, err = Decode(e, ep, good, bad)
 			errs = append(errs, err)
-			small, _ := NewRegion(e, slots, ut, cs, as, 0x3000_0000, 2, 4)
-			_, err = small.Decode(e, ep, blob)
+			small, _ := e.NewRegion(slots, ut, cs, as, 0x3000_0000, 2, 4)
+			_, err = Decode(e, ep, small, blob)
 			errs = append(errs, err)
 			// An output region shared read-only: the service cannot map it writable.
-			ro, _ := NewRegion(e, slots, ut, cs, as, 0x4000_0000, 2, 16)
+			ro, _ := e.NewRegion(slots, ut, cs, as, 0x4000_0000, 2, 16)
 			for i := uint64(2); i < 18; i++ {
 				e.Delete(ro.CSpace, abi.CPtr(1+i))
-				// the frame is in the client's slot just after the region's CSpace slot
-				e.Copy(ro.CSpace, abi.CPtr(1+i), cs, ro.CSpace+1+abi.CPtr(i), abi.RightRead)
+				e.Copy(ro.CSpace, abi.CPtr(1+i), cs, ro.Frames+abi.CPtr(i), abi.RightRead)
 			}
-			_, err = ro.Decode(e, ep, blob)
+			_, err = Decode(e, ep, ro, blob)
 			errs = append(errs, err)
 			// A request without a region.
 			e.SetMR(0, 10)
