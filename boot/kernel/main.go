@@ -348,6 +348,9 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 	for name, b := range contents.Programs {
 		files[name] = b
 	}
+	// What the kernel verified, for the shell's modules command.
+	files["boot/modules"] = []byte(fmt.Sprintf("index serial %d, signed by the root key\n%-12s %-8s %-12s %9s  %-8s %s\n%s",
+		contents.Serial, "MODULE", "VERSION", "PROGRAM", "BYTES", "SHARABLE", "PACKAGE SHA3-512", contents.Listing))
 	var wall int64
 	host := &linux.Host{Files: linux.NewFileTree(files), Cwd: contents.Cwd, Console: os.Stdout,
 		Wall: func() int64 { return wall }, Env: []string{"HOME=/", "PATH=/"},

@@ -161,6 +161,9 @@ type Contents struct {
 	Cwd      string
 	Serial   uint64
 	Modules  []string // "name version" of each verified package
+	// Listing describes each verified module, a line each: name, version, entry,
+	// binary size, sharable, and the package digest's first bytes.
+	Listing string
 }
 
 // Open verifies a bundle against trust at time now and returns its programs and file
@@ -204,6 +207,8 @@ func Open(bundle []byte, trust *modpkg.TrustRoot, now time.Time) (*Contents, err
 			return nil, fmt.Errorf("boot bundle: %s holds %s %s", n, m.Name, m.Version)
 		}
 		out.Modules = append(out.Modules, m.Name+" "+m.Version.String())
+		d := v.PackageDigest()
+		out.Listing += fmt.Sprintf("%-12s %-8s %-12s %9d  %-8v %x\n", m.Name, m.Version, m.Entry, m.BinarySize, m.Sharable, d[:6])
 		if m.Name == FilesPackage {
 			tree, err := readTar(v.Binary())
 			if err != nil {

@@ -58,6 +58,7 @@ func TestShell(t *testing.T) {
 		"run hello -sleep 1h &",
 		"run hello -sleep 1h &",
 		"mem",
+		"modules",
 		"shutdown",
 	}}
 	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 2 * time.Minute})
@@ -81,6 +82,7 @@ func TestShell(t *testing.T) {
 		"[5] hello exited, status 2",
 		"\ntyed\n",
 		"memory ",
+		"index serial 1, signed by the root key",
 		"[6] hello",
 		"[7] hello",
 		"powering off",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ func init() {
 		"log":      {"[-a]", "show the kernel log written since the last `log` (-a: all of it)", (*shell).log},
 		"shutdown": {"", "power the machine off", (*shell).shutdown},
 		"echo":     {"[WORD...]", "print the words", (*shell).echo},
+		"modules":  {"", "list the signed modules the kernel verified in the boot bundle", (*shell).modules},
 		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
 	}
 }
@@ -240,6 +242,18 @@ func (s *shell) log(args []string) error {
 func (s *shell) shutdown(args []string) error {
 	fmt.Fprintln(s.out, "powering off")
 	return s.e.PowerOff(s.sys, 0)
+}
+
+// modulesFile is where the kernel lists the boot bundle's verified modules.
+var modulesFile = "/boot/modules"
+
+func (s *shell) modules(args []string) error {
+	b, err := os.ReadFile(modulesFile)
+	if err != nil {
+		return fmt.Errorf("no module list (%v): this kernel did not boot from a signed bundle", err)
+	}
+	_, err = s.out.Write(b)
+	return err
 }
 
 func (s *shell) echo(args []string) error {
