@@ -9,6 +9,7 @@
 //	skyctl repo add --repo DIR PKG...
 //	skyctl repo index --repo DIR --key K [--serial N] [--expires 720h]
 //	skyctl bundle build --key K -o OUT PROGRAM...
+//	skyctl audit verify --pub P [--strict] LOG
 //
 // Signatures are ML-DSA-87 (FIPS 204, NIST level 5); digests SHA3-512. Every command
 // exits with status 0 on success, 1 when a check or operation fails (the message names
@@ -50,6 +51,7 @@ Repositories (a folder of packages and a signed index):
 Boot bundles (the signed repository the kernel starts from):
   bundle build --key K -o OUT PROGRAM...
                                pack and sign programs (and a file tree) into a bundle
+  audit verify --pub P LOGFILE check a pipeline audit log's chain and seals (--strict: all sealed)
 
 Run "skyctl COMMAND SUBCOMMAND --help" for the flags of one command.
 `
@@ -80,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"repo add":     repoAdd,
 		"repo index":   repoIndex,
 		"bundle build": bundleBuild,
+		"audit verify": auditVerify,
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {
