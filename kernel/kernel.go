@@ -46,7 +46,12 @@ type Config struct {
 	InitPriority    uint8     // init's priority (default 100); its MCP is abi.MaxPriority
 	InitCSpaceRadix int       // init's capability space has 2^radix slots (default 12)
 	TimeSlice       hal.Time  // default time slice (default 5 ms)
-	Quiet           bool      // suppress kernel log lines on the console
+	// ReserveFrames are kept back from tasks: frames a task's memory would take are
+	// refused (ErrNoMemory, or its page fault fails) once only these are left, so that
+	// what shares the machine's frames with tasks — on bare metal, the kernel's own Go
+	// heap — never starves. 0 reserves nothing.
+	ReserveFrames int
+	Quiet         bool // suppress kernel log lines on the console
 }
 
 // Stats counts kernel events since boot.
@@ -125,7 +130,7 @@ func Boot(m hal.Machine, cfg Config) (*Kernel, error) {
 	if e := buf.mapInto(as, abi.InitIPCBuffer, hal.PermRead|hal.PermWrite); e != abi.OK {
 		return nil, fmt.Errorf("kernel: mapping init's IPC buffer: %v", e)
 	}
-	k.root = &Untyped{capacity: uint64(k.mem.FreeFrames()) * abi.PageSize}
+	k.root = &Untyped{capacity: uint64(max(k.mem.FreeFrames()-cfg.ReserveFrames, 2)) * abi.PageSize}
 	irqc, cons, sys := &IRQControl{}, &Console{}, &System{}
 	objs := []struct {
 		slot abi.CPtr
@@ -179,8 +184,8 @@ func (k *Kernel) loadInit(as *AddressSpace, cfg Config) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("kernel: init: %v", err)
 	}
-	if uint64(k.mem.FreeFrames()) < pages+16 {
-		return 0, fmt.Errorf("kernel: %d pages for init's image and stack, %d frames free", pages, k.mem.FreeFrames())
+	if uint64(k.usableFrames()) < pages+16 {
+		return 0, fmt.Errorf("kernel: %d pages for init's image and stack, %d frames free", pages, k.usableFrames())
 	}
 	sp, err := k.placeImage(as, cfg.InitImage, cfg.InitStackPages, cfg.InitStackImage, k.newFrame)
 	if err != nil {
@@ -401,6 +406,12 @@ func (k *Kernel) logf(format string, args ...any) {
 		k.m.Console().Write([]byte(line))
 	}
 }
+
+// FreeMemory returns the bytes of free frames tasks may still take.
+func (k *Kernel) FreeMemory() uint64 { return uint64(k.usableFrames()) * abi.PageSize }
+
+// usableFrames returns the free frames tasks may still take (above the reserve).
+func (k *Kernel) usableFrames() int { return max(k.mem.FreeFrames()-k.cfg.ReserveFrames, 0) }
 
 // Now returns the machine time.
 func (k *Kernel) Now() hal.Time { return k.cpu.Now() }

@@ -142,7 +142,7 @@ func (k *Kernel) MapAnon(t *TCB, budget *Untyped, va uint64, perm hal.Perm) abi.
 		return abi.ErrInvalidArg
 	case as.frames[hal.VirtAddr(va)] != nil:
 		return abi.ErrAlreadyMapped
-	case budget.capacity-budget.used < abi.SizeFrame || k.mem.FreeFrames() < 1:
+	case budget.capacity-budget.used < abi.SizeFrame || k.usableFrames() < 1:
 		return abi.ErrNoMemory
 	}
 	f := k.newFrame()

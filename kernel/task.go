@@ -169,8 +169,8 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 		return nil, fmt.Errorf("memory budget of %d KiB is smaller than the program's image and stack (%d KiB)", spec.Memory>>10, cost>>10)
 	case spec.Memory > parent.capacity-parent.used:
 		return nil, fmt.Errorf("memory budget of %d KiB exceeds the %d KiB free in the parent budget", spec.Memory>>10, (parent.capacity-parent.used)>>10)
-	case uint64(k.mem.FreeFrames()) < pages+16:
-		return nil, fmt.Errorf("%d pages for the image and stack, %d frames free", pages, k.mem.FreeFrames())
+	case uint64(k.usableFrames()) < pages+16:
+		return nil, fmt.Errorf("%d pages for the image and stack, %d frames free", pages, k.usableFrames())
 	}
 	if k.holder == nil {
 		k.holder = k.newCSpace(taskHolderRadix)

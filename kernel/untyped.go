@@ -90,10 +90,10 @@ func (k *Kernel) decodeRetype(src *capability.Slot, typ abi.ObjectType, size uin
 	if total > ut.capacity-ut.used {
 		return retypeArgs{}, abi.ErrNoMemory
 	}
-	if typ == abi.ObjFrame && uint64(k.mem.FreeFrames()) < count {
+	if typ == abi.ObjFrame && uint64(k.usableFrames()) < count {
 		return retypeArgs{}, abi.ErrNoMemory
 	}
-	if typ == abi.ObjAddressSpace && uint64(k.mem.FreeFrames()) < count {
+	if typ == abi.ObjAddressSpace && uint64(k.usableFrames()) < count {
 		return retypeArgs{}, abi.ErrNoMemory
 	}
 	return retypeArgs{src: src, ut: ut, typ: typ, size: size, cost: cost, dests: dests}, abi.OK

@@ -285,6 +285,13 @@ func userTest(code []byte) {
 	amd64.Shutdown(0)
 }
 
+// kernelReserve is how many frames tasks may not take: the kernel's Go heap grows
+// from the same frames. A sixteenth of the free memory, at least 8 MiB.
+func kernelReserve() int {
+	_, free := amd64.MemoryStats()
+	return int(max(free/16, 8<<20) / 4096)
+}
+
 // rootKey is the hex of the root public key file (docs/KEYFILES.md) the kernel trusts,
 // set by the build (make kernel: -X main.rootKey=...).
 var rootKey string
@@ -374,7 +381,7 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 		return 2
 	}
 	cfg := kernel.Config{InitEntry: prog.Entry, InitImage: prog.Image, InitStackPages: prog.StackPages,
-		InitStackImage: prog.StackImage, Quiet: !interactive}
+		InitStackImage: prog.StackImage, Quiet: !interactive, ReserveFrames: kernelReserve()}
 	k, err := kernel.Boot(amd64.NewMachine(), cfg)
 	if err != nil {
 		logf("%s: %v", argv[0], err)
@@ -394,7 +401,8 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 			return status
 		}
 		if done, status := proc.Exited(); done {
-			logf("%s exited with status %d after %d system calls", argv[0], status, proc.Syscalls())
+			_, free := amd64.MemoryStats()
+			logf("%s exited with status %d after %d system calls; %d MiB free", argv[0], status, proc.Syscalls(), free>>20)
 			return status
 		}
 		if st := k.Init().State(); st == kernel.Suspended {

@@ -21,6 +21,7 @@ const (
 	kindRegular // a file of the read-only tree
 	kindDir     // a directory of the read-only tree
 	kindNull    // /dev/null
+	kindTmp     // a file of the writable /tmp
 )
 
 type file struct {
@@ -31,6 +32,8 @@ type file struct {
 	path    string             // tree files and directories
 	data    []byte             // tree files
 	off     int64              // tree files: read offset; directories: entry index
+	node    *tnode             // /tmp files
+	flags   uint64             // /tmp files: the open flags (access mode, O_APPEND)
 }
 
 type epollWatch struct {

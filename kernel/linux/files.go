@@ -20,11 +20,12 @@ import (
 type FileTree struct {
 	files map[string][]byte
 	dirs  map[string][]string // each directory's entries, sorted
+	tmp   *tmpfs              // the writable /tmp, shared by the tree's processes
 }
 
 // NewFileTree indexes files (clean relative paths without a leading slash → contents).
 func NewFileTree(files map[string][]byte) *FileTree {
-	t := &FileTree{files: files, dirs: map[string][]string{"": nil}}
+	t := &FileTree{files: files, dirs: map[string][]string{"": nil}, tmp: newTmpfs()}
 	seen := map[string]bool{}
 	for name := range files {
 		for dir, base := path.Split(name); ; dir, base = path.Split(strings.TrimSuffix(dir, "/")) {
@@ -37,6 +38,9 @@ func NewFileTree(files map[string][]byte) *FileTree {
 				break
 			}
 		}
+	}
+	if !contains(t.dirs[""], tmpRoot) {
+		t.dirs[""] = append(t.dirs[""], tmpRoot)
 	}
 	for d := range t.dirs {
 		sort.Strings(t.dirs[d])
@@ -107,6 +111,10 @@ func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, b
 }
 
 func (p *Process) exists(name string) (isDir, ok bool) {
+	if inTmp(name) {
+		n := p.fs.tmp.nodes[name]
+		return n != nil && n.dir, n != nil
+	}
 	if _, ok := p.fs.files[name]; ok {
 		return false, true
 	}
@@ -122,6 +130,9 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	flags := a[2]
 	if name == "dev/null" {
 		return p.newFile(&file{kind: kindNull, path: name})
+	}
+	if inTmp(name) {
+		return p.openTmp(k, name, flags, a[3])
 	}
 	isDir, ok := p.exists(name)
 	if flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_CREAT|unix.O_TRUNC) != 0 {
@@ -160,6 +171,9 @@ func (p *Process) fileRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 }
 
 func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindTmp); f != nil {
+		return p.tmpRead(k, t, f, a[1], a[2], int64(a[3]), false)
+	}
 	f := p.fileOf(a[0], kindRegular)
 	if f == nil {
 		return errno(unix.EBADF)
@@ -168,7 +182,13 @@ func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindTmp); f != nil {
+		f.data = f.node.data
+	}
 	f := p.fileOf(a[0], kindRegular)
+	if f == nil {
+		f = p.fileOf(a[0], kindTmp)
+	}
 	if f == nil {
 		if p.fileOf(a[0], kindDir) != nil {
 			return 0
@@ -194,6 +214,13 @@ func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 // stat fills a struct stat (x/sys/unix's Stat_t layout) for a tree entry.
 func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) uint64 {
+	if inTmp(name) {
+		n := p.fs.tmp.nodes[name]
+		if n == nil {
+			return errno(unix.ENOENT)
+		}
+		return p.statTmp(k, t, n, va)
+	}
 	isDir, ok := p.exists(name)
 	if !ok {
 		return errno(unix.ENOENT)
@@ -236,6 +263,9 @@ func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return 0
 	}
 	if fd < 1024 {
+		if f := p.files[int(fd)]; f != nil && f.kind == kindTmp {
+			return p.statTmp(k, t, f.node, a[1])
+		}
 		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir) {
 			return p.stat(k, t, f.path, a[1])
 		}
@@ -273,7 +303,7 @@ func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if _, ok := p.exists(name); !ok {
 		return errno(unix.ENOENT)
 	}
-	if a[2]&unix.W_OK != 0 {
+	if a[2]&unix.W_OK != 0 && !inTmp(name) {
 		return errno(unix.EROFS)
 	}
 	return 0
@@ -304,13 +334,21 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		return errno(unix.EBADF)
 	}
 	entries := p.fs.dirs[f.path]
+	tmp := inTmp(f.path)
+	if tmp {
+		entries, _ = p.tmpEntries(f.path)
+	}
 	var out []byte
 	for ; f.off < int64(len(entries)); f.off++ {
 		name := entries[f.off]
 		full := strings.TrimPrefix(f.path+"/"+name, "/")
 		typ := byte(unix.DT_REG)
-		if _, isDir := p.fs.dirs[full]; isDir {
+		if isDir, _ := p.exists(full); isDir {
 			typ = unix.DT_DIR
+		}
+		ino := inode(full)
+		if n := p.fs.tmp.nodes[full]; tmp && n != nil {
+			ino = n.ino
 		}
 		reclen := (19 + len(name) + 1 + 7) &^ 7
 		if uint64(len(out)+reclen) > a[2] {
@@ -320,7 +358,7 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 			break
 		}
 		rec := make([]byte, reclen)
-		binary.LittleEndian.PutUint64(rec[0:], inode(full))
+		binary.LittleEndian.PutUint64(rec[0:], ino)
 		binary.LittleEndian.PutUint64(rec[8:], uint64(f.off+1))
 		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
 		rec[18] = typ

@@ -16,6 +16,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -35,20 +36,22 @@ type Process struct {
 
 	vm *vm.Map // the address space's areas, with Linux's semantics
 
-	threads  map[*kernel.TCB]*thread
-	nextTID  int
-	waiters  map[uint64][]*kernel.TCB // futex address → waiting threads, in order
-	actions  [65][4]uint64            // rt_sigaction: handler, flags, restorer, mask
-	unknown  map[uint64]bool
-	files    map[int]*file
-	pollers  []poller
-	fs       *FileTree // the read-only file tree
-	cwd      string
-	task     *kernel.Task // the kernel task the process is, once it has one
-	input    *Input       // console input for fd 0 (nil: end of file)
-	exited   bool
-	status   int
-	syscalls uint64
+	threads map[*kernel.TCB]*thread
+	nextTID int
+	waiters map[uint64][]*kernel.TCB // futex address → waiting threads, in order
+	actions [65][4]uint64            // rt_sigaction: handler, flags, restorer, mask
+	unknown map[uint64]bool
+	files   map[int]*file
+	pollers []poller
+	fs      *FileTree // the read-only file tree
+	cwd     string
+	task    *kernel.Task // the kernel task the process is, once it has one
+	input   *Input       // console input for fd 0 (nil: end of file)
+	exited  bool
+	status  int
+	// oomReported: the process was told it ran out of memory (once).
+	oomReported bool
+	syscalls    uint64
 }
 
 type thread struct {
@@ -188,7 +191,15 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 	case abi.ErrAlreadyMapped: // present with rights that do not allow this access
 		return p.deliver(k, t, uint64(unix.SIGSEGV), segvAccErr, addr)
 	}
-	return false // out of memory: the kernel reports the fault
+	// Out of memory: the budget or the machine has no frame left. As Linux's OOM
+	// killer would, end the whole process (status 128+SIGKILL) and say why where its
+	// output goes; its memory goes back at once.
+	msg := fmt.Sprintf("linux: %s (task %d): out of memory at %#x (budget %d of %d KiB in use, %d KiB of frames free); killed\n",
+		p.name, p.pid(), addr, p.budget.Used()>>10, p.budget.Capacity()>>10, k.FreeMemory()>>10)
+	p.console.Write([]byte(msg))
+	k.Log("%s", msg[:len(msg)-1])
+	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGKILL)})
+	return true // the thread is gone: nothing retries the access
 }
 
 // Timeout implements kernel.Personality.

@@ -72,6 +72,17 @@ func init() {
 		unix.SYS_EPOLL_CTL:         sysEpollCtl,
 		unix.SYS_EPOLL_PWAIT:       sysEpollPwait,
 		unix.SYS_PIPE2:             sysPipe2,
+		unix.SYS_PWRITE64:          sysPwrite,
+		unix.SYS_MKDIRAT:           sysMkdirat,
+		unix.SYS_UNLINKAT:          sysUnlinkat,
+		unix.SYS_RENAMEAT:          sysRenameat,
+		unix.SYS_RENAMEAT2:         sysRenameat2,
+		unix.SYS_FTRUNCATE:         sysFtruncate,
+		unix.SYS_FSYNC:             sysFsync,
+		unix.SYS_FDATASYNC:         sysFsync,
+		unix.SYS_FCHMOD:            sysFchmod,
+		unix.SYS_FCHMODAT:          sysFchmodat,
+		unix.SYS_UTIMENSAT:         sysUtimensat,
 	}
 }
 
@@ -82,6 +93,9 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	if f := p.fileOf(fd, kindPipeWrite); f != nil {
 		return p.pipeWrite(k, t, f, buf, n)
+	}
+	if f := p.fileOf(fd, kindTmp); f != nil {
+		return p.tmpWrite(k, t, f, buf, n, f.off, true)
 	}
 	if p.fileOf(fd, kindRegular) != nil {
 		return errno(unix.EBADF) // opened read-only
@@ -110,6 +124,9 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	if f := p.fileOf(a[0], kindRegular); f != nil {
 		return p.fileRead(k, t, f, a[1], a[2], f.off, true)
+	}
+	if f := p.fileOf(a[0], kindTmp); f != nil {
+		return p.tmpRead(k, t, f, a[1], a[2], f.off, true)
 	}
 	if p.fileOf(a[0], kindNull) != nil {
 		return 0
@@ -499,4 +516,15 @@ func sysClose(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		p.closeFile(k, int(a[0]))
 	}
 	return 0
+}
+
+func sysPwrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindTmp)
+	if f == nil {
+		if p.fileOf(a[0], kindRegular) != nil {
+			return errno(unix.EBADF) // opened read-only
+		}
+		return errno(unix.EBADF)
+	}
+	return p.tmpWrite(k, t, f, a[1], a[2], int64(a[3]), false)
 }

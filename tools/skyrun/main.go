@@ -26,7 +26,7 @@ func main() {
 	flag.StringVar(&o.Append, "append", "", `kernel command line, e.g. "selftest"`)
 	flag.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "stop QEMU after this long (0: never)")
 	flag.IntVar(&o.SMP, "smp", 1, "number of CPUs")
-	flag.IntVar(&o.MemMiB, "mem", 256, "memory in MiB")
+	flag.IntVar(&o.MemMiB, "mem", 1024, "memory in MiB")
 	flag.BoolVar(&o.Window, "window", false, "also show the screen (framebuffer console) in a window")
 	flag.BoolVar(&o.ICount, "icount", false, "count instructions for guest time (-icount shift=0): deterministic runs")
 	noBuild := flag.Bool("no-build", false, "boot the images already in build/ without rebuilding")

@@ -1,0 +1,426 @@
+package linux
+
+import (
+	"sort"
+	"strings"
+	"unsafe"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"golang.org/x/sys/unix"
+)
+
+// /tmp is a writable file system in memory, shared by the machine's processes (as
+// Linux's tmpfs), next to the read-only tree from the boot bundle: programs — and Go's
+// own tests, through t.TempDir and os.CreateTemp — make, write, rename and remove files
+// and directories there. It is not persistent (SKYAIFS will be) and is bounded.
+
+// tmpRoot is the writable directory's path in the tree.
+const tmpRoot = "tmp"
+
+// maxTmpBytes bounds what /tmp holds, data and names together.
+const maxTmpBytes = 64 << 20
+
+type tnode struct {
+	dir      bool
+	data     []byte
+	mode     uint32
+	mtime    int64
+	children map[string]bool // directories: names of entries
+	ino      uint64
+}
+
+type tmpfs struct {
+	nodes map[string]*tnode
+	bytes uint64
+	next  uint64
+}
+
+func newTmpfs() *tmpfs {
+	fs := &tmpfs{nodes: map[string]*tnode{}, next: 1 << 40}
+	fs.nodes[tmpRoot] = &tnode{dir: true, mode: 0o1777, children: map[string]bool{}, ino: fs.next}
+	return fs
+}
+
+// inTmp reports whether a tree path lies in /tmp.
+func inTmp(name string) bool { return name == tmpRoot || strings.HasPrefix(name, tmpRoot+"/") }
+
+func splitPath(name string) (string, string) {
+	i := strings.LastIndexByte(name, '/')
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+// create makes a node at name in an existing /tmp directory.
+func (fs *tmpfs) create(name string, dir bool, mode uint32, now int64) (*tnode, uint64) {
+	parent, base := splitPath(name)
+	pd := fs.nodes[parent]
+	switch {
+	case pd == nil:
+		return nil, errno(unix.ENOENT)
+	case !pd.dir:
+		return nil, errno(unix.ENOTDIR)
+	case fs.nodes[name] != nil:
+		return nil, errno(unix.EEXIST)
+	case len(base) > 255:
+		return nil, errno(unix.ENAMETOOLONG)
+	case fs.bytes+uint64(len(name)) > maxTmpBytes:
+		return nil, errno(unix.ENOSPC)
+	}
+	fs.next++
+	n := &tnode{dir: dir, mode: mode & 0o7777, mtime: now, ino: fs.next}
+	if dir {
+		n.children = map[string]bool{}
+	}
+	fs.nodes[name] = n
+	pd.children[base] = true
+	pd.mtime = now
+	fs.bytes += uint64(len(name))
+	return n, 0
+}
+
+func (fs *tmpfs) remove(name string, now int64) {
+	n := fs.nodes[name]
+	parent, base := splitPath(name)
+	delete(fs.nodes, name)
+	if pd := fs.nodes[parent]; pd != nil {
+		delete(pd.children, base)
+		pd.mtime = now
+	}
+	fs.bytes -= uint64(len(name)) + uint64(len(n.data))
+}
+
+// resize sets a file's length, refusing to grow /tmp past its bound.
+func (fs *tmpfs) resize(n *tnode, size uint64) uint64 {
+	old := uint64(len(n.data))
+	if size > old && fs.bytes+size-old > maxTmpBytes {
+		return errno(unix.ENOSPC)
+	}
+	switch {
+	case size <= old:
+		clear(n.data[size:old]) // growing again later must read zeros
+		n.data = n.data[:size]
+	case size <= uint64(cap(n.data)):
+		n.data = n.data[:size]
+		clear(n.data[old:])
+	default:
+		grown := make([]byte, size, max(size, 2*uint64(cap(n.data))))
+		copy(grown, n.data)
+		n.data = grown
+	}
+	fs.bytes = fs.bytes + size - old
+	return 0
+}
+
+// now returns the wall-clock time in Unix nanoseconds.
+func (p *Process) now(k *kernel.Kernel) int64 { return p.wall() + int64(k.Now()) }
+
+// openTmp serves openat in /tmp.
+func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uint64 {
+	fs := p.fs.tmp
+	n := fs.nodes[name]
+	acc := flags & unix.O_ACCMODE
+	switch {
+	case n == nil && flags&unix.O_CREAT == 0:
+		return errno(unix.ENOENT)
+	case n != nil && flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0:
+		return errno(unix.EEXIST)
+	case n == nil:
+		var e uint64
+		if n, e = fs.create(name, false, uint32(mode), p.now(k)); e != 0 {
+			return e
+		}
+	}
+	if n.dir {
+		if acc != unix.O_RDONLY {
+			return errno(unix.EISDIR)
+		}
+		return p.newFile(&file{kind: kindDir, path: name})
+	}
+	if flags&unix.O_DIRECTORY != 0 {
+		return errno(unix.ENOTDIR)
+	}
+	if flags&unix.O_TRUNC != 0 && acc != unix.O_RDONLY {
+		fs.resize(n, 0)
+		n.mtime = p.now(k)
+	}
+	return p.newFile(&file{kind: kindTmp, path: name, node: n, flags: flags})
+}
+
+func (p *Process) tmpRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint64, off int64, advance bool) uint64 {
+	if f.flags&unix.O_ACCMODE == unix.O_WRONLY {
+		return errno(unix.EBADF)
+	}
+	f.data = f.node.data
+	return p.fileRead(k, t, f, buf, n, off, advance)
+}
+
+func (p *Process) tmpWrite(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint64, off int64, advance bool) uint64 {
+	if f.flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return errno(unix.EBADF)
+	}
+	nd := f.node
+	if advance && f.flags&unix.O_APPEND != 0 {
+		off = int64(len(nd.data))
+	}
+	n = min(n, 1<<24)
+	if off < 0 || uint64(off)+n > maxTmpBytes {
+		return errno(unix.EFBIG)
+	}
+	b := make([]byte, n)
+	if !k.CopyIn(t, buf, b) {
+		return errno(unix.EFAULT)
+	}
+	if end := uint64(off) + n; end > uint64(len(nd.data)) {
+		if e := p.fs.tmp.resize(nd, end); e != 0 {
+			return e
+		}
+	}
+	copy(nd.data[off:], b)
+	nd.mtime = p.now(k)
+	if advance {
+		f.off = off + int64(n)
+	}
+	return n
+}
+
+// statTmp fills a struct stat for a /tmp node.
+func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) uint64 {
+	var st unix.Stat_t
+	st.Dev, st.Nlink, st.Blksize, st.Ino = 2, 1, 4096, n.ino
+	if n.dir {
+		st.Mode = unix.S_IFDIR | n.mode
+		st.Nlink = 2
+	} else {
+		st.Mode = unix.S_IFREG | n.mode
+		st.Size = int64(len(n.data))
+		st.Blocks = (st.Size + 511) / 512
+	}
+	st.Mtim = unix.NsecToTimespec(n.mtime)
+	st.Ctim, st.Atim = st.Mtim, st.Mtim
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+	if !k.CopyOut(t, va, b) {
+		return errno(unix.EFAULT)
+	}
+	return 0
+}
+
+// tmpEntries lists a /tmp directory, sorted.
+func (p *Process) tmpEntries(name string) ([]string, bool) {
+	n := p.fs.tmp.nodes[name]
+	if n == nil || !n.dir {
+		return nil, false
+	}
+	out := make([]string, 0, len(n.children))
+	for c := range n.children {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out, true
+}
+
+func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(name) {
+		if _, ok := p.exists(name); ok {
+			return errno(unix.EEXIST)
+		}
+		return errno(unix.EROFS)
+	}
+	_, e = p.fs.tmp.create(name, true, uint32(a[2]), p.now(k))
+	return e
+}
+
+func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(name) {
+		if _, ok := p.exists(name); !ok {
+			return errno(unix.ENOENT)
+		}
+		return errno(unix.EROFS)
+	}
+	fs := p.fs.tmp
+	n := fs.nodes[name]
+	switch {
+	case n == nil:
+		return errno(unix.ENOENT)
+	case name == tmpRoot:
+		return errno(unix.EBUSY)
+	case a[2]&unix.AT_REMOVEDIR != 0 && !n.dir:
+		return errno(unix.ENOTDIR)
+	case a[2]&unix.AT_REMOVEDIR == 0 && n.dir:
+		return errno(unix.EISDIR)
+	case n.dir && len(n.children) > 0:
+		return errno(unix.ENOTEMPTY)
+	}
+	fs.remove(name, p.now(k))
+	return 0
+}
+
+func sysRenameat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	return sysRenameat2(p, k, t, [6]uint64{a[0], a[1], a[2], a[3], 0})
+}
+
+func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	from, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	to, e := p.resolve(k, t, int64(int32(a[2])), a[3])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(from) || !inTmp(to) {
+		return errno(unix.EROFS)
+	}
+	if a[4]&^uint64(unix.RENAME_NOREPLACE) != 0 {
+		return errno(unix.EINVAL)
+	}
+	fs := p.fs.tmp
+	src := fs.nodes[from]
+	switch {
+	case src == nil:
+		return errno(unix.ENOENT)
+	case from == tmpRoot || to == tmpRoot:
+		return errno(unix.EBUSY)
+	case from == to:
+		return 0
+	case strings.HasPrefix(to, from+"/"):
+		return errno(unix.EINVAL) // a directory into itself
+	}
+	if dst := fs.nodes[to]; dst != nil {
+		switch {
+		case a[4]&unix.RENAME_NOREPLACE != 0:
+			return errno(unix.EEXIST)
+		case dst.dir && !src.dir:
+			return errno(unix.EISDIR)
+		case !dst.dir && src.dir:
+			return errno(unix.ENOTDIR)
+		case dst.dir && len(dst.children) > 0:
+			return errno(unix.ENOTEMPTY)
+		}
+		fs.remove(to, p.now(k))
+	}
+	parent, base := splitPath(to)
+	pd := fs.nodes[parent]
+	if pd == nil || !pd.dir {
+		return errno(unix.ENOENT)
+	}
+	// Move the node and, for a directory, everything under it.
+	now := p.now(k)
+	var moves []string
+	for n := range fs.nodes {
+		if n == from || strings.HasPrefix(n, from+"/") {
+			moves = append(moves, n)
+		}
+	}
+	for _, n := range moves {
+		fs.nodes[to+strings.TrimPrefix(n, from)] = fs.nodes[n]
+		delete(fs.nodes, n)
+	}
+	fp, fb := splitPath(from)
+	if fpd := fs.nodes[fp]; fpd != nil {
+		delete(fpd.children, fb)
+		fpd.mtime = now
+	}
+	pd.children[base] = true
+	pd.mtime = now
+	for _, f := range p.files { // open files keep working under their new names
+		if f != nil && (f.path == from || strings.HasPrefix(f.path, from+"/")) {
+			f.path = to + strings.TrimPrefix(f.path, from)
+		}
+	}
+	return 0
+}
+
+func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	f := p.fileOf(a[0], kindTmp)
+	if f == nil {
+		if p.fileOf(a[0], kindRegular) != nil {
+			return errno(unix.EROFS)
+		}
+		return errno(unix.EBADF)
+	}
+	if f.flags&unix.O_ACCMODE == unix.O_RDONLY {
+		return errno(unix.EINVAL)
+	}
+	if int64(a[1]) < 0 || a[1] > maxTmpBytes {
+		return errno(unix.EFBIG)
+	}
+	if e := p.fs.tmp.resize(f.node, a[1]); e != 0 {
+		return e
+	}
+	f.node.mtime = p.now(k)
+	return 0
+}
+
+// sysFsync: /tmp is memory; the read-only tree never changes. Both are always "synced".
+func sysFsync(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[0] < 1024 && p.files[int(a[0])] != nil || a[0] <= 2 {
+		return 0
+	}
+	return errno(unix.EBADF)
+}
+
+func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	return p.chmod(name, a[2])
+}
+
+func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if a[0] >= 1024 || p.files[int(a[0])] == nil {
+		return errno(unix.EBADF)
+	}
+	return p.chmod(p.files[int(a[0])].path, a[1])
+}
+
+func (p *Process) chmod(name string, mode uint64) uint64 {
+	if !inTmp(name) {
+		if _, ok := p.exists(name); !ok {
+			return errno(unix.ENOENT)
+		}
+		return errno(unix.EROFS)
+	}
+	n := p.fs.tmp.nodes[name]
+	if n == nil {
+		return errno(unix.ENOENT)
+	}
+	n.mode = uint32(mode) & 0o7777
+	return 0
+}
+
+// sysUtimensat sets a /tmp node's modification time (to now; explicit times are
+// accepted and also mean now).
+func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	var name string
+	if a[1] == 0 { // futimens: the file open at dirfd
+		if a[0] >= 1024 || p.files[int(a[0])] == nil {
+			return errno(unix.EBADF)
+		}
+		name = p.files[int(a[0])].path
+	} else {
+		var e uint64
+		if name, e = p.resolve(k, t, int64(int32(a[0])), a[1]); e != 0 {
+			return e
+		}
+	}
+	if !inTmp(name) {
+		return errno(unix.EROFS)
+	}
+	n := p.fs.tmp.nodes[name]
+	if n == nil {
+		return errno(unix.ENOENT)
+	}
+	n.mtime = p.now(k)
+	return 0
+}

@@ -1,0 +1,72 @@
+package linux_test
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestTmpfs: /tmp is writable — make a directory, create, write, read back at an
+// offset, stat, rename, list, truncate, remove — while the rest of the tree stays
+// read-only.
+func TestTmpfs(t *testing.T) {
+	var log []string
+	note := func(what string, r uint64) { log = append(log, what+"="+itoa(int64(r))) }
+	boot(t, func(l linuxProg) {
+		mem := l.call(unix.SYS_MMAP, 0, 3*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		str := func(off uint64, s string) uint64 {
+			l.p.Store(mem+off, append([]byte(s), 0))
+			return mem + off
+		}
+		atcwd := uint64(0xffffff9c) // AT_FDCWD (-100) as the kernel reads an int
+		note("mkdir", l.call(unix.SYS_MKDIRAT, atcwd, str(0, "/tmp/d"), 0o700))
+		note("mkdir again", l.call(unix.SYS_MKDIRAT, atcwd, str(0, "/tmp/d"), 0o700))
+		note("mkdir outside", l.call(unix.SYS_MKDIRAT, atcwd, str(0, "/etc"), 0o700))
+		fd := l.call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/d/f"), unix.O_CREAT|unix.O_RDWR|unix.O_EXCL, 0o600)
+		note("open", fd)
+		l.p.Store(mem+4096, []byte("hello, tmpfs"))
+		note("write", l.call(unix.SYS_WRITE, fd, mem+4096, 12))
+		note("pread", l.call(unix.SYS_PREAD64, fd, mem+8192, 5, 7))
+		var b [5]byte
+		l.p.Load(mem+8192, b[:])
+		log = append(log, "read="+string(b[:]))
+		note("fstat", l.call(unix.SYS_FSTAT, fd, mem+8192))
+		var st [144]byte
+		l.p.Load(mem+8192, st[:])
+		note("size", binary.LittleEndian.Uint64(st[48:]))
+		note("excl", l.call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/d/f"), unix.O_CREAT|unix.O_RDWR|unix.O_EXCL, 0o600))
+		note("rename", l.call(unix.SYS_RENAMEAT, atcwd, str(0, "/tmp/d/f"), atcwd, str(100, "/tmp/d/g")))
+		note("ftruncate", l.call(unix.SYS_FTRUNCATE, fd, 3))
+		note("stat g", l.call(unix.SYS_NEWFSTATAT, atcwd, str(0, "/tmp/d/g"), mem+8192, 0))
+		l.p.Load(mem+8192, st[:])
+		note("size g", binary.LittleEndian.Uint64(st[48:]))
+		note("stat f", l.call(unix.SYS_NEWFSTATAT, atcwd, str(0, "/tmp/d/f"), mem+8192, 0))
+		dfd := l.call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/d"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		n := l.call(unix.SYS_GETDENTS64, dfd, mem+8192, 4096)
+		d := make([]byte, n)
+		l.p.Load(mem+8192, d)
+		log = append(log, "entries="+strings.Trim(string(d[19:20]), "\x00"))
+		note("rmdir busy", l.call(unix.SYS_UNLINKAT, atcwd, str(0, "/tmp/d"), unix.AT_REMOVEDIR))
+		note("unlink relative", l.call(unix.SYS_UNLINKAT, dfd, str(0, "g"), 0))
+		note("rmdir", l.call(unix.SYS_UNLINKAT, atcwd, str(0, "/tmp/d"), unix.AT_REMOVEDIR))
+		note("write tree", l.call(unix.SYS_OPENAT, atcwd, str(0, "/x"), unix.O_CREAT|unix.O_WRONLY, 0o600))
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	want := "mkdir=0 mkdir again=-17 mkdir outside=-30 open=3 write=12 pread=5 read=tmpfs fstat=0 size=12 excl=-17 " +
+		"rename=0 ftruncate=0 stat g=0 size g=3 stat f=-2 entries=g rmdir busy=-39 unlink relative=0 rmdir=0 write tree=-30"
+	if got := strings.Join(log, " "); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func itoa(v int64) string {
+	if v < 0 {
+		return "-" + itoa(-v)
+	}
+	if v < 10 {
+		return string(rune('0' + v))
+	}
+	return itoa(v/10) + string(rune('0'+v%10))
+}
