@@ -86,7 +86,8 @@ func TestStandardLibraryTests(t *testing.T) {
 		t.Skip("boots QEMU once per package")
 	}
 	goroot := strings.TrimSpace(string(must(exec.Command("go", "env", "GOROOT").Output())))
-	for _, pkg := range []string{"sort", "strings", "container/list", "unicode/utf8", "crypto/sha256", "compress/flate", "time"} {
+	// bufio needs the writable /tmp (t.TempDir).
+	for _, pkg := range []string{"sort", "strings", "container/list", "unicode/utf8", "crypto/sha256", "compress/flate", "bufio", "strconv", "time"} {
 		t.Run(pkg, func(t *testing.T) {
 			bin := goBuild(t, filepath.Join(t.TempDir(), filepath.Base(pkg)+".test"), true, pkg)
 			var with []string
