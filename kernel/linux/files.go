@@ -76,9 +76,15 @@ func contains(s []string, x string) bool {
 // resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
 // directory) into a clean tree path.
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	p.tooLong = false
 	name, ok := p.cstring(k, t, va)
-	if !ok {
+	switch {
+	case !ok && p.tooLong:
+		return "", errno(unix.ENAMETOOLONG)
+	case !ok:
 		return "", errno(unix.EFAULT)
+	case name == "":
+		return "", errno(unix.ENOENT) // an empty path names nothing (AT_EMPTY_PATH is handled by the callers)
 	}
 	base := p.cwd
 	if !strings.HasPrefix(name, "/") && dirfd != unix.AT_FDCWD {
@@ -107,6 +113,7 @@ func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, b
 		out = append(out, b[0])
 		va++
 	}
+	p.tooLong = true // the caller reports ENAMETOOLONG, as Linux does past PATH_MAX
 	return "", false
 }
 
@@ -376,7 +383,9 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if e != 0 {
 		return e
 	}
-	if isDir, ok := p.exists(name); !ok || !isDir {
+	if isDir, ok := p.exists(name); !ok {
+		return errno(unix.ENOENT)
+	} else if !isDir {
 		return errno(unix.ENOTDIR)
 	}
 	p.cwd = name

@@ -45,6 +45,7 @@ type Process struct {
 	pollers []poller
 	fs      *FileTree // the read-only file tree
 	cwd     string
+	tooLong bool         // the last path read was longer than PATH_MAX
 	task    *kernel.Task // the kernel task the process is, once it has one
 	input   *Input       // console input for fd 0 (nil: end of file)
 	exited  bool

@@ -399,8 +399,8 @@ func (p *Process) chmod(name string, mode uint64) uint64 {
 	return 0
 }
 
-// sysUtimensat sets a /tmp node's modification time (to now; explicit times are
-// accepted and also mean now).
+// sysUtimensat sets a /tmp node's modification time: the one given, or now
+// (UTIME_NOW, or no times); UTIME_OMIT leaves it. Access times are not kept.
 func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	var name string
 	if a[1] == 0 { // futimens: the file open at dirfd
@@ -421,6 +421,24 @@ func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if n == nil {
 		return errno(unix.ENOENT)
 	}
-	n.mtime = p.now(k)
+	mtime := p.now(k)
+	if a[2] != 0 { // struct timespec times[2]: access, then modification
+		var b [32]byte
+		if !k.CopyIn(t, a[2], b[:]) {
+			return errno(unix.EFAULT)
+		}
+		sec, nsec := int64(le64(b[16:])), int64(le64(b[24:]))
+		switch nsec {
+		case unix.UTIME_OMIT:
+			return 0
+		case unix.UTIME_NOW:
+		default:
+			if nsec < 0 || nsec >= 1e9 {
+				return errno(unix.EINVAL)
+			}
+			mtime = sec*1e9 + nsec
+		}
+	}
+	n.mtime = mtime
 	return 0
 }
