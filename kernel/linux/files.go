@@ -74,8 +74,27 @@ func contains(s []string, x string) bool {
 }
 
 // resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
-// directory) into a clean tree path.
+// directory) into a clean tree path, following symbolic links (only /tmp has any).
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	name, e := p.lexical(k, t, dirfd, va)
+	if e != 0 {
+		return "", e
+	}
+	return p.follow(name, true)
+}
+
+// resolveLink is resolve for calls that act on a link itself (lstat, readlink,
+// unlink, rename, link, symlink, mkdir): a link in the last component is not followed.
+func (p *Process) resolveLink(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	name, e := p.lexical(k, t, dirfd, va)
+	if e != 0 {
+		return "", e
+	}
+	return p.follow(name, false)
+}
+
+// lexical turns a path argument into a clean tree path, without following links.
+func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
 	p.tooLong = false
 	name, ok := p.cstring(k, t, va)
 	switch {
@@ -138,8 +157,23 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if name == "dev/null" {
 		return p.newFile(&file{kind: kindNull, path: name})
 	}
-	if inTmp(name) {
-		return p.openTmp(k, name, flags, a[3])
+	if inTmp(name) || p.fs.tmp.links > 0 {
+		// O_CREAT|O_EXCL and O_NOFOLLOW look at a link itself, not where it points.
+		if flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL || flags&unix.O_NOFOLLOW != 0 {
+			ln, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+			if e != 0 {
+				return e
+			}
+			if n := p.fs.tmp.nodes[ln]; n != nil && n.link != "" {
+				if flags&unix.O_EXCL != 0 && flags&unix.O_CREAT != 0 {
+					return errno(unix.EEXIST)
+				}
+				return errno(unix.ELOOP)
+			}
+		}
+		if inTmp(name) {
+			return p.openTmp(k, name, flags, a[3])
+		}
 	}
 	isDir, ok := p.exists(name)
 	if flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_CREAT|unix.O_TRUNC) != 0 {
@@ -295,7 +329,11 @@ func sysNewfstatat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 			return sysFstat(p, k, t, [6]uint64{a[0], a[2]})
 		}
 	}
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	resolve := p.resolve
+	if a[3]&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		resolve = p.resolveLink
+	}
+	name, e := resolve(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
@@ -317,7 +355,7 @@ func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 }
 
 func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
@@ -329,10 +367,17 @@ func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		}
 		return n
 	}
+	if n := p.fs.tmp.nodes[name]; n != nil && n.link != "" {
+		m := min(uint64(len(n.link)), a[3])
+		if !k.CopyOut(t, a[2], []byte(n.link)[:m]) {
+			return errno(unix.EFAULT)
+		}
+		return m
+	}
 	if _, ok := p.exists(name); !ok {
 		return errno(unix.ENOENT)
 	}
-	return errno(unix.EINVAL) // nothing in the tree is a symbolic link
+	return errno(unix.EINVAL) // not a symbolic link
 }
 
 func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
@@ -352,6 +397,8 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		typ := byte(unix.DT_REG)
 		if isDir, _ := p.exists(full); isDir {
 			typ = unix.DT_DIR
+		} else if n := p.fs.tmp.nodes[full]; tmp && n != nil && n.link != "" {
+			typ = unix.DT_LNK
 		}
 		ino := inode(full)
 		if n := p.fs.tmp.nodes[full]; tmp && n != nil {

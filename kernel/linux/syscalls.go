@@ -83,6 +83,8 @@ func init() {
 		unix.SYS_FCHMOD:            sysFchmod,
 		unix.SYS_FCHMODAT:          sysFchmodat,
 		unix.SYS_UTIMENSAT:         sysUtimensat,
+		unix.SYS_SYMLINKAT:         sysSymlinkat,
+		unix.SYS_LINKAT:            sysLinkat,
 	}
 }
 

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"path"
 	"sort"
 	"strings"
 	"unsafe"
@@ -22,6 +23,8 @@ const maxTmpBytes = 64 << 20
 
 type tnode struct {
 	dir      bool
+	link     string // a symbolic link: its target
+	nlink    int    // names the node has (hard links)
 	data     []byte
 	mode     uint32
 	mtime    int64
@@ -33,6 +36,7 @@ type tmpfs struct {
 	nodes map[string]*tnode
 	bytes uint64
 	next  uint64
+	links int // symbolic links in existence: none means no path needs following
 }
 
 func newTmpfs() *tmpfs {
@@ -69,7 +73,7 @@ func (fs *tmpfs) create(name string, dir bool, mode uint32, now int64) (*tnode, 
 		return nil, errno(unix.ENOSPC)
 	}
 	fs.next++
-	n := &tnode{dir: dir, mode: mode & 0o7777, mtime: now, ino: fs.next}
+	n := &tnode{dir: dir, mode: mode & 0o7777, mtime: now, ino: fs.next, nlink: 1}
 	if dir {
 		n.children = map[string]bool{}
 	}
@@ -88,7 +92,124 @@ func (fs *tmpfs) remove(name string, now int64) {
 		delete(pd.children, base)
 		pd.mtime = now
 	}
-	fs.bytes -= uint64(len(name)) + uint64(len(n.data))
+	fs.bytes -= uint64(len(name))
+	if n.nlink--; n.nlink <= 0 {
+		fs.bytes -= uint64(len(n.data)) + uint64(len(n.link))
+		if n.link != "" {
+			fs.links--
+		}
+	}
+}
+
+// maxLinkHops bounds how many symbolic links one path may go through (Linux: 40).
+const maxLinkHops = 40
+
+// follow resolves symbolic links in a clean tree path: in every component but the
+// last always, in the last if last is set. Links are resolved lexically (a target's
+// "..", like the path's, is cleaned away textually).
+func (p *Process) follow(name string, last bool) (string, uint64) {
+	fs := p.fs.tmp
+	for hops := 0; fs.links > 0; {
+		comps := strings.Split(name, "/")
+		cur, moved := "", false
+		for i, c := range comps {
+			next := c
+			if cur != "" {
+				next = cur + "/" + c
+			}
+			n := fs.nodes[next]
+			if n == nil || n.link == "" || (i == len(comps)-1 && !last) {
+				cur = next
+				continue
+			}
+			if hops++; hops > maxLinkHops {
+				return "", errno(unix.ELOOP)
+			}
+			target := n.link
+			if !strings.HasPrefix(target, "/") {
+				target = "/" + cur + "/" + target
+			}
+			rest := strings.Join(comps[i+1:], "/")
+			name = strings.Trim(path.Clean(target+"/"+rest), "/")
+			moved = true
+			break
+		}
+		if !moved {
+			break
+		}
+	}
+	return name, 0
+}
+
+func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	target, ok := p.cstring(k, t, a[0])
+	switch {
+	case !ok:
+		return errno(unix.EFAULT)
+	case target == "":
+		return errno(unix.ENOENT)
+	}
+	name, e := p.resolveLink(k, t, int64(int32(a[1])), a[2])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(name) {
+		if _, ok := p.exists(name); ok {
+			return errno(unix.EEXIST)
+		}
+		return errno(unix.EROFS)
+	}
+	fs := p.fs.tmp
+	if fs.bytes+uint64(len(target)) > maxTmpBytes {
+		return errno(unix.ENOSPC)
+	}
+	n, e := fs.create(name, false, 0o777, p.now(k))
+	if e != 0 {
+		return e
+	}
+	n.link = target
+	fs.bytes += uint64(len(target))
+	fs.links++
+	return 0
+}
+
+func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	resolve := p.resolveLink
+	if a[4]&unix.AT_SYMLINK_FOLLOW != 0 {
+		resolve = p.resolve
+	}
+	from, e := resolve(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(from) || !inTmp(to) {
+		return errno(unix.EXDEV)
+	}
+	fs := p.fs.tmp
+	n := fs.nodes[from]
+	switch {
+	case n == nil:
+		return errno(unix.ENOENT)
+	case n.dir:
+		return errno(unix.EPERM)
+	case fs.nodes[to] != nil:
+		return errno(unix.EEXIST)
+	}
+	parent, base := splitPath(to)
+	pd := fs.nodes[parent]
+	if pd == nil || !pd.dir {
+		return errno(unix.ENOENT)
+	}
+	fs.nodes[to] = n
+	pd.children[base] = true
+	pd.mtime = p.now(k)
+	fs.bytes += uint64(len(to))
+	n.nlink++
+	return 0
 }
 
 // resize sets a file's length, refusing to grow /tmp past its bound.
@@ -188,11 +309,16 @@ func (p *Process) tmpWrite(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 // statTmp fills a struct stat for a /tmp node.
 func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) uint64 {
 	var st unix.Stat_t
-	st.Dev, st.Nlink, st.Blksize, st.Ino = 2, 1, 4096, n.ino
-	if n.dir {
+	st.Dev, st.Blksize, st.Ino = 2, 4096, n.ino
+	st.Nlink = uint64(max(n.nlink, 1))
+	switch {
+	case n.dir:
 		st.Mode = unix.S_IFDIR | n.mode
 		st.Nlink = 2
-	} else {
+	case n.link != "":
+		st.Mode = unix.S_IFLNK | 0o777
+		st.Size = int64(len(n.link))
+	default:
 		st.Mode = unix.S_IFREG | n.mode
 		st.Size = int64(len(n.data))
 		st.Blocks = (st.Size + 511) / 512
@@ -221,7 +347,7 @@ func (p *Process) tmpEntries(name string) ([]string, bool) {
 }
 
 func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
@@ -236,7 +362,7 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 }
 
 func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
@@ -269,11 +395,11 @@ func sysRenameat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 }
 
 func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	from, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	from, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
-	to, e := p.resolve(k, t, int64(int32(a[2])), a[3])
+	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
 	if e != 0 {
 		return e
 	}

@@ -70,3 +70,54 @@ func itoa(v int64) string {
 	}
 	return itoa(v/10) + string(rune('0'+v%10))
 }
+
+// TestTmpfsLinks: symbolic links (followed in paths, not by lstat, readlink, unlink;
+// dangling ones; loops end in ELOOP; O_CREAT|O_EXCL refuses a link) and hard links
+// (a second name for the same file, which outlives the first).
+func TestTmpfsLinks(t *testing.T) {
+	var log []string
+	note := func(what string, r uint64) { log = append(log, what+"="+itoa(int64(r))) }
+	boot(t, func(l linuxProg) {
+		mem := l.call(unix.SYS_MMAP, 0, 3*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		str := func(off uint64, s string) uint64 {
+			l.p.Store(mem+off, append([]byte(s), 0))
+			return mem + off
+		}
+		at := uint64(0xffffff9c)
+		l.call(unix.SYS_MKDIRAT, at, str(0, "/tmp/d"), 0o755)
+		fd := l.call(unix.SYS_OPENAT, at, str(0, "/tmp/d/f"), unix.O_CREAT|unix.O_WRONLY, 0o644)
+		l.p.Store(mem+4096, []byte("data"))
+		l.call(unix.SYS_WRITE, fd, mem+4096, 4)
+		note("symlink", l.call(unix.SYS_SYMLINKAT, str(0, "d"), at, str(100, "/tmp/ld")))
+		note("stat through link", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/ld/f"), mem+8192, 0))
+		var st [144]byte
+		l.p.Load(mem+8192, st[:])
+		note("size", binary.LittleEndian.Uint64(st[48:]))
+		note("lstat", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/ld"), mem+8192, unix.AT_SYMLINK_NOFOLLOW))
+		l.p.Load(mem+8192, st[:])
+		note("is link", uint64(binary.LittleEndian.Uint32(st[24:])&unix.S_IFMT)/uint64(unix.S_IFLNK))
+		n := l.call(unix.SYS_READLINKAT, at, str(0, "/tmp/ld"), mem+8192, 100)
+		var b [1]byte
+		l.p.Load(mem+8192, b[:])
+		log = append(log, "readlink="+itoa(int64(n))+string(b[:]))
+		note("dangling", l.call(unix.SYS_SYMLINKAT, str(0, "nowhere"), at, str(100, "/tmp/dang")))
+		note("open dangling", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/dang"), unix.O_RDONLY, 0))
+		note("excl on link", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/dang"), unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o600))
+		l.call(unix.SYS_SYMLINKAT, str(0, "loop2"), at, str(100, "/tmp/loop1"))
+		l.call(unix.SYS_SYMLINKAT, str(0, "loop1"), at, str(100, "/tmp/loop2"))
+		note("loop", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/loop1"), mem+8192, 0))
+		note("link", l.call(unix.SYS_LINKAT, at, str(0, "/tmp/d/f"), at, str(100, "/tmp/hard"), 0))
+		note("unlink first", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/d/f"), 0))
+		note("stat hard", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard"), mem+8192, 0))
+		l.p.Load(mem+8192, st[:])
+		note("hard size", binary.LittleEndian.Uint64(st[48:]))
+		note("unlink link", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/ld"), 0))
+		note("dir still", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/d"), mem+8192, 0))
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	want := "symlink=0 stat through link=0 size=4 lstat=0 is link=1 readlink=1d dangling=0 open dangling=-2 " +
+		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 unlink link=0 dir still=0"
+	if got := strings.Join(log, " "); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
