@@ -171,6 +171,31 @@ func (k *Kernel) UnmapAnon(t *TCB, va uint64) bool {
 	return true
 }
 
+// AnonPages returns the addresses of the anonymous pages mapped in [start, end) of t's
+// address space. Its cost is bounded by the smaller of the range's pages and the pages
+// mapped, so that a task naming a huge range cannot keep the kernel busy.
+func (k *Kernel) AnonPages(t *TCB, start, end uint64) []uint64 {
+	as := t.addressSpace()
+	if as == nil || end <= start {
+		return nil
+	}
+	var out []uint64
+	if (end-start)/abi.PageSize <= uint64(len(as.frames)) {
+		for va := start &^ (abi.PageSize - 1); va < end; va += abi.PageSize {
+			if f := as.frames[hal.VirtAddr(va)]; f != nil && f.anon {
+				out = append(out, va)
+			}
+		}
+		return out
+	}
+	for va, f := range as.frames {
+		if f.anon && uint64(va) >= start && uint64(va) < end {
+			out = append(out, uint64(va))
+		}
+	}
+	return out
+}
+
 // ProtectAnon changes the permissions of the anonymous page at va.
 func (k *Kernel) ProtectAnon(t *TCB, va uint64, perm hal.Perm) bool {
 	as := t.addressSpace()

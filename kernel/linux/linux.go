@@ -225,7 +225,7 @@ func (p *Process) Timeout(k *kernel.Kernel, t *kernel.TCB) {
 
 // unmapPages frees the pages backed in [start, end).
 func (p *Process) unmapPages(k *kernel.Kernel, t *kernel.TCB, start, end uint64) {
-	for va := start; va < end; va += pageSize {
+	for _, va := range k.AnonPages(t, start, end) {
 		k.UnmapAnon(t, va)
 	}
 }

@@ -163,7 +163,7 @@ func sysMprotect(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 		return errno(e)
 	}
 	for _, r := range changed {
-		for va := r.Start; va < r.End; va += pageSize {
+		for _, va := range k.AnonPages(t, r.Start, r.End) {
 			if a[2]&7 == 0 {
 				k.UnmapAnon(t, va)
 			} else {
