@@ -151,3 +151,15 @@ func main() {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestExitStatusAllBits: a program's exit status reaches skyrun whole, 200 included,
+// though QEMU's own exit code keeps only 7 bits of it.
+func TestExitStatusAllBits(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(200) }\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module exit200\ngo 1.26\n"), 0o644)
+	prog := goBuild(t, filepath.Join(dir, "exit200"), false, dir)
+	if res := runProgram(t, []string{prog}, "", nil, time.Minute); res.Status != 200 {
+		t.Fatalf("status %d, want 200; console:\n%s", res.Status, res.Console)
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,9 @@ type Result struct {
 	TimedOut bool   // stopped by the timeout
 	Console  string // the whole serial console output
 }
+
+// exitLine is what the kernel prints last when it powers off with a status.
+var exitLine = regexp.MustCompile(`(?m)^skyscope: kernel exited with status (\d+)\r?$`)
 
 // OVMF is where Debian's ovmf package puts the UEFI firmware.
 const OVMF = "/usr/share/ovmf/OVMF.fd"
@@ -210,6 +215,13 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 		res.Status = 0 // QEMU ended normally (ACPI power-off)
 	case errors.As(err, &exit) && exit.ExitCode()&1 == 1:
 		res.Status = exit.ExitCode() >> 1 // isa-debug-exit: (status << 1) | 1
+		// QEMU's exit code keeps only 7 bits of the status; the kernel's last line has
+		// all 8 (a program's exit(200), a kill's 137).
+		if m := exitLine.FindAllStringSubmatch(res.Console, -1); len(m) > 0 {
+			if full, err := strconv.Atoi(m[len(m)-1][1]); err == nil && full&0x7f == res.Status {
+				res.Status = full
+			}
+		}
 	default:
 		return res, fmt.Errorf("qemu: %v", err)
 	}
