@@ -20,25 +20,7 @@ const (
 	exitPC    = 0x73_0000 // returns at once
 )
 
-// progLoader starts the test programs by name, as the boot bundle's loader does with
-// ELF images on bare metal.
-type progLoader map[string]uint64
-
-func (l progLoader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	pc, ok := l[argv[0]]
-	if !ok {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
-	}
-	spec.Entry, spec.StackPages = pc, 2
-	task, err := k.CreateTask(budget, spec)
-	if err != nil {
-		return nil, abi.ErrNoMemory, err
-	}
-	k.StartTask(task)
-	return task, abi.OK, nil
-}
-
-var testPrograms = progLoader{"sleeper": sleeperPC, "wild": wildPC, "exit": exitPC}
+var testPrograms = usersim.Loader{Entries: map[string]uint64{"sleeper": sleeperPC, "wild": wildPC, "exit": exitPC}}
 
 func systemPrograms() map[uint64]usersim.Program {
 	return map[uint64]usersim.Program{

@@ -3,7 +3,6 @@ package service
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/compress"
@@ -14,21 +13,6 @@ import (
 )
 
 const servicePC = 0x90_0000
-
-type loader struct{}
-
-func (loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	if argv[0] != "compressd" {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
-	}
-	spec.Entry, spec.StackPages, spec.Memory = servicePC, 1, 4<<20
-	task, err := k.CreateTask(budget, spec)
-	if err != nil {
-		return nil, abi.ErrNoMemory, err
-	}
-	k.StartTask(task)
-	return task, abi.OK, nil
-}
 
 // The service task's slots.
 const (
@@ -114,7 +98,7 @@ func TestDecodeThroughSharedRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.SetLoader(loader{})
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"compressd": servicePC}, MaxMemory: 4 << 20})
 	m.Run(10_000_000_000)
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)

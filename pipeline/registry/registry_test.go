@@ -12,26 +12,6 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/usersim"
 )
 
-// loader starts the test's programs (simulated: Go functions at entry addresses).
-type loader map[string]uint64
-
-func (l loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	pc, ok := l[argv[0]]
-	if !ok {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
-	}
-	spec.Entry, spec.StackPages = pc, 1
-	if spec.Memory > 4<<20 {
-		spec.Memory = 4 << 20
-	}
-	task, err := k.CreateTask(budget, spec)
-	if err != nil {
-		return nil, abi.ErrNoMemory, err
-	}
-	k.StartTask(task)
-	return task, abi.OK, nil
-}
-
 const (
 	pcV1 = 0x80_0000 + iota*0x1000
 	pcV2
@@ -43,9 +23,9 @@ const (
 	pcIntruder
 )
 
-var programs = loader{"svc-v1": pcV1, "svc-v2": pcV2, "svc-v2-crash": pcV2Crash, "svc-v2-bad": pcV2Bad,
+var programs = usersim.Loader{MaxMemory: 4 << 20, Entries: map[string]uint64{"svc-v1": pcV1, "svc-v2": pcV2, "svc-v2-crash": pcV2Crash, "svc-v2-bad": pcV2Bad,
 	"svc-v2-slow": pcV2Slow, "client": pcClient, "updater": pcUpdater,
-	"intruder": pcIntruder}
+	"intruder": pcIntruder}}
 
 // TestLiveUpdate: a client calls the service continuously while an updater tries
 // three broken new versions — one crashes during initialisation, one fails its

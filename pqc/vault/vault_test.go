@@ -17,21 +17,6 @@ import (
 
 const vaultPC = 0x91_0000
 
-type loader struct{}
-
-func (loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	if argv[0] != "vault" {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
-	}
-	spec.Entry, spec.StackPages, spec.Memory = vaultPC, 1, 4<<20
-	task, err := k.CreateTask(budget, spec)
-	if err != nil {
-		return nil, abi.ErrNoMemory, err
-	}
-	k.StartTask(task)
-	return task, abi.OK, nil
-}
-
 // run boots a machine with a vault task holding keys and runs client as init with
 // capabilities to the vault's endpoint minted with each of badges (at slots returned).
 func run(t *testing.T, keys Keys, badges []abi.Badge, client func(e *user.Env, caps []abi.CPtr, slots *user.Slots)) {
@@ -67,7 +52,7 @@ func run(t *testing.T, keys Keys, badges []abi.Badge, client func(e *user.Env, c
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.SetLoader(loader{})
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"vault": vaultPC}, MaxMemory: 4 << 20})
 	m.Run(20_000_000_000)
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)

@@ -21,22 +21,6 @@ const (
 	sleeperPC = 0x72_0000 // waits forever
 )
 
-type simLoader map[string]uint64
-
-func (l simLoader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	pc, ok := l[argv[0]]
-	if !ok {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
-	}
-	spec.Entry, spec.StackPages = pc, 1
-	task, err := k.CreateTask(budget, spec)
-	if err != nil {
-		return nil, abi.ErrNoMemory, err
-	}
-	k.StartTask(task)
-	return task, abi.OK, nil
-}
-
 // session runs the command lines in a shell on a fresh machine and returns the output
 // and how the machine stopped.
 func session(t *testing.T, lines ...string) (string, kernel.StopReason) {
@@ -69,7 +53,7 @@ func session(t *testing.T, lines ...string) (string, kernel.StopReason) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.SetLoader(simLoader{"quick": quickPC, "sleeper": sleeperPC})
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"quick": quickPC, "sleeper": sleeperPC}})
 	r := m.Run(10_000_000_000)
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,36 @@
+package usersim
+
+import (
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// Loader starts the machine's registered programs by name, as the boot bundle's loader
+// starts ELF programs on bare metal: it implements kernel.Loader for SystemSpawn.
+type Loader struct {
+	// Entries maps a program name to the entry address it is registered at
+	// (Config.Programs).
+	Entries map[string]uint64
+	// MaxMemory, when not zero, caps the budget a task is given.
+	MaxMemory uint64
+}
+
+// Load implements kernel.Loader: a task with a small stack, started at once.
+func (l Loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	pc, ok := l.Entries[argv[0]]
+	if !ok {
+		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
+	}
+	spec.Entry, spec.StackPages = pc, 2
+	if l.MaxMemory != 0 && spec.Memory > l.MaxMemory {
+		spec.Memory = l.MaxMemory
+	}
+	task, err := k.CreateTask(budget, spec)
+	if err != nil {
+		return nil, abi.ErrNoMemory, err
+	}
+	k.StartTask(task)
+	return task, abi.OK, nil
+}
