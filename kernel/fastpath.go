@@ -46,16 +46,12 @@ func (k *Kernel) fastCall(t *TCB, r *abi.Regs) bool {
 	if !fastMessage(info) {
 		return false
 	}
-	cs := t.cspace()
-	if cs == nil {
+	s, e := lookupCap(t, r.Cap, abi.ObjEndpoint, abi.RightWrite)
+	if e != abi.OK {
 		return false
 	}
-	s, e := cs.Lookup(abi.CPtr(r.Cap))
-	if e != abi.OK || !s.Rights().Has(abi.RightWrite) {
-		return false
-	}
-	ep, ok := s.Object().(*Endpoint)
-	if !ok || ep.state != epReceiving {
+	ep := s.Object().(*Endpoint)
+	if ep.state != epReceiving {
 		return false
 	}
 	rcv := ep.queue.head
@@ -88,24 +84,20 @@ func (k *Kernel) fastReplyRecv(t *TCB, r *abi.Regs) bool {
 	if !fastMessage(info) {
 		return false
 	}
-	cs := t.cspace()
-	if cs == nil {
+	es, e := lookupCap(t, r.Cap, abi.ObjEndpoint, abi.RightRead)
+	if e != abi.OK {
 		return false
 	}
-	es, e := cs.Lookup(abi.CPtr(r.Cap))
-	if e != abi.OK || !es.Rights().Has(abi.RightRead) {
+	ep := es.Object().(*Endpoint)
+	if ep.state == epSending {
 		return false
 	}
-	ep, ok := es.Object().(*Endpoint)
-	if !ok || ep.state == epSending {
+	rs, e := lookupCap(t, r.Cap2, abi.ObjReply, abi.RightWrite)
+	if e != abi.OK {
 		return false
 	}
-	rs, e := cs.Lookup(abi.CPtr(r.Cap2))
-	if e != abi.OK || !rs.Rights().Has(abi.RightWrite) {
-		return false
-	}
-	reply, ok := rs.Object().(*Reply)
-	if !ok || reply.receiver != nil || reply.caller == nil {
+	reply := rs.Object().(*Reply)
+	if reply.receiver != nil || reply.caller == nil {
 		return false
 	}
 	c := reply.caller
