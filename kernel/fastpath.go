@@ -46,12 +46,16 @@ func (k *Kernel) fastCall(t *TCB, r *abi.Regs) bool {
 	if !fastMessage(info) {
 		return false
 	}
-	s, e := lookupCap(t, r.Cap, abi.ObjEndpoint, abi.RightWrite)
-	if e != abi.OK {
+	cs := t.cspace()
+	if cs == nil {
 		return false
 	}
-	ep := s.Object().(*Endpoint)
-	if ep.state != epReceiving {
+	s, e := cs.Lookup(abi.CPtr(r.Cap))
+	if e != abi.OK || !s.Rights().Has(abi.RightWrite) {
+		return false
+	}
+	ep, ok := s.Object().(*Endpoint)
+	if !ok || ep.state != epReceiving {
 		return false
 	}
 	rcv := ep.queue.head
@@ -84,20 +88,24 @@ func (k *Kernel) fastReplyRecv(t *TCB, r *abi.Regs) bool {
 	if !fastMessage(info) {
 		return false
 	}
-	es, e := lookupCap(t, r.Cap, abi.ObjEndpoint, abi.RightRead)
-	if e != abi.OK {
+	cs := t.cspace()
+	if cs == nil {
 		return false
 	}
-	ep := es.Object().(*Endpoint)
-	if ep.state == epSending {
+	es, e := cs.Lookup(abi.CPtr(r.Cap))
+	if e != abi.OK || !es.Rights().Has(abi.RightRead) {
 		return false
 	}
-	rs, e := lookupCap(t, r.Cap2, abi.ObjReply, abi.RightWrite)
-	if e != abi.OK {
+	ep, ok := es.Object().(*Endpoint)
+	if !ok || ep.state == epSending {
 		return false
 	}
-	reply := rs.Object().(*Reply)
-	if reply.receiver != nil || reply.caller == nil {
+	rs, e := cs.Lookup(abi.CPtr(r.Cap2))
+	if e != abi.OK || !rs.Rights().Has(abi.RightWrite) {
+		return false
+	}
+	reply, ok := rs.Object().(*Reply)
+	if !ok || reply.receiver != nil || reply.caller == nil {
 		return false
 	}
 	c := reply.caller
