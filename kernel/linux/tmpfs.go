@@ -154,10 +154,7 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		return e
 	}
 	if !inTmp(name) {
-		if _, ok := p.exists(name); ok {
-			return errno(unix.EEXIST)
-		}
-		return errno(unix.EROFS)
+		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
 	fs := p.fs.tmp
 	if fs.bytes+uint64(len(target)) > maxTmpBytes {
@@ -346,16 +343,22 @@ func (p *Process) tmpEntries(name string) ([]string, bool) {
 	return out, true
 }
 
+// outsideTmp is the error for making or changing name outside /tmp, where the tree
+// is read-only: ifExists when name exists, ifMissing when it does not.
+func (p *Process) outsideTmp(name string, ifExists, ifMissing unix.Errno) uint64 {
+	if _, ok := p.exists(name); ok {
+		return errno(ifExists)
+	}
+	return errno(ifMissing)
+}
+
 func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
 	}
 	if !inTmp(name) {
-		if _, ok := p.exists(name); ok {
-			return errno(unix.EEXIST)
-		}
-		return errno(unix.EROFS)
+		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
 	_, e = p.fs.tmp.create(name, true, uint32(a[2]), p.now(k))
 	return e
@@ -367,10 +370,7 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 		return e
 	}
 	if !inTmp(name) {
-		if _, ok := p.exists(name); !ok {
-			return errno(unix.ENOENT)
-		}
-		return errno(unix.EROFS)
+		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[name]
@@ -512,10 +512,7 @@ func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 
 func (p *Process) chmod(name string, mode uint64) uint64 {
 	if !inTmp(name) {
-		if _, ok := p.exists(name); !ok {
-			return errno(unix.ENOENT)
-		}
-		return errno(unix.EROFS)
+		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
 	}
 	n := p.fs.tmp.nodes[name]
 	if n == nil {
