@@ -28,7 +28,6 @@ func invConsoleWrite(k *Kernel, inv *invocation) abi.Errno {
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
-	off := abi.IPCBufMR + 8*abi.NumRegMRs
-	k.m.Console().Write(buf[off : off+int(n)])
+	k.m.Console().Write(ipcBytes(buf)[:n])
 	return abi.OK
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -70,20 +71,18 @@ func (r *logRing) read(off uint64, b []byte) (int, uint64) {
 // for personalities and the platform to report what they did.
 func (k *Kernel) Log(format string, args ...any) { k.logf(format, args...) }
 
-// systemArgBytes is the largest byte payload of a System invocation: the IPC buffer's
-// message words from NumRegMRs on.
-const systemArgBytes = 8 * (abi.MaxMsgWords - abi.NumRegMRs)
-
+// ipcBytes returns the byte payload of an invocation (ConsoleWrite, SystemSpawn,
+// SystemLog): the IPC buffer's message words from NumRegMRs on, MaxConsoleWrite bytes.
 func ipcBytes(buf *[abi.PageSize]byte) []byte {
 	off := abi.IPCBufMR + 8*abi.NumRegMRs
-	return buf[off : off+systemArgBytes]
+	return buf[off : off+MaxConsoleWrite]
 }
 
 func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 	n, mem, prio := inv.args[0], inv.args[1], inv.args[2]
 	caller := inv.t.task
 	switch {
-	case n == 0 || n > systemArgBytes:
+	case n == 0 || n > MaxConsoleWrite:
 		return abi.ErrRange
 	case prio > uint64(inv.t.mcp):
 		return abi.ErrRange
@@ -150,7 +149,7 @@ func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
 	w := info.Words()
 	inv.result(w[:abi.NumRegMRs]...)
 	for i := abi.NumRegMRs; i < abi.TaskInfoWords; i++ {
-		putWord(buf, abi.IPCBufMR+8*i, w[i])
+		binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*i:], w[i])
 	}
 	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.TaskInfoWords, 0))
 	return abi.OK
@@ -211,7 +210,7 @@ func invSystemCaps(k *Kernel, inv *invocation) abi.Errno {
 			continue
 		}
 		inv.result(i, uint64(s.Object().Type()), uint64(s.Rights()), uint64(s.Badge()))
-		putWord(buf, abi.IPCBufMR+8*abi.NumRegMRs, objectID(s.Object()))
+		binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*abi.NumRegMRs:], objectID(s.Object()))
 		inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+1, 0))
 		return abi.OK
 	}
@@ -226,7 +225,7 @@ func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
 	inv.result(k.root.capacity, uint64(k.mem.FreeFrames())*abi.PageSize, k.root.used, uint64(len(k.tasks)))
 	s := k.SharedStats()
 	for i, v := range []uint64{uint64(s.Images), uint64(s.Frames), uint64(s.Mappings)} {
-		putWord(buf, abi.IPCBufMR+8*(abi.NumRegMRs+i), v)
+		binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*(abi.NumRegMRs+i):], v)
 	}
 	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+3, 0))
 	return abi.OK
@@ -246,12 +245,6 @@ func invSystemPowerOff(k *Kernel, inv *invocation) abi.Errno {
 	k.powerOff, k.powerStatus = true, int(int64(inv.args[0]))
 	k.logf("power off requested by %s with status %d", inv.t.name(), k.powerStatus)
 	return abi.OK
-}
-
-func putWord(b *[abi.PageSize]byte, off int, v uint64) {
-	for i := range 8 {
-		b[off+i] = byte(v >> (8 * i))
-	}
 }
 
 // String describes the task for the kernel log.
