@@ -175,3 +175,18 @@ func (e *Env) Yield() { _ = e.sys(abi.SysYield, 0, 0, 0) }
 func (e *Env) Invoke(c abi.CPtr, m abi.Method, nargs, ncaps int) error {
 	return e.sys(abi.SysInvoke, c, 0, abi.NewMsgInfo(uint64(m), nargs, ncaps))
 }
+
+// SetPayload puts b in the next message's words from NumRegMRs on (the IPC buffer) and
+// returns the message length in words that carries it. b is at most MaxPayload bytes.
+func (e *Env) SetPayload(b []byte) int {
+	e.t.Store(e.buf+abi.IPCBufMR+8*abi.NumRegMRs, b)
+	return abi.NumRegMRs + (len(b)+7)/8
+}
+
+// Payload returns n bytes of the last message's words from NumRegMRs on (at most
+// MaxPayload).
+func (e *Env) Payload(n int) []byte {
+	b := make([]byte, min(max(n, 0), MaxPayload))
+	e.t.Load(e.buf+abi.IPCBufMR+8*abi.NumRegMRs, b)
+	return b
+}

@@ -155,12 +155,7 @@ func (r *Registry) Serve() {
 		switch {
 		case err != nil:
 		case info.Label() == LabelUpdate && badge&BadgeUpdater != 0:
-			n := int(e.MR(0))
-			name := make([]byte, min(n, user.MaxPayload))
-			for i := range name {
-				name[i] = byte(e.MR(abi.NumRegMRs+i/8) >> (8 * (i % 8)))
-			}
-			out = r.update(string(name))
+			out = r.update(string(e.Payload(int(e.MR(0)))))
 		}
 		e.SetMR(0, out)
 		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, 1, 0))
@@ -314,14 +309,7 @@ func RequestUpdate(e *user.Env, registry abi.CPtr, program string) (uint64, erro
 		return 0, errors.New("program name too long")
 	}
 	e.SetMR(0, uint64(len(program)))
-	for i := 0; i < len(program); i += 8 {
-		var w uint64
-		for j := 0; j < 8 && i+j < len(program); j++ {
-			w |= uint64(program[i+j]) << (8 * j)
-		}
-		e.SetMR(abi.NumRegMRs+i/8, w)
-	}
-	words := abi.NumRegMRs + (len(program)+7)/8
+	words := e.SetPayload([]byte(program))
 	if _, err := e.Call(registry, abi.NewMsgInfo(LabelUpdate, words, 0)); err != nil {
 		return 0, err
 	}

@@ -99,14 +99,9 @@ func Serve(e *user.Env, c Config, keys Keys) {
 			case LabelDerive:
 				var key []byte
 				st, key = derive(e, keys, badge, info)
-				for i := 0; i < len(key); i += 8 {
-					var w [8]byte
-					copy(w[:], key[i:])
-					e.SetMR(abi.NumRegMRs+i/8, binary.LittleEndian.Uint64(w[:]))
-				}
 				n = uint64(len(key))
 				if len(key) > 0 {
-					words = abi.NumRegMRs + (len(key)+7)/8
+					words = e.SetPayload(key)
 				}
 			}
 		}
@@ -181,10 +176,7 @@ func derive(e *user.Env, keys Keys, badge abi.Badge, info abi.MsgInfo) (Status, 
 	case !mayUse(badge>>32, idx):
 		return NotAllowed, nil
 	}
-	purpose := make([]byte, plen)
-	for i := range purpose {
-		purpose[i] = byte(e.MR(abi.NumRegMRs+i/8) >> (8 * (i % 8)))
-	}
+	purpose := e.Payload(int(plen))
 	var ctx [8]byte
 	binary.LittleEndian.PutUint64(ctx[:], uint64(badge))
 	return OK, pqc.DeriveKey(keys.Secrets[idx], string(purpose), ctx[:], int(klen))
@@ -233,25 +225,15 @@ func Derive(e *user.Env, ep abi.CPtr, idx int, purpose string, n int) ([]byte, e
 	if len(purpose) == 0 || len(purpose) > MaxPurpose || n <= 0 || n > MaxKeyLen {
 		return nil, BadRequest
 	}
-	for i := 0; i < len(purpose); i += 8 {
-		var w [8]byte
-		copy(w[:], purpose[i:])
-		e.SetMR(abi.NumRegMRs+i/8, binary.LittleEndian.Uint64(w[:]))
-	}
+	words := e.SetPayload([]byte(purpose))
 	e.SetMR(0, uint64(idx))
 	e.SetMR(1, uint64(len(purpose)))
 	e.SetMR(2, uint64(n))
-	if _, err := e.Call(ep, abi.NewMsgInfo(LabelDerive, abi.NumRegMRs+(len(purpose)+7)/8, 0)); err != nil {
+	if _, err := e.Call(ep, abi.NewMsgInfo(LabelDerive, words, 0)); err != nil {
 		return nil, err
 	}
 	if st := Status(e.MR(0)); st != OK {
 		return nil, st
 	}
-	key := make([]byte, 0, n)
-	for i := 0; len(key) < n; i++ {
-		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], e.MR(abi.NumRegMRs+i))
-		key = append(key, w[:min(8, n-len(key))]...)
-	}
-	return key, nil
+	return e.Payload(n), nil
 }
