@@ -152,7 +152,7 @@ func (e *Env) Print(cons abi.CPtr, s string) error {
 	const chunk = 8 * (abi.MaxMsgWords - abi.NumRegMRs)
 	for len(s) > 0 {
 		n := min(len(s), chunk)
-		e.t.Store(e.buf+abi.IPCBufMR+8*abi.NumRegMRs, []byte(s[:n]))
+		e.SetPayload([]byte(s[:n]))
 		e.SetMR(0, uint64(n))
 		if err := e.Invoke(cons, abi.ConsoleWrite, 1, 0); err != nil {
 			return err

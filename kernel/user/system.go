@@ -10,9 +10,6 @@ import (
 // Wrappers for the System object's methods: starting programs, listing and ending
 // tasks, the kernel log and power (see abi.SystemSpawn and ARCHITECTURE.md).
 
-// payloadOffset is where byte payloads start in the IPC buffer (message word NumRegMRs).
-const payloadOffset = abi.IPCBufMR + 8*abi.NumRegMRs
-
 // MaxPayload is the most bytes a System invocation carries (argv, a log chunk).
 const MaxPayload = 8 * (abi.MaxMsgWords - abi.NumRegMRs)
 
@@ -35,7 +32,7 @@ func (e *Env) StartProgram(sys abi.CPtr, argv []string, memory uint64, prio uint
 	if len(blob) > MaxPayload {
 		return 0, ErrArgvTooLong
 	}
-	e.t.Store(e.buf+payloadOffset, []byte(blob))
+	e.SetPayload([]byte(blob))
 	caps := [3]abi.CPtr{notify}
 	copy(caps[1:], grants)
 	if err := e.invoke(sys, abi.SystemSpawn, []uint64{uint64(len(blob)), memory, uint64(prio)}, caps[:]); err != nil {
@@ -124,7 +121,7 @@ func (e *Env) ReadLog(sys abi.CPtr, off uint64, b []byte) (int, uint64, error) {
 	}
 	got, next := int(e.r.MR[0]), e.r.MR[1]
 	n := min(got, len(b), MaxPayload)
-	e.t.Load(e.buf+payloadOffset, b[:n])
+	e.t.Load(e.buf+payloadOffset(), b[:n])
 	return n, next - uint64(got-n), nil // what did not fit b is read next time
 }
 
