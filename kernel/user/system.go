@@ -121,7 +121,7 @@ func (e *Env) ReadLog(sys abi.CPtr, off uint64, b []byte) (int, uint64, error) {
 	}
 	got, next := int(e.r.MR[0]), e.r.MR[1]
 	n := min(got, len(b), MaxPayload)
-	e.t.Load(e.buf+payloadOffset(), b[:n])
+	e.t.Load(e.buf+payloadOffset, b[:n])
 	return n, next - uint64(got-n), nil // what did not fit b is read next time
 }
 

@@ -179,7 +179,7 @@ func (e *Env) Invoke(c abi.CPtr, m abi.Method, nargs, ncaps int) error {
 // SetPayload puts b in the next message's words from NumRegMRs on (the IPC buffer) and
 // returns the message length in words that carries it. b is at most MaxPayload bytes.
 func (e *Env) SetPayload(b []byte) int {
-	e.t.Store(e.buf+payloadOffset(), b)
+	e.t.Store(e.buf+payloadOffset, b)
 	return abi.NumRegMRs + (len(b)+7)/8
 }
 
@@ -187,9 +187,9 @@ func (e *Env) SetPayload(b []byte) int {
 // MaxPayload).
 func (e *Env) Payload(n int) []byte {
 	b := make([]byte, min(max(n, 0), MaxPayload))
-	e.t.Load(e.buf+payloadOffset(), b)
+	e.t.Load(e.buf+payloadOffset, b)
 	return b
 }
 
 // payloadOffset is where byte payloads start in the IPC buffer: message word NumRegMRs.
-func payloadOffset() uint64 { return abi.IPCBufMR + 8*abi.NumRegMRs }
+const payloadOffset = abi.IPCBufMR + 8*abi.NumRegMRs
