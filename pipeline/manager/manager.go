@@ -87,17 +87,13 @@ func (m *Manager) Load(name string) (*Loaded, error) {
 }
 
 func (m *Manager) load(name string, counted bool) (*Loaded, error) {
-	idx := m.client.Index()
-	if idx == nil {
+	if m.client.Index() == nil {
 		return nil, fmt.Errorf("%w: no index loaded", ErrNotInIndex)
 	}
-	v, ok := idx.Latest(name)
+	v, d, ok := m.newest(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotInIndex, name)
 	}
-	want, _ := idx.Lookup(name, v)
-	var d Digest
-	copy(d[:], want)
 	if img, ok := m.cache.Get(d); ok {
 		if counted {
 			m.stats.CacheHits++
@@ -122,6 +118,23 @@ func (m *Manager) load(name string, counted bool) (*Loaded, error) {
 	return m.endow(img, false), nil
 }
 
+// newest returns the newest version of name the current index lists, with its
+// package digest.
+func (m *Manager) newest(name string) (modpkg.Version, Digest, bool) {
+	var d Digest
+	idx := m.client.Index()
+	if idx == nil {
+		return modpkg.Version{}, d, false
+	}
+	v, ok := idx.Latest(name)
+	if !ok {
+		return v, d, false
+	}
+	want, _ := idx.Lookup(name, v)
+	copy(d[:], want)
+	return v, d, true
+}
+
 func (m *Manager) endow(img *modpkg.Verified, cached bool) *Loaded {
 	man := img.Manifest()
 	g, r := m.policy.Endow(man.Name, man.Caps)
@@ -130,15 +143,8 @@ func (m *Manager) endow(img *modpkg.Verified, cached bool) *Loaded {
 
 // prefetch warms the cache with module name, quietly: a failure only means no warm-up.
 func (m *Manager) prefetch(name string) {
-	idx := m.client.Index()
-	v, ok := idx.Latest(name)
-	if !ok {
-		return
-	}
-	want, _ := idx.Lookup(name, v)
-	var d Digest
-	copy(d[:], want)
-	if m.cache.Contains(d) {
+	_, d, ok := m.newest(name)
+	if !ok || m.cache.Contains(d) {
 		return
 	}
 	if _, err := m.load(name, false); err == nil {

@@ -162,12 +162,8 @@ func TestCacheEvictsLeastRecentlyUsedUnpinned(t *testing.T) {
 }
 
 func digestOf(t *testing.T, m *Manager, name string) Digest {
-	idx := m.client.Index()
-	v, _ := idx.Latest(name)
-	d, _ := idx.Lookup(name, v)
-	var out Digest
-	copy(out[:], d)
-	return out
+	_, d, _ := m.newest(name)
+	return d
 }
 
 // TestPrefetch: a workload that always runs ls then cat teaches the predictor, whose
