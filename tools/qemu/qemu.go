@@ -282,14 +282,13 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 	}
 	name := filepath.Base(args[0])
 	files := map[string][]byte{}
-	var order []string
 	cwd := ""
 	if dir != "" {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
 			return err
 		}
-		n, err := addTree(files, &order, abs)
+		n, err := addTree(files, abs)
 		if err != nil {
 			return err
 		}
@@ -306,7 +305,7 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 			if err != nil {
 				return err
 			}
-			m, err := addTree(files, &order, ex)
+			m, err := addTree(files, ex)
 			if err != nil {
 				return err
 			}
@@ -362,7 +361,7 @@ func (o *Options) rootKey() (*pqc.PrivateKey, error) {
 
 // addTree adds the regular files under abs to files, keyed by their absolute path
 // without the leading slash.
-func addTree(files map[string][]byte, order *[]string, abs string) (int, error) {
+func addTree(files map[string][]byte, abs string) (int, error) {
 	n := 0
 	err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -377,7 +376,6 @@ func addTree(files map[string][]byte, order *[]string, abs string) (int, error) 
 		}
 		key := strings.TrimPrefix(p, "/")
 		files[key] = b
-		*order = append(*order, key)
 		n++
 		return nil
 	})
