@@ -36,6 +36,14 @@ type file struct {
 	flags   uint64             // /tmp files: the open flags (access mode, O_APPEND)
 }
 
+// contents returns what a tree or /tmp file holds now.
+func (f *file) contents() []byte {
+	if f.node != nil {
+		return f.node.data
+	}
+	return f.data
+}
+
 type epollWatch struct {
 	events uint32
 	data   uint64

@@ -198,11 +198,12 @@ func (p *Process) fileRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 	if off < 0 {
 		return errno(unix.EINVAL)
 	}
-	if off >= int64(len(f.data)) {
+	data := f.contents()
+	if off >= int64(len(data)) {
 		return 0
 	}
-	m := min(n, uint64(int64(len(f.data))-off))
-	if !k.CopyOut(t, buf, f.data[off:off+int64(m)]) {
+	m := min(n, uint64(int64(len(data))-off))
+	if !k.CopyOut(t, buf, data[off:off+int64(m)]) {
 		return errno(unix.EFAULT)
 	}
 	if advance {
@@ -223,9 +224,6 @@ func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	if f := p.fileOf(a[0], kindTmp); f != nil {
-		f.data = f.node.data
-	}
 	f := p.fileOf(a[0], kindRegular)
 	if f == nil {
 		f = p.fileOf(a[0], kindTmp)
@@ -242,7 +240,7 @@ func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	case unix.SEEK_CUR:
 		off += f.off
 	case unix.SEEK_END:
-		off += int64(len(f.data))
+		off += int64(len(f.contents()))
 	default:
 		return errno(unix.EINVAL)
 	}

@@ -270,7 +270,6 @@ func (p *Process) tmpRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint6
 	if f.flags&unix.O_ACCMODE == unix.O_WRONLY {
 		return errno(unix.EBADF)
 	}
-	f.data = f.node.data
 	return p.fileRead(k, t, f, buf, n, off, advance)
 }
 
