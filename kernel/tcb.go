@@ -207,9 +207,17 @@ func (t *TCB) Finalize(tree *capability.Tree) {
 // an illegal one is a kernel bug. Queue membership is the caller's business.
 func (t *TCB) setState(s ThreadState) {
 	if legal[t.state]&(1<<s) == 0 {
-		panic(fmt.Sprintf("kernel: illegal thread transition %v → %v", t.state, s))
+		illegalTransition(t.state, s)
 	}
 	t.state = s
+}
+
+// illegalTransition stops the kernel on a thread state change the state machine does
+// not allow. It is apart from setState so that setState, on every IPC path, inlines.
+//
+//go:noinline
+func illegalTransition(from, to ThreadState) {
+	panic(fmt.Sprintf("kernel: illegal thread transition %v → %v", from, to))
 }
 
 // cspace returns the thread's capability space, or nil if it has none.

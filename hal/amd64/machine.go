@@ -4,9 +4,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -186,14 +186,15 @@ func freeTables(table uint64, level int, n int) {
 }
 
 // CPU runs tasks in ring 3 (hal.CPU).
-type CPU struct{}
+type CPU struct {
+	lastYield int64 // machine time Enter last let other goroutines run
+}
 
 // context is a task's ring-3 state: a record in uthreads plus the system-call view.
 type context struct {
 	rec     uint64
 	regs    abi.Regs
 	syscall bool // the last trap was a system call: Regs carries its results back
-	info    userTrapInfo
 }
 
 // NewContext implements hal.CPU.
@@ -222,7 +223,12 @@ func (c *CPU) Idle(deadline hal.Time) hal.Trap {
 	return hal.Trap{Kind: hal.TrapTimer}
 }
 
-// Enter implements hal.CPU: run the task until it traps or the deadline passes.
+// Enter implements hal.CPU: run the task until it traps or the deadline passes. The
+// task runs on behalf of the calling goroutine's runtime thread, which holds its P
+// meanwhile (no entersyscall: that bookkeeping cost more than the IPC it wrapped).
+// The timer interrupt ends the task's turn at least every tick, and Enter yields the
+// P at least every yieldEvery, so the kernel's other goroutines (console input, the
+// framebuffer mirror) keep running while tasks compute.
 func (c *CPU) Enter(hctx hal.Context, pt hal.PageTable, deadline hal.Time) hal.Trap {
 	ctx := hctx.(*context)
 	u := &uthreads[ctx.rec]
@@ -238,27 +244,40 @@ func (c *CPU) Enter(hctx hal.Context, pt hal.PageTable, deadline hal.Time) hal.T
 	} else {
 		u.cr3 = kernelCR3 // no address space: every access faults
 	}
-	if c.Now() >= deadline {
+	now := nanotime()
+	if now >= int64(deadline) {
 		return hal.Trap{Kind: hal.TrapTimer}
 	}
-	_, _, e := syscall.Syscall(sysEnterUser, uintptr(ctx.rec), uintptr(unsafe.Pointer(&ctx.info)), uintptr(deadline))
-	if e != 0 {
-		panic("amd64: Enter refused: " + e.Error())
+	if now-c.lastYield >= yieldEvery {
+		runtime.Gosched()
+		c.lastYield = nanotime()
 	}
-	switch ctx.info.Kind {
+	enterUser(u)
+	switch u.trap.Kind {
 	case trapSyscall:
 		f := &u.frame
 		ctx.regs = abi.Regs{Num: f.AX, Cap: f.DI, Info: f.SI, Cap2: f.DX, MR: [4]uint64{f.R10, f.R8, f.R9, f.R12}}
 		ctx.syscall = true
 		return hal.Trap{Kind: hal.TrapSyscall}
 	case trapPageFault:
-		return hal.Trap{Kind: hal.TrapPageFault, Addr: ctx.info.Addr, Access: uint8(ctx.info.Access)}
+		return hal.Trap{Kind: hal.TrapPageFault, Addr: u.trap.Addr, Access: uint8(u.trap.Access)}
 	case trapException:
-		return hal.Trap{Kind: hal.TrapException, Code: ctx.info.Code}
+		return hal.Trap{Kind: hal.TrapException, Code: u.trap.Code}
 	default:
 		return hal.Trap{Kind: hal.TrapTimer}
 	}
 }
+
+// yieldEvery bounds how long Enter keeps the kernel loop's P from the kernel's other
+// goroutines.
+const yieldEvery = 2_000_000 // ns
+
+// enterUser runs the task of record u until its next trap (trap_amd64.s).
+//
+//go:noescape
+func enterUser(u *thread)
+
+func enterUserReturn()
 
 // Regs implements hal.Context.
 func (ctx *context) Regs() *abi.Regs { return &ctx.regs }

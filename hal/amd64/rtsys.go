@@ -110,9 +110,6 @@ func syscallTrap() {
 	case sysReadConsole:
 		sysConsoleRead(t)
 		return
-	case sysEnterUser:
-		sysEnterUserCall(t)
-		return
 	case sysAllocPage:
 		sysAllocPageCall(t)
 		return

@@ -50,12 +50,11 @@ type thread struct {
 	deadline int64     // wake-up time in ns of machine time, 0 for none
 	sigAlt   [3]uint64 // sigaltstack: sp, flags, size
 	sigMask  uint64
-	clearTID uint64 // CLONE_CHILD_CLEARTID address (unused by Go; kept for correctness)
-	cr3      uint64 // page-table root this record runs in (the kernel's for runtime threads)
-	user     uint32 // a ring-3 task context (in uthreads), not a runtime thread
-	owner    int32  // user record: the runtime thread blocked in Enter for it
-	enterDL  int64  // user record: the machine-time deadline of this Enter
-	info     uint64 // user record: where the owner wants the trap report (Go memory)
+	clearTID uint64       // CLONE_CHILD_CLEARTID address (unused by Go; kept for correctness)
+	cr3      uint64       // page-table root this record runs in (the kernel's for runtime threads)
+	user     uint32       // a ring-3 task context (in uthreads), not a runtime thread
+	owner    int32        // user record: the runtime thread blocked in Enter for it
+	trap     userTrapInfo // user record: how its last turn in ring 3 ended
 	fx       [fxSize]byte
 }
 

@@ -193,6 +193,40 @@ restore:
 	SWAPGS
 	IRETQ
 
+// func enterUser(u *thread)
+//
+// enterUser runs the ring-3 task of record u on behalf of the calling runtime thread
+// and returns after the task's next trap (user.go). With interrupts off it records in
+// the caller's record only what resuming it needs — the stack pointer, the frame
+// pointer and enterUserReturn as the place to resume — because every other register
+// is dead across a call in Go's ABI0. The caller blocks (waitUser), u becomes current
+// and resume enters ring 3. userTrap makes the caller ready again; when it is
+// scheduled, resume IRETQs to enterUserReturn with the saved stack, whose RET returns
+// from enterUser. The caller's FPU image is the one its last trap saved: Go keeps no
+// vector state live across a call.
+TEXT ·enterUser(SB),NOSPLIT,$0-8
+	MOVQ	u+0(FP), DI
+	CLI
+	BYTE	$0x65; MOVQ	cpuLocal_cur, BX
+	LEAQ	·enterUserReturn(SB), CX
+	MOVQ	CX, trapFrame_IP(BX)
+	MOVQ	SP, trapFrame_SP(BX)
+	MOVQ	BP, trapFrame_BP(BX)
+	MOVQ	$0x202, trapFrame_FLAGS(BX) // IF on, as runtime threads run
+	MOVQ	$0x08, trapFrame_CS(BX)
+	MOVQ	$0x10, trapFrame_SS(BX)
+	MOVL	$const_tsBlocked, thread_state(BX)
+	MOVL	$const_waitUser, thread_wait(BX)
+	BYTE	$0x65; MOVQ	cpuLocal_curIndex, AX
+	MOVL	AX, thread_owner(DI)
+	BYTE	$0x65; MOVQ	DI, cpuLocal_cur
+	JMP	·resume(SB)
+
+// enterUserReturn is where a runtime thread blocked in enterUser resumes, on the stack
+// enterUser saved: the RET returns from enterUser.
+TEXT ·enterUserReturn(SB),NOSPLIT|NOFRAME,$0
+	RET
+
 // idleLoop is the idle thread's code: halt with interrupts on until one arrives.
 TEXT ·idleLoop(SB),NOSPLIT|NOFRAME,$0
 	STI

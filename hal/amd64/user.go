@@ -1,15 +1,15 @@
 package amd64
 
-import "unsafe"
-
 // Ring-3 tasks. A task's saved user state is a record in uthreads, laid out like a
 // runtime thread's so that the same entry and resume code saves and restores it. The
-// kernel loop (an ordinary goroutine) runs a task with Enter, which makes the private
-// call sysEnterUser: the calling runtime thread blocks, the task's record becomes
-// current, and resume IRETQs into ring 3 with the task's page tables. The task's next
-// trap — a system call, a page fault, any interrupt — is not served in trap context:
-// it is written into the caller's trap report and the caller is woken, so the kernel
-// serves it in Go, in the kernel loop (MISSION.md, principle 2).
+// kernel loop (an ordinary goroutine) runs a task with Enter, which calls enterUser
+// (trap_amd64.s) directly, not through a system call: with interrupts off it saves
+// just enough of the calling runtime thread to resume it where enterUser returns,
+// blocks that thread, makes the task's record current and IRETQs into ring 3 with the
+// task's page tables. The task's next trap — a system call, a page fault, any
+// interrupt — is not served in trap context: it is written into the task's record and
+// the calling thread is made ready, so the kernel serves it in Go, in the kernel loop
+// (MISSION.md, principle 2).
 
 const maxUser = 1024
 
@@ -18,8 +18,8 @@ var (
 	kernelCR3 uint64 // the kernel's PML4: lower half empty, kernel half shared by all
 )
 
-// userTrapInfo is what a task's trap reports to Enter. Its layout is shared with the
-// Go side of Enter (machine.go).
+// userTrapInfo is what a task's trap reports to Enter, kept in the task's record (in
+// the kernel image, always mapped, so trap code can write it without a page walk).
 type userTrapInfo struct {
 	Kind   uint64 // hal.TrapKind
 	Addr   uint64 // page fault: address
@@ -29,7 +29,6 @@ type userTrapInfo struct {
 
 // Kernel-private calls for ring-3 tasks.
 const (
-	sysEnterUser = 0x810 // (record, info, deadline) → 0 after the task traps
 	sysAllocPage = 0x811 // () → physical address of a zeroed frame, or -ENOMEM
 	sysFreePage  = 0x812 // (pa) → 0
 	sysNewUser   = 0x813 // () → record index, or -EAGAIN
@@ -44,31 +43,12 @@ const (
 	trapTimer     = 4
 )
 
-//go:nosplit
-func sysEnterUserCall(t *thread) {
-	j, info, deadline := t.frame.DI, t.frame.SI, int64(t.frame.DX)
-	if j >= maxUser || uthreads[j].user == 0 || uthreads[j].owner >= 0 {
-		t.frame.AX = errno(22) // EINVAL
-		return
-	}
-	if !touch(info, uint64(unsafe.Sizeof(userTrapInfo{})), true) {
-		t.frame.AX = errno(14) // EFAULT
-		return
-	}
-	u := &uthreads[j]
-	u.owner, u.info, u.enterDL = int32(cpu0.curIndex), info, deadline
-	t.frame.AX = 0
-	t.state, t.wait = tsBlocked, waitUser
-	cpu0.cur = uint64(uintptr(unsafe.Pointer(u)))
-}
-
 // userTrap ends the task's turn on the CPU: report the trap to the waiting kernel
 // thread and schedule it.
 //
 //go:nosplit
 func userTrap(u *thread, kind, addr, access, code uint64) {
-	info := (*userTrapInfo)(ptrAt(uintptr(u.info)))
-	info.Kind, info.Addr, info.Access, info.Code = kind, addr, access, code
+	u.trap = userTrapInfo{Kind: kind, Addr: addr, Access: access, Code: code}
 	owner := int(u.owner)
 	u.owner = -1
 	makeReady(owner)
