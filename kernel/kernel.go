@@ -82,8 +82,10 @@ type Kernel struct {
 	tasks    []*Task                 // live and recently ended tasks, by id
 	images   map[string]*SharedImage // shared read-only program images, by key
 	nextTask uint64
-	initTask *Task
-	loader   Loader
+	// reservedIDs are task ids ReserveTaskID handed out that no task has taken yet.
+	reservedIDs map[uint64]bool
+	initTask    *Task
+	loader      Loader
 
 	log         logRing // the newest kernel log lines, for SystemLog
 	powerOff    bool    // a task asked for power off (SystemPowerOff)

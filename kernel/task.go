@@ -113,6 +113,9 @@ type TaskSpec struct {
 	// Notify, when not nil, is signalled with NotifyBadge when the task ends.
 	Notify      *Notification
 	NotifyBadge abi.Badge
+	// ID, when not zero, is the id the task gets: one ReserveTaskID returned and no
+	// task has taken yet (a personality names a process before it becomes a task).
+	ID uint64
 	// ShareKey, when set, names the program for sharing: the read-only pages of Image
 	// are mapped from one shared image (SharedImage) into every task made with the
 	// same key, instead of copied into each. Tasks sharing a key must have the same
@@ -169,6 +172,8 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 		return nil, fmt.Errorf("memory budget of %d KiB is smaller than the program's image and stack (%d KiB)", spec.Memory>>10, cost>>10)
 	case spec.Memory > parent.capacity-parent.used:
 		return nil, fmt.Errorf("memory budget of %d KiB exceeds the %d KiB free in the parent budget", spec.Memory>>10, (parent.capacity-parent.used)>>10)
+	case spec.ID != 0 && !k.reservedIDs[spec.ID]:
+		return nil, fmt.Errorf("task id %d was not reserved or is taken", spec.ID)
 	case uint64(k.usableFrames()) < pages+16:
 		return nil, fmt.Errorf("%d pages for the image and stack, %d frames free", pages, k.usableFrames())
 	}
@@ -263,8 +268,13 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	t.prio, t.mcp = spec.Priority, spec.Priority
 	t.ipcVA = abi.InitIPCBuffer
 	t.ctx.SetEntry(spec.Entry, sp, abi.InitIPCBuffer)
-	k.nextTask++
-	task := &Task{id: k.nextTask, name: spec.Name, thread: t, budget: u, holder: holder,
+	id := spec.ID
+	if id == 0 {
+		k.nextTask++
+		id = k.nextTask
+	}
+	delete(k.reservedIDs, id)
+	task := &Task{id: id, name: spec.Name, thread: t, budget: u, holder: holder,
 		notify: spec.Notify, notifyBadge: spec.NotifyBadge, image: img}
 	if spec.Parent != nil {
 		task.parent = spec.Parent.id
@@ -272,6 +282,25 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	t.task = task
 	k.tasks = append(k.tasks, task)
 	return task, nil
+}
+
+// ReserveTaskID returns an id no task has had: CreateTask gives it to the task whose
+// TaskSpec.ID names it. Ids are never reused, so a reserved id that is never taken
+// stays unused.
+func (k *Kernel) ReserveTaskID() uint64 {
+	k.nextTask++
+	if k.reservedIDs == nil {
+		k.reservedIDs = map[uint64]bool{}
+	}
+	k.reservedIDs[k.nextTask] = true
+	return k.nextTask
+}
+
+// A TaskEnder is a Personality that is told when its task ends, however it ends:
+// exit, SystemKill or an unhandled fault. TaskEnded is called once, at the end of
+// ExitTask, with the task's threads stopped and its objects gone.
+type TaskEnder interface {
+	TaskEnded(k *Kernel, task *Task)
 }
 
 func (k *Kernel) mustInsert(dst *capability.Slot, obj capability.Object, parent *capability.Slot) {
@@ -319,6 +348,9 @@ func (k *Kernel) ExitTask(task *Task, state TaskState, status int) {
 	task.notify = nil
 	k.logf("task %d (%s) %v, status %d", task.id, task.name, state, status)
 	k.reapOld()
+	if e, ok := task.thread.Personality.(TaskEnder); ok {
+		e.TaskEnded(k, task)
+	}
 }
 
 // maxEndedTasks bounds how many ended tasks' records are kept for their parents.

@@ -137,6 +137,9 @@ func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, b
 }
 
 func (p *Process) exists(name string) (isDir, ok bool) {
+	if name == "dev/null" {
+		return false, true
+	}
 	if inTmp(name) {
 		n := p.fs.tmp.nodes[name]
 		return n != nil && n.dir, n != nil
@@ -253,6 +256,16 @@ func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 // stat fills a struct stat (x/sys/unix's Stat_t layout) for a tree entry.
 func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) uint64 {
+	if name == "dev/null" {
+		var st unix.Stat_t
+		st.Dev, st.Nlink, st.Blksize, st.Ino = 1, 1, 4096, inode(name)
+		st.Mode, st.Rdev = unix.S_IFCHR|0o666, unix.Mkdev(1, 3)
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+		if !k.CopyOut(t, va, b) {
+			return errno(unix.EFAULT)
+		}
+		return 0
+	}
 	if inTmp(name) {
 		n := p.fs.tmp.nodes[name]
 		if n == nil {
@@ -292,7 +305,7 @@ func inode(name string) uint64 {
 
 func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	fd := a[0]
-	if fd <= 2 {
+	if p.fileOf(fd, kindConsole) != nil {
 		var st unix.Stat_t
 		st.Mode, st.Rdev, st.Blksize = unix.S_IFCHR|0o620, 0x8800, 1024
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
@@ -305,7 +318,7 @@ func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		if f := p.files[int(fd)]; f != nil && f.kind == kindTmp {
 			return p.statTmp(k, t, f.node, a[1])
 		}
-		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir) {
+		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir || f.kind == kindNull) {
 			return p.stat(k, t, f.path, a[1])
 		}
 		if f := p.files[int(fd)]; f != nil {
@@ -358,7 +371,7 @@ func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		return e
 	}
 	if name == "proc/self/exe" { // os.Executable: the program's place in the tree
-		exe := "/" + p.name
+		exe := p.exe
 		n := min(uint64(len(exe)), a[3])
 		if !k.CopyOut(t, a[2], []byte(exe)[:n]) {
 			return errno(unix.EFAULT)

@@ -53,6 +53,21 @@ type Process struct {
 	// oomReported: the process was told it ran out of memory (once).
 	oomReported bool
 	syscalls    uint64
+
+	host    *Host        // the machine's shared state; nil for a process made without one
+	exe     string       // the executable's path, for /proc/self/exe
+	cloexec map[int]bool // descriptors execve closes
+	// id is the pid of a process that has no task of its own (yet): a vfork child.
+	id uint64
+	// vfork is set while the process is a vfork child that has not exec'd or exited.
+	vfork    *vforkState
+	vforking []*Process // this process's vfork children
+	parent   *Process   // the process that started this one, if a Linux process did
+	children []*Process // started by this process and not yet reaped
+	// childWaits are this process's threads waiting in wait4 or waitid.
+	childWaits []childWait
+	killedBy   int  // the signal that ended the process, 0 if it exited
+	ended      bool // its task ended (or, for a vfork child, it exec'd or exited)
 }
 
 type thread struct {
@@ -72,6 +87,8 @@ const (
 	waitPoll
 	waitPipe
 	waitInput
+	waitVfork // in clone until the vfork child execs or exits
+	waitChild // in wait4 or waitid
 )
 
 // Layout of the address space the personality manages.
@@ -83,8 +100,12 @@ const (
 // NewProcess makes a process whose memory comes from budget and whose standard output
 // goes to console; wall gives the wall-clock offset for CLOCK_REALTIME.
 func NewProcess(name string, budget *kernel.Untyped, console io.Writer, wall func() int64) *Process {
-	return &Process{name: name, budget: budget, console: console, wall: wall, vm: vm.New(mmapMin, uint64(hal.UserTop)), fs: NewFileTree(nil),
-		threads: map[*kernel.TCB]*thread{}, waiters: map[uint64][]*kernel.TCB{}, unknown: map[uint64]bool{}, nextTID: 1}
+	p := &Process{name: name, exe: "/" + name, budget: budget, console: console, wall: wall, vm: vm.New(mmapMin, uint64(hal.UserTop)), fs: NewFileTree(nil),
+		threads: map[*kernel.TCB]*thread{}, waiters: map[uint64][]*kernel.TCB{}, unknown: map[uint64]bool{}, nextTID: 1,
+		files: map[int]*file{}, cloexec: map[int]bool{}}
+	con := &file{kind: kindConsole, refs: 3} // standard input, output and error
+	p.files[0], p.files[1], p.files[2] = con, con, con
+	return p
 }
 
 // Attach makes t the process's first thread (the kernel's init, say); the process is
@@ -199,6 +220,7 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 		p.name, p.pid(), addr, p.budget.Used()>>10, p.budget.Capacity()>>10, k.FreeMemory()>>10)
 	p.console.Write([]byte(msg))
 	k.Log("%s", msg[:len(msg)-1])
+	p.killedBy = int(unix.SIGKILL)
 	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGKILL)})
 	return true // the thread is gone: nothing retries the access
 }

@@ -74,6 +74,8 @@ type Host struct {
 	// Sharable lists the programs whose read-only pages are shared between the
 	// processes running them (kernel.SharedImage).
 	Sharable map[string]bool
+
+	procs map[uint64]*Process // live processes by pid
 }
 
 // NewProcess makes the process that runs prog in thread t (the first thread of its
@@ -81,6 +83,11 @@ type Host struct {
 func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untyped, prog *Program) *Process {
 	p := NewProcess(prog.Name, budget, h.Console, h.Wall)
 	p.Attach(k, t)
+	p.host = h
+	if h.procs == nil {
+		h.procs = map[uint64]*Process{}
+	}
+	h.procs[p.pid()] = p
 	for _, seg := range prog.Image {
 		p.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
 	}
@@ -217,7 +224,10 @@ func (p *Process) readInput(k *kernel.Kernel, t *kernel.TCB, buf, n uint64) uint
 
 // pid returns the process's id: its kernel task's.
 func (p *Process) pid() uint64 {
-	if p.task == nil {
+	switch {
+	case p.id != 0:
+		return p.id
+	case p.task == nil:
 		return 1
 	}
 	return p.task.ID()

@@ -128,6 +128,7 @@ func sysRtSigreturn(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) ui
 // would give (128 + SIGSEGV).
 func (p *Process) kill(k *kernel.Kernel, t *kernel.TCB, why string) {
 	p.console.Write([]byte("linux: " + p.name + ": " + why + "; killed\n"))
+	p.killedBy = int(unix.SIGSEGV)
 	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGSEGV)})
 }
 
@@ -160,8 +161,10 @@ func sysTkill(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 // sysKill serves kill for the process itself (pid 0 or its own); other processes are
 // ended through the System object, not by Linux signals.
 func sysKill(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	if pid := int64(a[0]); pid != 0 && pid != int64(p.pid()) {
-		return errno(unix.EPERM)
+	if pid := int64(int32(a[0])); pid > 0 && pid != int64(p.pid()) {
+		return p.signalProcess(k, pid, a[1])
+	} else if pid < 0 && pid != -int64(p.pid()) {
+		return errno(unix.EPERM) // other process groups, or every process (-1)
 	}
 	return p.sendTo(k, t, int64(p.threads[t].tid), a[1])
 }
@@ -191,7 +194,8 @@ func (p *Process) sendTo(k *kernel.Kernel, from *kernel.TCB, tid int64, sig uint
 			return 0
 		}
 		k.Log("linux: %s (task %d) killed by signal %d", p.name, p.pid(), sig)
-		sysExitGroup(p, k, from, [6]uint64{128 + sig})
+		p.killedBy = int(sig)
+		sysExitGroup(p, k, to, [6]uint64{128 + sig})
 		return 0
 	}
 	th := p.threads[to]
@@ -217,6 +221,8 @@ func (p *Process) deliverNow(k *kernel.Kernel, t *kernel.TCB) {
 			p.dropWaiter(t)
 		case waitPoll:
 			p.dropPoller(t)
+		case waitChild:
+			p.dropChildWait(t)
 		case waitSleep, waitInput: // Wake leaves the sleepers; Serve skips a reader no longer waiting
 		default:
 			return // a pipe read stays queued: the signal waits for the call to return

@@ -35,7 +35,13 @@ func init() {
 		unix.SYS_CLONE:             sysClone,
 		unix.SYS_EXIT:              sysExit,
 		unix.SYS_EXIT_GROUP:        sysExitGroup,
-		unix.SYS_FCNTL:             zero,
+		unix.SYS_FCNTL:             sysFcntl,
+		unix.SYS_DUP:               sysDup,
+		unix.SYS_DUP2:              sysDup2,
+		unix.SYS_DUP3:              sysDup3,
+		unix.SYS_EXECVE:            sysExecve,
+		unix.SYS_WAIT4:             sysWait4,
+		unix.SYS_WAITID:            sysWaitid,
 		unix.SYS_GETUID:            zero,
 		unix.SYS_GETGID:            zero,
 		unix.SYS_GETEUID:           zero,
@@ -51,7 +57,7 @@ func init() {
 		unix.SYS_FUTEX:             sysFutex,
 		unix.SYS_SCHED_GETAFFINITY: sysSchedGetaffinity,
 		unix.SYS_CLOCK_GETTIME:     sysClockGettime,
-		unix.SYS_OPENAT:            sysOpenat,
+		unix.SYS_OPENAT:            closeOnExec(sysOpenat, 2),
 		unix.SYS_PREAD64:           sysPread,
 		unix.SYS_LSEEK:             sysLseek,
 		unix.SYS_FSTAT:             sysFstat,
@@ -67,8 +73,8 @@ func init() {
 		unix.SYS_UNAME:             sysUname,
 		unix.SYS_SET_TID_ADDRESS:   sysGettid,
 		unix.SYS_GETCWD:            sysGetcwd,
-		unix.SYS_EVENTFD2:          sysEventfd2,
-		unix.SYS_EPOLL_CREATE1:     sysEpollCreate1,
+		unix.SYS_EVENTFD2:          closeOnExec(sysEventfd2, 1),
+		unix.SYS_EPOLL_CREATE1:     closeOnExec(sysEpollCreate1, 0),
 		unix.SYS_EPOLL_CTL:         sysEpollCtl,
 		unix.SYS_EPOLL_PWAIT:       sysEpollPwait,
 		unix.SYS_PIPE2:             sysPipe2,
@@ -78,6 +84,8 @@ func init() {
 		unix.SYS_RENAMEAT:          sysRenameat,
 		unix.SYS_RENAMEAT2:         sysRenameat2,
 		unix.SYS_FTRUNCATE:         sysFtruncate,
+		unix.SYS_TRUNCATE:          sysTruncate,
+		unix.SYS_GETGROUPS:         zero, // no supplementary groups
 		unix.SYS_FSYNC:             sysFsync,
 		unix.SYS_FDATASYNC:         sysFsync,
 		unix.SYS_FCHMOD:            sysFchmod,
@@ -105,7 +113,7 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if p.fileOf(fd, kindNull) != nil {
 		return n
 	}
-	if fd != 1 && fd != 2 {
+	if p.fileOf(fd, kindConsole) == nil {
 		return errno(unix.EBADF)
 	}
 	n = min(n, 1<<20)
@@ -133,7 +141,7 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if p.fileOf(a[0], kindNull) != nil {
 		return 0
 	}
-	if a[0] == 0 {
+	if p.fileOf(a[0], kindConsole) != nil {
 		return p.readInput(k, t, a[1], a[2])
 	}
 	return errno(unix.EBADF)
@@ -384,8 +392,11 @@ func sysUname(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 func sysClone(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	flags, stack, ptid, tls := a[0], a[1], a[2], a[4]
 	const need = unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND
+	if flags&unix.CLONE_THREAD == 0 {
+		return sysVfork(p, k, t, flags, stack)
+	}
 	if flags&need != need {
-		return errno(unix.ENOSYS) // threads only: no fork here
+		return errno(unix.EINVAL)
 	}
 	c, e := k.CloneThread(t, p.budget)
 	if e != 0 {
@@ -411,6 +422,10 @@ func sysClone(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysExit(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if p.vfork != nil {
+		p.vforkExit(k, t, int(a[0]&0xff))
+		return 0
+	}
 	delete(p.threads, t)
 	k.StopThread(t)
 	if len(p.threads) == 0 {
@@ -436,6 +451,10 @@ func sysGetppid(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 }
 
 func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if p.vfork != nil { // its memory is its parent's: only its thread goes
+		p.vforkExit(k, t, int(a[0]&0xff))
+		return 0
+	}
 	for _, ar := range p.vm.Areas() { // the process's memory goes back to its budget
 		p.unmapPages(k, t, ar.Start, ar.End)
 	}
@@ -514,9 +533,10 @@ func (p *Process) dropWaiter(t *kernel.TCB) {
 }
 
 func sysClose(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	if a[0] >= 3 && a[0] < 1024 && p.files[int(a[0])] != nil {
-		p.closeFile(k, int(a[0]))
+	if a[0] >= maxFDs || p.files[int(a[0])] == nil {
+		return errno(unix.EBADF)
 	}
+	p.closeFile(k, int(a[0]))
 	return 0
 }
 

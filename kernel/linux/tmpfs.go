@@ -447,8 +447,10 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		}
 	}
 	for _, n := range moves {
-		fs.nodes[to+strings.TrimPrefix(n, from)] = fs.nodes[n]
+		moved := to + strings.TrimPrefix(n, from)
+		fs.nodes[moved] = fs.nodes[n]
 		delete(fs.nodes, n)
+		fs.bytes += uint64(len(moved)) - uint64(len(n)) // names are charged: a longer one costs more
 	}
 	fp, fb := splitPath(from)
 	if fpd := fs.nodes[fp]; fpd != nil {
@@ -462,6 +464,30 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 			f.path = to + strings.TrimPrefix(f.path, from)
 		}
 	}
+	return 0
+}
+
+func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	name, e := p.resolve(k, t, unix.AT_FDCWD, a[0])
+	if e != 0 {
+		return e
+	}
+	if !inTmp(name) {
+		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
+	}
+	n := p.fs.tmp.nodes[name]
+	switch {
+	case n == nil:
+		return errno(unix.ENOENT)
+	case n.dir:
+		return errno(unix.EISDIR)
+	case int64(a[1]) < 0 || a[1] > maxTmpBytes:
+		return errno(unix.EINVAL)
+	}
+	if e := p.fs.tmp.resize(n, a[1]); e != 0 {
+		return e
+	}
+	n.mtime = p.now(k)
 	return 0
 }
 
@@ -488,7 +514,7 @@ func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 
 // sysFsync: /tmp is memory; the read-only tree never changes. Both are always "synced".
 func sysFsync(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	if a[0] < 1024 && p.files[int(a[0])] != nil || a[0] <= 2 {
+	if a[0] < maxFDs && p.files[int(a[0])] != nil {
 		return 0
 	}
 	return errno(unix.EBADF)

@@ -86,8 +86,9 @@ func TestStandardLibraryTests(t *testing.T) {
 		t.Skip("boots QEMU once per package")
 	}
 	goroot := strings.TrimSpace(string(must(exec.Command("go", "env", "GOROOT").Output())))
-	// bufio needs the writable /tmp (t.TempDir).
-	for _, pkg := range []string{"sort", "strings", "container/list", "unicode/utf8", "crypto/sha256", "compress/flate", "bufio", "strconv", "time"} {
+	// bufio needs the writable /tmp (t.TempDir); sync starts copies of itself
+	// (os/exec: vfork, execve, pipes, wait4).
+	for _, pkg := range []string{"sort", "strings", "container/list", "unicode/utf8", "crypto/sha256", "compress/flate", "bufio", "strconv", "time", "sync"} {
 		t.Run(pkg, func(t *testing.T) {
 			bin := goBuild(t, filepath.Join(t.TempDir(), filepath.Base(pkg)+".test"), true, pkg)
 			var with []string
@@ -161,5 +162,108 @@ func TestExitStatusAllBits(t *testing.T) {
 	prog := goBuild(t, filepath.Join(dir, "exit200"), false, dir)
 	if res := runProgram(t, []string{prog}, "", nil, time.Minute); res.Status != 200 {
 		t.Fatalf("status %d, want 200; console:\n%s", res.Status, res.Console)
+	}
+}
+
+// TestProcesses: a Go program starts copies of itself with os/exec — vfork, execve,
+// pipes for standard input and output, wait4 — and sees their output, exit statuses,
+// a kill, a crash, a missing program, and many children in turn and at once.
+func TestProcesses(t *testing.T) {
+	dir := t.TempDir()
+	src := `package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func child(args []string) {
+	switch args[0] {
+	case "echo":
+		fmt.Println("child", strings.Join(args[2:], " "), os.Getppid() > 0)
+		code, _ := strconv.Atoi(args[1])
+		os.Exit(code)
+	case "cat":
+		b, _ := io.ReadAll(bufio.NewReader(os.Stdin))
+		fmt.Print(strings.ToUpper(string(b)))
+	case "sleep":
+		time.Sleep(time.Hour)
+	case "crash":
+		var p *int
+		*p = 1
+	}
+}
+
+func check(what string, ok bool, detail any) {
+	if !ok {
+		fmt.Printf("FAIL %s: %v\n", what, detail)
+		os.Exit(1)
+	}
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		child(os.Args[1:])
+		return
+	}
+	self, err := os.Executable()
+	check("executable", err == nil, err)
+
+	out, err := exec.Command(self, "echo", "3", "hello", "there").CombinedOutput()
+	var ee *exec.ExitError
+	check("exit status", errors.As(err, &ee) && ee.ExitCode() == 3, err)
+	check("output", string(out) == "child hello there true\n", string(out))
+
+	cmd := exec.Command(self, "cat")
+	cmd.Stdin = strings.NewReader("piped in\n")
+	out, err = cmd.Output()
+	check("stdin", err == nil && string(out) == "PIPED IN\n", fmt.Sprint(err, " ", string(out)))
+
+	cmd = exec.Command(self, "sleep")
+	check("start", cmd.Start() == nil, nil)
+	check("pid", cmd.Process.Pid != os.Getpid(), cmd.Process.Pid)
+	check("kill", cmd.Process.Kill() == nil, nil)
+	err = cmd.Wait()
+	check("killed", err != nil && err.Error() == "signal: killed", err)
+
+	err = exec.Command(self, "crash").Run()
+	check("crash", errors.As(err, &ee) && ee.ExitCode() == 2, err)
+
+	err = exec.Command("/no/such/program").Run()
+	check("missing", errors.Is(err, os.ErrNotExist), err)
+
+	for i := 0; i < 20; i++ {
+		out, err := exec.Command(self, "echo", "0", strconv.Itoa(i)).Output()
+		check("in turn", err == nil && string(out) == fmt.Sprintf("child %d true\n", i), err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := exec.Command(self, "echo", "0", "together").Output()
+			check("at once", err == nil && string(out) == "child together true\n", err)
+		}()
+	}
+	wg.Wait()
+	fmt.Println("processes: all checks passed")
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module spawn\ngo 1.26\n"), 0o644)
+	prog := goBuild(t, filepath.Join(dir, "spawn"), false, dir)
+	res := runProgram(t, []string{prog}, "", nil, 3*time.Minute)
+	if !strings.Contains(res.Console, "processes: all checks passed") || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
