@@ -84,6 +84,7 @@ type Kernel struct {
 	nextTask uint64
 	initTask *Task
 	loader   Loader
+	ctrs     containers // the container tree (container.go)
 
 	log         logRing // the newest kernel log lines, for SystemLog
 	powerOff    bool    // a task asked for power off (SystemPowerOff)
@@ -342,6 +343,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 
 // handleTrap serves one trap of the running thread t.
 func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
+	k.chargeGroups(t)
 	switch trap.Kind {
 	case hal.TrapSyscall:
 		k.syscall(t)

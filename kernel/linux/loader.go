@@ -126,7 +126,7 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 	}
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {
-		return nil, abi.ErrNoMemory, err
+		return nil, kernel.ErrnoOf(err, abi.ErrNoMemory), err
 	}
 	h.NewProcess(k, task.Thread(), task.Budget(), prog)
 	k.StartTask(task)

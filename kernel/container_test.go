@@ -1,0 +1,456 @@
+package kernel_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/kernel/usersim"
+)
+
+// Programs the container tests run inside containers.
+const (
+	ctrWaitPC     = 0x81_0000 // waits for its stop notification, then exits
+	ctrStubbornPC = 0x82_0000 // ignores its stop notification: waits forever
+	ctrSpinAPC    = 0x83_0000 // spins, counting into spins[0]
+	ctrSpinBPC    = 0x83_1000 // spins, counting into spins[1]
+	ctrSpinCPC    = 0x83_2000 // spins, counting into spins[2]
+	ctrHogPC      = 0x84_0000 // retypes frames until refused, then waits to be stopped
+	ctrExitPC     = 0x85_0000 // returns at once
+)
+
+// ctrPrograms returns the container test programs; spins counts the spinners' steps,
+// hogged the frames each hog got (by the order hogs ran).
+func ctrPrograms(t *testing.T, spins *[3]int, hogged *[]int) map[uint64]usersim.Program {
+	spin := func(i int) usersim.Program {
+		return func(e *user.Env) {
+			for {
+				e.Compute(100_000)
+				spins[i]++
+			}
+		}
+	}
+	return map[uint64]usersim.Program{
+		ctrWaitPC: func(e *user.Env) { e.Wait(abi.ContainerSlotStop) },
+		ctrStubbornPC: func(e *user.Env) {
+			for {
+				e.Wait(abi.ContainerSlotStop)
+			}
+		},
+		ctrSpinAPC: spin(0),
+		ctrSpinBPC: spin(1),
+		ctrSpinCPC: spin(2),
+		ctrHogPC: func(e *user.Env) {
+			n := 0
+			for slot := abi.InitFirstFree; slot < 1<<10; slot++ {
+				err := e.Retype(abi.InitSlotUntyped, abi.ObjFrame, 0, abi.InitSlotCSpace, slot, 1)
+				if err != nil {
+					expectErrno(t, "hog's retype at the limit", err, abi.ErrNoMemory)
+					break
+				}
+				n++
+			}
+			*hogged = append(*hogged, n)
+			e.Wait(abi.ContainerSlotStop)
+		},
+		ctrExitPC: func(e *user.Env) {},
+	}
+}
+
+var ctrLoader = usersim.Loader{Entries: map[string]uint64{
+	"wait": ctrWaitPC, "stubborn": ctrStubbornPC, "spin-a": ctrSpinAPC, "spin-b": ctrSpinBPC,
+	"spin-c": ctrSpinCPC, "hog": ctrHogPC, "exit": ctrExitPC, "prober": ctrProberPC, "victim": ctrWaitPC,
+}}
+
+// bootCtr boots a machine for container tests whose init runs prog (nil: returns at
+// once, leaving the test to drive the kernel's Go API).
+func bootCtr(t *testing.T, prog func(e *user.Env), spins *[3]int, hogged *[]int) *world {
+	if prog == nil {
+		prog = func(e *user.Env) {}
+	}
+	progs := ctrPrograms(t, spins, hogged)
+	progs[ctrProberPC] = prober(t)
+	w := boot(t, prog, progs)
+	w.SetLoader(ctrLoader)
+	return w
+}
+
+// lim returns ordinary limits: mem bytes, tasks tasks, priority ceiling 150, no CPU limit.
+func lim(mem uint64, tasks uint64) abi.ContainerLimits {
+	return abi.ContainerLimits{Memory: mem, MaxTasks: tasks, Priority: 150}
+}
+
+// startIn makes and starts a task running pc inside c with a CSpace of 2^radix slots.
+func startIn(t *testing.T, w *world, c *kernel.Container, name string, pc uint64, radix int, prio uint8) *kernel.Task {
+	t.Helper()
+	task, err := w.CreateTask(c.Budget(), kernel.TaskSpec{Name: name, Entry: pc, StackPages: 2, Container: c,
+		CSpaceRadix: radix, Priority: prio, SystemRights: abi.RightRead | abi.RightWrite})
+	if err != nil {
+		t.Fatalf("start %s in %s: %v", name, c.Name(), err)
+	}
+	w.StartTask(task)
+	return task
+}
+
+// wantErrno fails unless err carries want.
+func wantErrno(t *testing.T, what string, err error, want abi.Errno) {
+	t.Helper()
+	if got := kernel.ErrnoOf(err, ^abi.Errno(0)); got != want || err == nil {
+		t.Errorf("%s: got %v, want %v", what, err, want)
+	}
+}
+
+// TestContainerCreateWithinParent: a container's limits must be within its parent's;
+// every refused creation names the problem, makes nothing and changes nothing.
+func TestContainerCreateWithinParent(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	root := w.RootContainer()
+	used := w.RootUntyped().Used()
+	outer, err := w.CreateContainer(root, "outer", abi.ContainerLimits{Memory: 4 << 20, MaxTasks: 8, Priority: 120,
+		CPUBudget: 50_000_000, CPUPeriod: 100_000_000})
+	must(t, err)
+	if got := w.RootUntyped().Used() - used; got != 4<<20+abi.SizeContainer {
+		t.Errorf("root budget charged %d for a 4 MiB container", got)
+	}
+	ok := abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 4, Priority: 100, CPUBudget: 10_000_000, CPUPeriod: 100_000_000}
+	bad := []struct {
+		name string
+		l    func(l *abi.ContainerLimits)
+		n    string
+		want abi.Errno
+	}{
+		{"memory", func(l *abi.ContainerLimits) { l.Memory = 5 << 20 }, "a", abi.ErrNoMemory},
+		{"tiny memory", func(l *abi.ContainerLimits) { l.Memory = 4096 }, "a", abi.ErrRange},
+		{"tasks", func(l *abi.ContainerLimits) { l.MaxTasks = 9 }, "a", abi.ErrRange},
+		{"no tasks", func(l *abi.ContainerLimits) { l.MaxTasks = 0 }, "a", abi.ErrRange},
+		{"priority", func(l *abi.ContainerLimits) { l.Priority = 121 }, "a", abi.ErrRange},
+		{"cpu share", func(l *abi.ContainerLimits) { l.CPUBudget = 60_000_000 }, "a", abi.ErrRange},
+		{"cpu unlimited", func(l *abi.ContainerLimits) { l.CPUBudget, l.CPUPeriod = 0, 0 }, "a", abi.ErrRange},
+		{"cpu budget > period", func(l *abi.ContainerLimits) { l.CPUBudget = 200_000_000 }, "a", abi.ErrRange},
+		{"oom policy", func(l *abi.ContainerLimits) { l.OOM = 7 }, "a", abi.ErrInvalidArg},
+		{"flags", func(l *abi.ContainerLimits) { l.Flags = 1 << 9 }, "a", abi.ErrInvalidArg},
+		{"name", func(l *abi.ContainerLimits) {}, "Bad_Name", abi.ErrInvalidArg},
+		{"long name", func(l *abi.ContainerLimits) {}, "a-name-longer-than-16", abi.ErrInvalidArg},
+	}
+	before := len(w.Containers())
+	for _, b := range bad {
+		l := ok
+		b.l(&l)
+		used := w.RootUntyped().Used()
+		c, err := w.CreateContainer(outer, b.n, l)
+		wantErrno(t, b.name, err, b.want)
+		if c != nil || len(w.Containers()) != before || w.RootUntyped().Used() != used || outer.Budget().Used() != 0 {
+			t.Errorf("%s: a refused creation changed something", b.name)
+		}
+		w.check()
+	}
+	// Siblings' CPU shares together stay within the parent's.
+	a, err := w.CreateContainer(outer, "a", ok)
+	must(t, err)
+	l := ok
+	l.CPUBudget = 45_000_000
+	_, err = w.CreateContainer(outer, "b", l)
+	wantErrno(t, "sibling shares above the parent's", err, abi.ErrRange)
+	l.CPUBudget = 40_000_000
+	b, err := w.CreateContainer(outer, "b", l)
+	must(t, err)
+	if outer.Info().MemUsed != 2<<20+2*abi.SizeContainer || a.Info().Parent != outer.ID() || b.State() != abi.ContainerCreated {
+		t.Errorf("outer %+v, a %+v", outer.Info(), a.Info())
+	}
+	w.check()
+	must(t, w.DestroyContainer(outer))
+	if a.State() != abi.ContainerDestroyed || len(w.Containers()) != 1 || w.RootUntyped().Used() != used {
+		t.Errorf("after destroying outer: a %v, %d containers, root used %d (was %d)", a.State(), len(w.Containers()), w.RootUntyped().Used(), used)
+	}
+	wantErrno(t, "destroy twice", w.DestroyContainer(outer), abi.ErrIllegal)
+	wantErrno(t, "destroy the root", w.DestroyContainer(root), abi.ErrIllegal)
+	w.check()
+}
+
+// TestContainerMemoryQuota: a container's tasks share its budget: one hog takes it
+// all and allocations fail there (counted as limit hits); the charge never exceeds
+// the limit; when the hog goes, its memory serves the next task at once.
+func TestContainerMemoryQuota(t *testing.T) {
+	var hogged []int
+	w := bootCtr(t, nil, nil, &hogged)
+	w.run()
+	c, err := w.CreateContainer(w.RootContainer(), "quota", lim(1<<20, 4))
+	must(t, err)
+	hog := startIn(t, w, c, "hog", ctrHogPC, 10, 0)
+	w.run()
+	info := c.Info()
+	if info.MemUsed > 1<<20 || 1<<20-info.MemUsed >= abi.PageSize || info.MemLimitHits != 1 {
+		t.Errorf("after the hog: %+v", info)
+	}
+	// A second task cannot even start: the container has no room for it.
+	_, err = w.CreateTask(c.Budget(), kernel.TaskSpec{Name: "exit", Entry: ctrExitPC, StackPages: 2, Container: c})
+	wantErrno(t, "a task in a full container", err, abi.ErrNoMemory)
+	if c.Info().MemLimitHits != 2 {
+		t.Errorf("limit hits %d, want 2", c.Info().MemLimitHits)
+	}
+	w.check()
+	w.ExitTask(hog, kernel.TaskKilled, 0)
+	second := startIn(t, w, c, "hog", ctrHogPC, 10, 0)
+	w.run()
+	if len(hogged) != 2 || hogged[0] != hogged[1] || hogged[0] < 200 {
+		t.Errorf("frames the hogs got: %v", hogged)
+	}
+	if second.State() != kernel.TaskLive || c.Info().MemUsed > 1<<20 {
+		t.Errorf("second hog %v, container %+v", second.State(), c.Info())
+	}
+	// A task's own memory cap binds it below the container's limit.
+	w.ExitTask(second, kernel.TaskKilled, 0)
+	capped, err := w.CreateTask(c.Budget(), kernel.TaskSpec{Name: "hog", Entry: ctrHogPC, StackPages: 2, Container: c, CSpaceRadix: 10, Memory: 256 << 10})
+	must(t, err)
+	w.StartTask(capped)
+	w.run()
+	if len(hogged) != 3 || hogged[2] >= hogged[0]/2 {
+		t.Errorf("a hog capped at 256 KiB got %v frames", hogged)
+	}
+	w.check()
+}
+
+// TestContainerTaskLimit: creating tasks past a container's task limit — its own or
+// an enclosing container's — fails with ErrLimit, counted, and makes nothing.
+func TestContainerTaskLimit(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	outer, err := w.CreateContainer(w.RootContainer(), "outer", lim(4<<20, 3))
+	must(t, err)
+	inner, err := w.CreateContainer(outer, "inner", lim(1<<20, 3))
+	must(t, err)
+	startIn(t, w, outer, "wait", ctrWaitPC, 0, 0)
+	startIn(t, w, inner, "wait", ctrWaitPC, 0, 0)
+	startIn(t, w, inner, "wait", ctrWaitPC, 0, 0)
+	used, live := outer.Budget().Used(), len(w.Tasks())
+	_, err = w.CreateTask(inner.Budget(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: inner})
+	wantErrno(t, "past the outer limit", err, abi.ErrLimit)
+	_, err = w.CreateTask(outer.Budget(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: outer})
+	wantErrno(t, "past the outer limit from outer", err, abi.ErrLimit)
+	if outer.Info().TaskLimitHits != 2 || inner.Info().TaskLimitHits != 0 || outer.Info().Tasks != 3 {
+		t.Errorf("outer %+v inner %+v", outer.Info(), inner.Info())
+	}
+	if outer.Budget().Used() != used || len(w.Tasks()) != live {
+		t.Errorf("a refused task changed memory (%d → %d) or tasks (%d → %d)", used, outer.Budget().Used(), live, len(w.Tasks()))
+	}
+	_, err = w.CreateTask(w.RootUntyped(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: inner})
+	wantErrno(t, "a task in a container charged elsewhere", err, abi.ErrInvalidArg)
+	_, err = w.CreateTask(inner.Budget(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: inner, Priority: 151})
+	wantErrno(t, "a task above the priority ceiling", err, abi.ErrRange)
+	w.run()
+	w.check()
+}
+
+// TestContainerOOMPolicy: a demand allocation (what a page fault makes) at a
+// container's limit applies its policy: kill-largest-task ends the biggest task and
+// the allocation succeeds; kill-container ends every task. Both are counted.
+func TestContainerOOMPolicy(t *testing.T) {
+	for _, policy := range []abi.OOMPolicy{abi.OOMKillLargestTask, abi.OOMKillContainer} {
+		t.Run(fmt.Sprint(policy), func(t *testing.T) {
+			w := bootCtr(t, nil, nil, nil)
+			w.run()
+			l := lim(1<<20, 4)
+			l.OOM = policy
+			c, err := w.CreateContainer(w.RootContainer(), "oom", l)
+			must(t, err)
+			small := startIn(t, w, c, "wait", ctrWaitPC, 0, 0)
+			big := startIn(t, w, c, "wait", ctrWaitPC, 0, 0)
+			w.run()
+			va, sva := uint64(0x6000_0000), uint64(0x7000_0000)
+			for big.Budget().Used()+4*abi.PageSize < 1<<20-small.Budget().Used() {
+				if e := w.MapAnon(big.Thread(), big.Budget(), va, hal.PermRead|hal.PermWrite); e != abi.OK {
+					t.Fatalf("MapAnon below the limit: %v", e)
+				}
+				va += abi.PageSize
+			}
+			for c.Budget().Used()+abi.PageSize <= 1<<20 { // the small one takes the rest
+				if e := w.MapAnon(small.Thread(), small.Budget(), sva, hal.PermRead); e != abi.OK {
+					t.Fatalf("MapAnon to the limit: %v", e)
+				}
+				sva += abi.PageSize
+			}
+			w.check()
+			e := w.MapAnon(small.Thread(), small.Budget(), sva, hal.PermRead)
+			info := c.Info()
+			switch policy {
+			case abi.OOMKillLargestTask:
+				if e != abi.OK || big.State() != kernel.TaskKilled || small.State() != kernel.TaskLive || info.OOMKills != 1 || info.State != abi.ContainerRunning {
+					t.Errorf("MapAnon %v; big %v, small %v; %+v", e, big.State(), small.State(), info)
+				}
+			case abi.OOMKillContainer:
+				if e != abi.ErrNoMemory || big.State() != kernel.TaskKilled || small.State() != kernel.TaskKilled || info.OOMKills != 2 || info.State != abi.ContainerStopped {
+					t.Errorf("MapAnon %v; big %v, small %v; %+v", e, big.State(), small.State(), info)
+				}
+			}
+			if info.MemLimitHits != 1 {
+				t.Errorf("limit hits %d", info.MemLimitHits)
+			}
+			w.run()
+		})
+	}
+}
+
+// TestContainerCPUIsolation: a container of CPU hogs at a higher priority cannot take
+// its neighbour's guaranteed share: with budgets of 50% and 30%, the neighbour's
+// spinning task gets at least 95% of its 30%, the hogs at most their 50%, and an
+// unlimited task outside at the lowest priority the rest. Without the hogs'
+// container limit the neighbour would starve (checked too, so the test can fail).
+func TestContainerCPUIsolation(t *testing.T) {
+	const (
+		total  = 1_000_000_000
+		period = 100_000_000
+	)
+	for _, limited := range []bool{true, false} {
+		var spins [3]int
+		w := bootCtr(t, nil, &spins, nil)
+		w.run()
+		hl := abi.ContainerLimits{Memory: 2 << 20, MaxTasks: 4, Priority: 200}
+		if limited {
+			hl.CPUBudget, hl.CPUPeriod = 50_000_000, period
+		}
+		hogs, err := w.CreateContainer(w.RootContainer(), "hogs", hl)
+		must(t, err)
+		nb, err := w.CreateContainer(w.RootContainer(), "neighbour", abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 4,
+			Priority: 100, CPUBudget: 30_000_000, CPUPeriod: period})
+		must(t, err)
+		startIn(t, w, hogs, "spin-a", ctrSpinAPC, 0, 200)
+		startIn(t, w, hogs, "spin-a", ctrSpinAPC, 0, 200)
+		startIn(t, w, nb, "spin-b", ctrSpinBPC, 0, 100)
+		out, err := w.CreateTask(w.RootUntyped(), kernel.TaskSpec{Name: "spin-c", Entry: ctrSpinCPC, StackPages: 2, Memory: 256 << 10, Priority: 10})
+		must(t, err)
+		w.StartTask(out)
+		start := w.Now()
+		w.runFor(total)
+		w.check()
+		got, guaranteed := nb.Info().CPUNanos, uint64(total/period*30_000_000)
+		if !limited {
+			if got > guaranteed/10 {
+				t.Errorf("unlimited hogs at a higher priority left the neighbour %d ns: the test cannot tell", got)
+			}
+			continue
+		}
+		if got < guaranteed*95/100 {
+			t.Errorf("neighbour got %d ns of CPU in %d ns; guaranteed %d", got, w.Now()-start, guaranteed)
+		}
+		if h := hogs.Info().CPUNanos; h > total/period*(50_000_000+200_000) {
+			t.Errorf("hogs got %d ns, above their budget", h)
+		}
+		if spins[2] < int(total/100_000)/10 {
+			t.Errorf("the task outside got %d steps: the CPU idled", spins[2])
+		}
+	}
+}
+
+// TestContainerStop: a stop signals every task's stop notification; tasks that exit
+// are gone at once, tasks that do not are killed when the grace period ends, and the
+// container is stopped; it can be started again.
+func TestContainerStop(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	c, err := w.CreateContainer(w.RootContainer(), "stop", lim(2<<20, 4))
+	must(t, err)
+	polite := startIn(t, w, c, "wait", ctrWaitPC, 0, 0)
+	stubborn := startIn(t, w, c, "stubborn", ctrStubbornPC, 0, 0)
+	w.run()
+	wantErrno(t, "stop the root", w.StopContainer(w.RootContainer(), 0), abi.ErrIllegal)
+	wantErrno(t, "stop with a too long grace", w.StopContainer(c, 61_000_000_000), abi.ErrRange)
+	must(t, w.StopContainer(c, 50_000_000))
+	w.runFor(1_000_000)
+	if polite.State() != kernel.TaskExited || stubborn.State() != kernel.TaskLive || c.State() != abi.ContainerStopping {
+		t.Errorf("1 ms into the grace period: polite %v, stubborn %v, container %v", polite.State(), stubborn.State(), c.State())
+	}
+	w.check()
+	w.run() // goes idle only after the deadline's forced kill
+	if stubborn.State() != kernel.TaskKilled || c.State() != abi.ContainerStopped || w.Now() < 50_000_000 {
+		t.Errorf("after the grace period (%d ns): stubborn %v, container %v", w.Now(), stubborn.State(), c.State())
+	}
+	wantErrno(t, "stop a stopped container", w.StopContainer(c, 0), abi.ErrIllegal)
+	again := startIn(t, w, c, "wait", ctrWaitPC, 0, 0)
+	if c.State() != abi.ContainerRunning {
+		t.Errorf("restarted container is %v", c.State())
+	}
+	must(t, w.StopContainer(c, 0))
+	if again.State() != kernel.TaskKilled || c.State() != abi.ContainerStopped {
+		t.Errorf("forced stop: task %v, container %v", again.State(), c.State())
+	}
+	w.run()
+}
+
+// TestContainerSetLimits: limits change within the parent's and above what is in
+// use; a lower ceiling lowers priorities; a refused change changes nothing.
+func TestContainerSetLimits(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	c, err := w.CreateContainer(w.RootContainer(), "limits", lim(2<<20, 4))
+	must(t, err)
+	task := startIn(t, w, c, "wait", ctrWaitPC, 10, 140) // 64 KiB of capability space
+	w.run()
+	used := w.RootUntyped().Used()
+	l := c.Limits()
+	l.Memory = 4 << 20
+	l.Priority = 90
+	must(t, w.SetContainerLimits(c, l))
+	if w.RootUntyped().Used() != used+2<<20 || task.Thread().Priority() != 90 || c.Info().Limits.Memory != 4<<20 {
+		t.Errorf("after raising memory and lowering the ceiling: root used +%d, priority %d", w.RootUntyped().Used()-used, task.Thread().Priority())
+	}
+	for _, b := range []struct {
+		what string
+		l    func(l *abi.ContainerLimits)
+		want abi.Errno
+	}{
+		{"below use", func(l *abi.ContainerLimits) { l.Memory = 64 << 10 }, abi.ErrRange},
+		{"above the machine", func(l *abi.ContainerLimits) { l.Memory = 1 << 40 }, abi.ErrNoMemory},
+		{"flags", func(l *abi.ContainerLimits) { l.Flags = abi.ContainerSharedPID }, abi.ErrInvalidArg},
+		{"priority", func(l *abi.ContainerLimits) { l.Priority = 256 }, abi.ErrRange},
+	} {
+		l2 := c.Limits()
+		b.l(&l2)
+		before := c.Info()
+		wantErrno(t, b.what, w.SetContainerLimits(c, l2), b.want)
+		if c.Info() != before {
+			t.Errorf("%s: a refused change changed the container", b.what)
+		}
+	}
+	w.check()
+}
+
+// TestContainerDestroyCycles: 1,000 rounds of create, start, destroy and delete through
+// the system-call ABI return every frame and every byte of budget.
+func TestContainerDestroyCycles(t *testing.T) {
+	w := bootCtr(t, func(e *user.Env) {
+		slots := initSlots()
+		slot, _ := slots.Take()
+		before, err := e.Memory(sys)
+		must(t, err)
+		for i := range 1000 {
+			if _, err := e.CreateContainer(sys, "cycle", lim(512<<10, 4), slot); err != nil {
+				t.Errorf("cycle %d: create: %v", i, err)
+				return
+			}
+			if _, err := e.StartInContainer(slot, []string{"wait"}, 0, 0, abi.RightRead, 0); err != nil {
+				t.Errorf("cycle %d: start: %v", i, err)
+				return
+			}
+			if i%2 == 0 {
+				e.Yield() // let it run and block, half the time
+			}
+			must(t, e.DestroyContainer(slot))
+			must(t, e.Delete(cs, slot))
+		}
+		after, _ := e.Memory(sys)
+		if after.Free != before.Free || after.RootUsed != before.RootUsed {
+			t.Errorf("after 1000 cycles: free %d → %d, root used %d → %d", before.Free, after.Free, before.RootUsed, after.RootUsed)
+		}
+		if after.Tasks > before.Tasks {
+			t.Errorf("task records %d → %d", before.Tasks, after.Tasks)
+		}
+	}, nil, nil)
+	w.run()
+	if n := len(w.Containers()); n != 1 {
+		t.Errorf("%d containers left", n)
+	}
+}
