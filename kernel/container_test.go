@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -453,4 +454,26 @@ func TestContainerDestroyCycles(t *testing.T) {
 	if n := len(w.Containers()); n != 1 {
 		t.Errorf("%d containers left", n)
 	}
+}
+
+// TestContainerConfinementCheck: CheckInvariants catches a task holding a capability
+// to another container's object (here granted by the test, with the kernel's Go API
+// authority that no system call gives), and accepts the same object over a link.
+func TestContainerConfinementCheck(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	a, err := w.CreateContainer(w.RootContainer(), "a", lim(1<<20, 2))
+	must(t, err)
+	b, err := w.CreateContainer(w.RootContainer(), "b", lim(1<<20, 2))
+	must(t, err)
+	inB := startIn(t, w, b, "wait", ctrWaitPC, 0, 0)
+	leak := inB.CSpace().At(int(abi.InitSlotTCB))
+	_, err = w.CreateTask(a.Budget(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: a,
+		Caps: []kernel.GrantedCap{{Slot: leak, Rights: abi.RightRead}}})
+	must(t, err)
+	if err := w.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "TCB object") {
+		t.Errorf("a leaked TCB capability: CheckInvariants = %v", err)
+	}
+	must(t, w.DestroyContainer(a))
+	w.check()
 }
