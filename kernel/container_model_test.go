@@ -157,7 +157,7 @@ func TestContainerIsolationModel(t *testing.T) {
 				}
 				pc := rapid.SampledFrom(modelPCs).Draw(rt, "program")
 				spec := kernel.TaskSpec{Name: "p", Entry: pc, StackPages: 2, Container: c,
-					Memory: rapid.SampledFrom([]uint64{0, 0, 128 << 10}).Draw(rt, "cap"),
+					Memory:   rapid.SampledFrom([]uint64{0, 0, 128 << 10}).Draw(rt, "cap"),
 					Priority: uint8(rapid.Uint64Range(0, 160).Draw(rt, "prio"))}
 				if rapid.Bool().Draw(rt, "system") {
 					spec.SystemRights = abi.RightRead | abi.RightWrite
