@@ -681,12 +681,33 @@ func (k *Kernel) clampPriority(t *TCB, p uint8) {
 	t.prio = p
 }
 
+// bindThread makes t a thread of container c (nil: the root): bound by its CPU budget
+// and priority ceiling.
+func (t *TCB) bindThread(c *Container) {
+	t.ctr = c
+	if c != nil {
+		t.cpu.group = &c.cpu
+		t.prio, t.mcp = min(t.prio, uint8(c.limits.Priority)), min(t.mcp, uint8(c.limits.Priority))
+	}
+}
+
+// container returns the container whose budget u is or is pooled in or was carved
+// from (nil: the root's).
+func (u *Untyped) container() *Container {
+	for x := u; x != nil; x = x.objBase.budget {
+		if x.ctr != nil {
+			return x.ctr
+		}
+	}
+	return nil
+}
+
 // ceiling returns the highest priority t may have: its container's ceiling.
 func (t *TCB) ceiling() uint64 {
-	if t.task == nil || t.task.ctr == nil {
+	if t.ctr == nil {
 		return abi.MaxPriority
 	}
-	return t.task.ctr.limits.Priority
+	return t.ctr.limits.Priority
 }
 
 // KillInContainer ends the task with container-local id pid in c.

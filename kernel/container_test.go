@@ -21,6 +21,7 @@ const (
 	ctrSpinCPC    = 0x83_2000 // spins, counting into spins[2]
 	ctrHogPC      = 0x84_0000 // retypes frames until refused, then waits to be stopped
 	ctrExitPC     = 0x85_0000 // returns at once
+	ctrForkPC     = 0x88_0000 // makes two more spinning threads (spin-a) by Retype, then spins
 )
 
 // ctrPrograms returns the container test programs; spins counts the spinners' steps,
@@ -58,6 +59,21 @@ func ctrPrograms(t *testing.T, spins *[3]int, hogged *[]int) map[uint64]usersim.
 			e.Wait(abi.ContainerSlotStop)
 		},
 		ctrExitPC: func(e *user.Env) {},
+		ctrForkPC: func(e *user.Env) {
+			slots := &user.Slots{Next: abi.InitFirstFree, Limit: 1 << taskRadixCtr}
+			for range 2 {
+				va := uint64(0x1000_0000) + uint64(slots.Next)*abi.PageSize
+				if _, err := e.Spawn(slots, user.Thread{Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace,
+					Self: abi.InitSlotTCB, ThreadCS: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace,
+					PC: ctrSpinAPC, IPCVA: va, Priority: 200}); err != nil {
+					t.Errorf("fork: %v", err)
+				}
+			}
+			for {
+				e.Compute(100_000)
+				spins[0]++
+			}
+		},
 	}
 }
 
@@ -298,7 +314,8 @@ func TestContainerOOMPolicy(t *testing.T) {
 // TestContainerCPUIsolation: a container of CPU hogs at a higher priority cannot take
 // its neighbour's guaranteed share: with budgets of 50% and 30%, the neighbour's
 // spinning task gets at least 95% of its 30%, the hogs at most their 50%, and an
-// unlimited task outside at the lowest priority the rest. Without the hogs'
+// unlimited task outside at the lowest priority the rest — also when a hog makes
+// more threads by Retype. Without the hogs'
 // container limit the neighbour would starve (checked too, so the test can fail).
 func TestContainerCPUIsolation(t *testing.T) {
 	const (
@@ -319,7 +336,7 @@ func TestContainerCPUIsolation(t *testing.T) {
 			Priority: 100, CPUBudget: 30_000_000, CPUPeriod: period})
 		must(t, err)
 		startIn(t, w, hogs, "spin-a", ctrSpinAPC, 0, 200)
-		startIn(t, w, hogs, "spin-a", ctrSpinAPC, 0, 200)
+		startIn(t, w, hogs, "fork", ctrForkPC, 0, 200) // its threads made by Retype stay in the container
 		startIn(t, w, nb, "spin-b", ctrSpinBPC, 0, 100)
 		out, err := w.CreateTask(w.RootUntyped(), kernel.TaskSpec{Name: "spin-c", Entry: ctrSpinCPC, StackPages: 2, Memory: 256 << 10, Priority: 10})
 		must(t, err)

@@ -298,6 +298,11 @@ func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link,
 	for _, c := range x.children {
 		live += c.live
 	}
+	for _, th := range k.threads {
+		if th.ctr == x && (th.cpu.group != &x.cpu || uint64(th.prio) > l.Priority || uint64(th.mcp) > l.Priority) {
+			return fmt.Errorf("thread %s escapes the CPU budget or priority ceiling", th.name())
+		}
+	}
 	if live != x.live || live > l.MaxTasks {
 		return fmt.Errorf("%d live tasks counted, %d found, limit %d", x.live, live, l.MaxTasks)
 	}
@@ -309,8 +314,8 @@ func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link,
 			return fmt.Errorf("task %v has no id in its namespace", t)
 		}
 		for _, th := range t.Threads() {
-			if th.cpu.group != &x.cpu || uint64(th.prio) > l.Priority || uint64(th.mcp) > l.Priority {
-				return fmt.Errorf("thread %s escapes the CPU budget or priority ceiling", th.name())
+			if th.ctr != x {
+				return fmt.Errorf("thread %s is not bound to its task's container", th.name())
 			}
 		}
 		if err := k.checkConfined(x, t, links); err != nil {

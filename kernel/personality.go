@@ -243,7 +243,7 @@ func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
 		}
 	}
 	c.ipcVA, c.prio, c.mcp, c.Personality, c.cpu = t.ipcVA, t.prio, t.mcp, t.Personality, t.cpu
-	c.Name, c.task = t.Name, t.task
+	c.Name, c.task, c.ctr = t.Name, t.task, t.ctr
 	return c, abi.OK
 }
 

@@ -356,7 +356,7 @@ func (k *Kernel) enterContainer(c *Container, task *Task, spec TaskSpec, cs *CSp
 		}
 	}
 	task.ctr = c
-	task.thread.cpu.group = &c.cpu
+	task.thread.bindThread(c)
 	c.tasks = append(c.tasks, task)
 	for x := c; x != nil; x = x.parent {
 		x.live++

@@ -118,6 +118,10 @@ type TCB struct {
 	task       *Task    // the task the thread belongs to, or nil (threads made by Retype)
 	cpuTime    hal.Time // CPU time used since creation
 	cpuCharged hal.Time // the part of cpuTime already charged to its containers (chargeGroups)
+	// ctr is the container the thread runs in (nil: the root), whose CPU budget and
+	// priority ceiling bind it: its task's, or for a thread made by Retype, the
+	// container of the budget it was made from. Immutable.
+	ctr *Container
 
 	// Name is a label for diagnostics (the kernel log and the shell's ps).
 	Name string
@@ -304,11 +308,11 @@ func (b *CPUBudget) replenish() hal.Time {
 func (k *Kernel) chargeGroups(t *TCB) {
 	d := t.cpuTime - t.cpuCharged
 	t.cpuCharged = t.cpuTime
-	if d <= 0 || t.task == nil || t.task.ctr == nil {
+	if d <= 0 || t.ctr == nil {
 		return
 	}
 	now := k.cpu.Now()
-	for c := t.task.ctr; c != nil; c = c.parent {
+	for c := t.ctr; c != nil; c = c.parent {
 		c.cpuTime += d
 		if c.cpu.own() {
 			c.cpu.refresh(now - d)

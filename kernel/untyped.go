@@ -144,6 +144,9 @@ func (k *Kernel) decodeRetype(src *capability.Slot, typ abi.ObjectType, size uin
 func (k *Kernel) invokeRetype(a retypeArgs) {
 	for _, d := range a.dests {
 		obj := k.newObject(a.typ, a.size)
+		if t, ok := obj.(*TCB); ok {
+			t.bindThread(a.ut.container()) // a thread made inside a container stays in it
+		}
 		b := obj.(interface{ base() *objBase }).base()
 		b.budget, b.cost = a.ut, a.cost
 		a.ut.charge(a.cost)
