@@ -1,6 +1,7 @@
 package kernel_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -493,4 +494,131 @@ func TestContainerConfinementCheck(t *testing.T) {
 	}
 	must(t, w.DestroyContainer(a))
 	w.check()
+}
+
+// TestContainerNamespaces: a nested container's tasks have ids in its own namespace
+// and in every enclosing one; a parent sees its nested containers' tasks, a nested
+// container never its parent's; a container sharing its parent's namespace keeps the
+// parent's ids.
+func TestContainerNamespaces(t *testing.T) {
+	w := bootCtr(t, nil, nil, nil)
+	w.run()
+	outer, err := w.CreateContainer(w.RootContainer(), "outer", lim(4<<20, 8))
+	must(t, err)
+	inner, err := w.CreateContainer(outer, "inner", lim(1<<20, 4))
+	must(t, err)
+	sl := lim(1<<20, 4)
+	sl.Flags = abi.ContainerSharedPID
+	shared, err := w.CreateContainer(outer, "shared", sl)
+	must(t, err)
+	o1 := startIn(t, w, outer, "wait", ctrWaitPC, 0, 0)
+	i1 := startIn(t, w, inner, "wait", ctrWaitPC, 0, 0)
+	s1 := startIn(t, w, shared, "wait", ctrWaitPC, 0, 0)
+	w.run()
+	if o1.PID() != 1 || i1.PID() != 1 || s1.PID() != 3 {
+		t.Errorf("own ids: outer %d, inner %d, shared %d", o1.PID(), i1.PID(), s1.PID())
+	}
+	ids := func(c *kernel.Container) []uint64 { _, ids := w.VisibleTasks(c); return ids }
+	if got := ids(outer); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+		t.Errorf("outer sees ids %v", got)
+	}
+	if got := ids(inner); len(got) != 1 || got[0] != 1 {
+		t.Errorf("inner sees ids %v", got)
+	}
+	if w.LookupTask(outer, 2) != i1 || w.LookupTask(inner, 2) != nil || w.LookupTask(inner, 1) != i1 || w.LookupTask(nil, i1.ID()) != i1 {
+		t.Errorf("lookups through namespaces are wrong")
+	}
+	must(t, w.KillInContainer(outer, 2)) // inner's task, by outer's id for it
+	if i1.State() != kernel.TaskKilled || inner.State() != abi.ContainerStopped {
+		t.Errorf("killing inner's task from outer: %v, %v", i1.State(), inner.State())
+	}
+	wantErrno(t, "inner kills outside its namespace", w.KillInContainer(inner, 1), abi.ErrNotFound)
+	wantErrno(t, "shared kills its parent's task", w.KillInContainer(shared, 1), abi.ErrNotFound)
+	must(t, w.DestroyContainer(outer))
+	if len(w.Tasks()) != 1 {
+		t.Errorf("%d task records after destroying outer", len(w.Tasks()))
+	}
+	w.check()
+}
+
+// TestContainerABIErrors: each container method's refusals, through the system-call
+// ABI, with the error the ABI table promises; none changes anything.
+func TestContainerABIErrors(t *testing.T) {
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		slots := initSlots()
+		c, _ := slots.Take()
+		ro, _ := slots.Take()
+		other, _ := slots.Take()
+		ntfn := retype(e, slots, abi.ObjNotification, 0)
+		before, _ := e.Memory(sys)
+		_, err := e.CreateContainer(sys, "Bad", lim(1<<20, 2), c)
+		expectErrno(t, "create: bad name", err, abi.ErrInvalidArg)
+		_, err = e.CreateContainer(sys, "c", lim(1<<40, 2), c)
+		expectErrno(t, "create: too much memory", err, abi.ErrNoMemory)
+		_, err = e.CreateContainer(sys, "c", lim(1<<20, 2), ntfn)
+		expectErrno(t, "create: destination slot full", err, abi.ErrSlotFull)
+		_, err = e.CreateContainer(sys, "c", lim(1<<20, 2), 1<<20)
+		expectErrno(t, "create: destination out of range", err, abi.ErrRange)
+		_, err = e.CreateContainer(ntfn, "c", lim(1<<20, 2), c)
+		expectErrno(t, "create: not a System", err, abi.ErrWrongType)
+		if m, _ := e.Memory(sys); m.RootUsed != before.RootUsed {
+			t.Errorf("refused creations charged %d bytes", m.RootUsed-before.RootUsed)
+		}
+		_, err = e.CreateContainer(sys, "c", lim(1<<20, 2), c)
+		must(t, err)
+		_, err = e.CreateContainer(sys, "other", lim(1<<20, 2), other)
+		must(t, err)
+		must(t, e.Copy(cs, ro, cs, c, abi.RightRead))
+
+		_, err = e.StartInContainer(ro, []string{"wait"}, 0, 0, 0, 0)
+		expectErrno(t, "start: read-only capability", err, abi.ErrNoRights)
+		_, err = e.StartInContainer(c, []string{"nonesuch"}, 0, 0, 0, 0)
+		expectErrno(t, "start: unknown program", err, abi.ErrNotFound)
+		_, err = e.StartInContainer(c, []string{"wait"}, 0, 151, 0, 0)
+		expectErrno(t, "start: above the ceiling", err, abi.ErrRange)
+		_, err = e.StartInContainer(ntfn, []string{"wait"}, 0, 0, 0, 0)
+		expectErrno(t, "start: not a container", err, abi.ErrWrongType)
+		pid, err := e.StartInContainer(c, []string{"wait"}, 0, 0, 0, ntfn)
+		must(t, err)
+		expectErrno(t, "kill: unknown pid", e.KillInContainer(c, pid+1), abi.ErrNotFound)
+		expectErrno(t, "kill: another container's pid", e.KillInContainer(other, pid), abi.ErrNotFound)
+		expectErrno(t, "stop: read-only", e.StopContainer(ro, 0), abi.ErrNoRights)
+		expectErrno(t, "stop: too long a grace", e.StopContainer(c, 1<<62), abi.ErrRange)
+		expectErrno(t, "stop: not running", e.StopContainer(other, 0), abi.ErrIllegal)
+		l := lim(1<<20, 2)
+		l.Priority = abi.MaxPriority + 1
+		expectErrno(t, "limits: above the parent", e.SetContainerLimits(c, l), abi.ErrRange)
+		expectErrno(t, "limits: no tasks", e.SetContainerLimits(c, lim(1<<20, 0)), abi.ErrRange)
+		expectErrno(t, "limits: read-only", e.SetContainerLimits(ro, lim(1<<20, 2)), abi.ErrNoRights)
+		_, err = e.LinkContainers(c, ntfn, 40, 41, false)
+		expectErrno(t, "link: peer not a container", err, abi.ErrWrongType)
+		_, err = e.LinkContainers(c, other, 40, 41, true)
+		must(t, err)
+		expectErrno(t, "unlink: unknown", e.UnlinkContainers(c, 99), abi.ErrNotFound)
+		info, err := e.InspectContainer(ro)
+		if err != nil || info.State != abi.ContainerRunning || info.Tasks != 1 || info.Name != "c" {
+			t.Errorf("inspect with Read: %+v %v", info, err)
+		}
+		expectErrno(t, "destroy: read-only", e.DestroyContainer(ro), abi.ErrNoRights)
+		must(t, e.DestroyContainer(c))
+		e.Wait(ntfn)
+		if _, err := e.Inspect(cs, 40); !errors.Is(err, abi.ErrInvalidCap) {
+			t.Errorf("destroying a side left its link end: %v", err)
+		}
+		expectErrno(t, "destroy twice", e.DestroyContainer(c), abi.ErrIllegal)
+		_, err = e.StartInContainer(c, []string{"wait"}, 0, 0, 0, 0)
+		expectErrno(t, "start: destroyed", err, abi.ErrIllegal)
+		if info, _ := e.InspectContainer(c); info.State != abi.ContainerDestroyed || info.MemUsed != 0 {
+			t.Errorf("inspect a destroyed container: %+v", info)
+		}
+		must(t, e.Delete(cs, c))
+		must(t, e.Delete(cs, ro))
+		must(t, e.DestroyContainer(other))
+		must(t, e.Delete(cs, other))
+		if m, _ := e.Memory(sys); m.RootUsed != before.RootUsed || m.Free != before.Free {
+			t.Errorf("after everything: root used %d → %d, free %d → %d", before.RootUsed, m.RootUsed, before.Free, m.Free)
+		}
+	}, nil, nil)
+	w.finish()
 }
