@@ -622,3 +622,67 @@ func TestContainerABIErrors(t *testing.T) {
 	}, nil, nil)
 	w.finish()
 }
+
+const ctrCreatorPC = 0x89_0000 // makes a container with a waiting task, nested in its System's, and exits or waits
+
+// TestContainerDiesWithCreator: a container made through the ABI is named by a
+// capability derived from its creator's budget, so when the creator ends — or the
+// container the creator runs in is destroyed — the container is destroyed with
+// everything in it, inside the kernel's finalization of the creator's objects.
+func TestContainerDiesWithCreator(t *testing.T) {
+	for _, inside := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inside=%v", inside), func(t *testing.T) {
+			var made []uint64
+			w := bootCtr(t, func(e *user.Env) {
+				must(t, e.SetPriority(self, self, 50))
+				slots := initSlots()
+				ntfn := retype(e, slots, abi.ObjNotification, 0)
+				before, _ := e.Memory(sys)
+				if !inside {
+					_, err := e.StartProgram(sys, []string{"creator"}, 1<<20, 0, ntfn, sys)
+					must(t, err)
+					e.Wait(ntfn)
+				} else {
+					outer, _ := slots.Take()
+					_, err := e.CreateContainer(sys, "outer", lim(2<<20, 4), outer)
+					must(t, err)
+					_, err = e.StartInContainer(outer, []string{"creator"}, 0, 0, abi.RightRead|abi.RightWrite, 0)
+					must(t, err)
+					if info, _ := e.InspectContainer(outer); info.Tasks != 2 || info.MemUsed < 1<<20 {
+						t.Errorf("outer with its nested container: %+v", info)
+					}
+					must(t, e.DestroyContainer(outer))
+					must(t, e.Delete(cs, outer))
+				}
+				if after, _ := e.Memory(sys); after.RootUsed != before.RootUsed || after.Free != before.Free {
+					t.Errorf("after the creator's end: root used %d → %d, free %d → %d", before.RootUsed, after.RootUsed, before.Free, after.Free)
+				}
+			}, nil, nil)
+			w.Sim.AddProgram(ctrCreatorPC, usersim.Entry(func(e *user.Env) {
+				s := abi.InitFirstFree // the machine's System, granted
+				if inside {
+					s = abi.ContainerSlotSystem
+				}
+				id, err := e.CreateContainer(s, "kid", lim(1<<20, 2), 20)
+				if err != nil {
+					t.Errorf("creator: %v", err)
+					return
+				}
+				made = append(made, id)
+				if _, err := e.StartInContainer(20, []string{"wait"}, 0, 0, 0, 0); err != nil {
+					t.Errorf("creator's start: %v", err)
+				}
+				if inside {
+					e.Wait(abi.ContainerSlotStop)
+				}
+			}))
+			l := ctrLoader
+			l.Entries = map[string]uint64{"creator": ctrCreatorPC, "wait": ctrWaitPC}
+			w.SetLoader(l)
+			w.finish()
+			if len(made) != 1 || len(w.Containers()) != 1 {
+				t.Errorf("made %v; %d containers left", made, len(w.Containers()))
+			}
+		})
+	}
+}
