@@ -720,6 +720,22 @@ func (k *Kernel) KillInContainer(c *Container, pid uint64) error {
 	return nil
 }
 
+// SignalInContainer ORs bits into the stop notification of the task with
+// container-local id pid in c: a signal the task may wait for or poll at
+// abi.ContainerSlotStop. Bit abi.ContainerStopBadge is the kernel's stop request and
+// cannot be sent this way.
+func (k *Kernel) SignalInContainer(c *Container, pid uint64, bits abi.Badge) error {
+	if bits == 0 || bits&abi.ContainerStopBadge != 0 {
+		return ctrErr(abi.ErrInvalidArg, "signal bits %#x: want non-zero, without the stop request bit", uint64(bits))
+	}
+	t := k.taskIn(c, pid)
+	if t == nil || t.state != TaskLive || t.stop == nil {
+		return ctrErr(abi.ErrNotFound, "no live task %d in container %s", pid, c.name)
+	}
+	k.signal(t.stop, bits)
+	return nil
+}
+
 // taskIn returns the task with id pid in c's namespace if it is inside c, or nil.
 func (k *Kernel) taskIn(c *Container, pid uint64) *Task {
 	t := k.lookupTask(c.ns, pid)

@@ -202,6 +202,14 @@ func invContainerKill(k *Kernel, inv *invocation) abi.Errno {
 	return errnoOf(k.KillInContainer(c, inv.args[0]), abi.ErrNotFound)
 }
 
+func invContainerSignal(k *Kernel, inv *invocation) abi.Errno {
+	c, e := containerOf(inv)
+	if e != abi.OK {
+		return e
+	}
+	return errnoOf(k.SignalInContainer(c, inv.args[0], abi.Badge(inv.args[1])), abi.ErrInvalidArg)
+}
+
 func invContainerTaskInfo(k *Kernel, inv *invocation) abi.Errno {
 	c := inv.slot.Object().(*Container)
 	return k.taskInfo(inv, c.ns, func(t *Task) bool { return t.ctr != nil && c.contains(t.ctr) })

@@ -35,7 +35,7 @@ func drawCtrOp(t *rapid.T) ctrOp {
 	slot := rapid.SampledFrom(ctrOpSlots)
 	word := rapid.SampledFrom([]uint64{0, 1, 2, 3, 64 << 10, 256 << 10, 1 << 20, 100_000_000, 1 << 62, ^uint64(0)})
 	o := ctrOp{
-		kind: rapid.IntRange(0, 10).Draw(t, "kind"),
+		kind: rapid.IntRange(0, 11).Draw(t, "kind"),
 		cap:  slot.Draw(t, "cap"), cap2: slot.Draw(t, "cap2"), dst: slot.Draw(t, "dst"),
 		a: word.Draw(t, "a"), b: word.Draw(t, "b"), c: word.Draw(t, "c"),
 		limits: abi.ContainerLimits{
@@ -104,6 +104,8 @@ func TestContainerABIRandom(t *testing.T) {
 					e.LinkContainers(o.cap, o.cap2, o.dst, abi.CPtr(o.b%8)+20, o.grant)
 				case 9:
 					e.UnlinkContainers(o.cap, o.a)
+				case 11:
+					e.SignalInContainer(o.cap, o.a, abi.Badge(o.b))
 				case 10:
 					if o.cap != sys {
 						e.Delete(cs, o.cap)

@@ -582,6 +582,10 @@ func TestContainerABIErrors(t *testing.T) {
 		pid, err := e.StartInContainer(c, []string{"wait"}, 0, 0, 0, ntfn)
 		must(t, err)
 		expectErrno(t, "kill: unknown pid", e.KillInContainer(c, pid+1), abi.ErrNotFound)
+		expectErrno(t, "signal: unknown pid", e.SignalInContainer(c, pid+1, 2), abi.ErrNotFound)
+		expectErrno(t, "signal: the stop bit", e.SignalInContainer(c, pid, 1), abi.ErrInvalidArg)
+		expectErrno(t, "signal: no bits", e.SignalInContainer(c, pid, 0), abi.ErrInvalidArg)
+		expectErrno(t, "signal: read-only", e.SignalInContainer(ro, pid, 2), abi.ErrNoRights)
 		expectErrno(t, "kill: another container's pid", e.KillInContainer(other, pid), abi.ErrNotFound)
 		expectErrno(t, "stop: read-only", e.StopContainer(ro, 0), abi.ErrNoRights)
 		expectErrno(t, "stop: too long a grace", e.StopContainer(c, 1<<62), abi.ErrRange)
@@ -685,4 +689,37 @@ func TestContainerDiesWithCreator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestContainerSignal: a signal reaches one task's stop notification with its bits,
+// and only that task's.
+func TestContainerSignal(t *testing.T) {
+	var got []uint64
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		c, _ := initSlots().Take()
+		_, err := e.CreateContainer(sys, "sig", lim(1<<20, 3), c)
+		must(t, err)
+		first, err := e.StartInContainer(c, []string{"recorder"}, 0, 0, 0, 0)
+		must(t, err)
+		_, err = e.StartInContainer(c, []string{"recorder"}, 0, 0, 0, 0)
+		must(t, err)
+		must(t, e.SignalInContainer(c, first, 0x6))
+		if len(got) != 1 || got[0] != 0x6 {
+			t.Errorf("signalled words: %v", got)
+		}
+		must(t, e.StopContainer(c, 0))
+		if len(got) != 1 {
+			t.Errorf("a forced stop delivered %v", got)
+		}
+	}, nil, nil)
+	w.Sim.AddProgram(0x8a_0000, usersim.Entry(func(e *user.Env) {
+		word, err := e.Wait(abi.ContainerSlotStop)
+		if err == nil {
+			got = append(got, word)
+		}
+		e.Wait(abi.ContainerSlotStop)
+	}))
+	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"recorder": 0x8a_0000}})
+	w.finish()
 }

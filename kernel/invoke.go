@@ -82,6 +82,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.ContainerTaskInfo:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ words 0–13: the first task inside with container-local pid ≥ MR0, ids container-local", invContainerTaskInfo},
 	abi.ContainerLink:         {abi.ObjContainer, abi.RightWrite, 3, 1, "link to peer container cap0: client end (Write) in slot MR0, server end (Read) in slot MR1, Grant allowed if MR2 = 1 → MR0 link id", invContainerLink},
 	abi.ContainerUnlink:       {abi.ObjContainer, abi.RightWrite, 1, 0, "revoke link MR0: both ends, wherever they went", invContainerUnlink},
+	abi.ContainerSignal:       {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {

@@ -126,6 +126,7 @@ const (
 	ContainerTaskInfo     // MR0 lowest container-local pid → TaskInfo words, ids container-local (RightRead)
 	ContainerLink         // cap0 peer Container; MR0 our end's slot, MR1 the peer end's slot, MR2 1 to allow Grant → MR0 link id
 	ContainerUnlink       // MR0 link id: revoke both ends
+	ContainerSignal       // MR0 container-local pid, MR1 signal bits (not ContainerStopBadge): OR them into that task's stop notification
 
 	methodEnd
 )
@@ -138,7 +139,7 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ConsoleWrite", "SystemSpawn", "SystemTaskInfo", "SystemTaskStatus", "SystemKill", "SystemCaps",
 	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
-	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink"}
+	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal"}
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -101,6 +101,12 @@ func (e *Env) KillInContainer(c abi.CPtr, pid uint64) error {
 	return e.invoke(c, abi.ContainerKill, []uint64{pid}, nil)
 }
 
+// SignalInContainer ORs bits (non-zero, without abi.ContainerStopBadge) into the stop
+// notification of the task with id pid inside container c.
+func (e *Env) SignalInContainer(c abi.CPtr, pid uint64, bits abi.Badge) error {
+	return e.invoke(c, abi.ContainerSignal, []uint64{pid, uint64(bits)}, nil)
+}
+
 // ContainerTaskInfo returns the first task inside container c with a container-local
 // id ≥ from (abi.ErrNotFound after the last); its ids are container-local.
 func (e *Env) ContainerTaskInfo(c abi.CPtr, from uint64) (abi.TaskInfo, error) {
