@@ -102,8 +102,9 @@ func (c *Container) Finalize(*capability.Tree) {
 	c.release()
 }
 
-// ID returns the container's id, unique since boot (0 for the root).
-func (c *Container) ID() uint64 { return c.id }
+// ContainerID returns the container's id, unique since boot (0 for the root), as
+// ContainerInfo reports it. (ID, from the capability header, is its object id.)
+func (c *Container) ContainerID() uint64 { return c.id }
 
 // Name returns the container's name.
 func (c *Container) Name() string { return c.name }
@@ -487,8 +488,8 @@ func (k *Kernel) StopContainer(c *Container, grace hal.Time) error {
 	switch {
 	case c.parent == nil:
 		return ctrErr(abi.ErrIllegal, "the root container cannot be stopped")
-	case c.state != abi.ContainerRunning && c.state != abi.ContainerStopping:
-		return ctrErr(abi.ErrIllegal, "container %s is %v", c.name, c.state)
+	case c.live == 0:
+		return ctrErr(abi.ErrIllegal, "nothing runs in container %s (%v)", c.name, c.state)
 	case grace > maxGrace:
 		return ctrErr(abi.ErrRange, "grace period of %d ns exceeds %d", grace, maxGrace)
 	}
@@ -499,16 +500,19 @@ func (k *Kernel) StopContainer(c *Container, grace hal.Time) error {
 // maxGrace bounds a stop's grace period.
 const maxGrace = 60_000_000_000
 
-// stopContainer stops c's subtree with deadline at.
+// stopContainer stops c's subtree with deadline at. Only a container with tasks of
+// its own (Running) becomes Stopping; one whose tasks all run in nested containers
+// keeps its state while they stop.
 func (k *Kernel) stopContainer(c *Container, at hal.Time) {
 	for _, x := range c.Children() {
-		if x.state == abi.ContainerRunning || x.state == abi.ContainerStopping {
+		if x.live > 0 {
 			k.stopContainer(x, at)
 		}
 	}
-	if c.state == abi.ContainerStopping {
+	switch c.state {
+	case abi.ContainerStopping:
 		c.stopAt = min(c.stopAt, at)
-	} else {
+	case abi.ContainerRunning:
 		c.setState(abi.ContainerStopping)
 		c.stopAt = at
 		k.ctrs.stopping = append(k.ctrs.stopping, c)
@@ -517,6 +521,8 @@ func (k *Kernel) stopContainer(c *Container, at hal.Time) {
 				k.signal(n, abi.ContainerStopBadge)
 			}
 		}
+	default:
+		return
 	}
 	if at <= k.cpu.Now() {
 		k.killTasks(c)

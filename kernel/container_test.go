@@ -176,7 +176,7 @@ func TestContainerCreateWithinParent(t *testing.T) {
 	l.CPUBudget = 40_000_000
 	b, err := w.CreateContainer(outer, "b", l)
 	must(t, err)
-	if outer.Info().MemUsed != 2<<20+2*abi.SizeContainer || a.Info().Parent != outer.ID() || b.State() != abi.ContainerCreated {
+	if outer.Info().MemUsed != 2<<20+2*abi.SizeContainer || a.Info().Parent != outer.ContainerID() || b.State() != abi.ContainerCreated {
 		t.Errorf("outer %+v, a %+v", outer.Info(), a.Info())
 	}
 	w.check()
@@ -396,7 +396,20 @@ func TestContainerStop(t *testing.T) {
 	if again.State() != kernel.TaskKilled || c.State() != abi.ContainerStopped {
 		t.Errorf("forced stop: task %v, container %v", again.State(), c.State())
 	}
+	// Stopping a container whose tasks all run in a nested one stops those.
+	inner, err := w.CreateContainer(c, "inner", lim(1<<20, 2))
+	must(t, err)
+	deep := startIn(t, w, inner, "stubborn", ctrStubbornPC, 0, 0)
 	w.run()
+	must(t, w.StopContainer(c, 1_000_000))
+	if inner.State() != abi.ContainerStopping || c.State() != abi.ContainerStopped {
+		t.Errorf("stopping the parent: inner %v, parent %v", inner.State(), c.State())
+	}
+	w.run()
+	if deep.State() != kernel.TaskKilled || inner.State() != abi.ContainerStopped {
+		t.Errorf("after the grace period: nested task %v, inner %v", deep.State(), inner.State())
+	}
+	w.check()
 }
 
 // TestContainerSetLimits: limits change within the parent's and above what is in
