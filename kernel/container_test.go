@@ -352,6 +352,8 @@ func TestContainerCPUIsolation(t *testing.T) {
 			}
 			continue
 		}
+		t.Logf("neighbour %d ns of %d guaranteed (%.1f%%); hogs %d ns; outside %d steps", got, guaranteed,
+			100*float64(got)/float64(guaranteed), hogs.Info().CPUNanos, spins[2])
 		if got < guaranteed*95/100 {
 			t.Errorf("neighbour got %d ns of CPU in %d ns; guaranteed %d", got, w.Now()-start, guaranteed)
 		}
