@@ -86,10 +86,11 @@ type containerEvents struct {
 
 // containers is the kernel's container tree.
 type containers struct {
-	root     *Container   // made on first use
-	next     uint64       // the last container id given
-	stopping []*Container // containers in ContainerStopping, with deadlines
-	nextLink uint64       // the last link id given
+	root     *Container          // made on first use
+	next     uint64              // the last container id given
+	stopping []*Container        // containers in ContainerStopping, with deadlines
+	nextLink uint64              // the last link id given
+	linkEPs  map[*Endpoint]*Link // the endpoints of live links
 }
 
 // Type implements capability.Object.
@@ -749,6 +750,60 @@ func (k *Kernel) taskIn(c *Container, pid uint64) *Task {
 		return nil
 	}
 	return t
+}
+
+// owner returns the container an object belongs to: the one whose budget it was
+// charged to (nil: the root — the kernel's boot objects and what init made).
+func owner(o capability.Object) *Container {
+	switch x := o.(type) {
+	case *System:
+		return x.ctr
+	case *Untyped:
+		if x.ctr != nil {
+			return x.ctr
+		}
+	}
+	for u := o.(interface{ base() *objBase }).base().budget; u != nil; u = u.objBase.budget {
+		if u.ctr != nil {
+			return u.ctr
+		}
+	}
+	return nil
+}
+
+// related reports whether containers a and b (nil: the root) are one the other's
+// ancestor or the same: the ones whose objects a task may hold.
+func related(a, b *Container) bool {
+	return a == nil || b == nil || a.contains(b) || b.contains(a)
+}
+
+// mayHoldIn reports whether a capability to o may be held inside container h (nil:
+// the root): o belongs to h, to an enclosing container (an ancestor may grant down)
+// or to a nested one, or o is the endpoint of a live link with a side enclosing h.
+// Objects of an unrelated container never cross any other way: every operation that
+// places a capability in a space, maps a frame or binds a thread checks this, so
+// sibling containers stay isolated even when a common ancestor holds capabilities
+// into both.
+func (k *Kernel) mayHoldIn(h *Container, o capability.Object) bool {
+	own := owner(o)
+	if related(h, own) {
+		return true
+	}
+	if ep, ok := o.(*Endpoint); ok {
+		if l := k.ctrs.linkEPs[ep]; l != nil && (l.a.contains(h) || l.b.contains(h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHold reports whether a capability to o may be placed in space sp (see
+// mayHoldIn); the space belongs to the container of the object that owns it.
+func (k *Kernel) mayHold(sp *capability.Space, o capability.Object) bool {
+	if k.ctrs.root == nil || len(k.ctrs.root.children) == 0 {
+		return true // no containers: nothing to keep apart
+	}
+	return k.mayHoldIn(owner(sp.Owner), o)
 }
 
 // # Pid namespaces

@@ -234,3 +234,61 @@ func TestContainerLinks(t *testing.T) {
 		t.Errorf("call after revoke: %v", afterRevoke)
 	}
 }
+
+// TestContainerAncestorCannotBridge: even init, holding capabilities into two sibling
+// containers, cannot move a capability, make objects, map memory or bind a thread
+// across them; it can still grant its own objects down into either.
+func TestContainerAncestorCannotBridge(t *testing.T) {
+	const donorPC = 0x8c_0000 // sends its CSpace, address space and budget (or TCB) to init
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		slots := initSlots()
+		ep := retype(e, slots, abi.ObjEndpoint, 0)
+		reply := retype(e, slots, abi.ObjReply, 0)
+		a, _ := slots.Take()
+		b, _ := slots.Take()
+		_, err := e.CreateContainer(sys, "a", lim(1<<20, 2), a)
+		must(t, err)
+		_, err = e.CreateContainer(sys, "b", lim(1<<20, 2), b)
+		must(t, err)
+		got := map[string][3]abi.CPtr{}
+		for _, side := range []abi.CPtr{a, b} {
+			_, err = e.StartInContainer(side, []string{"donor"}, 0, 0, 0, 0, ep)
+			must(t, err)
+			var recv [3]abi.CPtr
+			for i := range recv {
+				recv[i], _ = slots.Take()
+				e.SetRecvSlot(i, recv[i])
+			}
+			_, info, err := e.Recv(ep, reply)
+			if err != nil || info.ExtraCaps() != 3 {
+				t.Fatalf("donor's capabilities: %v, %v", info, err)
+			}
+			e.Reply(reply, abi.NewMsgInfo(0, 0, 0))
+			got[map[abi.CPtr]string{a: "a", b: "b"}[side]] = recv
+		}
+		aCS, aAS, aUT := got["a"][0], got["a"][1], got["a"][2]
+		bCS, bAS := got["b"][0], got["b"][1]
+		expectErrno(t, "copy a's budget into b", e.Copy(bCS, 50, aCS, abi.InitSlotUntyped, abi.AllRights), abi.ErrNoRights)
+		expectErrno(t, "retype from a's budget into b", e.Retype(aUT, abi.ObjFrame, 0, bCS, 50, 1), abi.ErrNoRights)
+		frame, _ := slots.Take()
+		must(t, e.Retype(aUT, abi.ObjFrame, 0, cs, frame, 1)) // init may hold a's objects
+		expectErrno(t, "map a's frame into b", e.Map(frame, bAS, 0x5000_0000, 1), abi.ErrNoRights)
+		must(t, e.Map(frame, aAS, 0x5000_0000, 1))
+		tcb, _ := slots.Take()
+		must(t, e.Retype(aUT, abi.ObjTCB, 0, cs, tcb, 1))
+		expectErrno(t, "bind a's thread to b's spaces", e.Configure(tcb, bCS, bAS, 0, 0), abi.ErrNoRights)
+		must(t, e.Copy(bCS, 50, cs, console, abi.RightWrite)) // grants down are fine
+		must(t, e.DestroyContainer(a))
+		must(t, e.DestroyContainer(b))
+	}, nil, nil)
+	w.Sim.AddProgram(donorPC, usersim.Entry(func(e *user.Env) {
+		for i, c := range []abi.CPtr{abi.InitSlotCSpace, abi.InitSlotAddressSpace, abi.InitSlotUntyped} {
+			e.SetCap(i, c)
+		}
+		e.Call(abi.InitFirstFree, abi.NewMsgInfo(0, 0, 3))
+		e.Wait(abi.ContainerSlotStop)
+	}))
+	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"donor": donorPC}})
+	w.finish()
+}

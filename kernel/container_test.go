@@ -489,9 +489,9 @@ func TestContainerDestroyCycles(t *testing.T) {
 	}
 }
 
-// TestContainerConfinementCheck: CheckInvariants catches a task holding a capability
-// to another container's object (here granted by the test, with the kernel's Go API
-// authority that no system call gives), and accepts the same object over a link.
+// TestContainerConfinementCheck: the kernel refuses to give a task a capability to
+// an object of an unrelated container, and CheckInvariants catches one planted
+// behind the kernel's back.
 func TestContainerConfinementCheck(t *testing.T) {
 	w := bootCtr(t, nil, nil, nil)
 	w.run()
@@ -501,14 +501,78 @@ func TestContainerConfinementCheck(t *testing.T) {
 	must(t, err)
 	inB := startIn(t, w, b, "wait", ctrWaitPC, 0, 0)
 	leak := inB.CSpace().At(int(abi.InitSlotTCB))
+	used := a.Budget().Used()
 	_, err = w.CreateTask(a.Budget(), kernel.TaskSpec{Name: "wait", Entry: ctrWaitPC, StackPages: 2, Container: a,
 		Caps: []kernel.GrantedCap{{Slot: leak, Rights: abi.RightRead}}})
-	must(t, err)
+	wantErrno(t, "grant another container's TCB", err, abi.ErrNoRights)
+	if a.Budget().Used() != used || len(a.Tasks()) != 0 {
+		t.Errorf("the refused grant made something")
+	}
+	inA := startIn(t, w, a, "wait", ctrWaitPC, 0, 0)
+	if e := w.PlantCap(inA.CSpace().At(40), leak); e != abi.OK {
+		t.Fatal(e)
+	}
 	if err := w.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "TCB object") {
-		t.Errorf("a leaked TCB capability: CheckInvariants = %v", err)
+		t.Errorf("a planted TCB capability: CheckInvariants = %v", err)
 	}
 	must(t, w.DestroyContainer(a))
 	w.check()
+}
+
+// TestContainerTransferConfined: an endpoint a common ancestor gave to tasks of two
+// sibling containers carries messages but not capabilities from one to the other; the
+// same message from a task outside delivers its capability.
+func TestContainerTransferConfined(t *testing.T) {
+	var received []int
+	const (
+		serverPC = 0x8b_0000 // receives on the endpoint at InitFirstFree, a Reply at slot 20
+		senderPC = 0x8b_1000 // calls the endpoint at InitFirstFree sending its own TCB
+	)
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		slots := initSlots()
+		ep := retype(e, slots, abi.ObjEndpoint, 0)
+		a, _ := slots.Take()
+		b, _ := slots.Take()
+		_, err := e.CreateContainer(sys, "a", lim(1<<20, 2), a)
+		must(t, err)
+		_, err = e.CreateContainer(sys, "b", lim(1<<20, 2), b)
+		must(t, err)
+		_, err = e.StartInContainer(b, []string{"server"}, 0, 0, 0, 0, ep)
+		must(t, err)
+		_, err = e.StartInContainer(a, []string{"sender"}, 0, 0, 0, 0, ep)
+		must(t, err)
+		_, err = e.StartProgram(sys, []string{"sender"}, 256<<10, 0, 0, ep)
+		must(t, err)
+	}, nil, nil)
+	w.Sim.AddProgram(serverPC, usersim.Entry(func(e *user.Env) {
+		if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, 20, 1); err != nil {
+			t.Errorf("server reply: %v", err)
+			return
+		}
+		e.SetRecvSlot(0, 30)
+		_, info, err := e.Recv(abi.InitFirstFree, 20)
+		for range 2 {
+			if err != nil {
+				t.Errorf("server: %v", err)
+				return
+			}
+			received = append(received, info.ExtraCaps())
+			e.Delete(abi.InitSlotCSpace, 30)
+			_, info, err = e.ReplyRecv(abi.InitFirstFree, 20, abi.NewMsgInfo(0, 0, 0))
+		}
+	}))
+	w.Sim.AddProgram(senderPC, usersim.Entry(func(e *user.Env) {
+		e.SetCap(0, abi.InitSlotTCB)
+		if _, err := e.Call(abi.InitFirstFree, abi.NewMsgInfo(0, 0, 1)); err != nil {
+			t.Errorf("sender: %v", err)
+		}
+	}))
+	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"server": serverPC, "sender": senderPC}})
+	w.finish()
+	if len(received) != 2 || received[0] != 0 || received[1] != 1 {
+		t.Errorf("capabilities received from the sibling, then from outside: %v; want [0 1]", received)
+	}
 }
 
 // TestContainerNamespaces: a nested container's tasks have ids in its own namespace

@@ -338,25 +338,6 @@ func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link,
 	return nil
 }
 
-// owner returns the container an object belongs to: the one whose budget it was
-// charged to (nil: the root — the kernel's boot objects and what init made).
-func owner(o capability.Object) *Container {
-	switch x := o.(type) {
-	case *System:
-		return x.ctr
-	case *Untyped:
-		if x.ctr != nil {
-			return x.ctr
-		}
-	}
-	for u := o.(interface{ base() *objBase }).base().budget; u != nil; u = u.objBase.budget {
-		if u.ctr != nil {
-			return u.ctr
-		}
-	}
-	return nil
-}
-
 // checkConfined checks that every capability of task t in container x names an object
 // of x, of an ancestor or of a nested container, or is a live link of x's subtree.
 func (k *Kernel) checkConfined(x *Container, t *Task, links map[capability.Object]*Link) error {

@@ -170,6 +170,9 @@ func invRetype(k *Kernel, inv *invocation) abi.Errno {
 	if e != abi.OK {
 		return e
 	}
+	if !k.mayHold(&dst.Object().(*CSpace).Space, inv.slot.Object()) {
+		return abi.ErrNoRights // objects of one container into another's space
+	}
 	var buf [maxRetypeCount]*capability.Slot
 	a, e := k.decodeRetype(inv.slot, abi.ObjectType(inv.args[0]), inv.args[1],
 		&dst.Object().(*CSpace).Space, inv.args[2], inv.args[3], buf[:0])
@@ -203,6 +206,9 @@ func invCSpaceDerive(k *Kernel, inv *invocation) abi.Errno {
 	src, e := srcSpace.Object().(*CSpace).Lookup(abi.CPtr(inv.args[1]))
 	if e != abi.OK {
 		return e
+	}
+	if !k.mayHold(dst.Space(), src.Object()) {
+		return abi.ErrNoRights // into an unrelated container
 	}
 	if m == abi.CSpaceMove {
 		return k.tree.Move(dst, src)
@@ -272,6 +278,9 @@ func invTCBConfigure(k *Kernel, inv *invocation) abi.Errno {
 		}
 		if _, e := inv.extraOf(i, b.typ, b.need); e != abi.OK {
 			return e
+		}
+		if !k.mayHold(&t.slots, inv.extra[i].Object()) {
+			return abi.ErrNoRights // a thread cannot run in another container's spaces
 		}
 	}
 	va := inv.args[0]
@@ -400,6 +409,9 @@ func invTCBSetFaultHandler(k *Kernel, inv *invocation) abi.Errno {
 		if _, e := inv.extraOf(0, abi.ObjEndpoint, abi.RightWrite); e != abi.OK {
 			return e
 		}
+		if !k.mayHold(&t.slots, inv.extra[0].Object()) {
+			return abi.ErrNoRights
+		}
 	}
 	dst := t.slots.At(tcbSlotFault)
 	k.tree.DeleteLocked(dst)
@@ -433,6 +445,9 @@ func invFrameMap(k *Kernel, inv *invocation) abi.Errno {
 	p, e := decodeMap(inv.slot, as, inv.args[0], inv.args[1])
 	if e != abi.OK {
 		return e
+	}
+	if !related(owner(as.Object()), owner(inv.slot.Object())) {
+		return abi.ErrNoRights // shared memory between unrelated containers is a channel too
 	}
 	return inv.slot.Object().(*Frame).mapInto(as.Object().(*AddressSpace), hal.VirtAddr(inv.args[0]), p)
 }

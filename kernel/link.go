@@ -81,6 +81,10 @@ func (k *Kernel) LinkContainers(a, b *Container, aEnd, bEnd *capability.Slot, gr
 	l := &Link{id: k.ctrs.nextLink, a: a, b: b, ep: ep, holder: holder}
 	a.links = append(a.links, l)
 	b.links = append(b.links, l)
+	if k.ctrs.linkEPs == nil {
+		k.ctrs.linkEPs = map[*Endpoint]*Link{}
+	}
+	k.ctrs.linkEPs[ep] = l
 	k.logf("link %d: container %s → %s", l.id, a.name, b.name)
 	return l, nil
 }
@@ -106,6 +110,7 @@ func (k *Kernel) revokeLink(l *Link) {
 			}
 		}
 	}
+	delete(k.ctrs.linkEPs, l.ep)
 	k.tree.Revoke(l.holder)
 	k.tree.Delete(l.holder)
 	k.logf("link %d revoked", l.id)

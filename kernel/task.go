@@ -171,9 +171,13 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	if int(abi.InitFirstFree)+len(spec.Caps) > 1<<spec.CSpaceRadix {
 		return nil, fmt.Errorf("%d capabilities do not fit a capability space of %d slots", len(spec.Caps), 1<<spec.CSpaceRadix)
 	}
-	for i, c := range spec.Caps {
-		if c.Slot == nil || c.Slot.Empty() {
+	for i, g := range spec.Caps {
+		if g.Slot == nil || g.Slot.Empty() {
 			return nil, fmt.Errorf("granted capability %d is empty", i)
+		}
+		if c != nil && !k.mayHoldIn(c, g.Slot.Object()) {
+			return nil, ctrErr(abi.ErrNoRights, "granted capability %d names %v object %d of a container unrelated to %s",
+				i, g.Slot.Object().Type(), objectID(g.Slot.Object()), c.name)
 		}
 	}
 	pages, err := checkImage(spec.Image, spec.StackPages, spec.StackImage)
