@@ -886,6 +886,15 @@ func (t *Task) PID() uint64 {
 	return pid
 }
 
+// PPID returns the id of the task's parent in the task's own namespace: 0 if the
+// parent is not visible there (it started the task from outside the container).
+func (t *Task) PPID() uint64 {
+	if t.ctr == nil {
+		return t.parent
+	}
+	return t.ppidIn(t.ctr.ns)
+}
+
 // Container returns the container the task runs in (nil: the root).
 func (t *Task) Container() *Container { return t.ctr }
 

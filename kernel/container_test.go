@@ -594,7 +594,7 @@ func TestContainerNamespaces(t *testing.T) {
 	i1 := startIn(t, w, inner, "wait", ctrWaitPC, 0, 0)
 	s1 := startIn(t, w, shared, "wait", ctrWaitPC, 0, 0)
 	w.run()
-	if o1.PID() != 1 || i1.PID() != 1 || s1.PID() != 3 {
+	if o1.PID() != 1 || i1.PID() != 1 || s1.PID() != 3 || o1.PPID() != 0 {
 		t.Errorf("own ids: outer %d, inner %d, shared %d", o1.PID(), i1.PID(), s1.PID())
 	}
 	ids := func(c *kernel.Container) []uint64 { _, ids := w.VisibleTasks(c); return ids }

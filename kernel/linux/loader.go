@@ -215,8 +215,17 @@ func (p *Process) readInput(k *kernel.Kernel, t *kernel.TCB, buf, n uint64) uint
 	return 0 // replaced by Serve
 }
 
-// pid returns the process's id: its kernel task's.
+// pid returns the process's id as the process sees it: its kernel task's id in its
+// container's pid namespace (the kernel id outside every container).
 func (p *Process) pid() uint64 {
+	if p.task == nil {
+		return 1
+	}
+	return p.task.PID()
+}
+
+// logID returns the process's kernel task id, which the kernel log names it by.
+func (p *Process) logID() uint64 {
 	if p.task == nil {
 		return 1
 	}
