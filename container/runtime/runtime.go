@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/skyscope-os/skyscope/capability"
 	"github.com/skyscope-os/skyscope/container/descriptor"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -64,4 +65,44 @@ func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) 
 		return nil, fmt.Errorf("%w: %q, asked to nest in %q", ErrParent, d.Parent, want)
 	}
 	return k.CreateContainer(parent, KernelName(d), Limits(d))
+}
+
+// ErrLinkNotAllowed is returned by Link when the two descriptors do not both ask for
+// the link: links are denied by default.
+var ErrLinkNotAllowed = errors.New("link not asked for by both containers' descriptors")
+
+// Link connects client to server for service, as both descriptors allow: the
+// client's descriptor must list {Peer: server's name, Service: service} with Write
+// among its rights, and the server's {Peer: client's name, Service: service}. The
+// link carries capabilities only if both list Grant. The ends go to the empty slots
+// clientEnd and serverEnd (see kernel.LinkContainers), for the caller to grant to the
+// tasks of each side. cd and sd must be the descriptors client and server were made
+// from. (The descriptors say that two containers may be linked for a service, not
+// which one serves it: the caller, which starts the server, decides.)
+func Link(k *kernel.Kernel, client, server *kernel.Container, cd, sd *descriptor.Verified, service string,
+	clientEnd, serverEnd *capability.Slot) (*kernel.Link, error) {
+	c, s := cd.Descriptor(), sd.Descriptor()
+	if KernelName(c) != client.Name() || KernelName(s) != server.Name() {
+		return nil, fmt.Errorf("descriptors %q and %q are not those of containers %q and %q", c.Name, s.Name, client.Name(), server.Name())
+	}
+	find := func(d *descriptor.Descriptor, peer string) (descriptor.Link, bool) {
+		for _, l := range d.Links {
+			if l.Peer == peer && l.Service == service {
+				return l, true
+			}
+		}
+		return descriptor.Link{}, false
+	}
+	cl, ok1 := find(c, s.Name)
+	sl, ok2 := find(s, c.Name)
+	switch {
+	case !ok1:
+		return nil, fmt.Errorf("%w: %s does not ask for %s/%s", ErrLinkNotAllowed, c.Name, s.Name, service)
+	case !ok2:
+		return nil, fmt.Errorf("%w: %s does not offer %s to %s", ErrLinkNotAllowed, s.Name, service, c.Name)
+	case !cl.Rights.Has(abi.RightWrite):
+		return nil, fmt.Errorf("%w: %s asks for %s/%s without Write", ErrLinkNotAllowed, c.Name, s.Name, service)
+	}
+	grant := cl.Rights.Has(abi.RightGrant) && sl.Rights.Has(abi.RightGrant)
+	return k.LinkContainers(client, server, clientEnd, serverEnd, grant)
 }

@@ -92,3 +92,60 @@ func TestCreateFromDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLinkFromDescriptors: a link is made only when both descriptors ask for it, with
+// Grant only if both allow it.
+func TestLinkFromDescriptors(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Init: func(*user.Env) {}, Kernel: kernel.Config{Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	k := key(t)
+	web, db, other := desc("web", "", 1<<20, 2), desc("db", "", 1<<20, 2), desc("other", "", 1<<20, 2)
+	web.Links = []descriptor.Link{{Peer: "db", Service: "db.sql", Rights: abi.RightRead | abi.RightWrite | abi.RightGrant, AllowGrant: true}}
+	db.Links = []descriptor.Link{{Peer: "web", Service: "db.sql", Rights: abi.RightRead | abi.RightWrite}}
+	vw, vd, vo := verified(t, k, web), verified(t, k, db), verified(t, k, other)
+	cw, err := runtime.Create(m.Kernel, m.RootContainer(), vw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, err := runtime.Create(m.Kernel, m.RootContainer(), vd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := runtime.Create(m.Kernel, m.RootContainer(), vo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	space := m.Tasks()[0].CSpace() // init's: somewhere to put the ends
+	l, err := runtime.Link(m.Kernel, cw, cd, vw, vd, "db.sql", space.At(100), space.At(101))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if space.At(100).Rights() != abi.RightWrite || space.At(101).Rights() != abi.RightRead {
+		t.Errorf("ends %v %v: Grant needs both sides", space.At(100).Rights(), space.At(101).Rights())
+	}
+	for _, c := range []struct {
+		what    string
+		a, b    *kernel.Container
+		va, vb  *descriptor.Verified
+		service string
+	}{
+		{"a service not asked for", cw, cd, vw, vd, "db.other"},
+		{"a peer that offers nothing", cw, co, vw, vo, "db.sql"},
+	} {
+		if _, err := runtime.Link(m.Kernel, c.a, c.b, c.va, c.vb, c.service, space.At(102), space.At(103)); !errors.Is(err, runtime.ErrLinkNotAllowed) {
+			t.Errorf("%s: %v", c.what, err)
+		}
+		if !space.At(102).Empty() || !space.At(103).Empty() {
+			t.Errorf("%s: a refused link placed an end", c.what)
+		}
+	}
+	if err := m.RevokeLink(cd, l.ID()); err != nil || !space.At(100).Empty() || !space.At(101).Empty() {
+		t.Errorf("revoke: %v", err)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
