@@ -43,6 +43,17 @@ const (
 	OOMKillLargestTask OOMPolicy = 1 // end the container's task using the most memory, then retry
 )
 
+// String returns the policy's name as container descriptors spell it.
+func (p OOMPolicy) String() string {
+	switch p {
+	case OOMKillContainer:
+		return "kill-container"
+	case OOMKillLargestTask:
+		return "kill-largest-task"
+	}
+	return "OOMPolicy(" + hex(uint64(p)) + ")"
+}
+
 // Container flags (ContainerLimits.Flags).
 const (
 	// ContainerSharedPID makes the container's tasks live in its parent's pid
