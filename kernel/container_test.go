@@ -802,3 +802,34 @@ func TestContainerSignal(t *testing.T) {
 	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"recorder": 0x8a_0000}})
 	w.finish()
 }
+
+// TestContainerCPULimitChange: a CPU limit set on a running container binds its
+// threads from then on, and lifting it frees them again.
+func TestContainerCPULimitChange(t *testing.T) {
+	var spins [3]int
+	w := bootCtr(t, nil, &spins, nil)
+	w.run()
+	c, err := w.CreateContainer(w.RootContainer(), "cpu", lim(1<<20, 2))
+	must(t, err)
+	startIn(t, w, c, "spin-a", ctrSpinAPC, 0, 0)
+	w.runFor(100_000_000)
+	if got := c.Info().CPUNanos; got < 99_000_000 {
+		t.Errorf("unlimited: %d ns of 100 ms", got)
+	}
+	l := c.Limits()
+	l.CPUBudget, l.CPUPeriod = 10_000_000, 100_000_000
+	must(t, w.SetContainerLimits(c, l))
+	before := c.Info().CPUNanos
+	w.runFor(1_000_000_000)
+	if got := c.Info().CPUNanos - before; got > 10*10_000_000+1_000_000 || got < 9*10_000_000 {
+		t.Errorf("limited to 10%%: %d ns in 1 s", got)
+	}
+	l.CPUBudget, l.CPUPeriod = 0, 0
+	must(t, w.SetContainerLimits(c, l))
+	before = c.Info().CPUNanos
+	w.runFor(100_000_000)
+	if got := c.Info().CPUNanos - before; got < 99_000_000 {
+		t.Errorf("unlimited again: %d ns of 100 ms", got)
+	}
+	w.check()
+}
