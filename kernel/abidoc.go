@@ -31,7 +31,7 @@ func ABIMarkdown() string {
 func errName(e abi.Errno) string {
 	names := [...]string{"OK", "ErrInvalidSys", "ErrInvalidCap", "ErrWrongType", "ErrNoRights",
 		"ErrInvalidArg", "ErrRange", "ErrSlotFull", "ErrNoMemory", "ErrWouldBlock", "ErrCancelled",
-		"ErrIllegal", "ErrNoIPCBuffer", "ErrAlreadyMapped", "ErrNotMapped", "ErrRevoked"}
+		"ErrIllegal", "ErrNoIPCBuffer", "ErrAlreadyMapped", "ErrNotMapped", "ErrRevoked", "ErrNotFound", "ErrLimit"}
 	if int(e) < len(names) {
 		return names[e]
 	}

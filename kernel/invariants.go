@@ -38,6 +38,9 @@ func (c *checker) run() error {
 	// Discover every object reachable through capabilities, starting from init's space
 	// and the current thread (whose space may differ).
 	c.visitSpace(&c.k.init.slots)
+	if c.k.holder != nil {
+		c.visitObj(c.k.holder) // the kernel's capabilities: task budgets, containers, links
+	}
 	for _, t := range c.k.threads { // threads a personality made have no capability
 		c.visitObj(t)
 	}
@@ -84,6 +87,11 @@ func (c *checker) run() error {
 	}
 	complete := live == c.k.tree.Live()
 	for o := range c.seen {
+		if u, ok := o.(*Untyped); ok && u.pool != nil {
+			c.charged[u.pool] += u.used // a pooled budget's charges are its pool's too
+		}
+	}
+	for o := range c.seen {
 		if u, ok := o.(*Untyped); ok {
 			if u.used > u.capacity {
 				return fmt.Errorf("budget %d: used %d > capacity %d", u.ID(), u.used, u.capacity)
@@ -93,7 +101,10 @@ func (c *checker) run() error {
 			}
 		}
 	}
-	return c.k.checkShared()
+	if err := c.k.checkShared(); err != nil {
+		return err
+	}
+	return c.k.checkContainers()
 }
 
 func (c *checker) visitSpace(sp *capability.Space) { c.spaces = append(c.spaces, sp) }
@@ -109,6 +120,12 @@ func (c *checker) visitObj(o capability.Object) {
 		c.visitObj(b.budget)
 	}
 	switch x := o.(type) {
+	case *Untyped:
+		if x.pool != nil {
+			c.visitObj(x.pool)
+		}
+	case *Container:
+		c.visitSpace(&x.slots)
 	case *CSpace:
 		c.visitSpace(&x.Space)
 	case *TCB:
@@ -222,6 +239,134 @@ func (c *checker) checkScheduler() error {
 		}
 		if q.tail != prev {
 			return fmt.Errorf("priority %d queue tail is wrong", p)
+		}
+	}
+	return nil
+}
+
+// checkContainers checks the container tree: each container's counts, limits and
+// state agree with its tasks and nested containers and are within its parent's; its
+// charged memory is within its limit; every task its pid namespace can resolve is
+// inside it (a private namespace names nothing outside); and no task inside holds a
+// capability to an object of a container that is neither an ancestor nor nested in
+// its own (objects an ancestor made may be granted down; a sibling's never), except
+// the end of a live link between the two.
+func (k *Kernel) checkContainers() error {
+	if k.ctrs.root == nil {
+		return nil
+	}
+	links := map[capability.Object]*Link{}
+	for _, x := range k.Containers() {
+		for _, l := range x.links {
+			links[l.ep] = l
+		}
+	}
+	stopping := map[*Container]bool{}
+	for _, x := range k.ctrs.stopping {
+		if x.state != abi.ContainerStopping || stopping[x] {
+			return fmt.Errorf("container %s is in the stop list in state %v", x.name, x.state)
+		}
+		stopping[x] = true
+	}
+	for _, x := range k.Containers()[1:] {
+		if err := k.checkContainer(x, links, stopping[x]); err != nil {
+			return fmt.Errorf("container %d (%s): %w", x.id, x.name, err)
+		}
+	}
+	return nil
+}
+
+func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link, stopping bool) error {
+	p, l := x.parent, x.limits
+	switch {
+	case x.state == abi.ContainerDestroyed:
+		return fmt.Errorf("destroyed but still in the tree")
+	case (x.state == abi.ContainerStopping) != stopping:
+		return fmt.Errorf("state %v but in the stop list: %v", x.state, stopping)
+	case x.budget.capacity != l.Memory || x.budget.used > l.Memory:
+		return fmt.Errorf("budget %d of %d bytes used; limit %d", x.budget.used, x.budget.capacity, l.Memory)
+	case p.limits.MaxTasks != 0 && l.MaxTasks > p.limits.MaxTasks || l.Priority > p.limits.Priority:
+		return fmt.Errorf("limits %+v exceed the parent's %+v", l, p.limits)
+	case l.CPUPeriod != 0 && ppm(l.CPUBudget, l.CPUPeriod) > p.share():
+		return fmt.Errorf("CPU share above the parent's")
+	case x.cpu.group != &p.cpu || uint64(x.cpu.Budget) != l.CPUBudget || uint64(x.cpu.Period) != l.CPUPeriod:
+		return fmt.Errorf("CPU budget does not match its limits or parent")
+	case (x.state == abi.ContainerRunning || x.state == abi.ContainerStopping) != (len(x.tasks) > 0):
+		return fmt.Errorf("state %v with %d tasks", x.state, len(x.tasks))
+	}
+	live := uint64(len(x.tasks))
+	for _, c := range x.children {
+		live += c.live
+	}
+	for _, th := range k.threads {
+		if th.ctr == x && (th.cpu.group != &x.cpu || uint64(th.prio) > l.Priority || uint64(th.mcp) > l.Priority) {
+			return fmt.Errorf("thread %s escapes the CPU budget or priority ceiling", th.name())
+		}
+	}
+	if live != x.live || live > l.MaxTasks {
+		return fmt.Errorf("%d live tasks counted, %d found, limit %d", x.live, live, l.MaxTasks)
+	}
+	for _, t := range x.tasks {
+		if t.state != TaskLive || t.ctr != x {
+			return fmt.Errorf("task %v in its list is %v in container %p", t, t.state, t.ctr)
+		}
+		if _, ok := t.pidIn(x.ns); !ok && x.ns != nil {
+			return fmt.Errorf("task %v has no id in its namespace", t)
+		}
+		for _, th := range t.Threads() {
+			if th.ctr != x {
+				return fmt.Errorf("thread %s is not bound to its task's container", th.name())
+			}
+		}
+		if err := k.checkConfined(x, t, links); err != nil {
+			return fmt.Errorf("task %v: %w", t, err)
+		}
+	}
+	if ns := x.ns; ns != nil && (p.ns != ns) {
+		for i, t := range ns.tasks {
+			if i > 0 && ns.pids[i] <= ns.pids[i-1] {
+				return fmt.Errorf("namespace ids out of order")
+			}
+			if t.ctr == nil || !x.contains(t.ctr) {
+				return fmt.Errorf("its namespace resolves id %d to %v outside it", ns.pids[i], t)
+			}
+			if pid, ok := t.pidIn(ns); !ok || pid != ns.pids[i] {
+				return fmt.Errorf("namespace id %d names %v, which has id %d there", ns.pids[i], t, pid)
+			}
+		}
+	}
+	return nil
+}
+
+// checkConfined checks that every capability of task t in container x names an object
+// of x, of an ancestor or of a nested container, or is a live link of x's subtree.
+func (k *Kernel) checkConfined(x *Container, t *Task, links map[capability.Object]*Link) error {
+	check := func(sp *capability.Space) error {
+		for i := 1; i < sp.Len(); i++ {
+			s := sp.At(i)
+			if s.Empty() {
+				continue
+			}
+			o := s.Object()
+			own := owner(o)
+			if own == nil || own.contains(x) || x.contains(own) {
+				continue
+			}
+			if l := links[o]; l != nil && (l.a.contains(x) || l.b.contains(x)) {
+				continue
+			}
+			return fmt.Errorf("slot %d holds %v object %d of container %s", i, o.Type(), objectID(o), own.name)
+		}
+		return nil
+	}
+	if cs := t.CSpace(); cs != nil {
+		if err := check(cs); err != nil {
+			return err
+		}
+	}
+	for _, th := range t.Threads() {
+		if err := check(&th.slots); err != nil {
+			return err
 		}
 	}
 	return nil

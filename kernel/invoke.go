@@ -70,7 +70,19 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemCaps:       {abi.ObjSystem, abi.RightRead, 2, 0, "→ MR0 slot, MR1 type, MR2 rights, MR3 badge, MR4 object id: task MR0's first capability at slot ≥ MR1", invSystemCaps},
 	abi.SystemMemory:     {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 machine bytes, MR1 free frame bytes, MR2 root budget used, MR3 tasks, MR4–6 shared images, their frames, their mappings", invSystemMemory},
 	abi.SystemLog:        {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 bytes of the kernel log from offset MR0 (from word 4), MR1 the next offset", invSystemLog},
-	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0", invSystemPowerOff},
+	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0 (not a container's System)", invSystemPowerOff},
+
+	abi.SystemContainerCreate: {abi.ObjSystem, abi.RightWrite, abi.ContainerCreateWords, 0, "make a container nested in this System's with limits words 0–6 (memory, tasks, CPU budget, period, priority ceiling, OOM policy, flags), its capability in slot word 7, name words 8–9 → MR0 container id", invSystemContainerCreate},
+	abi.ContainerStart:        {abi.ObjContainer, abi.RightWrite, 4, 3, "start program argv (MR0 bytes from word 4) inside, memory cap MR1, priority MR2, its container System with rights MR3; cap0 notified at its end, cap1–2 granted → MR0 container-local pid", invContainerStart},
+	abi.ContainerStop:         {abi.ObjContainer, abi.RightWrite, 1, 0, "signal every task's stop notification; kill what is left after MR0 ns", invContainerStop},
+	abi.ContainerDestroy:      {abi.ObjContainer, abi.RightWrite, 0, 0, "kill everything inside and free every frame, object and capability it held", invContainerDestroy},
+	abi.ContainerInspect:      {abi.ObjContainer, abi.RightRead, 0, 0, "→ words 0–17: id, parent, state, limits (7), memory used, tasks, CPU ns, limit hits, OOM kills, task limit hits, name", invContainerInspect},
+	abi.ContainerSetLimits:    {abi.ObjContainer, abi.RightWrite, abi.ContainerLimitsWords, 0, "set limits words 0–6, within the parent's and above what is in use", invContainerSetLimits},
+	abi.ContainerKill:         {abi.ObjContainer, abi.RightWrite, 1, 0, "end the task with container-local pid MR0", invContainerKill},
+	abi.ContainerTaskInfo:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ words 0–13: the first task inside with container-local pid ≥ MR0, ids container-local", invContainerTaskInfo},
+	abi.ContainerLink:         {abi.ObjContainer, abi.RightWrite, 3, 1, "link to peer container cap0: client end (Write) in slot MR0, server end (Read) in slot MR1, Grant allowed if MR2 = 1 → MR0 link id", invContainerLink},
+	abi.ContainerUnlink:       {abi.ObjContainer, abi.RightWrite, 1, 0, "revoke link MR0: both ends, wherever they went", invContainerUnlink},
+	abi.ContainerSignal:       {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {
@@ -158,6 +170,9 @@ func invRetype(k *Kernel, inv *invocation) abi.Errno {
 	if e != abi.OK {
 		return e
 	}
+	if !k.mayHold(&dst.Object().(*CSpace).Space, inv.slot.Object()) {
+		return abi.ErrNoRights // objects of one container into another's space
+	}
 	var buf [maxRetypeCount]*capability.Slot
 	a, e := k.decodeRetype(inv.slot, abi.ObjectType(inv.args[0]), inv.args[1],
 		&dst.Object().(*CSpace).Space, inv.args[2], inv.args[3], buf[:0])
@@ -191,6 +206,9 @@ func invCSpaceDerive(k *Kernel, inv *invocation) abi.Errno {
 	src, e := srcSpace.Object().(*CSpace).Lookup(abi.CPtr(inv.args[1]))
 	if e != abi.OK {
 		return e
+	}
+	if !k.mayHold(dst.Space(), src.Object()) {
+		return abi.ErrNoRights // into an unrelated container
 	}
 	if m == abi.CSpaceMove {
 		return k.tree.Move(dst, src)
@@ -260,6 +278,9 @@ func invTCBConfigure(k *Kernel, inv *invocation) abi.Errno {
 		}
 		if _, e := inv.extraOf(i, b.typ, b.need); e != abi.OK {
 			return e
+		}
+		if !k.mayHold(&t.slots, inv.extra[i].Object()) {
+			return abi.ErrNoRights // a thread cannot run in another container's spaces
 		}
 	}
 	va := inv.args[0]
@@ -346,10 +367,10 @@ func invTCBSetPriority(k *Kernel, inv *invocation) abi.Errno {
 		return e
 	}
 	p := inv.args[0]
-	if p > abi.MaxPriority || p > uint64(auth.Object().(*TCB).mcp) {
+	t := inv.slot.Object().(*TCB)
+	if p > abi.MaxPriority || p > uint64(auth.Object().(*TCB).mcp) || p > t.ceiling() {
 		return abi.ErrRange
 	}
-	t := inv.slot.Object().(*TCB)
 	if inv.m == abi.TCBSetMCPriority {
 		t.mcp = uint8(p)
 		return abi.OK
@@ -388,6 +409,9 @@ func invTCBSetFaultHandler(k *Kernel, inv *invocation) abi.Errno {
 		if _, e := inv.extraOf(0, abi.ObjEndpoint, abi.RightWrite); e != abi.OK {
 			return e
 		}
+		if !k.mayHold(&t.slots, inv.extra[0].Object()) {
+			return abi.ErrNoRights
+		}
 	}
 	dst := t.slots.At(tcbSlotFault)
 	k.tree.DeleteLocked(dst)
@@ -403,13 +427,13 @@ func invTCBSetCPUBudget(k *Kernel, inv *invocation) abi.Errno {
 	budget, period := inv.args[0], inv.args[1]
 	t := inv.slot.Object().(*TCB)
 	if budget == 0 && period == 0 {
-		t.cpu = CPUBudget{}
+		t.cpu = CPUBudget{group: t.cpu.group} // the container's limit stays
 		return abi.OK
 	}
 	if budget < minSlice || period < budget || period > maxSlice {
 		return abi.ErrRange
 	}
-	t.cpu = CPUBudget{Budget: hal.Time(budget), Period: hal.Time(period), start: k.cpu.Now()}
+	t.cpu = CPUBudget{Budget: hal.Time(budget), Period: hal.Time(period), start: k.cpu.Now(), group: t.cpu.group}
 	return abi.OK
 }
 
@@ -421,6 +445,9 @@ func invFrameMap(k *Kernel, inv *invocation) abi.Errno {
 	p, e := decodeMap(inv.slot, as, inv.args[0], inv.args[1])
 	if e != abi.OK {
 		return e
+	}
+	if !related(owner(as.Object()), owner(inv.slot.Object())) {
+		return abi.ErrNoRights // shared memory between unrelated containers is a channel too
 	}
 	return inv.slot.Object().(*Frame).mapInto(as.Object().(*AddressSpace), hal.VirtAddr(inv.args[0]), p)
 }

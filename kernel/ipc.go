@@ -58,8 +58,8 @@ func (k *Kernel) transferCaps(s, r *TCB, n int) int {
 		if e != abi.OK {
 			return i
 		}
-		if k.tree.Copy(dst, src, abi.AllRights) != abi.OK {
-			return i
+		if !k.mayHold(rs, src.Object()) || k.tree.Copy(dst, src, abi.AllRights) != abi.OK {
+			return i // it would cross into an unrelated container (see mayHold), or no room
 		}
 	}
 	return n

@@ -86,6 +86,7 @@ type Kernel struct {
 	reservedIDs map[uint64]bool
 	initTask    *Task
 	loader      Loader
+	ctrs        containers // the container tree (container.go)
 
 	log         logRing // the newest kernel log lines, for SystemLog
 	powerOff    bool    // a task asked for power off (SystemPowerOff)
@@ -344,6 +345,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 
 // handleTrap serves one trap of the running thread t.
 func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
+	k.chargeGroups(t)
 	switch trap.Kind {
 	case hal.TrapSyscall:
 		k.syscall(t)

@@ -52,8 +52,10 @@ func (k *Kernel) dropSleeper(t *TCB) {
 	}
 }
 
-// wakeSleepers times out every wait whose deadline has passed.
+// wakeSleepers times out every wait whose deadline has passed, and every container
+// stop whose grace period has.
 func (k *Kernel) wakeSleepers(now hal.Time) {
+	k.expireStops(now)
 	for i := 0; i < len(k.sleepers); {
 		t := k.sleepers[i]
 		if t.wakeAt > now {
@@ -68,9 +70,9 @@ func (k *Kernel) wakeSleepers(now hal.Time) {
 	}
 }
 
-// nextWake returns the earliest personality deadline.
+// nextWake returns the earliest personality or container stop deadline.
 func (k *Kernel) nextWake() hal.Time {
-	next := hal.Forever
+	next := k.nextStop()
 	for _, t := range k.sleepers {
 		next = min(next, t.wakeAt)
 	}
@@ -142,12 +144,19 @@ func (k *Kernel) MapAnon(t *TCB, budget *Untyped, va uint64, perm hal.Perm) abi.
 		return abi.ErrInvalidArg
 	case as.frames[hal.VirtAddr(va)] != nil:
 		return abi.ErrAlreadyMapped
-	case budget.capacity-budget.used < abi.SizeFrame || k.usableFrames() < 1:
+	case k.usableFrames() < 1:
 		return abi.ErrNoMemory
+	case budget.free() < abi.SizeFrame:
+		// A demand allocation cannot simply fail: the container's out-of-memory
+		// policy may free memory (ending its largest task) for one retry.
+		c := budget.refuse(abi.SizeFrame)
+		if c == nil || !k.containerOOM(c, t) || budget.free() < abi.SizeFrame || as.Dead() {
+			return abi.ErrNoMemory
+		}
 	}
 	f := k.newFrame()
 	f.budget, f.cost, f.anon = budget, abi.SizeFrame, true
-	budget.used += abi.SizeFrame
+	budget.charge(abi.SizeFrame)
 	if e := f.mapInto(as, hal.VirtAddr(va), perm); e != abi.OK {
 		f.freeAnon()
 		return e
@@ -214,7 +223,8 @@ func (k *Kernel) ProtectAnon(t *TCB, va uint64, perm hal.Perm) bool {
 // personality and user state (a copy, as Linux's clone does), charging its TCB to
 // budget. It is not started; no capability names it (the personality owns it).
 func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
-	if budget.capacity-budget.used < abi.SizeTCB {
+	if budget.free() < abi.SizeTCB {
+		budget.refuse(abi.SizeTCB)
 		return nil, abi.ErrNoMemory
 	}
 	c := k.newTCB()
@@ -224,7 +234,7 @@ func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
 		return nil, abi.ErrIllegal
 	}
 	c.budget, c.cost = budget, abi.SizeTCB
-	budget.used += abi.SizeTCB
+	budget.charge(abi.SizeTCB)
 	for i := 1; i < tcbSlots; i++ {
 		if src := t.slots.At(i); !src.Empty() {
 			if e := k.tree.Copy(c.slots.At(i), src, abi.AllRights); e != abi.OK {
@@ -233,7 +243,7 @@ func (k *Kernel) CloneThread(t *TCB, budget *Untyped) (*TCB, abi.Errno) {
 		}
 	}
 	c.ipcVA, c.prio, c.mcp, c.Personality, c.cpu = t.ipcVA, t.prio, t.mcp, t.Personality, t.cpu
-	c.Name, c.task = t.Name, t.task
+	c.Name, c.task, c.ctr = t.Name, t.task, t.ctr
 	return c, abi.OK
 }
 

@@ -57,7 +57,8 @@ func (q *tcbQueue) popFront() *TCB {
 
 // scheduler is a fixed-priority, preemptive, round-robin scheduler: the highest-priority
 // Ready thread runs; threads of equal priority take turns a time slice each. A thread
-// whose CPU budget is spent for the period is passed over until the period renews.
+// whose CPU budget — or its container's, or an enclosing container's — is spent for the
+// period is passed over until the period renews.
 // Everything is deterministic: the same events give the same choices.
 type scheduler struct {
 	queues [abi.MaxPriority + 1]tcbQueue

@@ -12,7 +12,48 @@ import (
 // System is the authority over tasks and the machine as an object: starting programs,
 // listing and ending tasks, reading the kernel log, powering off. Init gets it at boot
 // (abi.InitSlotSystem) and hands it on — to the shell, say — only where it is needed.
-type System struct{ objBase }
+//
+// Every container has a System object of its own, scoped to it: tasks started inside
+// find it at abi.ContainerSlotSystem. Its task operations see only the container's
+// pid namespace (ids of tasks outside do not exist: ErrNotFound), it starts programs
+// inside the container, its memory figures are the container's, and it has no
+// authority over the machine (SystemLog and SystemPowerOff: ErrNoRights).
+type System struct {
+	objBase
+	ctr *Container // immutable; the container it is scoped to (nil: the machine's)
+}
+
+// ns returns the pid namespace the System object resolves ids in.
+func (s *System) ns() *pidNS {
+	if s.ctr == nil {
+		return nil
+	}
+	return s.ctr.ns
+}
+
+// sees reports whether task t is visible through s: in its namespace and, for a
+// container's System, inside the container (a container sharing its parent's
+// namespace still sees only its own tasks).
+func (s *System) sees(t *Task) bool {
+	if s.ctr == nil {
+		return true
+	}
+	if _, ok := t.pidIn(s.ctr.ns); !ok {
+		return false
+	}
+	return s.ctr.ns != s.ctr.parent.ns || t.ctr != nil && s.ctr.contains(t.ctr)
+}
+
+// task returns the task with id pid as s sees it, or nil.
+func (k *Kernel) sysTask(s *System, pid uint64) *Task {
+	t := k.lookupTask(s.ns(), pid)
+	if t == nil || !s.sees(t) {
+		return nil
+	}
+	return t
+}
+
+func sysOf(inv *invocation) *System { return inv.slot.Object().(*System) }
 
 // Type implements capability.Object.
 func (s *System) Type() abi.ObjectType { return abi.ObjSystem }
@@ -100,6 +141,7 @@ func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 		return abi.ErrInvalidArg
 	}
 	spec := TaskSpec{Name: argv[0], Memory: mem, Priority: uint8(prio), Parent: caller}
+	sys := sysOf(inv)
 	if s := inv.extra[0]; s != nil {
 		ntfn, e := inv.extraOf(0, abi.ObjNotification, abi.RightWrite)
 		if e != abi.OK {
@@ -113,26 +155,37 @@ func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 		}
 	}
 	budget := caller.budget
-	if spec.Memory == 0 {
-		spec.Memory = (budget.capacity - budget.used) / 2 &^ (abi.PageSize - 1)
+	if c := sys.ctr; c != nil {
+		// Inside a container: the task joins it, with the caller's authority over it.
+		if err := c.canStart(); err != nil {
+			return abi.ErrIllegal
+		}
+		if uint64(spec.Priority) > c.limits.Priority {
+			return abi.ErrRange
+		}
+		budget, spec.Container, spec.SystemRights = c.budget, c, inv.slot.Rights()
+	} else if spec.Memory == 0 {
+		spec.Memory = budget.free() / 2 &^ (abi.PageSize - 1)
 	}
 	task, e, err := k.loader.Load(k, budget, argv, spec)
 	if e != abi.OK {
 		k.logf("spawn %q for task %d: %v", argv[0], caller.id, err)
 		return e
 	}
-	inv.result(task.id)
+	pid, _ := task.pidIn(sys.ns())
+	inv.result(pid)
 	return abi.OK
 }
 
 func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
-	var task *Task
-	for _, t := range k.tasks {
-		if t.id >= inv.args[0] {
-			task = t
-			break
-		}
-	}
+	sys := sysOf(inv)
+	return k.taskInfo(inv, sys.ns(), sys.sees)
+}
+
+// taskInfo answers a TaskInfo request: the first task with id ≥ MR0 in namespace ns
+// that visible accepts, with ids as ns names them.
+func (k *Kernel) taskInfo(inv *invocation, ns *pidNS, visible func(*Task) bool) abi.Errno {
+	task, pid := k.firstTask(ns, inv.args[0], visible)
 	if task == nil {
 		return abi.ErrNotFound
 	}
@@ -140,7 +193,7 @@ func invSystemTaskInfo(k *Kernel, inv *invocation) abi.Errno {
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
-	info := abi.TaskInfo{ID: task.id, Parent: task.parent, State: task.state, Status: int64(task.status),
+	info := abi.TaskInfo{ID: pid, Parent: task.ppidIn(ns), State: task.state, Status: int64(task.status),
 		Priority: uint64(task.thread.prio), ThreadState: uint64(task.thread.state), MemUsed: k.ownUse(task),
 		MemLimit: task.budget.capacity, CPUNanos: uint64(task.CPUTime()), Name: task.name}
 	if task.state == TaskLive {
@@ -164,11 +217,16 @@ func (k *Kernel) ownUse(task *Task) uint64 {
 			used -= c.budget.capacity
 		}
 	}
+	if task.ctr == nil && task.budget == k.root {
+		for _, c := range k.RootContainer().children {
+			used -= c.budget.capacity + abi.SizeContainer
+		}
+	}
 	return used
 }
 
 func invSystemTaskStatus(k *Kernel, inv *invocation) abi.Errno {
-	task := k.TaskByID(inv.args[0])
+	task := k.sysTask(sysOf(inv), inv.args[0])
 	if task == nil {
 		return abi.ErrNotFound
 	}
@@ -178,7 +236,7 @@ func invSystemTaskStatus(k *Kernel, inv *invocation) abi.Errno {
 }
 
 func invSystemKill(k *Kernel, inv *invocation) abi.Errno {
-	task := k.TaskByID(inv.args[0])
+	task := k.sysTask(sysOf(inv), inv.args[0])
 	switch {
 	case task == nil:
 		return abi.ErrNotFound
@@ -192,7 +250,7 @@ func invSystemKill(k *Kernel, inv *invocation) abi.Errno {
 }
 
 func invSystemCaps(k *Kernel, inv *invocation) abi.Errno {
-	task := k.TaskByID(inv.args[0])
+	task := k.sysTask(sysOf(inv), inv.args[0])
 	if task == nil {
 		return abi.ErrNotFound
 	}
@@ -222,6 +280,21 @@ func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
+	if c := sysOf(inv).ctr; c != nil {
+		// A container sees its own budget and nothing of the machine's.
+		n := 0
+		for _, t := range k.tasks {
+			if _, ok := t.pidIn(c.ns); ok && sysOf(inv).sees(t) {
+				n++
+			}
+		}
+		inv.result(c.budget.capacity, c.budget.free(), c.budget.used, uint64(n))
+		for i := range 3 {
+			binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*(abi.NumRegMRs+i):], 0)
+		}
+		inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+3, 0))
+		return abi.OK
+	}
 	inv.result(k.root.capacity, uint64(k.mem.FreeFrames())*abi.PageSize, k.root.used, uint64(len(k.tasks)))
 	s := k.SharedStats()
 	for i, v := range []uint64{uint64(s.Images), uint64(s.Frames), uint64(s.Mappings)} {
@@ -232,6 +305,9 @@ func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
 }
 
 func invSystemLog(k *Kernel, inv *invocation) abi.Errno {
+	if sysOf(inv).ctr != nil {
+		return abi.ErrNoRights // the log names tasks outside the container
+	}
 	buf := inv.t.ipcBuffer()
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
@@ -242,6 +318,9 @@ func invSystemLog(k *Kernel, inv *invocation) abi.Errno {
 }
 
 func invSystemPowerOff(k *Kernel, inv *invocation) abi.Errno {
+	if sysOf(inv).ctr != nil {
+		return abi.ErrNoRights
+	}
 	k.powerOff, k.powerStatus = true, int(int64(inv.args[0]))
 	k.logf("power off requested by %s with status %d", inv.t.name(), k.powerStatus)
 	return abi.OK

@@ -34,6 +34,10 @@ type Task struct {
 	// notify, when not nil, is signalled with notifyBadge when the task ends.
 	notify      *Notification
 	notifyBadge abi.Badge
+
+	ctr  *Container    // immutable; the container it runs in (nil: the root)
+	pids []nsPID       // immutable; its ids in its container's namespace and every enclosing one
+	stop *Notification // inside a container: its stop notification (abi.ContainerSlotStop)
 }
 
 // TaskState says whether a task runs and, if it ended, how.
@@ -121,6 +125,14 @@ type TaskSpec struct {
 	// same key, instead of copied into each. Tasks sharing a key must have the same
 	// image.
 	ShareKey string
+	// Container, when not nil and not the root, is the container the task runs in:
+	// CreateTask's parent budget must be the container's (Container.Budget), Memory
+	// is a cap on what the task may use of it (0: the container's whole limit), and
+	// Priority must be within the container's ceiling. The task gets a stop
+	// notification at abi.ContainerSlotStop and, if SystemRights is not 0, the
+	// container's System object with those rights at abi.ContainerSlotSystem.
+	Container    *Container
+	SystemRights abi.Rights
 }
 
 // GrantedCap is a capability given to a new task.
@@ -143,8 +155,15 @@ const taskHolderRadix = 12
 // the IPC buffer at abi.InitIPCBuffer. The thread is not started: attach a personality,
 // then StartTask. On an error nothing was made.
 func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
+	c := spec.Container
+	if c != nil && c.parent == nil {
+		c = nil // the root container: an ordinary task
+	}
 	if spec.Priority == 0 {
 		spec.Priority = 100
+		if c != nil {
+			spec.Priority = uint8(min(100, c.limits.Priority))
+		}
 	}
 	if spec.CSpaceRadix == 0 {
 		spec.CSpaceRadix = 8
@@ -155,9 +174,13 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	if int(abi.InitFirstFree)+len(spec.Caps) > 1<<spec.CSpaceRadix {
 		return nil, fmt.Errorf("%d capabilities do not fit a capability space of %d slots", len(spec.Caps), 1<<spec.CSpaceRadix)
 	}
-	for i, c := range spec.Caps {
-		if c.Slot == nil || c.Slot.Empty() {
+	for i, g := range spec.Caps {
+		if g.Slot == nil || g.Slot.Empty() {
 			return nil, fmt.Errorf("granted capability %d is empty", i)
+		}
+		if c != nil && !k.mayHoldIn(c, g.Slot.Object()) {
+			return nil, ctrErr(abi.ErrNoRights, "granted capability %d names %v object %d of a container unrelated to %s",
+				i, g.Slot.Object().Type(), objectID(g.Slot.Object()), c.name)
 		}
 	}
 	pages, err := checkImage(spec.Image, spec.StackPages, spec.StackImage)
@@ -165,39 +188,47 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 		return nil, err
 	}
 	cost := abi.SizeCSpaceSlot<<spec.CSpaceRadix + abi.SizeTCB + abi.SizeAddressSpace + abi.SizeFrame*(1+pages)
+	if c != nil {
+		cost += abi.SizeNotification // the stop notification
+		if err := k.checkTaskIn(c, parent, &spec, cost); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case spec.Memory < MinTaskMemory || spec.Memory > 1<<48:
 		return nil, fmt.Errorf("memory budget of %d bytes outside %d..2^48", spec.Memory, MinTaskMemory)
 	case spec.Memory < cost:
 		return nil, fmt.Errorf("memory budget of %d KiB is smaller than the program's image and stack (%d KiB)", spec.Memory>>10, cost>>10)
-	case spec.Memory > parent.capacity-parent.used:
-		return nil, fmt.Errorf("memory budget of %d KiB exceeds the %d KiB free in the parent budget", spec.Memory>>10, (parent.capacity-parent.used)>>10)
+	case c == nil && spec.Memory > parent.free():
+		return nil, fmt.Errorf("%w: memory budget of %d KiB exceeds the %d KiB free in the parent budget", abi.ErrNoMemory, spec.Memory>>10, parent.free()>>10)
 	case spec.ID != 0 && !k.reservedIDs[spec.ID]:
 		return nil, fmt.Errorf("task id %d was not reserved or is taken", spec.ID)
 	case uint64(k.usableFrames()) < pages+16:
-		return nil, fmt.Errorf("%d pages for the image and stack, %d frames free", pages, k.usableFrames())
+		return nil, fmt.Errorf("%w: %d pages for the image and stack, %d frames free", abi.ErrNoMemory, pages, k.usableFrames())
 	}
-	if k.holder == nil {
-		k.holder = k.newCSpace(taskHolderRadix)
-	}
-	var holder *capability.Slot
-	for i := 1; i < k.holder.Len(); i++ {
-		if k.holder.At(i).Empty() {
-			holder = k.holder.At(i)
-			break
+	if c != nil {
+		if err := k.checkTaskLimit(c); err != nil {
+			return nil, err
 		}
 	}
-	if holder == nil {
+	holder, err := k.holderSlot()
+	if err != nil {
 		return nil, fmt.Errorf("%d tasks exist; no more can be made", k.holder.Len()-1)
 	}
 
 	// Everything checked: from here on only an overlap inside the image can fail, and
 	// revoking the budget undoes all of it.
 	u := &Untyped{capacity: spec.Memory}
-	u.k, u.budget, u.cost = k, parent, spec.Memory
-	parent.used += spec.Memory
-	k.mustInsert(holder, u, nil)
-	charge := func(b *objBase, cost uint64) { b.budget, b.cost = u, cost; u.used += cost }
+	u.k = k
+	if c == nil {
+		u.budget, u.cost = parent, spec.Memory
+		parent.charge(spec.Memory)
+		k.mustInsert(holder, u, nil)
+	} else {
+		u.pool, u.ctr = c.budget, c // pooled: charges go to the container as they happen
+		k.mustInsert(holder, u, c.slots.At(ctrSlotBudget))
+	}
+	charge := func(b *objBase, cost uint64) { b.budget, b.cost = u, cost; u.charge(cost) }
 	cs := k.newCSpace(spec.CSpaceRadix)
 	charge(&cs.objBase, abi.SizeCSpaceSlot<<spec.CSpaceRadix)
 	t := k.newTCB()
@@ -281,6 +312,9 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	}
 	t.task = task
 	k.tasks = append(k.tasks, task)
+	if c != nil {
+		k.enterContainer(c, task, spec, cs)
+	}
 	return task, nil
 }
 
@@ -301,6 +335,69 @@ func (k *Kernel) ReserveTaskID() uint64 {
 // ExitTask, with the task's threads stopped and its objects gone.
 type TaskEnder interface {
 	TaskEnded(k *Kernel, task *Task)
+}
+
+// checkTaskIn checks a task for container c: its budget, priority and memory cap
+// (filled in if 0), and that c takes tasks now. It changes nothing but counters.
+func (k *Kernel) checkTaskIn(c *Container, parent *Untyped, spec *TaskSpec, cost uint64) error {
+	if err := c.canStart(); err != nil {
+		return err
+	}
+	switch {
+	case parent != c.budget:
+		return ctrErr(abi.ErrInvalidArg, "a task in container %s must be charged to its budget", c.name)
+	case uint64(spec.Priority) > c.limits.Priority:
+		return ctrErr(abi.ErrRange, "priority %d exceeds container %s's ceiling %d", spec.Priority, c.name, c.limits.Priority)
+	case !spec.SystemRights.Valid():
+		return ctrErr(abi.ErrInvalidArg, "rights %#x", uint8(spec.SystemRights))
+	}
+	if spec.Memory == 0 || spec.Memory > c.limits.Memory {
+		spec.Memory = c.limits.Memory
+	}
+	if cost > c.budget.free() && spec.Memory >= cost {
+		c.budget.refuse(cost)
+		return ctrErr(abi.ErrNoMemory, "the program needs %d KiB; container %s has %d KiB free", cost>>10, c.name, c.budget.free()>>10)
+	}
+	return nil
+}
+
+// checkTaskLimit refuses a task that would take c or an enclosing container past its
+// task limit, counting the refusal there (pids.events "max").
+func (k *Kernel) checkTaskLimit(c *Container) error {
+	for x := c; x.parent != nil; x = x.parent {
+		if x.live >= x.limits.MaxTasks {
+			x.events.TaskLimitHits++
+			return ctrErr(abi.ErrLimit, "container %s has %d tasks, its limit", x.name, x.limits.MaxTasks)
+		}
+	}
+	return nil
+}
+
+// enterContainer makes a new task, checked by checkTaskIn and checkTaskLimit, a
+// member of c: its stop notification and System capability, its ids, its CPU budget.
+func (k *Kernel) enterContainer(c *Container, task *Task, spec TaskSpec, cs *CSpace) {
+	n := &Notification{}
+	n.k, n.budget, n.cost = k, task.budget, abi.SizeNotification
+	task.budget.charge(abi.SizeNotification)
+	if e := k.tree.Insert(cs.At(int(abi.ContainerSlotStop)), n, abi.RightRead, 0, task.holder); e != abi.OK {
+		panic("kernel: placing a task's stop notification: " + e.Error())
+	}
+	task.stop = n
+	if spec.SystemRights != 0 {
+		if e := k.tree.Copy(cs.At(int(abi.ContainerSlotSystem)), c.slots.At(ctrSlotSystem), spec.SystemRights); e != abi.OK {
+			panic("kernel: placing a task's container System: " + e.Error())
+		}
+	}
+	task.ctr = c
+	task.thread.bindThread(c)
+	c.tasks = append(c.tasks, task)
+	for x := c; x != nil; x = x.parent {
+		x.live++
+	}
+	if c.state != abi.ContainerRunning {
+		c.setState(abi.ContainerRunning)
+	}
+	k.register(task, spec.Parent, c.ns)
 }
 
 func (k *Kernel) mustInsert(dst *capability.Slot, obj capability.Object, parent *capability.Slot) {
@@ -331,9 +428,13 @@ func (k *Kernel) ExitTask(task *Task, state TaskState, status int) {
 	}
 	if task.holder != nil {
 		k.tree.Revoke(task.holder)
-		// Threads a personality cloned have no capability: finalize them here.
+		// Threads a personality cloned have no capability: finalize them here. (Those
+		// that had one are dead already, if not yet finalized: ExitTask may run inside
+		// a finalizer — a container's — while the work list drains.)
 		for _, th := range task.Threads() {
-			th.Finalize(&k.tree)
+			if !th.Dead() {
+				th.Finalize(&k.tree)
+			}
 		}
 		k.tree.Delete(task.holder)
 		task.holder = nil
@@ -346,6 +447,10 @@ func (k *Kernel) ExitTask(task *Task, state TaskState, status int) {
 		k.signal(n, task.notifyBadge)
 	}
 	task.notify = nil
+	task.stop = nil
+	if task.ctr != nil {
+		k.taskEnded(task.ctr, task)
+	}
 	k.logf("task %d (%s) %v, status %d", task.id, task.name, state, status)
 	k.reapOld()
 	if e, ok := task.thread.Personality.(TaskEnder); ok {
@@ -366,7 +471,7 @@ func (k *Kernel) reapOld() {
 	}
 	for i := 0; ended > maxEndedTasks && i < len(k.tasks); {
 		if k.tasks[i].state != TaskLive && k.tasks[i] != k.initTask {
-			k.tasks = append(k.tasks[:i], k.tasks[i+1:]...)
+			k.forget(k.tasks[i])
 			ended--
 			continue
 		}
@@ -379,12 +484,7 @@ func (k *Kernel) Reap(task *Task) {
 	if task.state == TaskLive || task == k.initTask {
 		return
 	}
-	for i, t := range k.tasks {
-		if t == task {
-			k.tasks = append(k.tasks[:i], k.tasks[i+1:]...)
-			return
-		}
-	}
+	k.forget(task)
 }
 
 // Tasks returns every task the kernel knows of, live and recently ended, by id.

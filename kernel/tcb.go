@@ -115,8 +115,13 @@ type TCB struct {
 	// page faults (the Linux ABI for static Go programs); nil for native threads.
 	Personality Personality
 
-	task    *Task    // the task the thread belongs to, or nil (threads made by Retype)
-	cpuTime hal.Time // CPU time used since creation
+	task       *Task    // the task the thread belongs to, or nil (threads made by Retype)
+	cpuTime    hal.Time // CPU time used since creation
+	cpuCharged hal.Time // the part of cpuTime already charged to its containers (chargeGroups)
+	// ctr is the container the thread runs in (nil: the root), whose CPU budget and
+	// priority ceiling bind it: its task's, or for a thread made by Retype, the
+	// container of the budget it was made from. Immutable.
+	ctr *Container
 
 	// Name is a label for diagnostics (the kernel log and the shell's ps).
 	Name string
@@ -245,32 +250,81 @@ func (t *TCB) ipcBuffer() *[abi.PageSize]byte {
 }
 
 // CPUBudget limits a thread to Budget of CPU time in every Period (like cgroup
-// cpu.max). A zero Period means unlimited. The containers issue shares one budget among
-// all threads of a container; here each TCB has its own.
+// cpu.max). A zero Period means no limit of its own. A thread inside a container is
+// also bound by its container's budget and every enclosing container's (group): the
+// budgets the container's threads share, charged with the CPU time of each of them.
 type CPUBudget struct {
 	Budget, Period hal.Time
-	used           hal.Time // consumed in the current period
-	start          hal.Time // start of the current period
+	used           hal.Time   // consumed in the current period
+	start          hal.Time   // start of the current period
+	group          *CPUBudget // the enclosing container's budget, or nil; immutable
 }
 
-func (b *CPUBudget) limited() bool { return b.Period > 0 }
+// own reports whether b has a limit of its own.
+func (b *CPUBudget) own() bool { return b.Period > 0 }
+
+// limited reports whether b or an enclosing budget limits the thread.
+func (b *CPUBudget) limited() bool {
+	for x := b; x != nil; x = x.group {
+		if x.own() {
+			return true
+		}
+	}
+	return false
+}
 
 // refresh starts a new period if the current one is over.
 func (b *CPUBudget) refresh(now hal.Time) {
-	if b.limited() && now >= b.start+b.Period {
+	if b.own() && now >= b.start+b.Period {
 		b.start = now - (now-b.start)%b.Period
 		b.used = 0
 	}
 }
 
-// remaining returns the CPU time left in the current period.
+// remaining returns the CPU time left in the current period: the least any of the
+// budgets that bind the thread has left.
 func (b *CPUBudget) remaining(now hal.Time) hal.Time {
-	if !b.limited() {
-		return hal.Forever
+	left := hal.Forever
+	for x := b; x != nil; x = x.group {
+		if x.own() {
+			x.refresh(now)
+			left = min(left, max(0, x.Budget-x.used))
+		}
 	}
-	b.refresh(now)
-	return max(0, b.Budget-b.used)
+	return left
 }
 
-// replenish returns when the next period starts.
-func (b *CPUBudget) replenish() hal.Time { return b.start + b.Period }
+// replenish returns when the next period of every spent budget has started: the
+// earliest time remaining can be positive again.
+func (b *CPUBudget) replenish() hal.Time {
+	at := hal.Time(0)
+	for x := b; x != nil; x = x.group {
+		if x.own() && x.used >= x.Budget {
+			at = max(at, x.start+x.Period)
+		}
+	}
+	if at == 0 {
+		return hal.Forever
+	}
+	return at
+}
+
+// chargeGroups charges the CPU time t used since the last call to every container
+// budget that binds it. Run charges the thread's own budget; the kernel calls this
+// first thing for every trap, so a container's budget is current whenever the
+// scheduler or Run's deadline reads it.
+func (k *Kernel) chargeGroups(t *TCB) {
+	d := t.cpuTime - t.cpuCharged
+	t.cpuCharged = t.cpuTime
+	if d <= 0 || t.ctr == nil {
+		return
+	}
+	now := k.cpu.Now()
+	for c := t.ctr; c != nil; c = c.parent {
+		c.cpuTime += d
+		if c.cpu.own() {
+			c.cpu.refresh(now - d)
+			c.cpu.used += d
+		}
+	}
+}

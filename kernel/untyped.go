@@ -15,10 +15,18 @@ import (
 // seL4's Untyped is a physical address range carved by a watermark; this one is a quota
 // over kernel and frame memory, which lets freed memory be reused at once without
 // revoking every sibling first.
+//
+// A pooled Untyped (a task's budget inside a container) reserves nothing: it is a cap
+// on what one task may use of its container's budget, its pool. Every charge to it is
+// also a charge to the pool, so the container's limit bounds all its tasks together
+// and memory one task frees is at once available to the others (cgroup semantics);
+// a plain child Untyped instead reserves its whole capacity in its parent at once.
 type Untyped struct {
 	objBase
-	capacity uint64 // immutable
-	used     uint64 // bytes charged by live objects (including child Untypeds)
+	capacity uint64     // changes only by resize (a container's new memory limit)
+	used     uint64     // bytes charged by live objects (including child Untypeds and pooled budgets)
+	pool     *Untyped   // immutable; the container budget every charge also goes to, or nil
+	ctr      *Container // immutable; the container whose budget this is (its own or pooled), or nil
 }
 
 // Capacity returns the budget's size in bytes.
@@ -39,13 +47,45 @@ func (u *Untyped) Finalize(*capability.Tree) {
 }
 
 func (u *Untyped) credit(n uint64) {
-	if n > u.used {
-		panic("kernel: Untyped credited more than it charged")
+	for x := u; x != nil; x = x.pool {
+		if n > x.used {
+			panic("kernel: Untyped credited more than it charged")
+		}
+		x.used -= n
+		if x.used == 0 && x.Dead() {
+			x.release()
+		}
 	}
-	u.used -= n
-	if u.used == 0 && u.Dead() {
-		u.release()
+}
+
+// charge records n more bytes in use; the caller checked free.
+func (u *Untyped) charge(n uint64) {
+	for x := u; x != nil; x = x.pool {
+		x.used += n
 	}
+}
+
+// free returns the bytes that can still be charged to u: its own room, and its pool's.
+func (u *Untyped) free() uint64 {
+	f := u.capacity - u.used
+	for x := u.pool; x != nil; x = x.pool {
+		f = min(f, x.capacity-x.used)
+	}
+	return f
+}
+
+// refuse records an allocation of n bytes that u cannot cover, in the counters of
+// the container whose budget is what ran out (memory.events "max"), and returns that
+// container (nil if the shortage is u's own cap or outside any container).
+func (u *Untyped) refuse(n uint64) *Container {
+	var hit *Container
+	for x := u; x != nil; x = x.pool {
+		if x.capacity-x.used < n && x.ctr != nil && x == x.ctr.budget {
+			x.ctr.events.MemLimitHits++
+			hit = x.ctr
+		}
+	}
+	return hit
 }
 
 // retypeArgs is a decoded, fully checked Retype.
@@ -87,7 +127,8 @@ func (k *Kernel) decodeRetype(src *capability.Slot, typ abi.ObjectType, size uin
 		dests = append(dests, d)
 	}
 	total := cost * count // cost ≤ 2^48 and count ≤ 256: no overflow
-	if total > ut.capacity-ut.used {
+	if total > ut.free() {
+		ut.refuse(total)
 		return retypeArgs{}, abi.ErrNoMemory
 	}
 	if typ == abi.ObjFrame && uint64(k.usableFrames()) < count {
@@ -103,9 +144,12 @@ func (k *Kernel) decodeRetype(src *capability.Slot, typ abi.ObjectType, size uin
 func (k *Kernel) invokeRetype(a retypeArgs) {
 	for _, d := range a.dests {
 		obj := k.newObject(a.typ, a.size)
+		if t, ok := obj.(*TCB); ok {
+			t.bindThread(a.ut.container()) // a thread made inside a container stays in it
+		}
 		b := obj.(interface{ base() *objBase }).base()
 		b.budget, b.cost = a.ut, a.cost
-		a.ut.used += a.cost
+		a.ut.charge(a.cost)
 		if e := k.tree.Insert(d, obj, abi.AllRights, 0, a.src); e != abi.OK {
 			panic("kernel: Retype insert failed after decode: " + e.Error())
 		}

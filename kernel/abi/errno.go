@@ -23,6 +23,7 @@ const (
 	ErrNotMapped           // nothing is mapped at the virtual address
 	ErrRevoked             // the capability has derived capabilities and the operation needs it to have none
 	ErrNotFound            // the named task, program or entry does not exist
+	ErrLimit               // a container's task limit would be exceeded
 	errnoEnd
 )
 
@@ -44,6 +45,7 @@ var errnoText = [...]string{
 	ErrNotMapped:     "address not mapped",
 	ErrRevoked:       "capability still has derived capabilities",
 	ErrNotFound:      "no such task, program or entry",
+	ErrLimit:         "container task limit reached",
 }
 
 // Error returns the error's description; it lets an Errno be used as an error.

@@ -17,7 +17,7 @@ const (
 	ObjIRQControl                     // the authority to create IRQ handlers
 	ObjIRQHandler                     // the authority to receive and acknowledge one interrupt line
 	ObjConsole                        // the kernel console
-	ObjContainer                      // a container (namespaces and quotas; see the containers issue)
+	ObjContainer                      // a container: a memory budget, CPU and task limits, a pid namespace, its tasks
 	ObjSystem                         // the authority over tasks and the machine: start, list, kill, log, power off
 	objTypeEnd
 )
@@ -52,6 +52,7 @@ const (
 	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
 	SizeFrame        = PageSize
 	SizeAddressSpace = PageSize
+	SizeContainer    = 1024 // the container object, charged to its parent's budget
 	MinUntypedSize   = PageSize
 	MaxCSpaceRadix   = 16
 )
@@ -113,6 +114,20 @@ const (
 	SystemLog        // MR0 offset in the kernel log → MR0 byte count, MR1 next offset; bytes from word NumRegMRs (RightRead)
 	SystemPowerOff   // MR0 exit status: the machine powers off
 
+	// Containers. SystemContainerCreate makes a child of the System object's container;
+	// the Container methods act on the container a capability names.
+	SystemContainerCreate // words 0–6 ContainerLimits, word 7 dest slot, words 8–9 name → MR0 container id
+	ContainerStart        // MR0 argv byte count (from word NumRegMRs), MR1 memory cap (0: the container's), MR2 priority, MR3 rights of the task's container System; cap0 exit notification, cap1–2 granted → MR0 container-local pid
+	ContainerStop         // MR0 grace period ns: signal the stop notification, kill what is left at the deadline
+	ContainerDestroy      // kill everything, free every frame, object and capability it held
+	ContainerInspect      // → words 0..ContainerInfoWords-1 (RightRead)
+	ContainerSetLimits    // words 0–6 ContainerLimits: new limits, within the parent's
+	ContainerKill         // MR0 container-local pid: end that task
+	ContainerTaskInfo     // MR0 lowest container-local pid → TaskInfo words, ids container-local (RightRead)
+	ContainerLink         // cap0 peer Container; MR0 our end's slot, MR1 the peer end's slot, MR2 1 to allow Grant → MR0 link id
+	ContainerUnlink       // MR0 link id: revoke both ends
+	ContainerSignal       // MR0 container-local pid, MR1 signal bits (not ContainerStopBadge): OR them into that task's stop notification
+
 	methodEnd
 )
 
@@ -122,7 +137,9 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"TCBSetMCPriority", "TCBSetTimeSlice", "TCBSetFaultHandler", "TCBSetCPUBudget", "FrameMap",
 	"FrameUnmap", "IRQControlGet", "IRQHandlerSetNotify", "IRQHandlerAck", "IRQHandlerClear",
 	"ConsoleWrite", "SystemSpawn", "SystemTaskInfo", "SystemTaskStatus", "SystemKill", "SystemCaps",
-	"SystemMemory", "SystemLog", "SystemPowerOff"}
+	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
+	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
+	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal"}
 
 // String returns the method's name.
 func (m Method) String() string {

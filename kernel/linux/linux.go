@@ -185,7 +185,7 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	}
 	if !p.unknown[n] {
 		p.unknown[n] = true
-		k.Log("linux: %s (task %d, thread %d) made unserved system call %d; returning ENOSYS", p.name, p.pid(), p.threads[t].tid, n)
+		k.Log("linux: %s (task %d, thread %d) made unserved system call %d; returning ENOSYS", p.name, p.logID(), p.threads[t].tid, n)
 	}
 	r.Num = errno(unix.ENOSYS)
 }
@@ -217,7 +217,7 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 	// killer would, end the whole process (status 128+SIGKILL) and say why where its
 	// output goes; its memory goes back at once.
 	msg := fmt.Sprintf("linux: %s (task %d): out of memory at %#x (budget %d of %d KiB in use, %d KiB of frames free); killed\n",
-		p.name, p.pid(), addr, p.budget.Used()>>10, p.budget.Capacity()>>10, k.FreeMemory()>>10)
+		p.name, p.logID(), addr, p.budget.Used()>>10, p.budget.Capacity()>>10, k.FreeMemory()>>10)
 	p.console.Write([]byte(msg))
 	k.Log("%s", msg[:len(msg)-1])
 	p.killedBy = int(unix.SIGKILL)

@@ -74,8 +74,6 @@ type Host struct {
 	// Sharable lists the programs whose read-only pages are shared between the
 	// processes running them (kernel.SharedImage).
 	Sharable map[string]bool
-
-	procs map[uint64]*Process // live processes by pid
 }
 
 // NewProcess makes the process that runs prog in thread t (the first thread of its
@@ -84,10 +82,6 @@ func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untype
 	p := NewProcess(prog.Name, budget, h.Console, h.Wall)
 	p.Attach(k, t)
 	p.host = h
-	if h.procs == nil {
-		h.procs = map[uint64]*Process{}
-	}
-	h.procs[p.pid()] = p
 	for _, seg := range prog.Image {
 		p.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
 	}
@@ -133,7 +127,7 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 	}
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {
-		return nil, abi.ErrNoMemory, err
+		return nil, kernel.ErrnoOf(err, abi.ErrNoMemory), err
 	}
 	h.NewProcess(k, task.Thread(), task.Budget(), prog)
 	k.StartTask(task)
@@ -222,12 +216,21 @@ func (p *Process) readInput(k *kernel.Kernel, t *kernel.TCB, buf, n uint64) uint
 	return 0 // replaced by Serve
 }
 
-// pid returns the process's id: its kernel task's.
+// pid returns the process's id as the process sees it: its kernel task's id in its
+// container's pid namespace (the kernel id outside every container).
 func (p *Process) pid() uint64 {
 	switch {
 	case p.id != 0:
 		return p.id
 	case p.task == nil:
+		return 1
+	}
+	return p.task.PID()
+}
+
+// logID returns the process's kernel task id, which the kernel log names it by.
+func (p *Process) logID() uint64 {
+	if p.task == nil {
 		return 1
 	}
 	return p.task.ID()

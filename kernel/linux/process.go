@@ -110,7 +110,7 @@ func sysVfork(p *Process, k *kernel.Kernel, t *kernel.TCB, flags, stack uint64) 
 }
 
 // vforkDone lets the vfork parent's thread go on with the child's pid.
-func (p *Process) vforkDone(k *kernel.Kernel) {
+func (p *Process) vforkDone(k *kernel.Kernel, pid uint64) {
 	v := p.vfork
 	p.vfork = nil
 	for i, c := range v.parent.vforking {
@@ -121,7 +121,7 @@ func (p *Process) vforkDone(k *kernel.Kernel) {
 	}
 	if th := v.parent.threads[v.thread]; th != nil && th.wait == waitVfork {
 		th.wait = waitNone
-		v.thread.Regs().Num = p.id
+		v.thread.Regs().Num = pid
 		k.Wake(v.thread)
 	}
 }
@@ -136,7 +136,7 @@ func (p *Process) vforkExit(k *kernel.Kernel, t *kernel.TCB, status int) {
 	parent := p.vfork.parent
 	parent.children = append(parent.children, p)
 	p.parent = parent
-	p.vforkDone(k)
+	p.vforkDone(k, p.id)
 	parent.childEnded(k)
 }
 
@@ -208,8 +208,8 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	delete(p.threads, t)
 	k.StopThread(t)
 	p.ended = true
-	p.vforkDone(k)
-	return 0 // t is gone: nobody gets a result
+	p.vforkDone(k, np.pid()) // in the parent's pid namespace, as the child sees itself
+	return 0                 // t is gone: nobody gets a result
 }
 
 // readWhole returns the contents of a tree or /tmp file, for execve.
@@ -280,9 +280,6 @@ func (p *Process) TaskEnded(k *kernel.Kernel, task *kernel.Task) {
 		c.closeAll(k)
 	}
 	p.vforking = nil
-	if p.host != nil {
-		delete(p.host.procs, task.ID())
-	}
 	if p.parent != nil && !p.parent.ended {
 		p.parent.childEnded(k)
 	}
@@ -443,7 +440,7 @@ func sysWaitid(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 }
 
 // signalProcess sends sig to another process: one of the sender's children (a
-// process may signal only itself and its children).
+// process may signal only itself and its children; any other pid is ESRCH).
 func (p *Process) signalProcess(k *kernel.Kernel, pid int64, sig uint64) uint64 {
 	if sig > 64 {
 		return errno(unix.EINVAL)
@@ -455,9 +452,8 @@ func (p *Process) signalProcess(k *kernel.Kernel, pid int64, sig uint64) uint64 
 		}
 	}
 	if c == nil {
-		if p.host != nil && p.host.procs[uint64(pid)] != nil {
-			return errno(unix.EPERM)
-		}
+		// Other processes, here or in other containers, are not named: ESRCH says
+		// nothing about whether they exist.
 		return errno(unix.ESRCH)
 	}
 	if sig == 0 || c.ended {

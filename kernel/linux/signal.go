@@ -193,7 +193,7 @@ func (p *Process) sendTo(k *kernel.Kernel, from *kernel.TCB, tid int64, sig uint
 		if defaultIgnored&(1<<(sig-1)) != 0 {
 			return 0
 		}
-		k.Log("linux: %s (task %d) killed by signal %d", p.name, p.pid(), sig)
+		k.Log("linux: %s (task %d) killed by signal %d", p.name, p.logID(), sig)
 		p.killedBy = int(sig)
 		sysExitGroup(p, k, to, [6]uint64{128 + sig})
 		return 0
@@ -247,7 +247,7 @@ func (p *Process) deliverPending(k *kernel.Kernel, t *kernel.TCB) {
 		}
 		th.pending &^= bit
 		if !p.deliver(k, t, sig, siTkill, 0) {
-			k.Log("linux: %s (task %d): signal %d could not be delivered to thread %d", p.name, p.pid(), sig, th.tid)
+			k.Log("linux: %s (task %d): signal %d could not be delivered to thread %d", p.name, p.logID(), sig, th.tid)
 		}
 	}
 }

@@ -447,7 +447,7 @@ func sysGetppid(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 	if p.task == nil {
 		return 0
 	}
-	return p.task.Parent()
+	return p.task.PPID()
 }
 
 func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {

@@ -29,7 +29,7 @@ func (l Loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, sp
 	}
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {
-		return nil, abi.ErrNoMemory, err
+		return nil, kernel.ErrnoOf(err, abi.ErrNoMemory), err
 	}
 	k.StartTask(task)
 	return task, abi.OK, nil

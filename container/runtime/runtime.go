@@ -1,0 +1,108 @@
+// Package runtime instantiates verified container descriptors as kernel containers:
+// the bridge between the signed description (container/descriptor) and the kernel's
+// container object (kernel.Container), which knows nothing of descriptors or
+// signatures. Only a *descriptor.Verified reaches Create, so a descriptor whose
+// signature or checks failed cannot become a container.
+package runtime
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/container/descriptor"
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// ErrParent is returned by Create when the descriptor names a parent other than the
+// container it is asked to nest in.
+var ErrParent = errors.New("container descriptor names another parent")
+
+// Limits returns the kernel limits a descriptor asks for: its CPU budget, priority
+// ceiling, memory, task limit and OOM policy, and a shared pid namespace if its
+// namespaces say so. (I/O rates and devices are enforced by the services that serve
+// them, not by the kernel.)
+func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
+	l := abi.ContainerLimits{
+		Memory:    d.Limits.Memory,
+		MaxTasks:  uint64(d.Limits.MaxTasks),
+		CPUBudget: d.Limits.CPUBudget,
+		CPUPeriod: d.Limits.CPUPeriod,
+		Priority:  uint64(d.Limits.CPUPriority),
+		OOM:       abi.OOMPolicy(d.Limits.OOM),
+	}
+	if d.Namespaces.SharedPID {
+		l.Flags |= abi.ContainerSharedPID
+	}
+	return l
+}
+
+// KernelName returns the name the kernel keeps for a descriptor's container: its
+// name cut to abi.ContainerNameBytes (a descriptor's name may be longer).
+func KernelName(d *descriptor.Descriptor) string {
+	n := d.Name
+	if len(n) > abi.ContainerNameBytes {
+		n = n[:abi.ContainerNameBytes]
+	}
+	if n[len(n)-1] == '-' { // a cut name still ends in a letter or digit
+		n = n[:len(n)-1] + "x"
+	}
+	return n
+}
+
+// Create makes the container v describes, nested in parent (k.RootContainer() for a
+// top-level one, whose descriptor names no parent). The descriptor's parent, if it
+// names one, must be parent. The kernel checks the limits against parent's; on an
+// error nothing was made.
+func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) (*kernel.Container, error) {
+	d := v.Descriptor()
+	want := ""
+	if parent.Parent() != nil {
+		want = parent.Name()
+	}
+	if d.Parent != want && !(len(d.Parent) > abi.ContainerNameBytes && KernelName(&descriptor.Descriptor{Name: d.Parent}) == want) {
+		return nil, fmt.Errorf("%w: %q, asked to nest in %q", ErrParent, d.Parent, want)
+	}
+	return k.CreateContainer(parent, KernelName(d), Limits(d))
+}
+
+// ErrLinkNotAllowed is returned by Link when the two descriptors do not both ask for
+// the link: links are denied by default.
+var ErrLinkNotAllowed = errors.New("link not asked for by both containers' descriptors")
+
+// Link connects client to server for service, as both descriptors allow: the
+// client's descriptor must list {Peer: server's name, Service: service} with Write
+// among its rights, and the server's {Peer: client's name, Service: service}. The
+// link carries capabilities only if both list Grant. The ends go to the empty slots
+// clientEnd and serverEnd (see kernel.LinkContainers), for the caller to grant to the
+// tasks of each side. cd and sd must be the descriptors client and server were made
+// from. (The descriptors say that two containers may be linked for a service, not
+// which one serves it: the caller, which starts the server, decides.)
+func Link(k *kernel.Kernel, client, server *kernel.Container, cd, sd *descriptor.Verified, service string,
+	clientEnd, serverEnd *capability.Slot) (*kernel.Link, error) {
+	c, s := cd.Descriptor(), sd.Descriptor()
+	if KernelName(c) != client.Name() || KernelName(s) != server.Name() {
+		return nil, fmt.Errorf("descriptors %q and %q are not those of containers %q and %q", c.Name, s.Name, client.Name(), server.Name())
+	}
+	find := func(d *descriptor.Descriptor, peer string) (descriptor.Link, bool) {
+		for _, l := range d.Links {
+			if l.Peer == peer && l.Service == service {
+				return l, true
+			}
+		}
+		return descriptor.Link{}, false
+	}
+	cl, ok1 := find(c, s.Name)
+	sl, ok2 := find(s, c.Name)
+	switch {
+	case !ok1:
+		return nil, fmt.Errorf("%w: %s does not ask for %s/%s", ErrLinkNotAllowed, c.Name, s.Name, service)
+	case !ok2:
+		return nil, fmt.Errorf("%w: %s does not offer %s to %s", ErrLinkNotAllowed, s.Name, service, c.Name)
+	case !cl.Rights.Has(abi.RightWrite):
+		return nil, fmt.Errorf("%w: %s asks for %s/%s without Write", ErrLinkNotAllowed, c.Name, s.Name, service)
+	}
+	grant := cl.Rights.Has(abi.RightGrant) && sl.Rights.Has(abi.RightGrant)
+	return k.LinkContainers(client, server, clientEnd, serverEnd, grant)
+}

@@ -1,0 +1,151 @@
+package runtime_test
+
+import (
+	"errors"
+	mathrand "math/rand/v2"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/container/descriptor"
+	"github.com/skyscope-os/skyscope/container/runtime"
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/kernel/usersim"
+	"github.com/skyscope-os/skyscope/pipeline/modpkg"
+	"github.com/skyscope-os/skyscope/pqc"
+)
+
+func key(t *testing.T) *pqc.PrivateKey {
+	var s [32]byte
+	s[0] = 7
+	k, err := pqc.GenerateKey(mathrand.NewChaCha8(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func desc(name, parent string, mem uint64, tasks uint32) *descriptor.Descriptor {
+	d := &descriptor.Descriptor{
+		Format: descriptor.FormatVersion, Name: name, Parent: parent,
+		Image: []descriptor.ModuleRef{{Module: "init", Version: modpkg.Version{Patch: 1}, Digest: make([]byte, 64)}},
+		Entry: []string{"init"},
+		Limits: descriptor.Limits{Memory: mem, MaxTasks: tasks, CPUPriority: 100, CPUBudget: 20_000_000, CPUPeriod: 100_000_000,
+			OOM: descriptor.OOMKillLargestTask},
+		Namespaces: descriptor.Namespaces{SharedPID: parent != ""},
+	}
+	if parent != "" {
+		d.Limits.CPUBudget = 5_000_000
+	}
+	return d
+}
+
+func verified(t *testing.T, k *pqc.PrivateKey, d *descriptor.Descriptor) *descriptor.Verified {
+	t.Helper()
+	b, err := descriptor.Sign(k, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := descriptor.Verify(b, map[pqc.KeyID]*pqc.PublicKey{k.ID(): k.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestCreateFromDescriptor: a verified descriptor becomes a kernel container with its
+// limits; a nested one must name its parent and fit in it; a long name is cut.
+func TestCreateFromDescriptor(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Init: func(*user.Env) {}, Kernel: kernel.Config{Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	k := key(t)
+	tenant, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, desc("tenant-with-a-long-name", "", 8<<20, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := abi.ContainerLimits{Memory: 8 << 20, MaxTasks: 16, CPUBudget: 20_000_000, CPUPeriod: 100_000_000, Priority: 100,
+		OOM: abi.OOMKillLargestTask}
+	if tenant.Limits() != want || tenant.Name() != "tenant-with-a-lo" {
+		t.Errorf("tenant: %q %+v", tenant.Name(), tenant.Limits())
+	}
+	web, err := runtime.Create(m.Kernel, tenant, verified(t, k, desc("web", "tenant-with-a-long-name", 2<<20, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web.Parent() != tenant || web.Limits().Flags != abi.ContainerSharedPID || web.Limits().CPUBudget != 5_000_000 {
+		t.Errorf("web: %+v", web.Limits())
+	}
+	if _, err := runtime.Create(m.Kernel, tenant, verified(t, k, desc("db", "", 1<<20, 2))); !errors.Is(err, runtime.ErrParent) {
+		t.Errorf("a top-level descriptor nested in tenant: %v", err)
+	}
+	if _, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, desc("db", "web", 1<<20, 2))); !errors.Is(err, runtime.ErrParent) {
+		t.Errorf("a nested descriptor at the top: %v", err)
+	}
+	_, err = runtime.Create(m.Kernel, tenant, verified(t, k, desc("big", "tenant-with-a-long-name", 16<<20, 2)))
+	if kernel.ErrnoOf(err, 0) != abi.ErrNoMemory {
+		t.Errorf("a descriptor bigger than its parent: %v", err)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLinkFromDescriptors: a link is made only when both descriptors ask for it, with
+// Grant only if both allow it.
+func TestLinkFromDescriptors(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Init: func(*user.Env) {}, Kernel: kernel.Config{Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	k := key(t)
+	web, db, other := desc("web", "", 1<<20, 2), desc("db", "", 1<<20, 2), desc("other", "", 1<<20, 2)
+	web.Links = []descriptor.Link{{Peer: "db", Service: "db.sql", Rights: abi.RightRead | abi.RightWrite | abi.RightGrant, AllowGrant: true}}
+	db.Links = []descriptor.Link{{Peer: "web", Service: "db.sql", Rights: abi.RightRead | abi.RightWrite}}
+	vw, vd, vo := verified(t, k, web), verified(t, k, db), verified(t, k, other)
+	cw, err := runtime.Create(m.Kernel, m.RootContainer(), vw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, err := runtime.Create(m.Kernel, m.RootContainer(), vd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := runtime.Create(m.Kernel, m.RootContainer(), vo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	space := m.Tasks()[0].CSpace() // init's: somewhere to put the ends
+	l, err := runtime.Link(m.Kernel, cw, cd, vw, vd, "db.sql", space.At(100), space.At(101))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if space.At(100).Rights() != abi.RightWrite || space.At(101).Rights() != abi.RightRead {
+		t.Errorf("ends %v %v: Grant needs both sides", space.At(100).Rights(), space.At(101).Rights())
+	}
+	for _, c := range []struct {
+		what    string
+		a, b    *kernel.Container
+		va, vb  *descriptor.Verified
+		service string
+	}{
+		{"a service not asked for", cw, cd, vw, vd, "db.other"},
+		{"a peer that offers nothing", cw, co, vw, vo, "db.sql"},
+	} {
+		if _, err := runtime.Link(m.Kernel, c.a, c.b, c.va, c.vb, c.service, space.At(102), space.At(103)); !errors.Is(err, runtime.ErrLinkNotAllowed) {
+			t.Errorf("%s: %v", c.what, err)
+		}
+		if !space.At(102).Empty() || !space.At(103).Empty() {
+			t.Errorf("%s: a refused link placed an end", c.what)
+		}
+	}
+	if err := m.RevokeLink(cd, l.ID()); err != nil || !space.At(100).Empty() || !space.At(101).Empty() {
+		t.Errorf("revoke: %v", err)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}

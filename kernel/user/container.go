@@ -1,0 +1,157 @@
+package user
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
+
+// Wrappers for the container methods: SystemContainerCreate and the Container object's
+// (see abi.SystemContainerCreate and ARCHITECTURE.md).
+
+// setWords sets message words 0..len(w)-1.
+func (e *Env) setWords(w []uint64) {
+	for i, v := range w {
+		e.SetMR(i, v)
+	}
+}
+
+// CreateContainer asks System object sys to make a container nested in its own (the
+// machine's: a top-level one) with limits l and name (at most abi.ContainerNameBytes
+// bytes), its capability in slot dst of the caller's capability space. It returns the
+// container's id.
+func (e *Env) CreateContainer(sys abi.CPtr, name string, l abi.ContainerLimits, dst abi.CPtr) (uint64, error) {
+	if len(name) > abi.ContainerNameBytes {
+		return 0, abi.ErrInvalidArg
+	}
+	lw, nw := l.Words(), abi.PackName(name)
+	e.setWords(lw[:])
+	e.SetMR(abi.ContainerLimitsWords, uint64(dst))
+	for i, v := range nw {
+		e.SetMR(abi.ContainerLimitsWords+1+i, v)
+	}
+	if err := e.Invoke(sys, abi.SystemContainerCreate, abi.ContainerCreateWords, 0); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
+
+// StartInContainer starts program argv[0] with arguments argv[1:] inside container c,
+// with at most memory bytes of the container's budget (0: no cap of its own) at
+// priority prio (0: 100 or the container's ceiling if lower). The task gets the
+// container's System object with rights sysRights at abi.ContainerSlotSystem (0: none)
+// and its stop notification at abi.ContainerSlotStop; notify (0: none) is signalled
+// when it ends; grants (at most two) are copied to its slots abi.InitFirstFree, ….
+// It returns the task's id inside the container.
+func (e *Env) StartInContainer(c abi.CPtr, argv []string, memory uint64, prio uint8, sysRights abi.Rights, notify abi.CPtr, grants ...abi.CPtr) (uint64, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return 0, abi.ErrInvalidArg
+	}
+	if len(grants) > 2 {
+		return 0, abi.ErrRange
+	}
+	blob := strings.Join(argv, "\x00")
+	if len(blob) > MaxPayload {
+		return 0, ErrArgvTooLong
+	}
+	e.SetPayload([]byte(blob))
+	caps := [3]abi.CPtr{notify}
+	copy(caps[1:], grants)
+	if err := e.invoke(c, abi.ContainerStart, []uint64{uint64(len(blob)), memory, uint64(prio), uint64(sysRights)}, caps[:]); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
+
+// StopContainer signals the stop notification of every task in container c (and its
+// nested containers) and has the kernel kill whatever still runs after grace ns (0: at
+// once).
+func (e *Env) StopContainer(c abi.CPtr, grace uint64) error {
+	return e.invoke(c, abi.ContainerStop, []uint64{grace}, nil)
+}
+
+// DestroyContainer kills everything in container c and frees all it held; the
+// capability then names a destroyed container until deleted.
+func (e *Env) DestroyContainer(c abi.CPtr) error {
+	return e.invoke(c, abi.ContainerDestroy, nil, nil)
+}
+
+// InspectContainer returns container c's state, limits, usage and event counters.
+func (e *Env) InspectContainer(c abi.CPtr) (abi.ContainerInfo, error) {
+	if err := e.invoke(c, abi.ContainerInspect, nil, nil); err != nil {
+		return abi.ContainerInfo{}, err
+	}
+	var w [abi.ContainerInfoWords]uint64
+	for i := range w {
+		w[i] = e.MR(i)
+	}
+	return abi.DecodeContainerInfo(w), nil
+}
+
+// SetContainerLimits changes container c's limits to l.
+func (e *Env) SetContainerLimits(c abi.CPtr, l abi.ContainerLimits) error {
+	w := l.Words()
+	e.setWords(w[:])
+	return e.Invoke(c, abi.ContainerSetLimits, len(w), 0)
+}
+
+// KillInContainer ends the task with id pid inside container c.
+func (e *Env) KillInContainer(c abi.CPtr, pid uint64) error {
+	return e.invoke(c, abi.ContainerKill, []uint64{pid}, nil)
+}
+
+// SignalInContainer ORs bits (non-zero, without abi.ContainerStopBadge) into the stop
+// notification of the task with id pid inside container c.
+func (e *Env) SignalInContainer(c abi.CPtr, pid uint64, bits abi.Badge) error {
+	return e.invoke(c, abi.ContainerSignal, []uint64{pid, uint64(bits)}, nil)
+}
+
+// ContainerTaskInfo returns the first task inside container c with a container-local
+// id ≥ from (abi.ErrNotFound after the last); its ids are container-local.
+func (e *Env) ContainerTaskInfo(c abi.CPtr, from uint64) (abi.TaskInfo, error) {
+	if err := e.invoke(c, abi.ContainerTaskInfo, []uint64{from}, nil); err != nil {
+		return abi.TaskInfo{}, err
+	}
+	var w [abi.TaskInfoWords]uint64
+	for i := range w {
+		w[i] = e.MR(i)
+	}
+	return abi.DecodeTaskInfo(w), nil
+}
+
+// ContainerTasks lists the tasks inside container c, live and recently ended.
+func (e *Env) ContainerTasks(c abi.CPtr) ([]abi.TaskInfo, error) {
+	var ts []abi.TaskInfo
+	for next := uint64(0); ; {
+		t, err := e.ContainerTaskInfo(c, next)
+		if errors.Is(err, abi.ErrNotFound) {
+			return ts, nil
+		}
+		if err != nil {
+			return ts, err
+		}
+		ts = append(ts, t)
+		next = t.ID + 1
+	}
+}
+
+// LinkContainers links container c (the client side) to container peer (the server
+// side): the client end (Write, and Grant if grant) goes to slot clientEnd and the
+// server end (Read, and GrantReply if grant) to slot serverEnd of the caller's
+// capability space, to be granted to tasks on each side. It returns the link's id.
+func (e *Env) LinkContainers(c, peer abi.CPtr, clientEnd, serverEnd abi.CPtr, grant bool) (uint64, error) {
+	g := uint64(0)
+	if grant {
+		g = 1
+	}
+	if err := e.invoke(c, abi.ContainerLink, []uint64{uint64(clientEnd), uint64(serverEnd), g}, []abi.CPtr{peer}); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
+
+// UnlinkContainers revokes link id of container c: both ends, wherever they went.
+func (e *Env) UnlinkContainers(c abi.CPtr, id uint64) error {
+	return e.invoke(c, abi.ContainerUnlink, []uint64{id}, nil)
+}
