@@ -306,7 +306,10 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			}
 			return StopDeadline
 		}
-		k.wakeSleepers(now)
+		timed := len(k.sleepers) > 0 || len(k.ctrs.stopping) > 0 // checked inline: this loop is the IPC path
+		if timed {
+			k.wakeSleepers(now)
+		}
 		k.schedule()
 		t := k.cur
 		if t == nil {
@@ -328,7 +331,10 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			}
 			continue
 		}
-		deadline := min(now+t.sliceLeft, until, k.nextWake())
+		deadline := min(now+t.sliceLeft, until)
+		if timed {
+			deadline = min(deadline, k.nextWake())
+		}
 		if t.cpu.limited() {
 			deadline = min(deadline, now+t.cpu.remaining(now))
 		}
@@ -345,7 +351,11 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 
 // handleTrap serves one trap of the running thread t.
 func (k *Kernel) handleTrap(t *TCB, trap hal.Trap) {
-	k.chargeGroups(t)
+	if t.ctr != nil {
+		k.chargeGroups(t)
+	} else {
+		t.cpuCharged = t.cpuTime
+	}
 	switch trap.Kind {
 	case hal.TrapSyscall:
 		k.syscall(t)
