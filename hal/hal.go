@@ -32,6 +32,9 @@ const (
 	PermRead Perm = 1 << iota
 	PermWrite
 	PermExec
+	// PermDevice maps device registers: uncached, and the frame is the device's, not
+	// RAM.
+	PermDevice
 )
 
 // Machine is one computer: everything the kernel core needs from the hardware.
@@ -43,6 +46,37 @@ type Machine interface {
 	Interrupts() Interrupts
 	Console() Console
 	Entropy() Entropy
+	// Devices returns the devices found on the machine's buses.
+	Devices() Devices
+}
+
+// A Device is a device the machine found: a PCI function, with its identity, its
+// interrupt line and its base address registers.
+type Device struct {
+	Bus, Slot, Func         uint8
+	Vendor, ID              uint16
+	Class, Subclass, ProgIF uint8
+	IRQ                     uint8 // the legacy interrupt line (0xFF: none)
+	BARs                    [6]BAR
+}
+
+// BAR is a decoded base address register: a region of device registers.
+type BAR struct {
+	Addr     uint64 // physical address, or the first port of an I/O BAR
+	Size     uint64 // 0: not implemented
+	IO       bool   // I/O ports, not memory
+	Prefetch bool
+}
+
+// Devices lists the machine's devices and reaches their configuration spaces. Device
+// numbers are indexes into List's result, which does not change after boot.
+type Devices interface {
+	List() []Device
+	// ConfigRead reads width (1, 2 or 4) bytes at off of device dev's configuration
+	// space; the caller checks the arguments.
+	ConfigRead(dev int, off uint16, width int) uint32
+	// ConfigWrite writes them.
+	ConfigWrite(dev int, off uint16, width int, v uint32)
 }
 
 // TrapKind says why the CPU came back from user mode or from idle.

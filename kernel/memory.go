@@ -14,6 +14,7 @@ type Frame struct {
 	pa       hal.PhysAddr // immutable
 	mappings []mapping
 	anon     bool // owned by the one address space it is mapped in (MapAnon), not by capabilities
+	device   bool // a page of device registers (DeviceFrame): mapped uncached, never zeroed or freed
 }
 
 type mapping struct {
@@ -44,7 +45,9 @@ func (f *Frame) Finalize(*capability.Tree) {
 		delete(m.as.frames, m.va)
 	}
 	f.mappings = nil
-	f.k.mem.FreeFrame(f.pa)
+	if !f.device {
+		f.k.mem.FreeFrame(f.pa)
+	}
 	f.release()
 }
 
@@ -127,6 +130,9 @@ func decodeMap(frame *capability.Slot, as *capability.Slot, va, perm uint64) (ha
 }
 
 func (f *Frame) mapInto(a *AddressSpace, va hal.VirtAddr, p hal.Perm) abi.Errno {
+	if f.device {
+		p |= hal.PermDevice
+	}
 	if err := a.pt.Map(va, f.pa, p); err != nil {
 		return abi.ErrNoMemory
 	}

@@ -113,6 +113,9 @@ func (k *Kernel) copyUser(t *TCB, va uint64, b []byte, write bool) bool {
 				return false
 			}
 		}
+		if perm&hal.PermDevice != 0 {
+			return false // device registers: the kernel copies to and from memory only
+		}
 		off := va % abi.PageSize
 		n := min(uint64(len(b)), abi.PageSize-off)
 		frame := k.mem.Frame(pa)

@@ -215,6 +215,7 @@ func setupClock(t *acpi.Tables) {
 
 func listPCI() {
 	devs := pci.Enumerate(portio.Hardware{})
+	amd64.SetDevices(devs) // the kernel's Device objects (SystemDevice) name these
 	logf("pci: %d devices", len(devs))
 	for _, d := range devs {
 		logf("pci:   %v", d)

@@ -125,6 +125,9 @@ func (pt *pageTable) Map(va hal.VirtAddr, pa hal.PhysAddr, perm hal.Perm) error 
 	if perm&hal.PermWrite != 0 {
 		v |= pteWrite
 	}
+	if perm&hal.PermDevice != 0 {
+		v |= pteCacheDisable | pteWriteThrough // registers: every access reaches the device
+	}
 	if perm&hal.PermExec == 0 {
 		v |= pteNX
 	}
@@ -156,6 +159,9 @@ func (pt *pageTable) Lookup(va hal.VirtAddr) (hal.PhysAddr, hal.Perm, bool) {
 	}
 	if *e&pteNX == 0 {
 		perm |= hal.PermExec
+	}
+	if *e&pteCacheDisable != 0 {
+		perm |= hal.PermDevice
 	}
 	return hal.PhysAddr(*e & pteAddrMask), perm, true
 }

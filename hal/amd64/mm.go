@@ -276,12 +276,14 @@ func zeroPage(pa uint64) {
 
 // Page-table entry bits (SDM 3A §4.5, tables 4-19/4-20).
 const (
-	ptePresent  = 1 << 0
-	pteWrite    = 1 << 1
-	pteUser     = 1 << 2
-	pteHuge     = 1 << 7
-	pteNX       = 1 << 63
-	pteAddrMask = 0x000F_FFFF_FFFF_F000
+	ptePresent      = 1 << 0
+	pteWrite        = 1 << 1
+	pteUser         = 1 << 2
+	pteWriteThrough = 1 << 3 // PWT
+	pteCacheDisable = 1 << 4 // PCD
+	pteHuge         = 1 << 7
+	pteNX           = 1 << 63
+	pteAddrMask     = 0x000F_FFFF_FFFF_F000
 )
 
 // pteFor returns the page-table entry for va in the current address space, making the

@@ -16,9 +16,11 @@ type memory struct {
 	frames [](*[abi.PageSize]byte)
 	free   []int // indexes of free frames, used as a stack
 	inUse  []bool
+	dev    map[hal.PhysAddr]*[abi.PageSize]byte // device memory pages (memory BARs)
 }
 
 func (mm *memory) init(n int) {
+	mm.dev = map[hal.PhysAddr]*[abi.PageSize]byte{}
 	mm.frames = make([]*[abi.PageSize]byte, n)
 	mm.inUse = make([]bool, n)
 	mm.free = make([]int, n)
@@ -63,6 +65,9 @@ func (mm *memory) FreeFrame(pa hal.PhysAddr) {
 
 // Frame implements hal.Memory.
 func (mm *memory) Frame(pa hal.PhysAddr) *[abi.PageSize]byte {
+	if p := mm.dev[pa]; p != nil {
+		return p
+	}
 	i := mm.index(pa)
 	if !mm.inUse[i] {
 		panic(fmt.Sprintf("sim: frame %#x used while free", pa))

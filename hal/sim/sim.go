@@ -35,6 +35,9 @@ type Config struct {
 	Seed         uint64           // entropy seed (runs with the same seed are identical)
 	IRQLines     int              // interrupt lines (default 32)
 	TrapCost     hal.Time         // virtual time one trap costs (default 100 ns)
+	// Devices are the machine's devices; BAR addresses are assigned by the machine
+	// (only sizes are read here).
+	Devices []hal.Device
 }
 
 // Machine is a simulated computer. Create it with New.
@@ -43,6 +46,7 @@ type Machine struct {
 	cpu   CPU
 	mem   memory
 	irq   interrupts
+	devs  devices
 	cons  io.Writer
 	rng   *rand.ChaCha8
 	entry map[uint64]Entry
@@ -76,6 +80,7 @@ func New(cfg Config) *Machine {
 	m.cpu.trapped = make(chan struct{})
 	m.mem.init(cfg.MemoryFrames)
 	m.irq.init(cfg.IRQLines)
+	m.devs.init(&m.mem, cfg.Devices)
 	return m
 }
 

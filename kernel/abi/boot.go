@@ -21,3 +21,12 @@ const InitIPCBuffer = 0x7fff_0000_0000
 // InitStackTop is the top of init's stack when the kernel maps one
 // (kernel.Config.InitStackPages); init starts with its stack pointer here.
 const InitStackTop = 0x7ffe_0000_0000
+
+// FrameWindow is a range of every task's address space that the Linux personality
+// never hands out (mmap, brk) and faults on: a Go task maps frames it holds
+// capabilities to — shared regions, device registers — here, with FrameMap, without
+// colliding with the memory its runtime allocates.
+const (
+	FrameWindow     = 0x7ffd_0000_0000
+	FrameWindowSize = 1 << 30
+)

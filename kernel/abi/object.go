@@ -19,6 +19,7 @@ const (
 	ObjConsole                        // the kernel console
 	ObjContainer                      // a container: a memory budget, CPU and task limits, a pid namespace, its tasks
 	ObjSystem                         // the authority over tasks and the machine: start, list, kill, log, power off
+	ObjDevice                         // a device the machine found (a PCI function): its configuration space and register pages
 	objTypeEnd
 )
 
@@ -26,7 +27,7 @@ const (
 const NumObjectTypes = int(objTypeEnd)
 
 var objNames = [...]string{"Null", "Untyped", "TCB", "Endpoint", "Notification", "Reply",
-	"CSpace", "Frame", "AddressSpace", "IRQControl", "IRQHandler", "Console", "Container", "System"}
+	"CSpace", "Frame", "AddressSpace", "IRQControl", "IRQHandler", "Console", "Container", "System", "Device"}
 
 // String returns the type's name.
 func (t ObjectType) String() string {
@@ -128,6 +129,14 @@ const (
 	ContainerUnlink       // MR0 link id: revoke both ends
 	ContainerSignal       // MR0 container-local pid, MR1 signal bits (not ContainerStopBadge): OR them into that task's stop notification
 
+	// Devices. SystemDevice gives a Device capability (not a container's System);
+	// a Device's frames map its memory BARs uncached, for a driver task.
+	SystemDevice      // MR0 device index, MR1 dest slot; cap0 dest CSpace (Write) → words 0..DeviceInfoWords-1 (RightWrite)
+	DeviceConfigRead  // MR0 offset, MR1 width (1, 2, 4) → MR0 value (RightRead)
+	DeviceConfigWrite // MR0 offset, MR1 width, MR2 value; BARs, the ROM address and the identity are refused (RightWrite)
+	DeviceFrame       // MR0 BAR, MR1 page in the BAR, MR2 dest slot; cap0 dest CSpace (Write): a Frame for that register page (RightWrite)
+	FrameAddress      // → MR0 the frame's physical address, for DMA (RightWrite)
+
 	methodEnd
 )
 
@@ -139,7 +148,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ConsoleWrite", "SystemSpawn", "SystemTaskInfo", "SystemTaskStatus", "SystemKill", "SystemCaps",
 	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
-	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal"}
+	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
+	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress"}
 
 // String returns the method's name.
 func (m Method) String() string {

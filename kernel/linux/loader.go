@@ -88,6 +88,9 @@ func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untype
 	p.AddArea(abi.InitStackTop-uint64(prog.StackPages)*abi.PageSize, abi.InitStackTop, hal.PermRead|hal.PermWrite)
 	// The IPC buffer the kernel maps for every task: mmap must not hand it out.
 	p.AddArea(abi.InitIPCBuffer, abi.InitIPCBuffer+abi.PageSize, hal.PermRead|hal.PermWrite)
+	// The window for frames mapped by capability: reserved, and a fault there is the
+	// program's (no permissions: the personality never backs it).
+	p.AddArea(abi.FrameWindow, abi.FrameWindow+abi.FrameWindowSize, 0)
 	p.SetBrk(prog.Brk)
 	p.SetTree(h.Files, h.Cwd)
 	p.input = h.Input

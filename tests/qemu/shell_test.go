@@ -59,6 +59,8 @@ func TestShell(t *testing.T) {
 		"run hello -sleep 1h &",
 		"mem",
 		"modules",
+		"devices",
+		"peek 4 5 0x10", // q35's AHCI controller (00:1f.2): BAR5's version register
 		"shutdown",
 	}}
 	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 2 * time.Minute})
@@ -85,6 +87,9 @@ func TestShell(t *testing.T) {
 		"index serial 1, signed by the root key",
 		"[6] hello",
 		"[7] hello",
+		" 0  00:00.0 8086:29c0 class 06.00.00",
+		" 4  00:1f.2 8086:2922 class 01.06.01",
+		"peek 4 5 0x10\n0x00010000\n", // AHCI 1.0, read through an uncached mapping in ring 3
 		"powering off",
 		"kernel: power off requested by shell with status 0",
 	} {

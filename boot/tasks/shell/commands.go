@@ -48,6 +48,8 @@ func init() {
 		"shutdown": {"", "power the machine off", (*shell).shutdown},
 		"echo":     {"[WORD...]", "print the words", (*shell).echo},
 		"modules":  {"", "list the signed modules the kernel verified in the boot bundle", (*shell).modules},
+		"devices":  {"", "list the machine's devices: number, PCI address, vendor:device, class, interrupt line, register regions", (*shell).devices},
+		"peek":     {"DEVICE BAR OFFSET", "read a 32-bit register of a device (numbered as devices lists them) through a mapping of its page", (*shell).peek},
 		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
 	}
 }
@@ -283,4 +285,74 @@ func size(b uint64) string {
 		return fmt.Sprintf("%dK", b>>10)
 	}
 	return fmt.Sprintf("%dB", b)
+}
+
+// scratchSlot is where devices puts each Device capability while it reads the
+// device's description; the capability is deleted again at once.
+const scratchSlot abi.CPtr = 200
+
+func (s *shell) devices(args []string) error {
+	for i := uint64(0); ; i++ {
+		d, err := s.e.Device(s.sys, i, abi.InitSlotCSpace, scratchSlot)
+		if errors.Is(err, abi.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.e.Delete(abi.InitSlotCSpace, scratchSlot)
+		fmt.Fprintf(s.out, "%2d  %02x:%02x.%d %04x:%04x class %02x.%02x.%02x", i, d.Bus, d.Slot, d.Func, d.Vendor, d.ID, d.Class, d.Subclass, d.ProgIF)
+		if d.IRQ != 0xff && d.IRQ != 0 {
+			fmt.Fprintf(s.out, " irq %d", d.IRQ)
+		}
+		for j, b := range d.BARs {
+			switch {
+			case b.Size == 0:
+			case b.Flags&abi.BARIO != 0:
+				fmt.Fprintf(s.out, " bar%d io %#x+%d", j, b.Addr, b.Size)
+			default:
+				fmt.Fprintf(s.out, " bar%d mem %#x %s", j, b.Addr, size(b.Size))
+			}
+		}
+		fmt.Fprintln(s.out)
+	}
+}
+
+// peekFrame is the slot of the frame peek maps, next to scratchSlot.
+const peekFrame = scratchSlot + 1
+
+func (s *shell) peek(args []string) error {
+	if len(args) != 3 {
+		return errors.New("usage: peek DEVICE BAR OFFSET (see devices)")
+	}
+	var n [3]uint64
+	for i, a := range args {
+		v, err := strconv.ParseUint(a, 0, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", a)
+		}
+		n[i] = v
+	}
+	dev, bar, off := n[0], n[1], n[2]
+	if off%4 != 0 {
+		return fmt.Errorf("offset %#x is not a multiple of 4", off)
+	}
+	cs := abi.InitSlotCSpace
+	if _, err := s.e.Device(s.sys, dev, cs, scratchSlot); err != nil {
+		return fmt.Errorf("device %d: %w", dev, err)
+	}
+	defer s.e.Delete(cs, scratchSlot)
+	if err := s.e.DeviceFrame(scratchSlot, bar, off/abi.PageSize, cs, peekFrame); err != nil {
+		return fmt.Errorf("device %d BAR %d at %#x: %w", dev, bar, off, err)
+	}
+	defer s.e.Delete(cs, peekFrame)
+	va := uint64(abi.FrameWindow)
+	if err := s.e.Map(peekFrame, abi.InitSlotAddressSpace, va, user.PermRead); err != nil {
+		return err
+	}
+	defer s.e.Unmap(peekFrame, abi.InitSlotAddressSpace, va)
+	var b [4]byte
+	s.e.Load(va+off%abi.PageSize, b[:])
+	fmt.Fprintf(s.out, "0x%08x\n", uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24)
+	return nil
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/hal/sim"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
@@ -27,8 +30,11 @@ func session(t *testing.T, lines ...string) (string, kernel.StopReason) {
 	t.Helper()
 	var out bytes.Buffer
 	const exitSlot = 20
+	disk := hal.Device{Slot: 3, Vendor: 0x1af4, ID: 0x1042, Class: 1, IRQ: 11,
+		BARs: [6]hal.BAR{{Addr: 0xc000, Size: 64, IO: true}, {Size: 8192}}}
 	m, err := usersim.Boot(usersim.Config{
 		Kernel: kernel.Config{Quiet: true},
+		Sim:    sim.Config{Devices: []hal.Device{disk}},
 		Init: func(e *user.Env) {
 			if err := e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, exitSlot, 1); err != nil {
 				t.Error(err)
@@ -54,6 +60,7 @@ func session(t *testing.T, lines ...string) (string, kernel.StopReason) {
 		t.Fatal(err)
 	}
 	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"quick": quickPC, "sleeper": sleeperPC}})
+	binary.LittleEndian.PutUint32(m.Sim.DevicePage(1<<40 + 4096)[8:], 0xc0ffee) // a register of the disk
 	r := m.Run(10_000_000_000)
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)
@@ -75,6 +82,9 @@ func TestShellCommands(t *testing.T) {
 		"kill 99",
 		"run nonesuch",
 		"mem",
+		"devices",
+		"peek 0 1 4104",
+		"peek 0 0 0",
 		"uptime",
 		"log -a",
 		"bogus",
@@ -98,6 +108,9 @@ func TestShellCommands(t *testing.T) {
 		"kill: task 99: no such task (see ps)",
 		"run: nonesuch: no such program in the boot bundle",
 		"memory ",
+		"sky> devices\n 0  00:03.0 1af4:1042 class 01.00.00 irq 11 bar0 io 0xc000+64 bar1 mem 0x10000000000 8192B\n",
+		"sky> peek 0 1 4104\n0x00c0ffee\n",
+		"peek: device 0 BAR 0 at 0x0: invalid argument",
 		"up 1.5s, 1 tasks\n",
 		"kernel: booted:",
 		`kernel: spawn "nonesuch" for task 1: no program "nonesuch"`,
