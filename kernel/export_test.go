@@ -1,8 +1,37 @@
 package kernel
 
+import "github.com/skyscope-os/skyscope/hal"
+
 // SetFastPath turns the IPC fast path on or off and returns the previous setting.
 func SetFastPath(on bool) bool {
 	old := fastPath
 	fastPath = on
 	return old
+}
+
+// BreakSharedMapping damages one mapping of a shared image, for the tests of
+// CheckInvariants' shared-image walk: "writable" maps it writable in its page table,
+// "unrecorded" drops it from the frame's mappings. It returns a function that undoes
+// the damage, or nil when no shared image is mapped.
+func BreakSharedMapping(k *Kernel, how string) func() {
+	for _, img := range k.images {
+		for _, f := range img.frames {
+			if len(f.mappings) == 0 {
+				continue
+			}
+			m := f.mappings[0]
+			switch how {
+			case "writable":
+				_, perm, _ := m.as.pt.Lookup(m.va)
+				m.as.pt.Unmap(m.va)
+				m.as.pt.Map(m.va, f.pa, perm|hal.PermWrite)
+				return func() { m.as.pt.Unmap(m.va); m.as.pt.Map(m.va, f.pa, perm) }
+			case "unrecorded":
+				saved := f.mappings
+				f.mappings = append([]mapping(nil), f.mappings[1:]...)
+				return func() { f.mappings = saved }
+			}
+		}
+	}
+	return nil
 }
