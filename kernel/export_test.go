@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/skyscope-os/skyscope/hal"
+import (
+	"github.com/skyscope-os/skyscope/capability"
+	"github.com/skyscope-os/skyscope/hal"
+)
 
 // SetFastPath turns the IPC fast path on or off and returns the previous setting.
 func SetFastPath(on bool) bool {
@@ -32,6 +35,21 @@ func BreakSharedMapping(k *Kernel, how string) func() {
 				return func() { f.mappings = saved }
 			}
 		}
+	}
+	return nil
+}
+
+// ObjectBudget returns the memory budget o is charged to (nil for objects charged to
+// nobody), for TestAuthorityConfinement's account of where each object came from.
+func ObjectBudget(o capability.Object) *Untyped {
+	return o.(interface{ base() *objBase }).base().budget
+}
+
+// CSpaceOf returns the capability space a CSpace object holds, or nil for other
+// objects.
+func CSpaceOf(o capability.Object) *capability.Space {
+	if cs, ok := o.(*CSpace); ok {
+		return &cs.Space
 	}
 	return nil
 }

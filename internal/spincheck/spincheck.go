@@ -52,6 +52,10 @@ type Options struct {
 	// MaxDepth bounds the search depth (pan -m); 0 means 10,000. A search that
 	// reaches it fails the check.
 	MaxDepth int
+	// MemoryMB bounds pan's memory (-DMEMLIM); 0 means 1024. A search that runs out
+	// fails the check: the machine is shared, and an exhaustive search that does not
+	// fit is not exhaustive.
+	MemoryMB int
 }
 
 // Result is what pan reported.
@@ -120,8 +124,13 @@ func Check(path string, opt Options) (*Result, error) {
 	if _, err := run("spin", append(append(defs, "-a"), model)...); err != nil {
 		return nil, err
 	}
-	// -DCOLLAPSE compresses stored states losslessly: the search stays exhaustive.
-	cc := []string{"-O2", "-w", "-o", "pan", "pan.c", "-DVECTORSZ=4096", "-DCOLLAPSE"}
+	// -DCOLLAPSE compresses stored states losslessly: the search stays exhaustive. -O1
+	// compiles in half the time of -O2 and searches about as fast.
+	mem := opt.MemoryMB
+	if mem == 0 {
+		mem = 1024
+	}
+	cc := []string{"-O1", "-w", "-o", "pan", "pan.c", "-DVECTORSZ=4096", "-DCOLLAPSE", "-DMEMLIM=" + strconv.Itoa(mem)}
 	pan := []string{}
 	depth := opt.MaxDepth
 	if depth == 0 {
@@ -176,7 +185,7 @@ func Check(path string, opt Options) (*Result, error) {
 	r.Elapsed = time.Since(start)
 	low := strings.ToLower(out)
 	if strings.Contains(low, "max search depth too small") || r.Errors == 0 && strings.Contains(low, "search not completed") {
-		return r, errors.New("the search was not exhaustive (depth bound reached); raise MaxDepth:\n" + out)
+		return r, errors.New("the search was not exhaustive (depth or memory bound reached); raise MaxDepth or MemoryMB, or shrink the model:\n" + out)
 	}
 	return r, nil
 }
