@@ -86,7 +86,7 @@ func Require(t testing.TB) {
 var (
 	errorsRE      = regexp.MustCompile(`errors: (\d+)`)
 	statesRE      = regexp.MustCompile(`(\d+) states, stored`)
-	transitionsRE = regexp.MustCompile(`(\d+) transitions \(= stored\+matched\)`)
+	transitionsRE = regexp.MustCompile(`(\d+) transitions \(= (?:stored|visited)\+matched\)`)
 	depthRE       = regexp.MustCompile(`depth reached (\d+)`)
 )
 

@@ -1,7 +1,7 @@
 /*
  * registry.pml — Promela model of the service registry's live update with rollback
  * (pipeline/registry, seed verification target 10; docs/VERIFICATION.md). Checked by
- * spin from TestRegistryModel (registry_model_test.go).
+ * spin from TestRegistryModel (model_test.go).
  *
  * What maps to what
  *
