@@ -87,8 +87,8 @@ func codePhases() (names []string, trans map[string]bool) {
 }
 
 // TestModelMatchesCode fails when registry.pml and the Go state machine drift apart:
-// the model's mtype:phase must list exactly Phase's names, in order, and its TRANS
-// steps must be exactly phaseNext's transitions.
+// the model's mtype:phase must list exactly Phase's names, in order, its TRANS steps
+// must be exactly phaseNext's transitions, and its outcome numbers registry.go's.
 func TestModelMatchesCode(t *testing.T) {
 	src, err := os.ReadFile(modelFile)
 	if err != nil {
@@ -110,6 +110,14 @@ func TestModelMatchesCode(t *testing.T) {
 	for tr := range mTrans {
 		if !cTrans[tr] {
 			t.Errorf("transition %s is in the model but phaseNext does not allow it", tr)
+		}
+	}
+	// The outcomes the model records are registry.go's.
+	outcomes := map[string]uint64{"UPDATED": Updated, "CRASHED": Crashed, "SELF_TEST": SelfTest, "TIMED_OUT": TimedOut, "NO_PROGRAM": NoProgram}
+	for name, want := range outcomes {
+		m := regexp.MustCompile(`(?m)^#define ` + name + `\s+(\d+)\s*$`).FindStringSubmatch(string(src))
+		if m == nil || m[1] != fmt.Sprint(want) {
+			t.Errorf("outcome %s: model %v, code %d", name, m, want)
 		}
 	}
 }
