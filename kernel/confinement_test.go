@@ -23,8 +23,9 @@ const (
 	cfSend // Send on a slot, transferring a capability: blocking on the link, else NBSend
 	cfRecv // Recv on a slot into a receive slot: blocking on the link, else NBRecv
 	cfYield
-	cfKinds
 )
+
+var cfKindWeights = []int{cfRetype, cfCopy, cfMint, cfDelete, cfRevoke, cfSend, cfSend, cfSend, cfRecv, cfRecv, cfRecv, cfYield}
 
 type cfOp struct {
 	kind      int
@@ -94,7 +95,8 @@ func drawPlan(t *rapid.T, name string) []cfOp {
 	plan := make([]cfOp, n)
 	for i := range plan {
 		p := fmt.Sprintf("%s%d", name, i)
-		op := cfOp{kind: rapid.IntRange(0, cfKinds-1).Draw(t, p+"kind")}
+		// Send and Recv three times as often as the others, so that transfers happen.
+		op := cfOp{kind: rapid.SampledFrom(cfKindWeights).Draw(t, p+"kind")}
 		op.a, op.b, op.c = slot(p+"a"), slot(p+"b"), free(p+"c")
 		switch op.kind {
 		case cfRetype, cfCopy, cfMint:
@@ -106,6 +108,11 @@ func drawPlan(t *rapid.T, name string) []cfOp {
 			// happen; receive into a slot that is likely empty.
 			if rapid.IntRange(0, 4).Draw(t, p+"onLink") > 0 {
 				op.a = cfLink
+				// Mostly a capability the task surely holds: its initial slots.
+				if rapid.IntRange(0, 3).Draw(t, p+"ownSrc") > 0 {
+					op.b = abi.CPtr(rapid.IntRange(1, int(abi.InitFirstFree)).Draw(t, p+"src"))
+					op.transfers = true
+				}
 			}
 			op.c = abi.InitFirstFree + 2 + abi.CPtr(rapid.IntRange(0, cfSlots-3).Draw(t, p+"recv"))
 		}
