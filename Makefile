@@ -17,7 +17,7 @@ ROOT_KEY = build/keys/root
 KERNEL_LDFLAGS = -T -2147479552 -E _rt0_skyscope -X main.Version=$(VERSION) \
 	-X main.rootKey=$$(od -An -v -tx1 $(ROOT_KEY).pub | tr -d ' \n')
 
-.PHONY: all run sim test vet fmt-check unit race boot-test bench fuzz clean help kernel bundle iso usb deps
+.PHONY: all run sim test vet fmt-check unit race verify boot-test bench fuzz clean help kernel bundle iso usb deps
 
 all: test
 
@@ -64,7 +64,7 @@ usb: iso ## write the ISO to a USB stick: make usb DEV=/dev/sdX (asks first)
 deps: ## install the packages the QEMU boot tests need (Debian; as root)
 	@sh .ci/deps.sh
 
-test: vet fmt-check unit race ## everything CI checks: vet, gofmt, go test ./... (QEMU boots included), race tests
+test: vet fmt-check unit race verify ## everything CI checks: vet, gofmt, go test ./... (QEMU boots included), race tests, the verification targets
 	@echo "make test: all checks passed"
 
 vet: ## go vet ./...
@@ -79,6 +79,34 @@ unit: ## go test ./... (the capability model test runs its full 10,000+ steps)
 
 race: ## the race detector over the host-side packages
 	$(GO) test $(GOFLAGS) -race -count=1 ./capability/... ./kernel/... ./hal/... ./tools/... ./boot/tasks/...
+
+# The seeds' verification targets (docs/VERIFICATION.md): every spin model, exhaustively
+# at its stated bounds and with each seeded bug (which must fail), and every property
+# test of a target. spin and gcc are needed; without them the model tests skip, or fail
+# when CI=true (.ci/run). Some of these run in `make unit` too; here they run together.
+VERIFY_TESTS = \
+	./internal/spincheck/=. \
+	./tests/verify/=. \
+	./pipeline/registry/='^(TestRegistryModel|TestRegistryModelSeededBugs|TestModelMatchesCode|TestModelDriftIsSeen|TestSetPhaseRefusesIllegalTransitions|TestLiveUpdate)$$' \
+	./pipeline/modpkg/='^(TestEachSignatureIsNeeded|TestTampering)$$' \
+	./pipeline/manager/='^TestEndowIsIntersection$$' \
+	./pqc/vault/='^(TestCallerKeysDistinct|TestNoMessageCarriesAKey|TestKeyUsesSeesExports|TestNoRequestExportsAKey|TestSignDeriveAndAuthority)$$' \
+	./pqc/='^TestDeriveKey' \
+	./capability/='^TestCapabilityModel$$' \
+	./kernel/='^(TestSharedImages|TestSharedWalkSeesBrokenMappings|TestFuzzSyscallSeeds|TestRevokeRemovesDerivedCapsEverywhere|TestCapTransferNeedsGrant|TestAuthorityConfinement)$$' \
+	./container/descriptor/='^TestSubsetOf'
+
+verify: ## the seeds' verification targets: spin models (with seeded bugs) and property tests (docs/VERIFICATION.md)
+	@for t in $(VERIFY_TESTS); do \
+		pkg=$${t%%=*}; run=$${t#*=}; \
+		echo "verify: $$pkg -run $$run"; \
+		listed=$$($(GO) test $(GOFLAGS) -list "$$run" $$pkg) || exit 1; \
+		for n in $$(echo "$$run" | tr -d '^$$()' | tr '|' ' '); do \
+			[ "$$n" = . ] || echo "$$listed" | grep -q "^$$n" || { echo "verify: $$pkg has no test $$n"; exit 1; }; \
+		done; \
+		$(GO) test $(GOFLAGS) -count=1 -timeout 20m -run "$$run" $$pkg || exit 1; \
+	done
+	@echo "make verify: every model and property holds, every seeded bug is caught"
 
 boot-test: ## only the QEMU boot tests (-kernel, ISO+BIOS, ISO+UEFI, panic)
 	$(GO) test -count=1 -v ./tests/qemu/

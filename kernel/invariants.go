@@ -20,7 +20,8 @@ import (
 // equal the sum charged by its live objects (at least the sum charged by the reachable
 // ones, when a capability cycle hides some) and never exceed its capacity; no live
 // capability names a finalized object; each capability's rights are within its
-// parent's.
+// parent's; every page of a shared image is read-only in every address space reached
+// (checkShared).
 func (k *Kernel) CheckInvariants() error {
 	c := checker{k: k, seen: map[capability.Object]bool{}, charged: map[*Untyped]uint64{}}
 	return c.run()
@@ -101,7 +102,13 @@ func (c *checker) run() error {
 			}
 		}
 	}
-	if err := c.k.checkShared(); err != nil {
+	var spaces []*AddressSpace
+	for o := range c.seen {
+		if as, ok := o.(*AddressSpace); ok {
+			spaces = append(spaces, as)
+		}
+	}
+	if err := c.k.checkShared(spaces); err != nil {
 		return err
 	}
 	return c.k.checkContainers()

@@ -107,22 +107,58 @@ func (k *Kernel) placeShared(as *AddressSpace, img *SharedImage, image []Segment
 	return n, nil
 }
 
-// checkShared verifies formal target 11: every mapping of a shared image's frames, in
-// every address space, is present in the page table and read-only.
-func (k *Kernel) checkShared() error {
+// checkShared verifies formal target 11 by walking spaces, every address space the
+// invariant check reached (each thread's and each one a capability names):
+//   - every page there whose frame belongs to a shared image is in the page table at
+//     that frame, read-only, and recorded among the frame's mappings;
+//   - no other frame object holds a shared frame's physical page;
+//   - every recorded mapping of a shared frame is in its address space's page table,
+//     read-only, and in that space's frames.
+//
+// So a shared frame is read-only in every address space that maps it, however the
+// mapping came about.
+func (k *Kernel) checkShared(spaces []*AddressSpace) error {
+	shared := map[*Frame]string{}
+	sharedPA := map[hal.PhysAddr]*Frame{}
 	for key, img := range k.images {
 		if img.users <= 0 {
 			return fmt.Errorf("shared image %s has %d users", key, img.users)
 		}
 		for va, f := range img.frames {
+			shared[f], sharedPA[f.pa] = key, f
 			for _, m := range f.mappings {
 				pa, perm, ok := m.as.pt.Lookup(m.va)
-				if !ok || pa != f.pa {
+				if !ok || pa != f.pa || m.as.frames[m.va] != f {
 					return fmt.Errorf("shared image %s page %#x: mapping at %#x is not in the page table", key, va, m.va)
 				}
 				if perm&hal.PermWrite != 0 {
 					return fmt.Errorf("shared image %s page %#x: mapped writable at %#x", key, va, m.va)
 				}
+			}
+		}
+	}
+	for _, as := range spaces {
+		for va, f := range as.frames {
+			if owner, ok := sharedPA[f.pa]; ok && owner != f {
+				return fmt.Errorf("address space %d: page %#x maps shared image %s's frame %#x through another frame object", objectID(as), va, shared[owner], f.pa)
+			}
+			key, ok := shared[f]
+			if !ok {
+				continue
+			}
+			pa, perm, ok := as.pt.Lookup(va)
+			if !ok || pa != f.pa {
+				return fmt.Errorf("address space %d: shared image %s page at %#x is not in the page table", objectID(as), key, va)
+			}
+			if perm&hal.PermWrite != 0 {
+				return fmt.Errorf("address space %d: shared image %s page at %#x is mapped writable", objectID(as), key, va)
+			}
+			recorded := false
+			for _, m := range f.mappings {
+				recorded = recorded || m.as == as && m.va == va
+			}
+			if !recorded {
+				return fmt.Errorf("address space %d: shared image %s page at %#x is not among the frame's mappings", objectID(as), key, va)
 			}
 		}
 	}

@@ -212,13 +212,12 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	return 0                 // t is gone: nobody gets a result
 }
 
-// readWhole returns the contents of a tree or /tmp file, for execve.
+// readWhole returns the contents of a program in the tree, for execve. Only the boot
+// bundle's files, which the kernel verified, run as new tasks: a file a program
+// wrote to /tmp does not (EACCES), or it would be a way round the signature chain.
 func (p *Process) readWhole(name string) ([]byte, uint64) {
 	if n := p.fs.tmp.nodes[name]; n != nil {
-		if n.dir {
-			return nil, errno(unix.EACCES)
-		}
-		return n.data, 0
+		return nil, errno(unix.EACCES)
 	}
 	if b, ok := p.fs.files[name]; ok {
 		return b, 0

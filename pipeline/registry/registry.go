@@ -19,6 +19,10 @@
 // reclaims everything it made), V1 keeps serving, or is started again if it had
 // already drained, and the requester gets the reason. Only callers whose registry
 // capability carries the update badge may update.
+//
+// The update is a state machine over Phase (phase.go); registry.pml is its Promela
+// model, checked by spin (docs/VERIFICATION.md, target 10), and TestModelMatchesCode
+// fails when the model's phases or transitions and phaseNext differ.
 package registry
 
 import (
@@ -102,6 +106,7 @@ type Registry struct {
 	recvCap abi.CPtr
 	repCap  abi.CPtr
 	control abi.CPtr // the service endpoint, Write, with BadgeControl: for Drain
+	phase   Phase    // where an update is; changed only by setPhase
 }
 
 // errAbort carries an update outcome.
@@ -162,24 +167,31 @@ func (r *Registry) Serve() {
 	}
 }
 
-// update replaces the serving version with program; it returns the outcome.
+// update replaces the serving version with program; it returns the outcome. Each
+// phase change goes through setPhase, in the order registry.pml models.
 func (r *Registry) update(program string) uint64 {
 	e, c := r.e, r.c
 	r.log("update %s → %s requested", r.program, program)
+	r.setPhase(PhaseStarting)
 	e.Poll(c.Exit) // forget earlier ends
 	v2, err := r.startVersion(program)
 	if err != nil {
 		r.log("update: %s cannot start: %v", program, err)
+		r.setPhase(PhaseServing)
 		return NoProgram
 	}
+	r.setPhase(PhaseAwaitingReady)
 	if out := r.awaitReady(v2); out != Updated {
+		r.setPhase(PhaseAborting)
 		e.Kill(c.System, v2) // may have ended already
 		e.TaskStatus(c.System, v2)
 		r.log("update to %s aborted (%s); task %d (%s) keeps serving", program, OutcomeText(out), r.current, r.program)
+		r.setPhase(PhaseServing)
 		return out
 	}
 	// V2 is ready and waits for Start. Drain V1: the control message queues behind
 	// every call already sent; V1 answers those, then exits.
+	r.setPhase(PhaseDraining)
 	if r.alive(r.current) {
 		if err := e.Send(r.control, abi.NewMsgInfo(LabelDrain, 0, 0)); err != nil {
 			r.log("update: drain: %v", err)
@@ -192,6 +204,7 @@ func (r *Registry) update(program string) uint64 {
 	old := r.program
 	r.log("%s (task %d) drained and ended", old, r.current)
 	// Start V2: reply to its Ready call.
+	r.setPhase(PhaseSwitching)
 	if !r.alive(v2) {
 		return r.resume(old, Crashed)
 	}
@@ -201,6 +214,7 @@ func (r *Registry) update(program string) uint64 {
 	}
 	r.current, r.program = v2, program
 	r.log("%s (task %d) serves", program, v2)
+	r.setPhase(PhaseServing)
 	return Updated
 }
 
@@ -213,6 +227,8 @@ func (r *Registry) alive(id uint64) bool {
 
 // resume starts the old version again after V2 failed once V1 had drained.
 func (r *Registry) resume(old string, why uint64) uint64 {
+	r.setPhase(PhaseResuming)
+	defer r.setPhase(PhaseServing)
 	id, err := r.startVersion(old)
 	if err == nil {
 		r.current, r.program = id, old

@@ -176,10 +176,17 @@ func derive(e *user.Env, keys Keys, badge abi.Badge, info abi.MsgInfo) (Status, 
 	case !mayUse(badge>>32, idx):
 		return NotAllowed, nil
 	}
-	purpose := e.Payload(int(plen))
+	return OK, callerKey(keys.Secrets[idx], string(e.Payload(int(plen))), badge, int(klen))
+}
+
+// callerKey is the key a caller whose capability carries badge gets for purpose from
+// secret: SHAKE256 (pqc.DeriveKey) over the purpose, with the badge as context. The
+// same caller and purpose always get the same key; different callers (badges) or
+// purposes get unrelated keys.
+func callerKey(secret []byte, purpose string, badge abi.Badge, n int) []byte {
 	var ctx [8]byte
 	binary.LittleEndian.PutUint64(ctx[:], uint64(badge))
-	return OK, pqc.DeriveKey(keys.Secrets[idx], string(purpose), ctx[:], int(klen))
+	return pqc.DeriveKey(secret, purpose, ctx[:], n)
 }
 
 // Sign asks the vault (through ep, which needs Write and Grant) to sign msg for domain
