@@ -200,6 +200,10 @@ const UserTop VirtAddr = 1 << 47
 type Interrupts interface {
 	// Lines returns the number of interrupt lines.
 	Lines() int
+	// Claimable reports whether a driver task may have line: the machine's own
+	// devices (its timer, console, keyboard) keep theirs. Mask and Unmask do nothing
+	// to a line that is not claimable.
+	Claimable(line int) bool
 	// Mask stops line from interrupting until Unmask.
 	Mask(line int)
 	// Unmask lets line interrupt again.

@@ -61,6 +61,9 @@ func invIRQControlGet(k *Kernel, inv *invocation) abi.Errno {
 	if line >= uint64(len(k.irqs)) {
 		return abi.ErrRange
 	}
+	if !k.m.Interrupts().Claimable(int(line)) {
+		return abi.ErrNoRights // the kernel's own device (timer, console, keyboard)
+	}
 	if k.irqs[line] != nil {
 		return abi.ErrIllegal
 	}

@@ -41,21 +41,15 @@ func (m *Machine) NewPageTable() (hal.PageTable, error) {
 	return &pageTable{root: pa}, nil
 }
 
-// Interrupts implements hal.Machine. The legacy lines are the kernel's own (console,
-// keyboard, timer); device lines for user drivers come with the I/O APIC.
-func (m *Machine) Interrupts() hal.Interrupts { return noLines{} }
+// Interrupts implements hal.Machine: the legacy PIC's lines the kernel's own devices do
+// not use (irq.go).
+func (m *Machine) Interrupts() hal.Interrupts { return lines{} }
 
 // Console implements hal.Machine.
 func (m *Machine) Console() hal.Console { return os.Stdout }
 
 // Entropy implements hal.Machine (getrandom: RDRAND when present).
 func (m *Machine) Entropy() hal.Entropy { return rand.Reader }
-
-type noLines struct{}
-
-func (noLines) Lines() int { return 0 }
-func (noLines) Mask(int)   {}
-func (noLines) Unmask(int) {}
 
 func allocPage() (uint64, error) {
 	pa, _, e := syscall.RawSyscall(sysAllocPage, 0, 0, 0)
@@ -215,16 +209,20 @@ func (c *CPU) NewContext() hal.Context {
 // Now implements hal.CPU.
 func (c *CPU) Now() hal.Time { return hal.Time(nanotime()) }
 
-// Idle implements hal.CPU: the kernel loop has nothing to run, so its goroutine sleeps
-// (the runtime's threads idle in HLT) until the deadline, 10 ms at a time so that it
-// notices when there is one. Device interrupts for tasks arrive with the I/O APIC.
+// Idle implements hal.CPU: the kernel loop has nothing to run, so its runtime thread
+// blocks (the CPU idles in HLT, and the kernel's other goroutines run) until a
+// driver's interrupt line fires or the deadline passes, 10 ms at a time so that the
+// caller notices what else happened (console input to hand out).
 func (c *CPU) Idle(deadline hal.Time) hal.Trap {
-	d := time.Duration(deadline - c.Now())
-	if d > 10*time.Millisecond || deadline == hal.Forever {
-		d = 10 * time.Millisecond
+	if line := takeIRQ(); line >= 0 {
+		return hal.Trap{Kind: hal.TrapIRQ, IRQ: line}
 	}
-	if d > 0 {
-		time.Sleep(d)
+	until := min(deadline, c.Now()+hal.Time(10*time.Millisecond))
+	if until > c.Now() {
+		syscall.Syscall(sysWaitIRQ, uintptr(until), 0, 0)
+	}
+	if line := takeIRQ(); line >= 0 {
+		return hal.Trap{Kind: hal.TrapIRQ, IRQ: line}
 	}
 	return hal.Trap{Kind: hal.TrapTimer}
 }
@@ -249,6 +247,9 @@ func (c *CPU) Enter(hctx hal.Context, pt hal.PageTable, deadline hal.Time) hal.T
 		u.cr3 = p.root
 	} else {
 		u.cr3 = kernelCR3 // no address space: every access faults
+	}
+	if line := takeIRQ(); line >= 0 {
+		return hal.Trap{Kind: hal.TrapIRQ, IRQ: line}
 	}
 	now := nanotime()
 	if now >= int64(deadline) {

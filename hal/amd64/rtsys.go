@@ -113,6 +113,15 @@ func syscallTrap() {
 	case sysAllocPage:
 		sysAllocPageCall(t)
 		return
+	case sysLineControl:
+		sysLineControlCall(t)
+		return
+	case sysTakeIRQ:
+		sysTakeIRQCall(t)
+		return
+	case sysWaitIRQ:
+		sysWaitIRQCall(t)
+		return
 	case sysFreePage:
 		sysFreePageCall(t)
 		return

@@ -123,7 +123,9 @@ func intrTrap() {
 		picEOI(v)
 		yieldCurrent()
 	case v >= irqBase && v < irqBase+16:
-		picEOI(v)
+		if !deviceInterrupt(v) {
+			picEOI(v)
+		}
 	case v < 32:
 		raiseSignal(t, v, 0)
 	}

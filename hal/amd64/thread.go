@@ -30,6 +30,7 @@ const (
 	waitInput    // read(0) until console input arrives
 	waitUser     // in Enter: a ring-3 task runs on its behalf
 	waitKeyboard // readScancodes until the keyboard sends some
+	waitIRQ      // the kernel loop idles until a driver's interrupt line fires
 )
 
 // fxSize is the FXSAVE area: 512 bytes, 16-byte aligned (the record keeps 16 spare

@@ -88,8 +88,10 @@ func userInterrupt(u *thread, v uint64) {
 		userTrap(u, trapTimer, 0, 0, 0)
 	case v == vecSpurious:
 	case v >= irqBase && v < irqBase+16:
-		picEOI(v)
-		userTrap(u, trapTimer, 0, 0, 0)
+		if !deviceInterrupt(v) {
+			picEOI(v)
+		}
+		userTrap(u, trapTimer, 0, 0, 0) // the kernel loop collects a driver's line from Enter
 	default:
 		userTrap(u, trapException, 0, 0, v)
 	}

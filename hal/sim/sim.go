@@ -150,6 +150,9 @@ func (ic *interrupts) init(n int) { ic.masked = make([]bool, n) }
 // Lines implements hal.Interrupts.
 func (ic *interrupts) Lines() int { return len(ic.masked) }
 
+// Claimable implements hal.Interrupts: every simulated line is a device's.
+func (ic *interrupts) Claimable(line int) bool { return line >= 0 && line < len(ic.masked) }
+
 // Mask implements hal.Interrupts.
 func (ic *interrupts) Mask(line int) { ic.masked[line] = true }
 

@@ -72,6 +72,34 @@ func (e *Env) Store64(va, v uint64) {
 	e.t.Store(va, e.tmp[:])
 }
 
+// Word32 is implemented by a Trapper that can make one aligned 32-bit access to user
+// memory, as device registers need (on the machine: an atomic load or store).
+type Word32 interface {
+	Load32(va uint64) uint32
+	Store32(va uint64, v uint32)
+}
+
+// Load32 reads the 32-bit word at va (aligned) in one access when the machine can:
+// a device register read.
+func (e *Env) Load32(va uint64) uint32 {
+	if w, ok := e.t.(Word32); ok {
+		return w.Load32(va)
+	}
+	e.t.Load(va, e.tmp[:4])
+	return binary.LittleEndian.Uint32(e.tmp[:4])
+}
+
+// Store32 writes v to the 32-bit word at va (aligned) in one access when the machine
+// can: a device register write.
+func (e *Env) Store32(va uint64, v uint32) {
+	if w, ok := e.t.(Word32); ok {
+		w.Store32(va, v)
+		return
+	}
+	binary.LittleEndian.PutUint32(e.tmp[:4], v)
+	e.t.Store(va, e.tmp[:4])
+}
+
 // MR returns message word i of the last message received (or invocation result).
 func (e *Env) MR(i int) uint64 {
 	if i < abi.NumRegMRs {

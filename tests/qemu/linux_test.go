@@ -267,3 +267,16 @@ func main() {
 		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
 	}
 }
+
+// TestDriverInterrupt: a driver task (testdata/irqdriver, run as init) takes the e1000e
+// network controller through a Device capability, maps its registers uncached in ring
+// 3, claims its interrupt line, makes it interrupt, and receives the interrupt as a
+// kernel notification; moving a BAR and claiming the console's line are refused.
+func TestDriverInterrupt(t *testing.T) {
+	wd, _ := os.Getwd()
+	prog := goBuild(t, filepath.Join(t.TempDir(), "irqdriver"), false, filepath.Join(wd, "testdata", "irqdriver"))
+	res := runProgram(t, []string{prog}, "", nil, 2*time.Minute)
+	if !strings.Contains(res.Console, "irqdriver: interrupt on line 11 delivered as a notification") || res.Status != 0 {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+}

@@ -12,6 +12,7 @@
 package usercall
 
 import (
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -41,6 +42,12 @@ func (t *Trap) Load(va uint64, b []byte) { copy(b, unsafe.Slice((*byte)(at(va)),
 
 // Store implements user.Trapper.
 func (t *Trap) Store(va uint64, b []byte) { copy(unsafe.Slice((*byte)(at(va)), len(b)), b) }
+
+// Load32 implements user.Word32 with one aligned 32-bit load (a device register).
+func (t *Trap) Load32(va uint64) uint32 { return atomic.LoadUint32((*uint32)(at(va))) }
+
+// Store32 implements user.Word32 with one aligned 32-bit store.
+func (t *Trap) Store32(va uint64, v uint32) { atomic.StoreUint32((*uint32)(at(va)), v) }
 
 // Compute implements user.Trapper: it spins for ns nanoseconds.
 func (t *Trap) Compute(ns int64) {
