@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -248,8 +249,10 @@ func (c *CPU) Enter(hctx hal.Context, pt hal.PageTable, deadline hal.Time) hal.T
 	} else {
 		u.cr3 = kernelCR3 // no address space: every access faults
 	}
-	if line := takeIRQ(); line >= 0 {
-		return hal.Trap{Kind: hal.TrapIRQ, IRQ: line}
+	if atomic.LoadUint64(&irqPending) != 0 { // checked inline: Enter is on the IPC path
+		if line := takeIRQ(); line >= 0 {
+			return hal.Trap{Kind: hal.TrapIRQ, IRQ: line}
+		}
 	}
 	now := nanotime()
 	if now >= int64(deadline) {
