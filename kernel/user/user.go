@@ -72,28 +72,69 @@ func (e *Env) Store64(va, v uint64) {
 	e.t.Store(va, e.tmp[:])
 }
 
-// Word32 is implemented by a Trapper that can make one aligned 32-bit access to user
-// memory, as device registers need (on the machine: an atomic load or store).
-type Word32 interface {
+// Registers is implemented by a Trapper that can make one aligned access of exactly
+// 1, 2 or 4 bytes to user memory, as device registers need (a register read in two
+// halves reads two different registers).
+type Registers interface {
+	Load8(va uint64) uint8
+	Load16(va uint64) uint16
 	Load32(va uint64) uint32
+	Store8(va uint64, v uint8)
+	Store16(va uint64, v uint16)
 	Store32(va uint64, v uint32)
 }
 
-// Load32 reads the 32-bit word at va (aligned) in one access when the machine can:
-// a device register read.
+// Load8 reads the byte at va: a device register read.
+func (e *Env) Load8(va uint64) uint8 {
+	if r, ok := e.t.(Registers); ok {
+		return r.Load8(va)
+	}
+	e.t.Load(va, e.tmp[:1])
+	return e.tmp[0]
+}
+
+// Load16 reads the aligned 16-bit word at va in one access where the machine can.
+func (e *Env) Load16(va uint64) uint16 {
+	if r, ok := e.t.(Registers); ok {
+		return r.Load16(va)
+	}
+	e.t.Load(va, e.tmp[:2])
+	return binary.LittleEndian.Uint16(e.tmp[:2])
+}
+
+// Load32 reads the aligned 32-bit word at va in one access where the machine can.
 func (e *Env) Load32(va uint64) uint32 {
-	if w, ok := e.t.(Word32); ok {
-		return w.Load32(va)
+	if r, ok := e.t.(Registers); ok {
+		return r.Load32(va)
 	}
 	e.t.Load(va, e.tmp[:4])
 	return binary.LittleEndian.Uint32(e.tmp[:4])
 }
 
-// Store32 writes v to the 32-bit word at va (aligned) in one access when the machine
-// can: a device register write.
+// Store8 writes the byte v at va: a device register write.
+func (e *Env) Store8(va uint64, v uint8) {
+	if r, ok := e.t.(Registers); ok {
+		r.Store8(va, v)
+		return
+	}
+	e.tmp[0] = v
+	e.t.Store(va, e.tmp[:1])
+}
+
+// Store16 writes v to the aligned 16-bit word at va in one access where the machine can.
+func (e *Env) Store16(va uint64, v uint16) {
+	if r, ok := e.t.(Registers); ok {
+		r.Store16(va, v)
+		return
+	}
+	binary.LittleEndian.PutUint16(e.tmp[:2], v)
+	e.t.Store(va, e.tmp[:2])
+}
+
+// Store32 writes v to the aligned 32-bit word at va in one access where the machine can.
 func (e *Env) Store32(va uint64, v uint32) {
-	if w, ok := e.t.(Word32); ok {
-		w.Store32(va, v)
+	if r, ok := e.t.(Registers); ok {
+		r.Store32(va, v)
 		return
 	}
 	binary.LittleEndian.PutUint32(e.tmp[:4], v)

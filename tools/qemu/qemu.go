@@ -45,6 +45,9 @@ type Options struct {
 	Input     io.Reader // typed into the serial console (nil: nothing; an *os.File is given to QEMU as its stdin)
 	Bundle    string    // a boot bundle file, passed as the second boot module (-kernel boots only; default build/system.tar)
 	Log       io.Writer // progress messages (nil: none)
+	// Disk, when set, is a raw disk image attached as a virtio-blk PCI device (modern
+	// only, as the kernel's driver speaks virtio 1.x); writes reach the file.
+	Disk string
 }
 
 // Result is how a boot ended.
@@ -116,6 +119,10 @@ func Args(o Options) ([]string, error) {
 	}
 	if o.ICount {
 		args = append(args, "-icount", "shift=0,sleep=off")
+	}
+	if o.Disk != "" {
+		args = append(args, "-drive", "file="+o.Disk+",if=none,id=disk0,format=raw,cache=writeback",
+			"-device", "virtio-blk-pci,drive=disk0,disable-legacy=on")
 	}
 	build := filepath.Join(o.Root, "build")
 	switch {

@@ -29,6 +29,7 @@ func main() {
 	flag.IntVar(&o.MemMiB, "mem", 1024, "memory in MiB")
 	flag.BoolVar(&o.Window, "window", false, "also show the screen (framebuffer console) in a window")
 	flag.BoolVar(&o.ICount, "icount", false, "count instructions for guest time (-icount shift=0): deterministic runs")
+	flag.StringVar(&o.Disk, "disk", "", "attach this raw disk image `FILE` as a virtio-blk device (writes reach the file)")
 	noBuild := flag.Bool("no-build", false, "boot the images already in build/ without rebuilding")
 	with := flag.String("with", "", "with PROG: also pack these comma-separated files or folders (at their absolute paths), e.g. a package's ../../testdata")
 	dir := flag.String("C", "", "with PROG: pack the files under `DIR` into the bundle's read-only file tree and start PROG there (as go test runs a test binary in its package folder)")

@@ -43,10 +43,33 @@ func (t *Trap) Load(va uint64, b []byte) { copy(b, unsafe.Slice((*byte)(at(va)),
 // Store implements user.Trapper.
 func (t *Trap) Store(va uint64, b []byte) { copy(unsafe.Slice((*byte)(at(va)), len(b)), b) }
 
-// Load32 implements user.Word32 with one aligned 32-bit load (a device register).
+// Load8, Load16, Load32 and the stores implement user.Registers: each is one access of
+// exactly its width (a byte, word or doubleword MOV; the 32-bit ones are atomic), which
+// device registers need, and none is inlined, so the compiler neither merges nor drops
+// them.
+//
+//go:noinline
+func (t *Trap) Load8(va uint64) uint8 { return *(*uint8)(at(va)) }
+
+// Load16 implements user.Registers.
+//
+//go:noinline
+func (t *Trap) Load16(va uint64) uint16 { return *(*uint16)(at(va)) }
+
+// Load32 implements user.Registers.
 func (t *Trap) Load32(va uint64) uint32 { return atomic.LoadUint32((*uint32)(at(va))) }
 
-// Store32 implements user.Word32 with one aligned 32-bit store.
+// Store8 implements user.Registers.
+//
+//go:noinline
+func (t *Trap) Store8(va uint64, v uint8) { *(*uint8)(at(va)) = v }
+
+// Store16 implements user.Registers.
+//
+//go:noinline
+func (t *Trap) Store16(va uint64, v uint16) { *(*uint16)(at(va)) = v }
+
+// Store32 implements user.Registers.
 func (t *Trap) Store32(va uint64, v uint32) { atomic.StoreUint32((*uint32)(at(va)), v) }
 
 // Compute implements user.Trapper: it spins for ns nanoseconds.
