@@ -1,0 +1,125 @@
+package fs
+
+import (
+	"strings"
+
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	"golang.org/x/sys/unix"
+)
+
+// maxSymlinks is how many symbolic links one path resolution follows before
+// failing with ELOOP (Linux's limit).
+const maxSymlinks = 40
+
+// resolved is the outcome of walking a path to its last component.
+type resolved struct {
+	dir    *inode // the directory holding the last component
+	name   string // the last component ("" for "/")
+	ino    uint64 // the inode it names, 0 if it does not exist
+	trail  bool   // the path ended in "/" (the target must be a directory)
+	parent uint64 // dir.Ino
+}
+
+// walk resolves path. Intermediate symbolic links are always followed; the
+// last component is followed when follow is set. Paths are taken from the
+// root whether or not they start with "/".
+func (f *FS) walk(path string, follow bool) (resolved, error) {
+	links := 0
+	return f.walkFrom(disk.RootIno, path, follow, &links)
+}
+
+func (f *FS) walkFrom(start uint64, path string, follow bool, links *int) (resolved, error) {
+	if strings.HasPrefix(path, "/") {
+		start = disk.RootIno
+	}
+	if len(path) > 4096 {
+		return resolved{}, unix.ENAMETOOLONG
+	}
+	trail := strings.HasSuffix(path, "/")
+	var parts []string
+	for _, p := range strings.Split(path, "/") {
+		if p != "" && p != "." {
+			parts = append(parts, p)
+		}
+	}
+	cur, err := f.getInode(start)
+	if err != nil {
+		return resolved{}, err
+	}
+	if len(parts) == 0 {
+		return resolved{dir: cur, ino: cur.Ino, trail: true, parent: cur.Ino}, nil
+	}
+	for i, p := range parts {
+		last := i == len(parts)-1
+		if cur.Type() != disk.TypeDir {
+			return resolved{}, unix.ENOTDIR
+		}
+		if len(p) > disk.MaxName {
+			return resolved{}, unix.ENAMETOOLONG
+		}
+		if p == ".." {
+			next, err := f.getInode(cur.Parent)
+			if err != nil {
+				return resolved{}, err
+			}
+			if last {
+				// ".." as the last component names a directory that has no
+				// entry we could edit; callers that edit refuse it.
+				return resolved{dir: next, name: "..", ino: next.Ino, trail: true, parent: next.Ino}, nil
+			}
+			cur = next
+			continue
+		}
+		e, err := f.lookup(cur, p)
+		if err == unix.ENOENT {
+			if last {
+				return resolved{dir: cur, name: p, trail: trail, parent: cur.Ino}, nil
+			}
+			return resolved{}, unix.ENOENT
+		}
+		if err != nil {
+			return resolved{}, err
+		}
+		if e.Type == disk.EntLink && (!last || follow || trail) {
+			*links++
+			if *links > maxSymlinks {
+				return resolved{}, unix.ELOOP
+			}
+			ln, err := f.getInode(e.Ino)
+			if err != nil {
+				return resolved{}, err
+			}
+			target, err := f.readlink(ln)
+			if err != nil {
+				return resolved{}, err
+			}
+			rest := strings.Join(parts[i+1:], "/")
+			if trail {
+				rest += "/"
+			}
+			if rest != "" {
+				target += "/" + rest
+			}
+			return f.walkFrom(cur.Ino, target, follow, links)
+		}
+		if last {
+			return resolved{dir: cur, name: p, ino: e.Ino, trail: trail, parent: cur.Ino}, nil
+		}
+		if cur, err = f.getInode(e.Ino); err != nil {
+			return resolved{}, err
+		}
+	}
+	panic("unreachable")
+}
+
+// readlink returns a symbolic link's target.
+func (f *FS) readlink(n *inode) (string, error) {
+	if n.Type() != disk.TypeLink {
+		return "", unix.EINVAL
+	}
+	b := make([]byte, n.Size)
+	if err := f.readData(n, 0, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
