@@ -79,7 +79,7 @@ type Options struct {
 // FS is a mounted filesystem.
 type FS struct {
 	mu   sync.Mutex
-	dev  block.Device    // immutable
+	dev  block.Device     // immutable
 	sb   *disk.Superblock // immutable
 	opts Options          // immutable
 
@@ -286,6 +286,12 @@ func (f *FS) Unmount() error {
 		}
 	}
 	if err := f.commit(); err != nil {
+		return wrap("unmount", "/", err)
+	}
+	// Everything is checkpointed: retire the logged transaction so the next
+	// mount has nothing to replay and fsck sees the disk as it is.
+	if err := journal.Retire(f.dev, f.sb); err != nil {
+		f.broken = err
 		return wrap("unmount", "/", err)
 	}
 	f.closed = true
