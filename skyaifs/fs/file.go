@@ -224,6 +224,14 @@ func (f *FS) writeAt(n *inode, b []byte, off uint64) (int, error) {
 	}
 	first := off / block.Size
 	last := (end - 1) / block.Size
+	// Blocks that are holes now get freshly allocated blocks, whose old
+	// contents (another file's, once) must never show: they start as zeros.
+	fresh := map[uint64]bool{}
+	for lb := first; lb <= last; lb++ {
+		if n.lookupBlock(lb) == 0 {
+			fresh[lb] = true
+		}
+	}
 	got, err := f.mapBlocks(n, first, int(last-first+1))
 	if got == 0 {
 		return 0, err
@@ -239,8 +247,8 @@ func (f *FS) writeAt(n *inode, b []byte, off uint64) (int, error) {
 		var blk []byte
 		if in == 0 && k == block.Size {
 			blk = make([]byte, block.Size)
-		} else if lb*block.Size >= n.Size && !f.isBuffered(p) {
-			blk = make([]byte, block.Size) // past EOF: nothing to keep
+		} else if fresh[lb] {
+			blk = make([]byte, block.Size)
 		} else if blk, err = f.readBlock(p); err != nil {
 			return 0, err
 		}
@@ -255,8 +263,6 @@ func (f *FS) writeAt(n *inode, b []byte, off uint64) (int, error) {
 	n.Mtime, n.Ctime = now, now
 	return written, f.putInode(n)
 }
-
-func (f *FS) isBuffered(p uint64) bool { return f.data[p] != nil }
 
 // Seek sets the offset for Read and Write.
 func (h *File) Seek(offset int64, whence int) (int64, error) {

@@ -55,7 +55,7 @@ type Report struct {
 	Notes []string
 	// Files, Dirs, Symlinks count the live inodes; UsedBlocks the blocks owned.
 	Files, Dirs, Symlinks int
-	UsedBlocks           uint64
+	UsedBlocks            uint64
 	// Repaired reports that fixes were written.
 	Repaired bool
 }
