@@ -81,7 +81,10 @@ func opWrite(p string, off, n int) wop {
 
 func opFsync(p string) wop {
 	return wop{name: "fsync " + p, durable: true, apply: func(f *FS, m *model, _ uint32) (error, error) {
-		_, me := m.get(p)
+		n, me := m.get(p)
+		if me == nil && n.typ == disk.TypeLink {
+			me = unix.ENOENT
+		}
 		h, err := f.Open(p)
 		if err != nil {
 			return err, me

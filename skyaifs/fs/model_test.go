@@ -43,7 +43,10 @@ func (m *model) split(path string) (*mnode, string, error) {
 		if !ok {
 			return nil, "", unix.ENOENT
 		}
-		if n.typ != disk.TypeDir {
+		switch n.typ {
+		case disk.TypeLink:
+			return nil, "", unix.ENOENT // workloads' links dangle
+		case disk.TypeFile:
 			return nil, "", unix.ENOTDIR
 		}
 		cur = n
@@ -69,8 +72,11 @@ func (m *model) create(path string) error {
 		return err
 	}
 	if n, ok := d.entries[name]; ok {
-		if n.typ == disk.TypeDir {
+		switch n.typ {
+		case disk.TypeDir:
 			return unix.EISDIR
+		case disk.TypeLink:
+			return unix.ENOENT // O_CREAT follows the dangling link into a missing directory
 		}
 		return nil
 	}
@@ -115,7 +121,7 @@ func (m *model) file(path string) (*mnode, error) {
 	case disk.TypeDir:
 		return nil, unix.EISDIR
 	case disk.TypeLink:
-		return nil, unix.EINVAL
+		return nil, unix.ENOENT // workloads' links dangle; following fails
 	}
 	return n, nil
 }
@@ -124,6 +130,9 @@ func (m *model) write(path string, off int, b []byte) error {
 	n, err := m.file(path)
 	if err != nil {
 		return err
+	}
+	if len(b) == 0 {
+		return nil // pwrite of nothing does not extend the file
 	}
 	if end := off + len(b); end > len(n.data) {
 		n.data = append(n.data, make([]byte, end-len(n.data))...)
