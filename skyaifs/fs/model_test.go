@@ -293,8 +293,17 @@ func (m *model) snapshot() mstate {
 // fsState reads the filesystem's whole tree.
 func fsState(f *FS) (mstate, error) {
 	s := mstate{}
+	seen := map[uint64]bool{}
 	var walk func(dir string) error
 	walk = func(dir string) error {
+		st, err := f.Stat(dir + "/")
+		if err != nil {
+			return err
+		}
+		if seen[st.Ino] {
+			return fmt.Errorf("%s: directory %d reached twice", dir, st.Ino)
+		}
+		seen[st.Ino] = true
 		es, err := f.Readdir(dir + "/")
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/skyscope-os/skyscope/skyaifs/disk"
@@ -105,9 +106,16 @@ func (f *FS) walkFrom(start uint64, path string, follow bool, links *int) (resol
 		if last {
 			return resolved{dir: cur, name: p, ino: e.Ino, trail: trail, parent: cur.Ino}, nil
 		}
-		if cur, err = f.getInode(e.Ino); err != nil {
+		next, err := f.getInode(e.Ino)
+		if err != nil {
 			return resolved{}, err
 		}
+		if next.Type() == disk.TypeDir && next.Parent != cur.Ino {
+			// A directory is named only by its parent; anything else is a
+			// corrupt tree (possibly a cycle).
+			return resolved{}, fmt.Errorf("%w: directory %d is named in directory %d but its parent is %d", disk.ErrCorrupt, next.Ino, cur.Ino, next.Parent)
+		}
+		cur = next
 	}
 	panic("unreachable")
 }
