@@ -185,6 +185,9 @@ func (h *File) writeAtLocked(b []byte, off int64) (int, error) {
 		if err != nil {
 			return done, wrap("write", h.path, err)
 		}
+		if k == 0 && len(b) > 0 {
+			return done, wrap("write", h.path, unix.ENOSPC) // no progress: never spin
+		}
 		if len(b) == 0 {
 			break
 		}

@@ -101,6 +101,7 @@ type FS struct {
 	cursor      uint64   // where the next new file's search for free blocks starts
 	inodeUsed   []bool   // inode slot in use
 	nfreeInodes uint64
+	inoHint     uint64 // allocInode's next-fit position
 
 	// Decoded caches, rebuilt from meta on demand. Protected by mu.
 	inodes map[uint64]*inode
