@@ -259,3 +259,44 @@ func TestPowerCut(t *testing.T) {
 		must(t, g.Unmount())
 	}
 }
+
+// TestConcurrentUse runs several goroutines on one FS (for the race
+// detector): each works in its own directory; then the tree is checked.
+func TestConcurrentUse(t *testing.T) {
+	f, dev := newFS(t, 4096)
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			dir := fmt.Sprintf("/g%d", g)
+			err := f.Mkdir(dir, 0o755)
+			for i := 0; err == nil && i < 50; i++ {
+				p := fmt.Sprintf("%s/f%d", dir, i%10)
+				if err = f.WriteFile(p, bytes.Repeat([]byte{byte(g)}, 100*i), 0o644); err != nil {
+					break
+				}
+				var b []byte
+				if b, err = f.ReadFile(p); err == nil && !bytes.Equal(b, bytes.Repeat([]byte{byte(g)}, 100*i)) {
+					err = fmt.Errorf("%s: wrong contents", p)
+				}
+				if err == nil && i%7 == 0 {
+					err = f.Sync()
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		must(t, <-done)
+	}
+	f = remount(t, f, dev)
+	for g := range 4 {
+		es, err := f.Readdir(fmt.Sprintf("/g%d", g))
+		if err != nil || len(es) != 10 {
+			t.Fatalf("g%d: %d entries, %v", g, len(es), err)
+		}
+	}
+	must(t, f.Unmount())
+	if r, err := fsck.Check(dev, fsck.Options{}); err != nil || !r.Clean() {
+		t.Fatalf("fsck: %v %q", err, problems(r))
+	}
+}
