@@ -1,7 +1,6 @@
 package disk
 
 import (
-	"bytes"
 	"encoding/binary"
 	"hash/fnv"
 )
@@ -104,7 +103,12 @@ func ValidName(name string) bool {
 	if len(name) == 0 || len(name) > MaxName || name == "." || name == ".." {
 		return false
 	}
-	return !bytes.ContainsAny([]byte(name), "/\x00")
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' || name[i] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Encode returns the bucket's block. The entries must fit (Used() <=

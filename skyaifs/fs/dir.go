@@ -74,15 +74,32 @@ func (f *FS) bucket(n *inode, lb uint64) (*disk.Bucket, error) {
 	if p == 0 {
 		return nil, fmt.Errorf("%w: directory %d has a hole at block %d", disk.ErrCorrupt, n.Ino, lb)
 	}
+	if k, ok := f.buckets[p]; ok && k.Dir == n.Ino {
+		return cloneBucket(k), nil
+	}
 	b, err := f.readMeta(p)
 	if err != nil {
 		return nil, err
 	}
-	return disk.DecodeBucket(b, n.Ino, f.sb)
+	k, err := disk.DecodeBucket(b, n.Ino, f.sb)
+	if err != nil {
+		return nil, err
+	}
+	f.buckets[p] = cloneBucket(k)
+	return k, nil
+}
+
+// cloneBucket copies a bucket so that the caller may change it freely.
+func cloneBucket(k *disk.Bucket) *disk.Bucket {
+	c := *k
+	c.Entries = append([]disk.DirEntry(nil), k.Entries...)
+	return &c
 }
 
 func (f *FS) putBucket(n *inode, lb uint64, k *disk.Bucket) {
-	f.writeMeta(n.lookupBlock(lb), k.Encode())
+	p := n.lookupBlock(lb)
+	f.writeMeta(p, k.Encode())
+	f.buckets[p] = cloneBucket(k)
 }
 
 // lookup finds name in directory n.

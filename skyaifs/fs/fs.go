@@ -104,10 +104,11 @@ type FS struct {
 	inoHint     uint64 // allocInode's next-fit position
 
 	// Decoded caches, rebuilt from meta on demand. Protected by mu.
-	inodes map[uint64]*inode
-	dirs   map[uint64]*dirIndex
-	open   map[uint64]int // open File handles per inode
-	closed bool
+	inodes  map[uint64]*inode
+	dirs    map[uint64]*dirIndex
+	buckets map[uint64]*disk.Bucket // decoded directory buckets by disk block
+	open    map[uint64]int          // open File handles per inode
+	closed  bool
 }
 
 // Stat describes a file, like struct stat.
@@ -240,7 +241,7 @@ func Mount(dev block.Device, opts Options) (*FS, error) {
 	}
 	f := &FS{dev: dev, sb: sb, opts: opts, seq: 1,
 		meta: map[uint64][]byte{}, dirty: map[uint64]bool{}, data: map[uint64][]byte{},
-		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, open: map[uint64]int{}}
+		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, buckets: map[uint64]*disk.Bucket{}, open: map[uint64]int{}}
 	if t != nil {
 		f.seq = t.Seq + 1
 	}

@@ -65,6 +65,7 @@ func (f *FS) do(op func() error) error {
 		// Decoded caches may hold state the undo removed from the blocks.
 		clear(f.inodes)
 		clear(f.dirs)
+		clear(f.buckets)
 	}
 	f.inOp, f.undo = false, f.undo[:0]
 	return err
@@ -96,6 +97,7 @@ func (f *FS) readMeta(n uint64) ([]byte, error) {
 				delete(f.meta, k)
 			}
 		}
+		clear(f.buckets)
 	}
 	f.meta[n] = b
 	return b, nil
@@ -117,6 +119,7 @@ func (f *FS) writeMeta(n uint64, b []byte) {
 	})
 	f.meta[n] = b
 	f.dirty[n] = true
+	delete(f.buckets, n) // putBucket re-adds the bucket it wrote
 }
 
 // commit makes the running transaction durable (see the top of this file).
@@ -156,6 +159,7 @@ func (f *FS) commit() error {
 	for _, n := range f.pendingFree {
 		f.used[n/8] &^= 1 << (n % 8)
 		delete(f.meta, n)
+		delete(f.buckets, n)
 	}
 	f.nfree += uint64(len(f.pendingFree))
 	f.pendingFree = f.pendingFree[:0]
