@@ -27,16 +27,17 @@ type File struct {
 const accMode = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
 
 // Create creates or truncates path and opens it for reading and writing.
-func (f *FS) Create(path string, perm uint32) (*File, error) {
-	return f.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, perm)
+func (d *Dir) Create(path string, perm uint32) (*File, error) {
+	return d.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, perm)
 }
 
 // Open opens path for reading.
-func (f *FS) Open(path string) (*File, error) { return f.OpenFile(path, os.O_RDONLY, 0) }
+func (d *Dir) Open(path string) (*File, error) { return d.OpenFile(path, os.O_RDONLY, 0) }
 
 // OpenFile opens path with os-style flags, creating it with permissions perm
 // under O_CREATE. Directories can be opened read-only.
-func (f *FS) OpenFile(path string, flags int, perm uint32) (*File, error) {
+func (d *Dir) OpenFile(path string, flags int, perm uint32) (*File, error) {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("open"); err != nil {
@@ -44,7 +45,7 @@ func (f *FS) OpenFile(path string, flags int, perm uint32) (*File, error) {
 	}
 	var ino uint64
 	err := f.do(func() error {
-		r, err := f.walk(path, true)
+		r, err := d.walk(path, true)
 		if err != nil {
 			return err
 		}
@@ -365,8 +366,8 @@ func (h *File) Close() error {
 }
 
 // ReadFile returns the contents of file path.
-func (f *FS) ReadFile(path string) ([]byte, error) {
-	h, err := f.Open(path)
+func (d *Dir) ReadFile(path string) ([]byte, error) {
+	h, err := d.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -384,8 +385,8 @@ func (f *FS) ReadFile(path string) ([]byte, error) {
 }
 
 // WriteFile creates or truncates path and writes data to it (not synced).
-func (f *FS) WriteFile(path string, data []byte, perm uint32) error {
-	h, err := f.Create(path, perm)
+func (d *Dir) WriteFile(path string, data []byte, perm uint32) error {
+	h, err := d.Create(path, perm)
 	if err != nil {
 		return err
 	}

@@ -12,14 +12,15 @@ import (
 // completes or, on error, changes nothing.
 
 // Mkdir creates directory path with permissions perm.
-func (f *FS) Mkdir(path string, perm uint32) error {
+func (d *Dir) Mkdir(path string, perm uint32) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("mkdir"); err != nil {
 		return err
 	}
 	return wrap("mkdir", path, f.do(func() error {
-		r, err := f.walk(path, false)
+		r, err := d.walk(path, false)
 		if err != nil {
 			return err
 		}
@@ -64,7 +65,8 @@ func (f *FS) create(r resolved, mode uint32) (*inode, error) {
 
 // Symlink creates path as a symbolic link to target (1..disk.MaxSymlink
 // bytes, not checked for existence).
-func (f *FS) Symlink(target, path string) error {
+func (d *Dir) Symlink(target, path string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("symlink"); err != nil {
@@ -74,7 +76,7 @@ func (f *FS) Symlink(target, path string) error {
 		return wrap("symlink", path, unix.ENAMETOOLONG)
 	}
 	return wrap("symlink", path, f.do(func() error {
-		r, err := f.walk(path, false)
+		r, err := d.walk(path, false)
 		if err != nil {
 			return err
 		}
@@ -91,13 +93,14 @@ func (f *FS) Symlink(target, path string) error {
 }
 
 // Readlink returns the target of symbolic link path.
-func (f *FS) Readlink(path string) (string, error) {
+func (d *Dir) Readlink(path string) (string, error) {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("readlink"); err != nil {
 		return "", err
 	}
-	r, err := f.walk(path, false)
+	r, err := d.walk(path, false)
 	if err == nil && r.ino == 0 {
 		err = unix.ENOENT
 	}
@@ -113,18 +116,19 @@ func (f *FS) Readlink(path string) (string, error) {
 }
 
 // Stat describes the file path names, following a final symbolic link.
-func (f *FS) Stat(path string) (Stat, error) { return f.stat("stat", path, true) }
+func (d *Dir) Stat(path string) (Stat, error) { return d.stat("stat", path, true) }
 
 // Lstat is Stat without following a final symbolic link.
-func (f *FS) Lstat(path string) (Stat, error) { return f.stat("lstat", path, false) }
+func (d *Dir) Lstat(path string) (Stat, error) { return d.stat("lstat", path, false) }
 
-func (f *FS) stat(op, path string, follow bool) (Stat, error) {
+func (d *Dir) stat(op, path string, follow bool) (Stat, error) {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable(op); err != nil {
 		return Stat{}, err
 	}
-	n, err := f.existing(path, follow)
+	n, err := d.existing(path, follow)
 	if err != nil {
 		return Stat{}, wrap(op, path, err)
 	}
@@ -132,8 +136,9 @@ func (f *FS) stat(op, path string, follow bool) (Stat, error) {
 }
 
 // existing resolves path to an existing inode.
-func (f *FS) existing(path string, follow bool) (*inode, error) {
-	r, err := f.walk(path, follow)
+func (d *Dir) existing(path string, follow bool) (*inode, error) {
+	f := d.fs
+	r, err := d.walk(path, follow)
 	if err != nil {
 		return nil, err
 	}
@@ -157,13 +162,14 @@ func statOf(n *inode) Stat {
 }
 
 // Readdir lists directory path, sorted by name ("." and ".." not included).
-func (f *FS) Readdir(path string) ([]DirEntry, error) {
+func (d *Dir) Readdir(path string) ([]DirEntry, error) {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("readdir"); err != nil {
 		return nil, err
 	}
-	n, err := f.existing(path, true)
+	n, err := d.existing(path, true)
 	if err != nil {
 		return nil, wrap("readdir", path, err)
 	}
@@ -183,14 +189,15 @@ func (f *FS) Readdir(path string) ([]DirEntry, error) {
 
 // Unlink removes the name path of a non-directory. The file's blocks are
 // freed when no name and no open File refers to it any more.
-func (f *FS) Unlink(path string) error {
+func (d *Dir) Unlink(path string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("unlink"); err != nil {
 		return err
 	}
 	return wrap("unlink", path, f.do(func() error {
-		r, err := f.walk(path, false)
+		r, err := d.walk(path, false)
 		if err != nil {
 			return err
 		}
@@ -225,14 +232,15 @@ func (f *FS) dropLink(n *inode) error {
 }
 
 // Rmdir removes empty directory path.
-func (f *FS) Rmdir(path string) error {
+func (d *Dir) Rmdir(path string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("rmdir"); err != nil {
 		return err
 	}
 	return wrap("rmdir", path, f.do(func() error {
-		r, err := f.walk(path, false)
+		r, err := d.walk(path, false)
 		if err != nil {
 			return err
 		}
@@ -272,21 +280,22 @@ func (f *FS) Rmdir(path string) error {
 }
 
 // Link makes newpath another name for the non-directory oldpath.
-func (f *FS) Link(oldpath, newpath string) error {
+func (d *Dir) Link(oldpath, newpath string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("link"); err != nil {
 		return err
 	}
 	return linkErr("link", oldpath, newpath, f.do(func() error {
-		n, err := f.existing(oldpath, false)
+		n, err := d.existing(oldpath, false)
 		if err != nil {
 			return err
 		}
 		if n.Type() == disk.TypeDir {
 			return unix.EPERM
 		}
-		r, err := f.walk(newpath, false)
+		r, err := d.walk(newpath, false)
 		if err != nil {
 			return err
 		}
@@ -312,17 +321,19 @@ func (f *FS) Link(oldpath, newpath string) error {
 // (a file by a file, a directory by a directory only if the target is empty).
 // At every moment, including after a crash, newpath names either its old
 // file or the moved one.
-func (f *FS) Rename(oldpath, newpath string) error {
+func (d *Dir) Rename(oldpath, newpath string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("rename"); err != nil {
 		return err
 	}
-	return linkErr("rename", oldpath, newpath, f.do(func() error { return f.rename(oldpath, newpath) }))
+	return linkErr("rename", oldpath, newpath, f.do(func() error { return d.rename(oldpath, newpath) }))
 }
 
-func (f *FS) rename(oldpath, newpath string) error {
-	src, err := f.walk(oldpath, false)
+func (d *Dir) rename(oldpath, newpath string) error {
+	f := d.fs
+	src, err := d.walk(oldpath, false)
 	if err != nil {
 		return err
 	}
@@ -332,7 +343,7 @@ func (f *FS) rename(oldpath, newpath string) error {
 	if src.ino == 0 {
 		return unix.ENOENT
 	}
-	dst, err := f.walk(newpath, false)
+	dst, err := d.walk(newpath, false)
 	if err != nil {
 		return err
 	}
@@ -447,14 +458,15 @@ func (f *FS) rename(oldpath, newpath string) error {
 }
 
 // Truncate sets the size of file path.
-func (f *FS) Truncate(path string, size int64) error {
+func (d *Dir) Truncate(path string, size int64) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable("truncate"); err != nil {
 		return err
 	}
 	return wrap("truncate", path, f.do(func() error {
-		n, err := f.existing(path, true)
+		n, err := d.existing(path, true)
 		if err != nil {
 			return err
 		}
@@ -498,23 +510,24 @@ func (f *FS) truncate(n *inode, size int64) error {
 }
 
 // Chmod sets the permission bits of path.
-func (f *FS) Chmod(path string, perm uint32) error {
-	return f.setattr("chmod", path, func(n *inode) { n.Mode = n.Mode&disk.TypeMask | perm&disk.PermMask })
+func (d *Dir) Chmod(path string, perm uint32) error {
+	return d.setattr("chmod", path, func(n *inode) { n.Mode = n.Mode&disk.TypeMask | perm&disk.PermMask })
 }
 
 // Chown sets the owner and group of path.
-func (f *FS) Chown(path string, uid, gid uint32) error {
-	return f.setattr("chown", path, func(n *inode) { n.UID, n.GID = uid, gid })
+func (d *Dir) Chown(path string, uid, gid uint32) error {
+	return d.setattr("chown", path, func(n *inode) { n.UID, n.GID = uid, gid })
 }
 
-func (f *FS) setattr(op, path string, set func(*inode)) error {
+func (d *Dir) setattr(op, path string, set func(*inode)) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.usable(op); err != nil {
 		return err
 	}
 	return wrap(op, path, f.do(func() error {
-		n, err := f.existing(path, true)
+		n, err := d.existing(path, true)
 		if err != nil {
 			return err
 		}

@@ -21,17 +21,26 @@ type resolved struct {
 	parent uint64 // dir.Ino
 }
 
-// walk resolves path. Intermediate symbolic links are always followed; the
-// last component is followed when follow is set. Paths are taken from the
-// root whether or not they start with "/".
-func (f *FS) walk(path string, follow bool) (resolved, error) {
+// walk resolves path inside d. Intermediate symbolic links are always
+// followed; the last component is followed when follow is set. Paths are
+// taken from d's root whether or not they start with "/".
+//
+// Confinement: d's root is the top of everything the walk can reach. ".."
+// at the root stays at the root, and an absolute symlink target starts again
+// from the root, so no path, however it combines "..", symlinks and names,
+// resolves to an inode outside d's subtree. This holds under the FS lock,
+// so no concurrent rename can open a gap between a check and a use.
+func (d *Dir) walk(path string, follow bool) (resolved, error) {
+	if err := d.valid(); err != nil {
+		return resolved{}, err
+	}
 	links := 0
-	return f.walkFrom(disk.RootIno, path, follow, &links)
+	return d.fs.walkFrom(d.ino, d.ino, path, follow, &links)
 }
 
-func (f *FS) walkFrom(start uint64, path string, follow bool, links *int) (resolved, error) {
+func (f *FS) walkFrom(root, start uint64, path string, follow bool, links *int) (resolved, error) {
 	if strings.HasPrefix(path, "/") {
-		start = disk.RootIno
+		start = root
 	}
 	if len(path) > 4096 {
 		return resolved{}, unix.ENAMETOOLONG
@@ -59,7 +68,11 @@ func (f *FS) walkFrom(start uint64, path string, follow bool, links *int) (resol
 			return resolved{}, unix.ENAMETOOLONG
 		}
 		if p == ".." {
-			next, err := f.getInode(cur.Parent)
+			up := cur.Parent
+			if cur.Ino == root {
+				up = root // the root is its own parent: nothing above it can be named
+			}
+			next, err := f.getInode(up)
 			if err != nil {
 				return resolved{}, err
 			}
@@ -101,7 +114,7 @@ func (f *FS) walkFrom(start uint64, path string, follow bool, links *int) (resol
 			if rest != "" {
 				target += "/" + rest
 			}
-			return f.walkFrom(cur.Ino, target, follow, links)
+			return f.walkFrom(root, cur.Ino, target, follow, links)
 		}
 		if last {
 			return resolved{dir: cur, name: p, ino: e.Ino, trail: trail, parent: cur.Ino}, nil
