@@ -29,8 +29,8 @@ import (
 	"slices"
 	"strings"
 
-	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"golang.org/x/sys/unix"
 )
 
