@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
+	"os"
+	"strings"
 	"math/rand/v2"
 	"testing"
 
@@ -299,4 +302,60 @@ func TestConcurrentUse(t *testing.T) {
 	if r, err := fsck.Check(dev, fsck.Options{}); err != nil || !r.Clean() {
 		t.Fatalf("fsck: %v %q", err, problems(r))
 	}
+}
+
+func TestFileHandles(t *testing.T) {
+	f, _ := newFS(t, 1024)
+	h, err := f.OpenFile("/log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	must(t, err)
+	for _, s := range []string{"one ", "two ", "three"} {
+		_, err := h.Write([]byte(s))
+		must(t, err)
+	}
+	_, err = h.Read(make([]byte, 1))
+	wantErr(t, err, unix.EBADF)
+	must(t, h.Close())
+	wantErr(t, h.Close(), iofs.ErrClosed)
+	r, err := f.Open("/log")
+	must(t, err)
+	_, err = r.Write([]byte("x"))
+	wantErr(t, err, unix.EBADF)
+	if off, err := r.Seek(4, io.SeekStart); err != nil || off != 4 {
+		t.Fatalf("seek: %d %v", off, err)
+	}
+	b, err := io.ReadAll(r)
+	must(t, err)
+	if string(b) != "two three" {
+		t.Fatalf("read after seek: %q", b)
+	}
+	if _, err := r.Seek(-1, io.SeekStart); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("negative seek: %v", err)
+	}
+	st, err := r.Stat()
+	must(t, err)
+	if st.Size != 13 || st.Mode != 0o100600 {
+		t.Fatalf("stat: %+v", st)
+	}
+	must(t, r.Close())
+	_, err = f.OpenFile("/log", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	wantErr(t, err, unix.EEXIST)
+	_, err = f.OpenFile("/", os.O_RDWR, 0)
+	wantErr(t, err, unix.EISDIR)
+	_, err = f.Open("/log/")
+	wantErr(t, err, unix.ENOTDIR)
+	must(t, f.Symlink("/loop2", "/loop1"))
+	must(t, f.Symlink("/loop1", "/loop2"))
+	_, err = f.Open("/loop1")
+	wantErr(t, err, unix.ELOOP)
+	wantErr(t, f.Mkdir("/"+strings.Repeat("n", 256), 0o755), unix.ENAMETOOLONG)
+	h, err = f.OpenFile("/log", os.O_RDWR|os.O_TRUNC, 0)
+	must(t, err)
+	if st, _ := h.Stat(); st.Size != 0 {
+		t.Fatalf("O_TRUNC left %d bytes", st.Size)
+	}
+	must(t, f.Unmount())
+	_, err = h.WriteAt([]byte("x"), 0)
+	wantErr(t, err, unix.EBADF)
+	_, err = f.Stat("/")
+	wantErr(t, err, unix.EBADF)
 }
