@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"math/rand/v2"
 	"os"
 	"strings"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
