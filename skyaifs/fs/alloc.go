@@ -48,10 +48,15 @@ func (f *FS) loadBitmap() error {
 	return nil
 }
 
-// setBit sets or clears block n's bit in its on-disk bitmap block.
-func (f *FS) setBit(n uint64, on bool) error {
+// setBits sets or clears the bits of blocks [n, n+count) in their on-disk
+// bitmap block (the run must lie in one bitmap block); every bit must
+// change, or the bitmap is corrupt.
+func (f *FS) setBits(n uint64, count int, on bool) error {
 	idx := n / disk.BitsPerBitmapBlock
-	bit := n % disk.BitsPerBitmapBlock
+	first := n % disk.BitsPerBitmapBlock
+	if first+uint64(count) > disk.BitsPerBitmapBlock {
+		return fmt.Errorf("bit run %d+%d crosses a bitmap block", n, count)
+	}
 	home := f.sb.BitmapStart + idx
 	old, err := f.readMeta(home)
 	if err != nil {
@@ -61,14 +66,17 @@ func (f *FS) setBit(n uint64, on bool) error {
 	if err != nil {
 		return err
 	}
-	if (bm[bit/8]&(1<<(bit%8)) != 0) == on {
-		return fmt.Errorf("%w: block %d is already marked %s", disk.ErrCorrupt, n, map[bool]string{true: "in use", false: "free"}[on])
-	}
 	nb := append([]byte(nil), bm...)
-	if on {
-		nb[bit/8] |= 1 << (bit % 8)
-	} else {
-		nb[bit/8] &^= 1 << (bit % 8)
+	for bit := first; bit < first+uint64(count); bit++ {
+		if (nb[bit/8]&(1<<(bit%8)) != 0) == on {
+			state := map[bool]string{true: "in use", false: "free"}[on]
+			return fmt.Errorf("%w: block %d is already marked %s", disk.ErrCorrupt, idx*disk.BitsPerBitmapBlock+bit, state)
+		}
+		if on {
+			nb[bit/8] |= 1 << (bit % 8)
+		} else {
+			nb[bit/8] &^= 1 << (bit % 8)
+		}
 	}
 	f.writeMeta(home, disk.EncodeBitmap(idx, nb))
 	return nil
@@ -91,18 +99,27 @@ func (f *FS) allocRun(goal uint64, want int) (uint64, int, error) {
 			return 0, 0, unix.ENOSPC
 		}
 	}
-	n := 0
-	for n < want && start+uint64(n) < sb.Blocks && !f.isUsed(start+uint64(n)) {
-		if err := f.setBit(start+uint64(n), true); err != nil {
-			return 0, 0, err
-		}
-		b := start + uint64(n)
-		f.used[b/8] |= 1 << (b % 8)
-		f.nfree--
-		f.onUndo(func() { f.used[b/8] &^= 1 << (b % 8); f.nfree++ })
+	// The run ends at the first used block, at want, or where the bitmap
+	// block ends (one bitmap block changes per run).
+	limit := min(uint64(want), sb.Blocks-start, disk.BitsPerBitmapBlock-start%disk.BitsPerBitmapBlock)
+	n := uint64(1)
+	for n < limit && !f.isUsed(start+n) {
 		n++
 	}
-	return start, n, nil
+	if err := f.setBits(start, int(n), true); err != nil {
+		return 0, 0, err
+	}
+	for b := start; b < start+n; b++ {
+		f.used[b/8] |= 1 << (b % 8)
+	}
+	f.nfree -= n
+	f.onUndo(func() {
+		for b := start; b < start+n; b++ {
+			f.used[b/8] &^= 1 << (b % 8)
+		}
+		f.nfree += n
+	})
+	return start, int(n), nil
 }
 
 // findFree returns the first clear bit in [from, to).
@@ -129,16 +146,25 @@ func (f *FS) findFree(from, to uint64) (uint64, bool) {
 
 // freeBlock frees block n in the running transaction; it stays unallocatable
 // until the transaction commits.
-func (f *FS) freeBlock(n uint64) error {
-	if !f.sb.IsData(n) {
-		return fmt.Errorf("%w: freeing block %d outside the data area", disk.ErrCorrupt, n)
+func (f *FS) freeBlock(n uint64) error { return f.freeRun(n, 1) }
+
+// freeRun frees blocks [start, start+count) like freeBlock.
+func (f *FS) freeRun(start, count uint64) error {
+	if !f.sb.IsData(start) || count > f.sb.Blocks-start {
+		return fmt.Errorf("%w: freeing blocks %d+%d outside the data area", disk.ErrCorrupt, start, count)
 	}
-	if err := f.setBit(n, false); err != nil {
-		return err
-	}
-	f.pendingFree = append(f.pendingFree, n)
 	l := len(f.pendingFree)
-	f.onUndo(func() { f.pendingFree = f.pendingFree[:l-1] })
+	f.onUndo(func() { f.pendingFree = f.pendingFree[:l] })
+	for n := start; n < start+count; {
+		k := min(start+count-n, disk.BitsPerBitmapBlock-n%disk.BitsPerBitmapBlock)
+		if err := f.setBits(n, int(k), false); err != nil {
+			return err
+		}
+		for b := n; b < n+k; b++ {
+			f.pendingFree = append(f.pendingFree, b)
+		}
+		n += k
+	}
 	return nil
 }
 

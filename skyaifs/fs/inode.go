@@ -286,14 +286,8 @@ func (f *FS) truncateBlocks(n *inode, keep uint64) error {
 			break
 		}
 		first := max(keep, uint64(e.Logical))
-		for lb := e.End() - 1; lb >= first; lb-- {
-			p := e.Physical + lb - uint64(e.Logical)
-			if err := f.freeBlock(p); err != nil {
-				return err
-			}
-			if lb == 0 {
-				break
-			}
+		if err := f.freeRun(e.Physical+first-uint64(e.Logical), e.End()-first); err != nil {
+			return err
 		}
 		if first == uint64(e.Logical) {
 			n.Extents = n.Extents[:len(n.Extents)-1]
