@@ -244,6 +244,16 @@ func Mount(dev block.Device, opts Options) (*FS, error) {
 		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, buckets: map[uint64]*disk.Bucket{}, open: map[uint64]int{}}
 	if t != nil {
 		f.seq = t.Seq + 1
+	} else {
+		// A fresh random sequence number, so a transaction of this mount
+		// never shares its number with an old one whose copies and commit
+		// block may still sit in the journal (the payload checksum already
+		// tells them apart; this makes even identical descriptors unlikely).
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return nil, eio("mount", err)
+		}
+		f.seq = binary.LittleEndian.Uint64(r[:]) >> 1
 	}
 	if err := f.loadBitmap(); err != nil {
 		return nil, eio("mount", err)
