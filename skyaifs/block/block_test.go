@@ -103,6 +103,11 @@ func TestRecorderCrashImage(t *testing.T) {
 	if img[0] != 1 || img[Size] != 0 || img[2*Size] != 3 {
 		t.Fatalf("subset: %v %v %v", img[0], img[Size], img[2*Size])
 	}
+	// A FUA write is durable, but it does not make earlier writes durable.
+	img, _ = CrashImage(base, ops, 5, func(i int) bool { return false })
+	if img[Size] != 0 || img[2*Size] != 0 || img[3*Size] != 4 {
+		t.Fatalf("FUA: %v %v %v", img[Size], img[2*Size], img[3*Size])
+	}
 	if _, err := CrashImage(base, ops, 6, nil); err == nil {
 		t.Fatal("crash point past the log accepted")
 	}

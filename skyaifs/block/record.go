@@ -103,16 +103,17 @@ func Apply(img []byte, op Op) error {
 // CrashImage returns the disk as it is after a power cut that happens once
 // ops[:n] have completed, on a device whose write cache lost nothing: base
 // with every write in ops[:n] applied in order. keep, if not nil, models a
-// cache that lost writes: a write in ops[:n] issued after the last flush (or
-// FUA) before n survives only if keep(i) is true for its index i. Writes
-// before that barrier are durable and always applied.
+// cache that lost writes: a WriteBlocks in ops[:n] issued after the last
+// Flush before n survives only if keep(i) is true for its index i. Writes
+// before that Flush, and every completed WriteFUA, are durable and always
+// applied (a FUA write makes only itself durable, not earlier writes).
 func CrashImage(base []byte, ops []Op, n int, keep func(i int) bool) ([]byte, error) {
 	if n < 0 || n > len(ops) {
 		return nil, fmt.Errorf("crash point %d out of 0..%d", n, len(ops))
 	}
 	barrier := 0
 	for i := 0; i < n; i++ {
-		if ops[i].Kind == OpFlush || ops[i].Kind == OpFUA {
+		if ops[i].Kind == OpFlush {
 			barrier = i + 1
 		}
 	}

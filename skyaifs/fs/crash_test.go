@@ -271,7 +271,7 @@ func runCrash(t *testing.T, base []byte, mk func() *model, ops []wop, rng *rand.
 		check(n, nil)
 		// The same moment on a device whose cache lost some of the writes
 		// issued since the last flush.
-		if n > 0 && log[n-1].Kind == block.OpWrite && rng.IntN(2) == 0 {
+		if n > 0 && log[n-1].Kind != block.OpFlush && rng.IntN(2) == 0 {
 			seed := rng.Uint64()
 			check(n, func(i int) bool { return (seed>>(i%64))&1 == 1 })
 		}
