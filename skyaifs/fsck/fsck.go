@@ -299,6 +299,7 @@ func (c *checker) scanDirs() error {
 			bad = true
 		}
 		var ents []disk.DirEntry
+		names := map[string]bool{}
 		var cover uint64
 		keys := map[uint64]bool{}
 		for lb := uint64(0); lb < n.Size/block.Size; lb++ {
@@ -326,11 +327,12 @@ func (c *checker) scanDirs() error {
 			keys[key] = true
 			cover += 1 << (32 - uint64(k.Depth))
 			for _, e := range k.Entries {
-				if slices.ContainsFunc(ents, func(x disk.DirEntry) bool { return x.Name == e.Name }) {
+				if names[e.Name] {
 					c.problem("directory %d: %q appears twice", ino, e.Name)
 					bad = true
 					continue
 				}
+				names[e.Name] = true
 				ents = append(ents, e)
 			}
 		}
