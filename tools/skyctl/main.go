@@ -1,4 +1,5 @@
-// Command skyctl is Skyscope's host tool for keys, module packages and repositories.
+// Command skyctl is Skyscope's host tool for keys, module packages, repositories and
+// SKYAIFS disk images.
 //
 // Usage:
 //
@@ -10,6 +11,8 @@
 //	skyctl repo index --repo DIR --key K [--serial N] [--expires 720h]
 //	skyctl bundle build --key K -o OUT PROGRAM...
 //	skyctl audit verify --pub P [--strict] LOG
+//	skyctl fs mkfs IMAGE SIZE | fs fsck [--repair] IMAGE
+//	skyctl fs ls|cat IMAGE PATH | fs put IMAGE HOSTFILE PATH
 //
 // Signatures are ML-DSA-87 (FIPS 204, NIST level 5); digests SHA3-512. Every command
 // exits with status 0 on success, 1 when a check or operation fails (the message names
@@ -53,6 +56,13 @@ Boot bundles (the signed repository the kernel starts from):
                                pack and sign programs (and a file tree) into a bundle
   audit verify --pub P LOGFILE check a pipeline audit log's chain and seals (--strict: all sealed)
 
+SKYAIFS disk images (journaling filesystem; docs/SKYAIFS.md):
+  fs mkfs IMAGE SIZE           make an empty filesystem image of SIZE (e.g. 64M)
+  fs fsck [--repair] IMAGE     check every invariant; --repair fixes (status 1 if not clean)
+  fs ls IMAGE PATH             list a directory (or describe a file)
+  fs cat IMAGE PATH            write a file's contents to stdout
+  fs put IMAGE HOSTFILE PATH   copy a host file into the image
+
 Run "skyctl COMMAND SUBCOMMAND --help" for the flags of one command.
 `
 
@@ -83,6 +93,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"repo index":   repoIndex,
 		"bundle build": bundleBuild,
 		"audit verify": auditVerify,
+		"fs mkfs":      fsMkfs,
+		"fs fsck":      fsFsck,
+		"fs ls":        fsLs,
+		"fs cat":       fsCat,
+		"fs put":       fsPut,
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {

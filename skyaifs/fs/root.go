@@ -1,0 +1,125 @@
+package fs
+
+import (
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	"golang.org/x/sys/unix"
+)
+
+// Dir is a directory used as the root of a namespace: every path given to
+// its methods is resolved inside the directory's subtree, and nothing
+// outside it can be named, through ".." or through symbolic links (an
+// absolute link target starts from the Dir; ".." at the Dir stays there).
+// The FS's own methods are those of the Dir of its root directory.
+//
+// A Dir names its directory by inode number and generation: if the
+// directory is removed, every call fails with ESTALE (even if the inode
+// number is reused). Dirs are safe for concurrent use.
+type Dir struct {
+	fs  *FS    // immutable
+	ino uint64 // immutable
+	gen uint32 // immutable
+}
+
+// Root returns the Dir of the filesystem's root directory.
+func (f *FS) Root() *Dir { return &Dir{fs: f, ino: disk.RootIno} }
+
+// Sub returns the directory path (resolved inside d, following symbolic
+// links) as a Dir of its own: a confined view of that subtree.
+func (d *Dir) Sub(path string) (*Dir, error) {
+	f := d.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable("sub"); err != nil {
+		return nil, err
+	}
+	n, err := d.existing(path, true)
+	if err != nil {
+		return nil, wrap("sub", path, err)
+	}
+	if n.Type() != disk.TypeDir {
+		return nil, wrap("sub", path, unix.ENOTDIR)
+	}
+	return &Dir{fs: f, ino: n.Ino, gen: n.Generation}, nil
+}
+
+// Sub is Root().Sub(path).
+func (f *FS) Sub(path string) (*Dir, error) { return f.Root().Sub(path) }
+
+// valid checks that d's directory still exists (the root always does).
+func (d *Dir) valid() error {
+	if d.ino == disk.RootIno {
+		return nil
+	}
+	f := d.fs
+	if d.ino >= uint64(len(f.inodeUsed)) || !f.inodeUsed[d.ino] {
+		return unix.ESTALE
+	}
+	n, err := f.getInode(d.ino)
+	if err != nil {
+		return err
+	}
+	if n.Generation != d.gen || n.Type() != disk.TypeDir || n.Nlink == 0 {
+		return unix.ESTALE
+	}
+	return nil
+}
+
+// The FS's namespace operations are its root Dir's; see the Dir methods.
+
+// Mkdir creates directory path with permissions perm.
+func (f *FS) Mkdir(path string, perm uint32) error { return f.Root().Mkdir(path, perm) }
+
+// Symlink creates path as a symbolic link to target.
+func (f *FS) Symlink(target, path string) error { return f.Root().Symlink(target, path) }
+
+// Readlink returns the target of symbolic link path.
+func (f *FS) Readlink(path string) (string, error) { return f.Root().Readlink(path) }
+
+// Stat describes the file path names, following a final symbolic link.
+func (f *FS) Stat(path string) (Stat, error) { return f.Root().Stat(path) }
+
+// Lstat is Stat without following a final symbolic link.
+func (f *FS) Lstat(path string) (Stat, error) { return f.Root().Lstat(path) }
+
+// Readdir lists directory path, sorted by name.
+func (f *FS) Readdir(path string) ([]DirEntry, error) { return f.Root().Readdir(path) }
+
+// Unlink removes the name path of a non-directory.
+func (f *FS) Unlink(path string) error { return f.Root().Unlink(path) }
+
+// Rmdir removes empty directory path.
+func (f *FS) Rmdir(path string) error { return f.Root().Rmdir(path) }
+
+// Link makes newpath another name for the non-directory oldpath.
+func (f *FS) Link(oldpath, newpath string) error { return f.Root().Link(oldpath, newpath) }
+
+// Rename moves oldpath to newpath atomically, replacing newpath if it exists.
+func (f *FS) Rename(oldpath, newpath string) error { return f.Root().Rename(oldpath, newpath) }
+
+// Truncate sets the size of file path.
+func (f *FS) Truncate(path string, size int64) error { return f.Root().Truncate(path, size) }
+
+// Chmod sets the permission bits of path.
+func (f *FS) Chmod(path string, perm uint32) error { return f.Root().Chmod(path, perm) }
+
+// Chown sets the owner and group of path.
+func (f *FS) Chown(path string, uid, gid uint32) error { return f.Root().Chown(path, uid, gid) }
+
+// Create creates or truncates path and opens it for reading and writing.
+func (f *FS) Create(path string, perm uint32) (*File, error) { return f.Root().Create(path, perm) }
+
+// Open opens path for reading.
+func (f *FS) Open(path string) (*File, error) { return f.Root().Open(path) }
+
+// OpenFile opens path with os-style flags (see Dir.OpenFile).
+func (f *FS) OpenFile(path string, flags int, perm uint32) (*File, error) {
+	return f.Root().OpenFile(path, flags, perm)
+}
+
+// ReadFile returns the contents of file path.
+func (f *FS) ReadFile(path string) ([]byte, error) { return f.Root().ReadFile(path) }
+
+// WriteFile creates or truncates path and writes data to it (not synced).
+func (f *FS) WriteFile(path string, data []byte, perm uint32) error {
+	return f.Root().WriteFile(path, data, perm)
+}

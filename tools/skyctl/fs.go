@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"os"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/fsck"
+)
+
+// SKYAIFS disk images (docs/SKYAIFS.md): make, check, list, read and fill
+// them offline.
+
+func fsMkfs(args []string, stdout io.Writer) error {
+	fs := newFlags("fs mkfs", "[--inodes N] IMAGE SIZE", stdout)
+	inodes := fs.Uint64("inodes", 0, "inode table size (default: one per 16 KiB)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want IMAGE and SIZE (e.g. 64M)"}
+	}
+	size, err := parseSize(fs.Arg(1))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if size%block.Size != 0 {
+		return usageError{fmt.Sprintf("size %d is not a multiple of the %d-byte block", size, block.Size)}
+	}
+	dev, err := block.Create(fs.Arg(0), size/block.Size)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	if err := skyfs.Mkfs(dev, skyfs.Options{Inodes: *inodes}); err != nil {
+		return err
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		return err
+	}
+	st, err := f.Statfs()
+	if err != nil {
+		return err
+	}
+	sb := f.Superblock()
+	fmt.Fprintf(stdout, "wrote %s: SKYAIFS v%d, %d blocks of %d bytes, journal %d blocks, %d inodes, %d data blocks free, uuid %x\n",
+		fs.Arg(0), disk.Version, st.Blocks, st.BlockSize, st.JournalSize, st.Inodes, st.FreeBlocks, sb.UUID)
+	return f.Unmount()
+}
+
+func fsFsck(args []string, stdout io.Writer) error {
+	fs := newFlags("fs fsck", "[--repair] IMAGE", stdout)
+	repair := fs.Bool("repair", false, "fix what can be fixed (replays the journal first)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want one IMAGE"}
+	}
+	dev, err := block.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	r, err := fsck.Check(dev, fsck.Options{Repair: *repair})
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(stdout, "problem: %s\n", p)
+	}
+	summary := fmt.Sprintf("%s, %s, %s, %d blocks in use",
+		plural(r.Files, "file"), plural(r.Dirs, "directory"), plural(r.Symlinks, "symlink"), r.UsedBlocks)
+	summary = strings.Replace(summary, "directorys", "directories", 1)
+	switch {
+	case r.Clean():
+		fmt.Fprintf(stdout, "%s: clean: %s\n", fs.Arg(0), summary)
+		return nil
+	case r.Repaired:
+		return fmt.Errorf("%s: %s found and repaired (run fsck again to confirm)", fs.Arg(0), plural(len(r.Problems), "problem"))
+	default:
+		return fmt.Errorf("%s: not clean: %s (run with --repair to fix)", fs.Arg(0), plural(len(r.Problems), "problem"))
+	}
+}
+
+// mountImage opens and mounts an image file; done unmounts and closes it.
+func mountImage(path string) (f *skyfs.FS, done func() error, err error) {
+	dev, err := block.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err = skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		dev.Close()
+		return nil, nil, fmt.Errorf("%s: %w (try skyctl fs fsck)", path, err)
+	}
+	return f, func() error {
+		err := f.Unmount()
+		if cerr := dev.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, nil
+}
+
+func fsLs(args []string, stdout io.Writer) error {
+	fs := newFlags("fs ls", "IMAGE PATH", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want IMAGE and PATH"}
+	}
+	f, done, err := mountImage(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	p := fs.Arg(1)
+	st, err := f.Lstat(p)
+	if err == nil {
+		if st.IsDir() {
+			var es []skyfs.DirEntry
+			if es, err = f.Readdir(p); err == nil {
+				for _, e := range es {
+					full := strings.TrimSuffix(p, "/") + "/" + e.Name
+					est, err := f.Lstat(full)
+					if err != nil {
+						done()
+						return err
+					}
+					printStat(stdout, f, full, e.Name, est)
+				}
+			}
+		} else {
+			printStat(stdout, f, p, p, st)
+		}
+	}
+	if derr := done(); err == nil {
+		err = derr
+	}
+	return err
+}
+
+// printStat prints one ls -l style line.
+func printStat(w io.Writer, f *skyfs.FS, path, name string, st skyfs.Stat) {
+	kind := map[uint32]byte{disk.TypeFile: '-', disk.TypeDir: 'd', disk.TypeLink: 'l'}[st.Mode&disk.TypeMask]
+	perm := iofs.FileMode(st.Mode & 0o777).String()[1:]
+	suffix := ""
+	if kind == 'l' {
+		if t, err := f.Readlink(path); err == nil {
+			suffix = " -> " + t
+		}
+	}
+	fmt.Fprintf(w, "%c%s %3d %5d %5d %10d %s %s%s\n", kind, perm, st.Nlink, st.UID, st.GID, st.Size,
+		st.Mtime.UTC().Format("2006-01-02 15:04"), name, suffix)
+}
+
+func fsCat(args []string, stdout io.Writer) error {
+	fs := newFlags("fs cat", "IMAGE PATH", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want IMAGE and PATH"}
+	}
+	f, done, err := mountImage(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	h, err := f.Open(fs.Arg(1))
+	if err == nil {
+		buf := make([]byte, 1<<20)
+		for off := int64(0); ; {
+			n, rerr := h.ReadAt(buf, off)
+			if _, werr := stdout.Write(buf[:n]); werr != nil {
+				err = werr
+				break
+			}
+			off += int64(n)
+			if rerr != nil {
+				if !errors.Is(rerr, io.EOF) {
+					err = rerr
+				}
+				break
+			}
+		}
+		h.Close()
+	}
+	if derr := done(); err == nil {
+		err = derr
+	}
+	return err
+}
+
+func fsPut(args []string, stdout io.Writer) error {
+	fs := newFlags("fs put", "[--mode 0644] IMAGE HOSTFILE PATH", stdout)
+	mode := fs.Uint("mode", 0o644, "permissions of the new file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 3 {
+		return usageError{"want IMAGE, HOSTFILE and PATH"}
+	}
+	data, err := os.ReadFile(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	f, done, err := mountImage(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	err = f.WriteFile(fs.Arg(2), data, uint32(*mode)&0o7777)
+	if derr := done(); err == nil {
+		err = derr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s:%s (%d bytes)\n", fs.Arg(0), fs.Arg(2), len(data))
+	return nil
+}

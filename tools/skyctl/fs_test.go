@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
+)
+
+// TestFsCommands makes an image, fills it, reads it back, lists it, checks
+// it, damages it, and repairs it, through the command line.
+func TestFsCommands(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	if out := mustRun(t, "fs", "mkfs", img, "8M"); !strings.Contains(out, "2048 blocks") {
+		t.Errorf("mkfs: %s", out)
+	}
+	if fi, err := os.Stat(img); err != nil || fi.Size() != 8<<20 {
+		t.Fatalf("image: %v %v", fi, err)
+	}
+	host := filepath.Join(dir, "hello.txt")
+	data := bytes.Repeat([]byte("SKYAIFS says hello\n"), 5000)
+	os.WriteFile(host, data, 0o644)
+	mustRun(t, "fs", "put", img, host, "/hello.txt")
+	if code, out := skyctl(t, "fs", "put", img, host, "/no/such/dir/x"); code != 1 || !strings.Contains(out, "no such file") {
+		t.Errorf("put into a missing directory: %d %s", code, out)
+	}
+	if out := mustRun(t, "fs", "cat", img, "/hello.txt"); out != string(data) {
+		t.Errorf("cat returned %d bytes, want %d", len(out), len(data))
+	}
+	out := mustRun(t, "fs", "ls", img, "/")
+	if !strings.Contains(out, "-rw-r--r--") || !strings.Contains(out, "95000 ") || !strings.Contains(out, "hello.txt") {
+		t.Errorf("ls: %s", out)
+	}
+	if code, out := skyctl(t, "fs", "cat", img, "/missing"); code != 1 || !strings.Contains(out, "no such file") {
+		t.Errorf("cat missing: %d %s", code, out)
+	}
+	if out := mustRun(t, "fs", "fsck", img); !strings.Contains(out, "clean: 1 file, 1 directory") {
+		t.Errorf("fsck: %s", out)
+	}
+
+	// Damage the root directory's bucket: fsck fails, --repair fixes, and
+	// the file is still there.
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, block.Size)
+	dev.ReadBlocks(0, b)
+	sb, err := disk.DecodeSuperblock(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.ReadBlocks(sb.DataStart, b)
+	b[200] ^= 0x40
+	dev.WriteBlocks(sb.DataStart, b)
+	dev.Close()
+	if code, out := skyctl(t, "fs", "fsck", img); code != 1 || !strings.Contains(out, "checksum") || !strings.Contains(out, "not clean") {
+		t.Errorf("fsck of a damaged image: %d %s", code, out)
+	}
+	if code, out := skyctl(t, "fs", "fsck", "--repair", img); code != 1 || !strings.Contains(out, "repaired") {
+		t.Errorf("fsck --repair: %d %s", code, out)
+	}
+	if out := mustRun(t, "fs", "fsck", img); !strings.Contains(out, "clean") {
+		t.Errorf("fsck after repair: %s", out)
+	}
+	if out := mustRun(t, "fs", "ls", img, "/"); !strings.Contains(out, "lost+found.") {
+		t.Errorf("the orphaned file should be in lost+found: %s", out)
+	}
+
+	// Usage errors and help.
+	for _, cmd := range []string{"mkfs", "fsck", "ls", "cat", "put"} {
+		if code, out := skyctl(t, "fs", cmd, "--help"); code != 0 || !strings.Contains(out, "Usage: skyctl fs "+cmd) {
+			t.Errorf("fs %s --help: %d %s", cmd, code, out)
+		}
+		if code, _ := skyctl(t, "fs", cmd); code != 2 {
+			t.Errorf("fs %s without arguments: status %d, want 2", cmd, code)
+		}
+	}
+	if code, _ := skyctl(t, "fs", "mkfs", filepath.Join(dir, "x.img"), "12Q"); code != 2 {
+		t.Errorf("bad size: status %d", code)
+	}
+	if code, out := skyctl(t, "fs", "mkfs", filepath.Join(dir, "x.img"), "64K"); code != 1 || !strings.Contains(out, "at least") {
+		t.Errorf("tiny image: %d %s", code, out)
+	}
+	if code, out := skyctl(t, "fs", "fsck", host); code != 1 || !strings.Contains(out, "whole number of blocks") {
+		t.Errorf("fsck of a non-image: %d %s", code, out)
+	}
+}
