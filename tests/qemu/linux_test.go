@@ -1,6 +1,7 @@
 package qemu_test
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/fsck"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -310,5 +314,48 @@ func TestVirtioBlock(t *testing.T) {
 	}
 	if want := "written from ring 3 by the virtio-blk driver. "; string(got[5*512:5*512+len(want)]) != want {
 		t.Errorf("sector 5 of the image holds %q", got[5*512:5*512+64])
+	}
+}
+
+// TestSKYAIFSOnVirtio: SKYAIFS runs in a ring-3 task on a virtio-blk disk
+// (testdata/skyaifsdisk): the first boot makes the filesystem and writes and fsyncs a
+// file, the second boot mounts it and reads the file back, and on the host the image
+// is clean for fsck and holds the file.
+func TestSKYAIFSOnVirtio(t *testing.T) {
+	wd, _ := os.Getwd()
+	prog := goBuild(t, filepath.Join(t.TempDir(), "skyaifsdisk"), false, filepath.Join(wd, "testdata", "skyaifsdisk"))
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"skyaifsdisk: wrote and fsynced /notes/boot.txt",
+		`skyaifsdisk: /notes/boot.txt holds "written by SKYAIFS in ring 3"`} {
+		o := qemu.Options{Root: build(t), Timeout: 2 * time.Minute, Disk: img}
+		if err := o.AddProgram([]string{prog}, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if res := boot(t, o); res.Status != 0 || !strings.Contains(res.Console, want) {
+			t.Fatalf("boot %d: status %d; console:\n%s", i+1, res.Status, res.Console)
+		}
+	}
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if rep, err := fsck.Check(dev, fsck.Options{}); err != nil || !rep.Clean() {
+		t.Fatalf("fsck: %v %+v", err, rep)
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Open("/notes/boot.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	if string(b) != "written by SKYAIFS in ring 3" {
+		t.Errorf("the file holds %q", b)
 	}
 }
