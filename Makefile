@@ -95,7 +95,8 @@ VERIFY_TESTS = \
 	./pqc/='^TestDeriveKey' \
 	./capability/='^TestCapabilityModel$$' \
 	./kernel/='^(TestSharedImages|TestSharedWalkSeesBrokenMappings|TestFuzzSyscallSeeds|TestRevokeRemovesDerivedCapsEverywhere|TestCapTransferNeedsGrant|TestAuthorityConfinement)$$' \
-	./container/descriptor/='^TestSubsetOf'
+	./container/descriptor/='^TestSubsetOf' \
+	./skyaifs/lock/='^(TestLockModel|TestLockModelSeededBugs|TestLockModelDrift|TestLockManagerProperties|TestLockManagerFIFO)$$'
 
 verify: ## the seeds' verification targets: spin models (with seeded bugs) and property tests (docs/VERIFICATION.md)
 	@for t in $(VERIFY_TESTS); do \

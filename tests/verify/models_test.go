@@ -14,33 +14,6 @@ func model(t *testing.T, name string) string {
 	return filepath.Join(moduleRoot(t), "docs", "models", name)
 }
 
-// TestLockModel (seed verification target 6, ResourceLockManager): exclusion and
-// release of a dead holder's locks with one kill at any moment, and no deadlock with
-// no kill (a possible kill would end a circular wait and hide it).
-func TestLockModel(t *testing.T) {
-	m := model(t, "locks.pml")
-	spincheck.Verify(t, m, spincheck.Options{})
-	spincheck.Verify(t, m, spincheck.Options{Defines: []string{"NKILLS=0"}})
-}
-
-// TestLockModelSeededBugs: each guard of the lock manager removed gives a
-// counterexample.
-func TestLockModelSeededBugs(t *testing.T) {
-	m := model(t, "locks.pml")
-	for _, bug := range []struct {
-		defines []string
-		want    string
-	}{
-		{[]string{"BUG_NO_EXCL_CHECK"}, "assertion violated ((in_excl"},
-		{[]string{"BUG_NO_ORDER", "NKILLS=0"}, "invalid end state"},
-		{[]string{"BUG_NO_DEATH_RELEASE"}, "invalid end state"},
-	} {
-		t.Run(bug.defines[0], func(t *testing.T) {
-			spincheck.Refute(t, m, spincheck.Options{Defines: bug.defines}, bug.want)
-		})
-	}
-}
-
 // TestLinkModel (seed verification target 4, inter-container links): no end is
 // delivered unless both descriptors and the system policy allow it, and after a
 // revoke no live end remains: the assertions, then each as an ltl property.

@@ -1,9 +1,19 @@
 /*
  * locks.pml — Promela model of the ResourceLockManager (seed verification target 6;
- * docs/VERIFICATION.md). The Go code does not exist yet: this model is the design the
- * SKYAIFS lock manager is to follow, and when that code lands the model moves next to
- * it with a test that compares its states with the code's (as pipeline/registry does).
- * Checked by spin from tests/verify (TestLockModel).
+ * docs/VERIFICATION.md), next to its Go code, package skyaifs/lock (lock.go). Checked by
+ * spin from lock_test.go (TestLockModel, TestLockModelSeededBugs); TestLockModelDrift
+ * fails when the model's mtypes and the code's enumerations part.
+ *
+ * Model → Go
+ *   mtype:op { ACQUIRE, RELEASE, DIED }   lock.Op: Manager.Acquire, Release, Died
+ *   mtype:ans { GRANTED, REFUSED }        lock.Answer Granted, Refused (the code's Queued
+ *                                         is the model's "waiting[t] and no answer yet")
+ *   mtype:mode { SHARED, EXCL }           lock.Mode Shared, Exclusive
+ *   excl[r], shared[r]                    state.excl/hasExcl, state.shared
+ *   waiting/wres/wmode/wseq               Manager.waiting and state.queue (arrival order)
+ *   outOfOrder                            Manager.outOfOrder (plus "already waits")
+ *   compatible, grantWaiters, drop        compatible, Manager.grantWaiters, Manager.drop
+ *   DIED handling                         Manager.Died
  *
  * The design modelled
  *   The lock manager is a task that owns shared/exclusive locks on storage resources.
