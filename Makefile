@@ -96,7 +96,8 @@ VERIFY_TESTS = \
 	./capability/='^TestCapabilityModel$$' \
 	./kernel/='^(TestSharedImages|TestSharedWalkSeesBrokenMappings|TestFuzzSyscallSeeds|TestRevokeRemovesDerivedCapsEverywhere|TestCapTransferNeedsGrant|TestAuthorityConfinement)$$' \
 	./container/descriptor/='^TestSubsetOf' \
-	./skyaifs/lock/='^(TestLockModel|TestLockModelSeededBugs|TestLockModelDrift|TestLockManagerProperties|TestLockManagerFIFO)$$'
+	./skyaifs/lock/='^(TestLockModel|TestLockModelSeededBugs|TestLockModelDrift|TestLockManagerProperties|TestLockManagerFIFO)$$' \
+	./skyaifs/twophase/='^(TestTwoPhaseModel|TestTwoPhaseModelSeededBugs|TestTwoPhaseModelDrift|TestTwoPhaseCrashes)$$'
 
 verify: ## the seeds' verification targets: spin models (with seeded bugs) and property tests (docs/VERIFICATION.md)
 	@for t in $(VERIFY_TESTS); do \

@@ -40,30 +40,3 @@ func TestLinkModelSeededBugs(t *testing.T) {
 		})
 	}
 }
-
-// TestTwoPhaseModel (seed verification target 5, kernel↔SKYAIFS two-phase commit):
-// with up to 3 crashes of either side at any step (and 4 in a second run), both sides
-// commit or both abort, K commits only on a durable YES, recovery reaches the same
-// decision; and under weak fairness both sides finish (ltl terminates).
-func TestTwoPhaseModel(t *testing.T) {
-	m := model(t, "twophase.pml")
-	spincheck.Verify(t, m, spincheck.Options{})
-	spincheck.Verify(t, m, spincheck.Options{Mode: spincheck.Liveness, LTL: "terminates"})
-	spincheck.Verify(t, m, spincheck.Options{Defines: []string{"NCRASH=4"}})
-	spincheck.Verify(t, m, spincheck.Options{Mode: spincheck.Liveness, LTL: "terminates", Defines: []string{"NCRASH=4"}})
-}
-
-// TestTwoPhaseModelSeededBugs: three bugs that break agreement, and one that breaks
-// termination, each give a counterexample.
-func TestTwoPhaseModelSeededBugs(t *testing.T) {
-	m := model(t, "twophase.pml")
-	for _, bug := range []string{"BUG_COMMIT_ON_TIMEOUT", "BUG_NO_PREPARE_LOG", "BUG_PRESUME_COMMIT"} {
-		t.Run(bug, func(t *testing.T) {
-			spincheck.Refute(t, m, spincheck.Options{Defines: []string{bug}}, "assertion violated")
-		})
-	}
-	t.Run("BUG_IGNORE_INQUIRY", func(t *testing.T) {
-		spincheck.Verify(t, m, spincheck.Options{Defines: []string{"BUG_IGNORE_INQUIRY"}}) // safe, but…
-		spincheck.Refute(t, m, spincheck.Options{Mode: spincheck.Liveness, LTL: "terminates", Defines: []string{"BUG_IGNORE_INQUIRY"}}, "acceptance cycle")
-	})
-}

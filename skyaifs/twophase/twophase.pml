@@ -1,9 +1,18 @@
 /*
  * twophase.pml — Promela model of two-phase commit between the kernel and SKYAIFS
- * (seed verification target 5; docs/VERIFICATION.md). Neither side's Go code exists
- * yet: this is the design they are to follow (presumed abort, as in R*), and when the
- * code lands the model moves next to it with a test that compares its states with the
- * code's. Checked by spin from tests/verify (TestTwoPhaseModel).
+ * (seed verification target 5; docs/VERIFICATION.md), next to its Go code, package
+ * skyaifs/twophase (twophase.go; presumed abort, as in R*). Checked by spin from
+ * twophase_test.go (TestTwoPhaseModel, TestTwoPhaseModelSeededBugs);
+ * TestTwoPhaseModelDrift keeps the mtypes and the Go enumerations equal.
+ *
+ * Model → Go
+ *   proctype K                 Coordinator: NewCoordinator (start and recovery, the
+ *                              top of K's loop), Receive, Timeout
+ *   proctype S                 Participant: NewParticipant (recovery), Receive, Timeout
+ *   mtype:msg                  Msg (Prepare … Inquire)
+ *   mtype:slog                 State (None, Prepared, Committed, Aborted): Store[State]
+ *   kbegun, klog, kend         CoordinatorLog.Begun, Decision, End: Store[CoordinatorLog]
+ *   toK, toS, Crasher          the test harness's channels and crashes (TestTwoPhaseCrashes)
  *
  * The design modelled
  *   The kernel (K) coordinates one transaction with SKYAIFS (S). K durably logs BEGIN,
