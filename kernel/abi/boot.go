@@ -22,10 +22,10 @@ const InitIPCBuffer = 0x7fff_0000_0000
 // (kernel.Config.InitStackPages); init starts with its stack pointer here.
 const InitStackTop = 0x7ffe_0000_0000
 
-// FrameWindow is a range of every task's address space that the Linux personality
-// never hands out (mmap, brk) and faults on: a Go task maps frames it holds
-// capabilities to — shared regions, device registers — here, with FrameMap, without
-// colliding with the memory its runtime allocates.
+// FrameWindow is where a Go task maps frames it holds capabilities to — shared
+// regions, device registers — with FrameMap. It lies below the initial stack, where
+// the Linux personality's top-down mmap placement arrives only after about 11 GiB of
+// mappings above it. It is not yet reserved (see kernel/linux's NewProcess).
 const (
 	FrameWindow     = 0x7ffd_0000_0000
 	FrameWindowSize = 1 << 30
