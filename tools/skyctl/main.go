@@ -1,4 +1,5 @@
-// Command skyctl is Skyscope's host tool for keys, module packages and repositories.
+// Command skyctl is Skyscope's host tool for keys, module packages, repositories and
+// container images.
 //
 // Usage:
 //
@@ -10,6 +11,10 @@
 //	skyctl repo index --repo DIR --key K [--serial N] [--expires 720h]
 //	skyctl bundle build --key K -o OUT PROGRAM...
 //	skyctl audit verify --pub P [--strict] LOG
+//	skyctl image build --key K --name N [limits] -o OUT.skyimg PKG...
+//	skyctl image verify --pub P [--store DIR] IMAGE
+//	skyctl image inspect IMAGE
+//	skyctl image import-oci --key K [--name N] [limits] -o OUTDIR OCI-LAYOUT-DIR
 //
 // Signatures are ML-DSA-87 (FIPS 204, NIST level 5); digests SHA3-512. Every command
 // exits with status 0 on success, 1 when a check or operation fails (the message names
@@ -53,6 +58,15 @@ Boot bundles (the signed repository the kernel starts from):
                                pack and sign programs (and a file tree) into a bundle
   audit verify --pub P LOGFILE check a pipeline audit log's chain and seals (--strict: all sealed)
 
+Container images (a signed descriptor template pinning packages by SHA3-512):
+  image build --key K --name N [--cpu 20%] [--mem 64M] [--pids 32] -o OUT.skyimg PKG...
+                               sign an image of the packages (keep them next to it)
+  image verify --pub P [--store DIR] IMAGE
+                               check the image, its descriptor and every package it pins
+  image inspect IMAGE          show what an image claims, without trusting it
+  image import-oci --key K -o OUTDIR DIR
+                               turn an OCI image layout of static Linux programs into an image
+
 Run "skyctl COMMAND SUBCOMMAND --help" for the flags of one command.
 `
 
@@ -75,14 +89,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func(args []string, stdout io.Writer) error{
-		"key gen":      keyGen,
-		"pkg pack":     pkgPack,
-		"pkg verify":   pkgVerify,
-		"pkg inspect":  pkgInspect,
-		"repo add":     repoAdd,
-		"repo index":   repoIndex,
-		"bundle build": bundleBuild,
-		"audit verify": auditVerify,
+		"key gen":          keyGen,
+		"pkg pack":         pkgPack,
+		"pkg verify":       pkgVerify,
+		"pkg inspect":      pkgInspect,
+		"repo add":         repoAdd,
+		"repo index":       repoIndex,
+		"bundle build":     bundleBuild,
+		"audit verify":     auditVerify,
+		"image build":      imageBuild,
+		"image verify":     imageVerify,
+		"image inspect":    imageInspect,
+		"image import-oci": imageImportOCI,
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {
