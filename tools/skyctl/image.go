@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/skyscope-os/skyscope/compress"
+	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/container/descriptor"
 	"github.com/skyscope-os/skyscope/container/image"
 	"github.com/skyscope-os/skyscope/pipeline/modpkg"
@@ -24,9 +24,6 @@ import (
 
 // imageExt is the file name extension of container images.
 const imageExt = ".skyimg"
-
-// cpuPeriod is the period a CPU share given as a percentage is measured over.
-const cpuPeriod = 100 * time.Millisecond
 
 // limitFlags are the resource flags image build and image import-oci share; their
 // names and forms are ctr run's (--cpu 20% --mem 64M --pids 32).
@@ -63,7 +60,9 @@ func (f *limitFlags) limits() (descriptor.Limits, error) {
 		return l, usageError{fmt.Sprintf("--priority %d: want 0–%d", *f.priority, descriptor.MaxPriority)}
 	}
 	l.CPUPriority = uint32(*f.priority)
-	if l.CPUBudget, l.CPUPeriod, err = parseCPU(*f.cpu); err != nil {
+	if *f.cpu == "" {
+		// unlimited
+	} else if l.CPUBudget, l.CPUPeriod, err = ctr.ParseCPU(*f.cpu); err != nil {
 		return l, usageError{err.Error()}
 	}
 	switch *f.oom {
@@ -75,28 +74,6 @@ func (f *limitFlags) limits() (descriptor.Limits, error) {
 		return l, usageError{fmt.Sprintf("--oom %q: want kill-container or kill-largest-task", *f.oom)}
 	}
 	return l, nil
-}
-
-// parseCPU parses "" (unlimited), "PERCENT%" (of cpuPeriod) or "BUDGET/PERIOD" into
-// nanoseconds.
-func parseCPU(s string) (budget, period uint64, err error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		n, err := strconv.ParseFloat(p, 64)
-		if err != nil || !(n > 0 && n <= 100) {
-			return 0, 0, fmt.Errorf("--cpu %q: want a share above 0%% and at most 100%%", s)
-		}
-		return uint64(float64(cpuPeriod) * n / 100), uint64(cpuPeriod), nil
-	}
-	b, p, ok := strings.Cut(s, "/")
-	bd, err1 := time.ParseDuration(b)
-	pd, err2 := time.ParseDuration(p)
-	if !ok || err1 != nil || err2 != nil || bd <= 0 || bd > pd {
-		return 0, 0, fmt.Errorf("--cpu %q: want PERCENT%% or BUDGET/PERIOD with 0 < budget ≤ period, e.g. 20ms/100ms", s)
-	}
-	return uint64(bd), uint64(pd), nil
 }
 
 func imageBuild(args []string, stdout io.Writer) error {
