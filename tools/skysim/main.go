@@ -4,9 +4,15 @@
 // delivered to a driver task through a notification, and the memory budget returning to
 // where it started once everything is torn down.
 //
+// When standard input is a pipe or a file, it runs the command lines read from it
+// instead (the shell's ctr commands, sleep, echo, log; see script.go) and exits at the
+// end of input, so container scenarios can be scripted:
+//
+//	printf 'ctr run --cpu 20%%%% spin\nsleep 1s\nctr stats\n' | go run ./tools/skysim
+//
 // Usage:
 //
-//	go run ./tools/skysim [--quiet] [--seed N]
+//	go run ./tools/skysim [--quiet] [--seed N] [--demo] [< SCRIPT]
 package main
 
 import (
@@ -23,7 +29,8 @@ import (
 func main() {
 	quiet := flag.Bool("quiet", false, "hide the kernel's own log lines")
 	seed := flag.Uint64("seed", 1, "entropy seed of the simulated machine")
-	until := flag.Duration("until", 0, "stop after this much virtual time (0: run until the demo ends)")
+	until := flag.Duration("until", 0, "stop after this much virtual time (0: run until the demo or script ends)")
+	forceDemo := flag.Bool("demo", false, "run the demo even if standard input is not a terminal")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, `Usage: skysim [flags]
 
@@ -31,24 +38,48 @@ Boots the Skyscope kernel on the deterministic simulated machine and runs the de
 tasks in their own capability spaces and address spaces talk over kernel IPC, a pager
 serves a page fault, a driver handles an interrupt. Output is the machine's console.
 
+When standard input is a pipe or a file, runs the command lines it holds instead and
+powers off at the end of input: ctr SUBCOMMAND ... (containers: run, ps, exec, stop,
+kill, rm, inspect, logs, stats, link, wait; ctr help), sleep DURATION, echo, log, help.
+ctr run starts the demo images hello, spin, memhog and pingpong. In this mode the
+kernel's own lines are kept for log, not printed.
+
 Flags:
 `)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 
-	m, err := usersim.Boot(usersim.Config{
+	cfg := usersim.Config{
 		Init:     demoInit,
 		Programs: demoPrograms,
 		Kernel:   kernel.Config{Quiet: *quiet},
 		Sim:      sim.Config{Seed: *seed},
 		Console:  os.Stdout,
-	})
+	}
+	var sc *script
+	var entries map[string]uint64
+	if scriptMode() && !*forceDemo {
+		lines, err := readScript(os.Stdin)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "skysim: reading the script:", err)
+			os.Exit(1)
+		}
+		sc = &script{lines: lines, out: os.Stdout}
+		cfg.Init, cfg.Kernel.Quiet, cfg.Sim.MemoryFrames = sc.init, true, 65536 // 256 MiB
+		cfg.Programs, entries = scriptPrograms()
+	}
+	m, err := usersim.Boot(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "skysim:", err)
 		os.Exit(1)
 	}
-	m.Sim.RaiseIRQ(demoIRQ, 50_000_000) // the "device" interrupts at t = 50 ms
+	if sc != nil {
+		sc.m = m
+		m.SetLoader(usersim.Loader{Entries: entries})
+	} else {
+		m.Sim.RaiseIRQ(demoIRQ, 50_000_000) // the "device" interrupts at t = 50 ms
+	}
 	limit := hal.Forever
 	if *until > 0 {
 		limit = hal.Time(until.Nanoseconds())
@@ -61,6 +92,13 @@ Flags:
 	if err := m.CheckInvariants(); err != nil {
 		fmt.Fprintln(os.Stderr, "skysim: kernel invariant broken:", err)
 		os.Exit(1)
+	}
+	if sc != nil {
+		if !sc.ok {
+			fmt.Fprintln(os.Stderr, "skysim: the script did not run to its end")
+			os.Exit(1)
+		}
+		return
 	}
 	if !demoOK {
 		fmt.Fprintln(os.Stderr, "skysim: the demo did not complete")
