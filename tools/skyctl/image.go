@@ -60,10 +60,10 @@ func (f *limitFlags) limits() (descriptor.Limits, error) {
 		return l, usageError{fmt.Sprintf("--priority %d: want 0–%d", *f.priority, descriptor.MaxPriority)}
 	}
 	l.CPUPriority = uint32(*f.priority)
-	if *f.cpu == "" {
-		// unlimited
-	} else if l.CPUBudget, l.CPUPeriod, err = ctr.ParseCPU(*f.cpu); err != nil {
-		return l, usageError{err.Error()}
+	if *f.cpu != "" { // else unlimited
+		if l.CPUBudget, l.CPUPeriod, err = ctr.ParseCPU(*f.cpu); err != nil {
+			return l, usageError{err.Error()}
+		}
 	}
 	switch *f.oom {
 	case "kill-container":
