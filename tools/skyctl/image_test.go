@@ -244,6 +244,22 @@ func TestImportOCI(t *testing.T) {
 			b[len(b)-1] ^= 1
 			os.WriteFile(p, b, 0o644)
 			return l
+		}, "content has another digest"},
+		{"a truncated layer", func(d string) string {
+			l := ociLayout(t, d, []string{"serve"}, nil, base, app)
+			os.Truncate(filepath.Join(l, "blobs", "sha256", digest.FromBytes(base).Encoded()), 100)
+			return l
+		}, "bytes as the descriptor says"},
+		{"a corrupted manifest", func(d string) string {
+			l := ociLayout(t, d, []string{"serve"}, nil, base)
+			var idx ocispec.Index
+			b, _ := os.ReadFile(filepath.Join(l, "index.json"))
+			json.Unmarshal(b, &idx)
+			p := filepath.Join(l, "blobs", "sha256", idx.Manifests[0].Digest.Encoded())
+			b, _ = os.ReadFile(p)
+			b[10] ^= 1
+			os.WriteFile(p, b, 0o644)
+			return l
 		}, "content has digest"},
 		{"not a layout", func(d string) string { os.MkdirAll(d, 0o755); return d }, "not an OCI image layout"},
 	} {

@@ -172,14 +172,36 @@ func readOCI(dir, ref string) (*ociImage, error) {
 }
 
 // applyLayer reads layer l and applies it to the file tree: whiteouts delete, other
-// entries replace.
+// entries replace. The blob is streamed, its digest computed on the way and checked
+// at the end (a bad layer fails the import; nothing has been written by then).
 func (img *ociImage) applyLayer(dir string, l ocispec.Descriptor, total *int64) error {
-	blob, err := readBlob(dir, l, maxOCILayerTree)
+	if err := l.Digest.Validate(); err != nil {
+		return fmt.Errorf("blob digest %q: %v", l.Digest, err)
+	}
+	f, err := os.Open(filepath.Join(dir, ocispec.ImageBlobsDir, l.Digest.Algorithm().String(), l.Digest.Encoded()))
 	if err != nil {
+		return fmt.Errorf("blob %s: %w", l.Digest, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != l.Size {
+		return fmt.Errorf("blob %s: not %d bytes as the descriptor says", l.Digest, l.Size)
+	}
+	ver := l.Digest.Verifier()
+	if err := img.applyTar(io.TeeReader(f, ver), l.MediaType, total); err != nil {
 		return err
 	}
-	var r io.Reader = bytes.NewReader(blob)
-	switch l.MediaType {
+	if _, err := io.Copy(ver, f); err != nil { // whatever follows the tar's end
+		return err
+	}
+	if !ver.Verified() {
+		return fmt.Errorf("blob %s: content has another digest", l.Digest)
+	}
+	return nil
+}
+
+// applyTar applies the layer r of media type mt.
+func (img *ociImage) applyTar(r io.Reader, mt string, total *int64) error {
+	switch mt {
 	case ocispec.MediaTypeImageLayer, ocispec.MediaTypeImageLayerNonDistributable:
 	case ocispec.MediaTypeImageLayerGzip, ocispec.MediaTypeImageLayerNonDistributableGzip:
 		zr, err := gzip.NewReader(r)
@@ -196,7 +218,7 @@ func (img *ociImage) applyLayer(dir string, l ocispec.Descriptor, total *int64) 
 		defer zr.Close()
 		r = zr
 	default:
-		return fmt.Errorf("layer media type %q: want an OCI tar, tar+gzip or tar+zstd layer", l.MediaType)
+		return fmt.Errorf("layer media type %q: want an OCI tar, tar+gzip or tar+zstd layer", mt)
 	}
 	tr := tar.NewReader(r)
 	for {
