@@ -1,8 +1,11 @@
 package image_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/compress"
@@ -36,4 +39,30 @@ func FuzzInspect(f *testing.F) {
 			t.Fatalf("Inspect returned an unchecked image")
 		}
 	})
+}
+
+// TestSeedCorpus: the committed seeds still mean what their names say: the valid
+// image reads back (its packages were signed afresh, so only Inspect can check it),
+// the damaged ones are refused.
+func TestSeedCorpus(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzInspect", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, arg, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(arg, "[]byte("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return []byte(s)
+	}
+	if info, err := image.Inspect(read("valid")); err != nil || info.Image.Name != "web" || len(info.Descriptor.Image) != 2 {
+		t.Errorf("valid: %+v %v", info, err)
+	}
+	for _, name := range []string{"truncated", "short-map", "empty"} {
+		if _, err := image.Inspect(read(name)); !errors.Is(err, image.ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
