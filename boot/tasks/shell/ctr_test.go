@@ -225,6 +225,7 @@ func TestCtrErrors(t *testing.T) {
 // TestCtrLink: two containers linked and unlinked; a removed container's links go.
 func TestCtrLink(t *testing.T) {
 	out, _ := ctrSession(t,
+		"mem",
 		"ctr run --name web spin",
 		"ctr run --name db spin",
 		"ctr link web web",
@@ -235,6 +236,7 @@ func TestCtrLink(t *testing.T) {
 		"ctr rm -f db",
 		"ctr inspect web",
 		"ctr rm -f web",
+		"mem",
 	)
 	for _, want := range []string{
 		"ctr: link: a container cannot link to itself",
@@ -248,6 +250,11 @@ func TestCtrLink(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	// Everything ctr made is freed again.
+	mems := regexp.MustCompile(`(?m)^memory .*$`).FindAllString(out, -1)
+	if len(mems) != 2 || mems[0] != mems[1] {
+		t.Errorf("memory before and after: %q", mems)
 	}
 	if strings.Contains(out[strings.Index(out, "sky> ctr inspect web"):], "link      2") {
 		t.Errorf("a removed container's link is still listed")
