@@ -33,12 +33,12 @@ import (
 // Ctl runs ctr command lines for one owner (a shell). Its configuration fields are
 // set before the first Run and not changed; the rest is its own state.
 type Ctl struct {
-	E       *user.Env // the owner's kernel interface
-	Sys     abi.CPtr  // the System object containers are made with
-	Untyped abi.CPtr  // the budget the exit notifications are made from
-	CSpace  abi.CPtr  // the owner's capability space (for Retype and Delete)
-	Console abi.CPtr  // granted to programs started in containers (0: none)
-	Slots   [2]uint64 // the owner's free slots [first, end) the Ctl may use
+	E       *user.Env            // the owner's kernel interface
+	Sys     abi.CPtr             // the System object containers are made with
+	Untyped abi.CPtr             // the budget the exit notifications are made from
+	CSpace  abi.CPtr             // the owner's capability space (for Retype and Delete)
+	Console abi.CPtr             // granted to programs started in containers (0: none)
+	Slots   [2]uint64            // the owner's free slots [first, end) the Ctl may use
 	Out     io.Writer            // where results and usage messages go
 	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
 
