@@ -127,8 +127,8 @@ func imageBuild(args []string, stdout io.Writer) error {
 	if err := writeFileAtomic(*out, signed, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: image %s %s, %d modules (entry %s), signed by %s\n",
-		*out, *name, v, len(refs), strings.Join(entries, ","), key.ID().Short())
+	fmt.Fprintf(stdout, "wrote %s: image %s %s, %s (entry %s), signed by %s\n",
+		*out, *name, v, count(len(refs), "module"), strings.Join(entries, ","), key.ID().Short())
 	return nil
 }
 
@@ -168,8 +168,8 @@ func imageVerify(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	d := v.Digest()
-	fmt.Fprintf(stdout, "%s: OK: image %s %s signed by %s; descriptor verifies; %d packages present, matching their digests and verifying (%s); digest %x…\n",
-		path, v.Name(), v.Version(), v.Signer().Short(), len(v.Modules()), strings.Join(v.Modules(), ", "), d[:8])
+	fmt.Fprintf(stdout, "%s: OK: image %s %s signed by %s; descriptor verifies; %s present, matching their digests and verifying (%s); digest %x…\n",
+		path, v.Name(), v.Version(), v.Signer().Short(), count(len(v.Modules()), "package"), strings.Join(v.Modules(), ", "), d[:8])
 	return nil
 }
 
@@ -207,6 +207,14 @@ func imageInspect(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %-16s %-8s SHA3-512 %x\n", r.Module, r.Version, r.Digest)
 	}
 	return nil
+}
+
+// count returns "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // errNoEntry is returned by import-oci when the OCI config names no program to run.

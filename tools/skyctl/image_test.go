@@ -147,6 +147,9 @@ func TestImageBuildVerifyInspect(t *testing.T) {
 	if code, out := skyctl(t, "image", "verify", "--help"); code != 0 || !strings.Contains(out, "--store") {
 		t.Errorf("--help: %d %s", code, out)
 	}
+	if code, out := skyctl(t, "image", "--help"); code != 0 || !strings.Contains(out, "image import-oci") {
+		t.Errorf("image --help: %d %s", code, out)
+	}
 
 	// Failures: status 1 and the failing check named; usage errors status 2.
 	tampered := filepath.Join(dir, "tampered")

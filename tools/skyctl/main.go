@@ -102,6 +102,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"image inspect":    imageInspect,
 		"image import-oci": imageImportOCI,
 	}
+	if args[1] == "-h" || args[1] == "--help" || args[1] == "help" { // "skyctl image --help"
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {
 		fmt.Fprintf(stderr, "skyctl: unknown command %q\n\n%s", args[0]+" "+args[1], usage)

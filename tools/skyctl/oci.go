@@ -471,8 +471,8 @@ func imageImportOCI(args []string, stdout io.Writer) error {
 	if err := writeFileAtomic(imgPath, signed, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: image %s %s from OCI manifest %s; %d packages; entry %s (module %s)\n",
-		imgPath, *name, v, oci.manifestDigest, len(pkgs), entry, entryModule)
+	fmt.Fprintf(stdout, "wrote %s: image %s %s from OCI manifest %s; %s; entry %s (module %s)\n",
+		imgPath, *name, v, oci.manifestDigest, count(len(pkgs), "package"), entry, entryModule)
 	if len(argv) > 1 {
 		fmt.Fprintf(stdout, "note: the OCI arguments %q are not kept: Skyscope descriptors start entry modules without arguments\n", argv[1:])
 	}
