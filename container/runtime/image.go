@@ -13,13 +13,15 @@ import (
 // Create), and starts its entry modules inside it, in the descriptor's order, each
 // as the program its verified manifest names (argv[0] = the manifest's entry), with
 // loader: the platform's program store (usersim.Loader in the simulation). Each task
-// runs in the container's budget, pid namespace and priority ceiling. If a module
+// runs in the container's budget, pid namespace and priority ceiling, and gets caps
+// (for example the console) copied to its slots abi.InitFirstFree, …. If a module
 // cannot be started, the container is destroyed again and the error returned: on an
 // error nothing is left.
 //
 // Only a *image.Verified reaches Instantiate, so an image whose signature, template
 // or packages did not verify cannot become a container.
-func Instantiate(k *kernel.Kernel, parent *kernel.Container, v *image.Verified, loader kernel.Loader) (*kernel.Container, []*kernel.Task, error) {
+func Instantiate(k *kernel.Kernel, parent *kernel.Container, v *image.Verified, loader kernel.Loader,
+	caps ...kernel.GrantedCap) (*kernel.Container, []*kernel.Task, error) {
 	entry := v.Entry()
 	for i, m := range entry {
 		if m == nil { // image.Verify guarantees every entry module was verified
@@ -33,7 +35,7 @@ func Instantiate(k *kernel.Kernel, parent *kernel.Container, v *image.Verified, 
 	tasks := make([]*kernel.Task, 0, len(entry))
 	for _, m := range entry {
 		prog := m.Manifest().Entry
-		t, _, err := loader.Load(k, c.Budget(), []string{prog}, kernel.TaskSpec{Name: prog, Container: c})
+		t, _, err := loader.Load(k, c.Budget(), []string{prog}, kernel.TaskSpec{Name: prog, Container: c, Caps: caps})
 		if err != nil {
 			_ = k.DestroyContainer(c)
 			return nil, nil, fmt.Errorf("image %s: starting module %s (%s): %w", v.Name(), m.Manifest().Name, prog, err)
@@ -45,13 +47,13 @@ func Instantiate(k *kernel.Kernel, parent *kernel.Container, v *image.Verified, 
 
 // Run verifies a signed image (image.Verify: its signature, template and every
 // package it pins, against trust and the packages in store) and only then
-// instantiates it (Instantiate). An image or package that fails any check is refused
-// before any container exists.
+// instantiates it (Instantiate, with caps). An image or package that fails any check
+// is refused before any container exists.
 func Run(k *kernel.Kernel, parent *kernel.Container, signed []byte, trust map[pqc.KeyID]*pqc.PublicKey, store image.Store,
-	loader kernel.Loader) (*kernel.Container, []*kernel.Task, error) {
+	loader kernel.Loader, caps ...kernel.GrantedCap) (*kernel.Container, []*kernel.Task, error) {
 	v, err := image.Verify(signed, trust, store, compress.DefaultLimits)
 	if err != nil {
 		return nil, nil, err
 	}
-	return Instantiate(k, parent, v, loader)
+	return Instantiate(k, parent, v, loader, caps...)
 }

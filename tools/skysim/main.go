@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	go run ./tools/skysim [--quiet] [--seed N] [--demo] [< SCRIPT]
+//	go run ./tools/skysim [--quiet] [--seed N] [--demo] [--image FILE --pub KEY] [< SCRIPT]
 package main
 
 import (
@@ -31,6 +31,10 @@ func main() {
 	seed := flag.Uint64("seed", 1, "entropy seed of the simulated machine")
 	until := flag.Duration("until", 0, "stop after this much virtual time (0: run until the demo or script ends)")
 	forceDemo := flag.Bool("demo", false, "run the demo even if standard input is not a terminal")
+	var images, pubs multi
+	flag.Var(&images, "image", "verify and start this signed container `FILE` before the script (repeatable; implies script mode)")
+	flag.Var(&pubs, "pub", "trusted public key `FILE` for --image (repeatable)")
+	store := flag.String("store", "", "folder of the images' packages (*.skypkg; default: each image's folder)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, `Usage: skysim [flags]
 
@@ -42,7 +46,10 @@ When standard input is a pipe or a file, runs the command lines it holds instead
 powers off at the end of input: ctr SUBCOMMAND ... (containers: run, ps, exec, stop,
 kill, rm, inspect, logs, stats, link, wait; ctr help), sleep DURATION, echo, log, help.
 ctr run starts the demo images hello, spin, memhog and pingpong. In this mode the
-kernel's own lines are kept for log, not printed.
+kernel's own lines are kept for log, not printed. --image FILE --pub KEY verifies a
+signed container image and its packages and starts it in a container first (its
+modules' manifests name the demo programs to run); a refused image ends skysim with
+status 1 before any container exists.
 
 Flags:
 `)
@@ -59,11 +66,16 @@ Flags:
 	}
 	var sc *script
 	var entries map[string]uint64
-	if scriptMode() && !*forceDemo {
-		lines, err := readScript(os.Stdin)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "skysim: reading the script:", err)
-			os.Exit(1)
+	if (scriptMode() || len(images) > 0) && !*forceDemo {
+		var lines []string
+		if scriptMode() {
+			var err error
+			if lines, err = readScript(os.Stdin); err != nil {
+				fmt.Fprintln(os.Stderr, "skysim: reading the script:", err)
+				os.Exit(1)
+			}
+		} else {
+			lines = []string{"sleep 1s"} // images and no script: let them run a while
 		}
 		sc = &script{lines: lines, out: os.Stdout}
 		cfg.Init, cfg.Kernel.Quiet, cfg.Sim.MemoryFrames = sc.init, true, 65536 // 256 MiB
@@ -76,7 +88,12 @@ Flags:
 	}
 	if sc != nil {
 		sc.m = m
-		m.SetLoader(usersim.Loader{Entries: entries})
+		loader := usersim.Loader{Entries: entries}
+		m.SetLoader(loader)
+		if err := startImages(m, loader, images, pubs, *store); err != nil {
+			fmt.Fprintln(os.Stderr, "skysim:", err)
+			os.Exit(1)
+		}
 	} else {
 		m.Sim.RaiseIRQ(demoIRQ, 50_000_000) // the "device" interrupts at t = 50 ms
 	}
@@ -105,3 +122,9 @@ Flags:
 		os.Exit(1)
 	}
 }
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return fmt.Sprint(*m) }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }

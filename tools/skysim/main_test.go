@@ -1,12 +1,20 @@
 package main
 
 import (
+	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/skyscope-os/skyscope/compress"
+	"github.com/skyscope-os/skyscope/container/descriptor"
+	"github.com/skyscope-os/skyscope/container/image"
+	"github.com/skyscope-os/skyscope/pipeline/modpkg"
+	"github.com/skyscope-os/skyscope/pqc"
 )
 
 // TestMain lets the test binary run as skysim itself, so tests can pipe scripts
@@ -102,5 +110,55 @@ func TestScriptEmptyAndDemo(t *testing.T) {
 	out, code = skysim(t, "ctr ps\n", "--demo", "--quiet")
 	if code != 0 || !strings.Contains(out, "every task reported done") || strings.Contains(out, "sky> ctr ps") {
 		t.Errorf("--demo: status %d\n%s", code, out)
+	}
+}
+
+// TestImageFlag: --image verifies a signed container image and its package and runs
+// it in a container (the package's manifest names the demo program hello); a tampered
+// package is refused with status 1 before any container exists.
+func TestImageFlag(t *testing.T) {
+	dir := t.TempDir()
+	var seed [32]byte
+	key, err := pqc.GenerateKey(mathrand.NewChaCha8(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pqc.WriteKeyPair(dir, "dev", key); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := modpkg.Pack(key, modpkg.Manifest{Name: "greeter", Version: modpkg.Version{Major: 1}, Entry: "hello", MemoryLimit: 1 << 20},
+		[]byte("the binary of hello; the simulation runs its Go function"), compress.LevelFastest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := image.Refs(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &descriptor.Descriptor{Format: descriptor.FormatVersion, Image: refs, Entry: []string{"greeter"},
+		Limits: descriptor.Limits{Memory: 4 << 20, MaxTasks: 4, CPUPriority: 100}}
+	signed, err := image.Build(key, "greeter", modpkg.Version{Major: 1}, tmpl, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, pkgPath := filepath.Join(dir, "greeter.skyimg"), filepath.Join(dir, "greeter-1.0.0"+image.PackageExt)
+	os.WriteFile(img, signed, 0o644)
+	os.WriteFile(pkgPath, pkg, 0o644)
+	pub := filepath.Join(dir, "dev.pub")
+
+	out, code := skysim(t, "sleep 100ms\n", "--image", img, "--pub", pub)
+	if code != 0 || !strings.Contains(out, "greeter.skyimg verified; container 1 (greeter) started: hello\n") ||
+		!strings.Contains(out, "hello from Skyscope, inside a container\n") {
+		t.Errorf("status %d\n%s", code, out)
+	}
+	pkg[len(pkg)-5] ^= 1
+	os.WriteFile(pkgPath, pkg, 0o644)
+	out, code = skysim(t, "sleep 100ms\n", "--image", img, "--pub", pub)
+	if code != 1 || !strings.Contains(out, "referenced package not found") || strings.Contains(out, "started") ||
+		strings.Contains(out, "hello from") {
+		t.Errorf("a tampered package: status %d\n%s", code, out)
+	}
+	if out, code := skysim(t, "", "--image", img); code != 1 || !strings.Contains(out, "needs at least one --pub") {
+		t.Errorf("no key: status %d\n%s", code, out)
 	}
 }
