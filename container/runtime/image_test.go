@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/compress"
@@ -99,6 +100,30 @@ func TestRunImage(t *testing.T) {
 	}
 	if err := m.DestroyContainer(ctr); err != nil {
 		t.Fatal(err)
+	}
+
+	// Two entry modules, the second unknown to the loader: the first was started, and
+	// goes with the container.
+	pkg2, err := modpkg.Pack(k, modpkg.Manifest{Name: "tools", Version: modpkg.Version{Major: 1}, Entry: "nosuch", MemoryLimit: 1 << 20},
+		[]byte("tools"), compress.LevelFastest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Add(pkg2)
+	refs2, _ := image.Refs(pkg, pkg2)
+	tmpl.Image, tmpl.Entry = refs2, []string{"web", "tools"}
+	two, err := image.Build(k, "web", modpkg.Version{Major: 1}, tmpl, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = len(m.Containers())
+	if c, _, err := runtime.Run(m.Kernel, m.RootContainer(), two, trust, store, loader); err == nil || c != nil ||
+		!strings.Contains(err.Error(), "starting module tools (nosuch)") {
+		t.Errorf("second entry missing: %v", err)
+	}
+	m.Run(m.Now() + 10_000_000)
+	if n := len(m.Containers()); n != before || runs != 1 {
+		t.Errorf("after a failed start: %d containers (want %d), entry ran %d times", n, before, runs)
 	}
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)
