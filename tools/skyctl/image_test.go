@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -274,5 +275,65 @@ func TestImportOCI(t *testing.T) {
 		if _, err := os.Stat(o); err == nil {
 			t.Errorf("%s: output written", c.what)
 		}
+	}
+}
+
+// TestImportOCINested: a zstd layer, a nested index with several platforms (the
+// linux/amd64 one is taken), --ref choosing among tagged manifests, and a manifest for
+// another platform refused.
+func TestImportOCINested(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "key", "gen", "-o", filepath.Join(dir, "dev"))
+	key, pub := filepath.Join(dir, "dev.key"), filepath.Join(dir, "dev.pub")
+	var zbuf bytes.Buffer
+	zw, err := zstd.NewWriter(&zbuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(tarLayer(t, false, tarEntry{name: "app", mode: 0o755, data: tinyELF(t, "app", false)}))
+	zw.Close()
+	layout := ociLayout(t, filepath.Join(dir, "oci"), []string{"/app"}, nil, zbuf.Bytes())
+	// ociLayout typed the zstd layer as plain tar: fix the media type by rewriting the
+	// manifest, then wrap it in a nested index next to an arm64 entry, and tag both.
+	var idx ocispec.Index
+	b, _ := os.ReadFile(filepath.Join(layout, "index.json"))
+	json.Unmarshal(b, &idx)
+	var man ocispec.Manifest
+	mb, _ := os.ReadFile(filepath.Join(layout, "blobs", "sha256", idx.Manifests[0].Digest.Encoded()))
+	json.Unmarshal(mb, &man)
+	man.Layers[0].MediaType = ocispec.MediaTypeImageLayerZstd
+	write := func(v any, mt string) ocispec.Descriptor {
+		b, _ := json.Marshal(v)
+		d := digest.FromBytes(b)
+		os.WriteFile(filepath.Join(layout, "blobs", "sha256", d.Encoded()), b, 0o644)
+		return ocispec.Descriptor{MediaType: mt, Digest: d, Size: int64(len(b))}
+	}
+	md := write(man, ocispec.MediaTypeImageManifest)
+	arm := md
+	arm.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	md.Platform = &ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	nested := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{arm, md}}
+	nested.SchemaVersion = 2
+	nd := write(nested, ocispec.MediaTypeImageIndex)
+	nd.Annotations = map[string]string{ocispec.AnnotationRefName: "app:1"}
+	other := md
+	other.Annotations = map[string]string{ocispec.AnnotationRefName: "other:2"}
+	top := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{nd, other}}
+	top.SchemaVersion = 2
+	tb, _ := json.Marshal(top)
+	os.WriteFile(filepath.Join(layout, "index.json"), tb, 0o644)
+
+	if code, out := skyctl(t, "image", "import-oci", "--key", key, "-o", filepath.Join(dir, "x"), layout); code != 1 ||
+		!strings.Contains(out, "2 manifests in the index; choose one with --ref NAME") {
+		t.Errorf("ambiguous: %d %s", code, out)
+	}
+	out := mustRun(t, "image", "import-oci", "--key", key, "--ref", "app:1", "-o", filepath.Join(dir, "out"), layout)
+	if !strings.Contains(out, "image app 1.0.0") || !strings.Contains(out, "entry /app (module app)") {
+		t.Errorf("import: %s", out)
+	}
+	mustRun(t, "image", "verify", "--pub", pub, filepath.Join(dir, "out", "app.skyimg"))
+	if code, out := skyctl(t, "image", "import-oci", "--key", key, "--ref", "nope", "-o", filepath.Join(dir, "y"), layout); code != 1 ||
+		!strings.Contains(out, `no manifest named "nope"`) {
+		t.Errorf("unknown ref: %d %s", code, out)
 	}
 }

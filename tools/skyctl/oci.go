@@ -89,8 +89,31 @@ func readJSON(dir string, d ocispec.Descriptor, v any) error {
 
 // pickManifest chooses the image manifest of index: the one named ref (by its
 // org.opencontainers.image.ref.name annotation) if ref is set, else the only one, or
-// the linux/amd64 one; nested indexes are followed.
-func pickManifest(dir string, idx ocispec.Index, ref string, depth int) (ocispec.Descriptor, error) {
+// the linux/amd64 one; nested indexes are followed. It also returns the first ref
+// name annotation on the way.
+func pickManifest(dir string, idx ocispec.Index, ref string, depth int) (ocispec.Descriptor, string, error) {
+	m, err := pickManifestIn(dir, idx, ref, depth)
+	if err != nil {
+		return m, "", err
+	}
+	name := m.Annotations[ocispec.AnnotationRefName]
+	if m.MediaType == ocispec.MediaTypeImageIndex {
+		var sub ocispec.Index
+		if err := readJSON(dir, m, &sub); err != nil {
+			return m, "", err
+		}
+		md, inner, err := pickManifest(dir, sub, "", depth+1)
+		if name == "" {
+			name = inner
+		}
+		return md, name, err
+	}
+	return m, name, nil
+}
+
+// pickManifestIn chooses one entry of idx (see pickManifest): an image manifest or a
+// nested index.
+func pickManifestIn(dir string, idx ocispec.Index, ref string, depth int) (ocispec.Descriptor, error) {
 	if depth > 4 {
 		return ocispec.Descriptor{}, errors.New("indexes nested more than 4 deep")
 	}
@@ -113,15 +136,8 @@ func pickManifest(dir string, idx ocispec.Index, ref string, depth int) (ocispec
 		return ocispec.Descriptor{}, fmt.Errorf("%d manifests in the index; choose one with --ref NAME", len(cands))
 	}
 	m := cands[0]
-	switch m.MediaType {
-	case ocispec.MediaTypeImageManifest:
+	if m.MediaType == ocispec.MediaTypeImageManifest || m.MediaType == ocispec.MediaTypeImageIndex {
 		return m, nil
-	case ocispec.MediaTypeImageIndex:
-		var sub ocispec.Index
-		if err := readJSON(dir, m, &sub); err != nil {
-			return m, err
-		}
-		return pickManifest(dir, sub, "", depth+1)
 	}
 	return m, fmt.Errorf("manifest %s has media type %q; want %s", m.Digest, m.MediaType, ocispec.MediaTypeImageManifest)
 }
@@ -144,7 +160,7 @@ func readOCI(dir, ref string) (*ociImage, error) {
 	if err := json.Unmarshal(b, &idx); err != nil {
 		return nil, fmt.Errorf("%s: %v", ocispec.ImageIndexFile, err)
 	}
-	md, err := pickManifest(dir, idx, ref, 0)
+	md, refName, err := pickManifest(dir, idx, ref, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +171,7 @@ func readOCI(dir, ref string) (*ociImage, error) {
 	if man.Config.MediaType != ocispec.MediaTypeImageConfig {
 		return nil, fmt.Errorf("config media type %q; want %s", man.Config.MediaType, ocispec.MediaTypeImageConfig)
 	}
-	img := &ociImage{manifestDigest: md.Digest, refName: md.Annotations[ocispec.AnnotationRefName], files: map[string]*ociFile{}}
+	img := &ociImage{manifestDigest: md.Digest, refName: refName, files: map[string]*ociFile{}}
 	if err := readJSON(dir, man.Config, &img.config); err != nil {
 		return nil, err
 	}
