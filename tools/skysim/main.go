@@ -8,7 +8,7 @@
 // instead (the shell's ctr commands, sleep, echo, log; see script.go) and exits at the
 // end of input, so container scenarios can be scripted:
 //
-//	printf 'ctr run --cpu 20%%%% spin\nsleep 1s\nctr stats\n' | go run ./tools/skysim
+//	printf 'ctr run --cpu 20%% spin\nsleep 1s\nctr stats\n' | go run ./tools/skysim
 //
 // Usage:
 //
