@@ -66,8 +66,8 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzVerify: Verify never panics, and what it accepts was signed by the trusted key
-// over a descriptor that decodes.
+// FuzzVerify: Verify and Inspect never panic, what Verify accepts was signed by the
+// trusted key over a descriptor that decodes, and Inspect reads it the same.
 func FuzzVerify(f *testing.F) {
 	k, _ := keys()
 	s, err := Sign(k, valid())
@@ -77,7 +77,14 @@ func FuzzVerify(f *testing.F) {
 	f.Add(s)
 	tr := trust()
 	f.Fuzz(func(t *testing.T, b []byte) {
+		d, id, ierr := Inspect(b)
+		if ierr == nil && (d.Check() != nil) {
+			t.Fatalf("Inspect returned an invalid descriptor")
+		}
 		v, err := Verify(b, tr)
+		if err == nil && (ierr != nil || id != v.Signer()) {
+			t.Fatalf("Verify accepts what Inspect reads otherwise: %v, signer %s", ierr, id)
+		}
 		if err != nil {
 			for _, kind := range []error{ErrMalformed, ErrInvalid, ErrUntrustedKey, ErrSignature} {
 				if errors.Is(err, kind) {

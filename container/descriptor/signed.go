@@ -120,3 +120,23 @@ func Verify(signed []byte, trust map[pqc.KeyID]*pqc.PublicKey) (*Verified, error
 	}
 	return &Verified{desc: *d, signer: id, digest: pqc.Sum512(env.Descriptor)}, nil
 }
+
+// Inspect decodes a signed descriptor without trusting it: the descriptor (checked
+// like Decode checks it) and the key id the envelope names. Nothing is verified; use
+// Verify before acting on the result.
+func Inspect(signed []byte) (*Descriptor, pqc.KeyID, error) {
+	var id pqc.KeyID
+	if len(signed) > MaxSignedSize {
+		return nil, id, fmt.Errorf("%w: %d bytes; at most %d", ErrMalformed, len(signed), MaxSignedSize)
+	}
+	var env envelope
+	if err := codec.Unmarshal(signed, &env); err != nil {
+		return nil, id, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	if env.Format != FormatVersion || len(env.Signer) != len(id) {
+		return nil, id, fmt.Errorf("%w: envelope format %d, signer of %d bytes", ErrMalformed, env.Format, len(env.Signer))
+	}
+	copy(id[:], env.Signer)
+	d, err := Decode(env.Descriptor)
+	return d, id, err
+}

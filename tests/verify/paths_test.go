@@ -55,6 +55,7 @@ var allowed = map[string]map[string]string{
 	sinkVerify: {
 		"pipeline/repo/index.go: (*Client).VerifyPackage": "the repository client: the index's digest, then the full chain",
 		"tools/skyctl/commands.go: pkgVerify":             "the host tool's `pkg verify`: reports, starts nothing",
+		"container/image/image.go: Verify":                "the container image verifier: each package the image pins, after its digest matched; runtime.Instantiate takes only the *image.Verified it returns",
 	},
 	sinkVerifyPackage: {
 		"pipeline/bootbundle/bootbundle.go: Open":      "the boot bundle: every package verified before the kernel sees a byte",

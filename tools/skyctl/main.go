@@ -1,5 +1,5 @@
-// Command skyctl is Skyscope's host tool for keys, module packages, repositories and
-// SKYAIFS disk images.
+// Command skyctl is Skyscope's host tool for keys, module packages, repositories,
+// SKYAIFS disk images and container images.
 //
 // Usage:
 //
@@ -13,6 +13,10 @@
 //	skyctl audit verify --pub P [--strict] LOG
 //	skyctl fs mkfs IMAGE SIZE | fs fsck [--repair] IMAGE
 //	skyctl fs ls|cat IMAGE PATH | fs put IMAGE HOSTFILE PATH
+//	skyctl image build --key K --name N [limits] -o OUT.skyimg PKG...
+//	skyctl image verify --pub P [--store DIR] IMAGE
+//	skyctl image inspect IMAGE
+//	skyctl image import-oci --key K [--name N] [limits] -o OUTDIR OCI-LAYOUT-DIR
 //
 // Signatures are ML-DSA-87 (FIPS 204, NIST level 5); digests SHA3-512. Every command
 // exits with status 0 on success, 1 when a check or operation fails (the message names
@@ -63,6 +67,15 @@ SKYAIFS disk images (journaling filesystem; docs/SKYAIFS.md):
   fs cat IMAGE PATH            write a file's contents to stdout
   fs put IMAGE HOSTFILE PATH   copy a host file into the image
 
+Container images (a signed descriptor template pinning packages by SHA3-512):
+  image build --key K --name N [--cpu 20%] [--mem 64M] [--pids 32] -o OUT.skyimg PKG...
+                               sign an image of the packages (keep them next to it)
+  image verify --pub P [--store DIR] IMAGE
+                               check the image, its descriptor and every package it pins
+  image inspect IMAGE          show what an image claims, without trusting it
+  image import-oci --key K -o OUTDIR DIR
+                               turn an OCI image layout of static Linux programs into an image
+
 Run "skyctl COMMAND SUBCOMMAND --help" for the flags of one command.
 `
 
@@ -85,19 +98,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func(args []string, stdout io.Writer) error{
-		"key gen":      keyGen,
-		"pkg pack":     pkgPack,
-		"pkg verify":   pkgVerify,
-		"pkg inspect":  pkgInspect,
-		"repo add":     repoAdd,
-		"repo index":   repoIndex,
-		"bundle build": bundleBuild,
-		"audit verify": auditVerify,
-		"fs mkfs":      fsMkfs,
-		"fs fsck":      fsFsck,
-		"fs ls":        fsLs,
-		"fs cat":       fsCat,
-		"fs put":       fsPut,
+		"key gen":          keyGen,
+		"pkg pack":         pkgPack,
+		"pkg verify":       pkgVerify,
+		"pkg inspect":      pkgInspect,
+		"repo add":         repoAdd,
+		"repo index":       repoIndex,
+		"bundle build":     bundleBuild,
+		"audit verify":     auditVerify,
+		"fs mkfs":          fsMkfs,
+		"fs fsck":          fsFsck,
+		"fs ls":            fsLs,
+		"fs cat":           fsCat,
+		"fs put":           fsPut,
+		"image build":      imageBuild,
+		"image verify":     imageVerify,
+		"image inspect":    imageInspect,
+		"image import-oci": imageImportOCI,
+	}
+	if args[1] == "-h" || args[1] == "--help" || args[1] == "help" { // "skyctl image --help"
+		fmt.Fprint(stdout, usage)
+		return 0
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {

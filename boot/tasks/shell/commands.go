@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 )
@@ -22,8 +23,10 @@ type shell struct {
 	exit    abi.CPtr // a notification signalled when a foreground program ends
 	out     io.Writer
 	uptime  func() time.Duration
-	logNext uint64 // how far `log` has shown the kernel log
-	quit    bool   // `exit` was run
+	logNext uint64   // how far `log` has shown the kernel log
+	quit    bool     // `exit` was run
+	console abi.CPtr // granted to programs ctr starts in containers (0: none)
+	ctl     *ctr.Ctl // the containers ctr made (made by the first ctr command)
 }
 
 // command is one shell command.
@@ -50,6 +53,7 @@ func init() {
 		"modules":  {"", "list the signed modules the kernel verified in the boot bundle", (*shell).modules},
 		"devices":  {"", "list the machine's devices: number, PCI address, vendor:device, class, interrupt line, register regions", (*shell).devices},
 		"peek":     {"DEVICE BAR OFFSET", "read a 32-bit register of a device (numbered as devices lists them) through a mapping of its page", (*shell).peek},
+		"ctr":      {"SUBCOMMAND [ARG...]", "containers, docker-style: run, ps, exec, stop, kill, rm, inspect, logs, stats, link, wait (ctr help)", (*shell).ctr},
 		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
 	}
 }

@@ -41,7 +41,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "shell: making a notification: %v\n", err)
 		os.Exit(1)
 	}
-	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot}
+	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot, console: slotSystem + 1}
 	fmt.Println("Skyscope shell. Type help for the commands.")
 	ed := lineedit.New(os.Stdin, os.Stdout)
 	for !s.quit {

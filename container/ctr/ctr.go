@@ -1,0 +1,653 @@
+// Package ctr is the container command of the shell: docker/podman vocabulary (run,
+// ps, exec, stop, kill, rm, inspect, logs, stats, link, wait) over the kernel's
+// container system calls (kernel/user's wrappers). The ring-3 shell
+// (boot/tasks/shell) and the hosted simulation (tools/skysim) both run it, so the
+// same command lines work on the machine and in the simulation.
+//
+// An IMAGE is a program of the machine's program store (the boot bundle; the
+// simulation's registered programs): ctr run makes a new container with the limits
+// given and starts the program inside it as the container's pid 1. (Signed container
+// images, container/image, are verified and instantiated on the host and in the
+// simulation by container/runtime; the boot bundle does not carry them yet.)
+//
+// The Ctl holds, in its owner's capability space, a capability to each container it
+// made and a notification its entry task signals when it ends; containers die with
+// their creator's budget, so containers made by a shell end with that shell.
+package ctr
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+)
+
+// Ctl runs ctr command lines for one owner (a shell). Its configuration fields are
+// set before the first Run and not changed; the rest is its own state.
+type Ctl struct {
+	E       *user.Env            // the owner's kernel interface
+	Sys     abi.CPtr             // the System object containers are made with
+	Untyped abi.CPtr             // the budget the exit notifications are made from
+	CSpace  abi.CPtr             // the owner's capability space (for Retype and Delete)
+	Console abi.CPtr             // granted to programs started in containers (0: none)
+	Slots   [2]uint64            // the owner's free slots [first, end) the Ctl may use
+	Out     io.Writer            // where results and usage messages go
+	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
+
+	used       map[abi.CPtr]bool
+	containers []*container // in creation order
+	links      []*link
+	seq        int // containers made, for default names
+}
+
+// container is one container the Ctl made.
+type container struct {
+	id      uint64 // kernel id
+	name    string
+	image   string   // the program it was started with
+	argv    []string // its arguments
+	cap     abi.CPtr // the Container capability
+	exit    abi.CPtr // notification the entry task signals when it ends
+	entry   uint64   // container-local pid of the entry task
+	net     string
+	lastCPU uint64        // CPU ns at the last stats
+	lastAt  time.Duration // machine time of the last stats
+}
+
+// link is a link the Ctl made between two of its containers.
+type link struct {
+	id             uint64
+	client, server *container
+	clientEnd      abi.CPtr
+	serverEnd      abi.CPtr
+}
+
+// Subcommands: name → synopsis, summary, implementation.
+type subcommand struct {
+	args, summary string
+	run           func(c *Ctl, args []string) error
+}
+
+var subcommands map[string]subcommand
+
+func init() {
+	subcommands = map[string]subcommand{
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--name NAME] IMAGE [ARG...]",
+			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
+		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
+		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
+		"stop":    {"[-t GRACE] CONTAINER...", "signal the container's tasks to stop; kill what is left after GRACE (default 1s)", (*Ctl).stop},
+		"kill":    {"CONTAINER...", "kill every task of the container at once", (*Ctl).kill},
+		"rm":      {"[-f] CONTAINER...", "destroy a container and free all it held (-f: even if it runs)", (*Ctl).rm},
+		"inspect": {"CONTAINER", "show a container's limits, usage, events, tasks and links", (*Ctl).inspect},
+		"logs":    {"CONTAINER", "show a container's output (there is no capture yet: it goes to the console)", (*Ctl).logs},
+		"stats":   {"", "show each container's CPU use since the last stats, memory and task counts", (*Ctl).stats},
+		"link":    {"CLIENT SERVER", "link two containers: an endpoint pair, the client's end Write, the server's Read", (*Ctl).link},
+		"unlink":  {"LINK", "revoke a link: both ends, wherever they went", (*Ctl).unlink},
+		"wait":    {"CONTAINER", "wait until the container's first task ends and show how it ended", (*Ctl).wait},
+		"help":    {"", "list the ctr subcommands", (*Ctl).help},
+	}
+}
+
+// Run runs one ctr command line (the words after "ctr").
+func (c *Ctl) Run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("want a subcommand; ctr help lists them")
+	}
+	sc, ok := subcommands[args[0]]
+	if !ok {
+		return fmt.Errorf("%s: unknown subcommand; ctr help lists them", args[0])
+	}
+	if err := sc.run(c, args[1:]); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	return nil
+}
+
+func (c *Ctl) help([]string) error {
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	w := tabwriter.NewWriter(c.Out, 0, 8, 2, ' ', 0)
+	for _, n := range names {
+		fmt.Fprintf(w, "  ctr %s %s\t%s\n", n, subcommands[n].args, subcommands[n].summary)
+	}
+	return w.Flush()
+}
+
+// takeSlot returns a free slot of the Ctl's range.
+func (c *Ctl) takeSlot() (abi.CPtr, error) {
+	if c.used == nil {
+		c.used = map[abi.CPtr]bool{}
+	}
+	for s := abi.CPtr(c.Slots[0]); s < abi.CPtr(c.Slots[1]); s++ {
+		if !c.used[s] {
+			c.used[s] = true
+			return s, nil
+		}
+	}
+	return 0, errors.New("no free capability slot left for containers: rm some")
+}
+
+// freeSlot deletes what slot s holds and gives it back.
+func (c *Ctl) freeSlot(s abi.CPtr) {
+	_ = c.E.Delete(c.CSpace, s)
+	delete(c.used, s)
+}
+
+// find returns the container named by an id or a name.
+func (c *Ctl) find(ref string) (*container, error) {
+	for _, x := range c.containers {
+		if x.name == ref || strconv.FormatUint(x.id, 10) == ref {
+			return x, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no such container (see ctr ps)", ref)
+}
+
+// ParseCPU parses a CPU share: "PERCENT%" of every 100ms, or "BUDGET/PERIOD" (Go
+// durations, 0 < budget ≤ period). It returns nanoseconds.
+func ParseCPU(s string) (budget, period uint64, err error) {
+	const per = 100 * time.Millisecond
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		n, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(n > 0 && n <= 100) {
+			return 0, 0, fmt.Errorf("--cpu %q: want a share above 0%% and at most 100%%", s)
+		}
+		return uint64(float64(per) * n / 100), uint64(per), nil
+	}
+	b, p, ok := strings.Cut(s, "/")
+	bd, err1 := time.ParseDuration(b)
+	pd, err2 := time.ParseDuration(p)
+	if !ok || err1 != nil || err2 != nil || bd <= 0 || bd > pd {
+		return 0, 0, fmt.Errorf("--cpu %q: want PERCENT%% or BUDGET/PERIOD with 0 < budget ≤ period, e.g. 20ms/100ms", s)
+	}
+	return uint64(bd), uint64(pd), nil
+}
+
+// ParseSize parses a byte count with an optional K, M or G suffix (binary units).
+func ParseSize(s string) (uint64, error) {
+	mult := uint64(1)
+	n := s
+	for suf, m := range map[string]uint64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30} {
+		if t, ok := strings.CutSuffix(strings.ToUpper(s), suf); ok {
+			n, mult = t, m
+		}
+	}
+	v, err := strconv.ParseUint(n, 10, 64)
+	if err != nil || v == 0 || v > (1<<48)/mult {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, optionally with K, M or G", s)
+	}
+	return v * mult, nil
+}
+
+// flags returns a flag set whose messages go to the Ctl's output.
+func (c *Ctl) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ctr "+name, flag.ContinueOnError)
+	fs.SetOutput(c.Out)
+	fs.Usage = func() {
+		fmt.Fprintf(c.Out, "usage: ctr %s %s\n", name, subcommands[name].args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *Ctl) run(args []string) error {
+	fs := c.flags("run")
+	cpu := fs.String("cpu", "", "CPU share: PERCENT% of every 100ms or BUDGET/PERIOD (default: unlimited)")
+	mem := fs.String("mem", "16M", "memory limit of the whole container")
+	pids := fs.Uint("pids", 32, "most tasks at once")
+	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
+	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
+	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("name a program of the boot bundle: ctr run [flags] IMAGE [ARG...]")
+	}
+	l := abi.ContainerLimits{MaxTasks: uint64(*pids), Priority: uint64(*prio)}
+	var err error
+	if l.Memory, err = ParseSize(*mem); err != nil {
+		return fmt.Errorf("--mem: %w", err)
+	}
+	if *cpu != "" {
+		if l.CPUBudget, l.CPUPeriod, err = ParseCPU(*cpu); err != nil {
+			return err
+		}
+	}
+	switch {
+	case *pids == 0:
+		return errors.New("--pids 0: want at least 1")
+	case *prio > 255:
+		return fmt.Errorf("--priority %d: want 0–255", *prio)
+	case *netw != "none":
+		return fmt.Errorf("--net %s: only --net none: containers get no network until the NIC supervisor exists", *netw)
+	}
+	argv := fs.Args()
+	c.seq++
+	if *name == "" {
+		base := argv[0]
+		if i := strings.LastIndexByte(base, '/'); i >= 0 {
+			base = base[i+1:]
+		}
+		suffix := "-" + strconv.Itoa(c.seq)
+		base = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			return '-'
+		}, strings.ToLower(base))
+		if base == "" || base[0] < 'a' || base[0] > 'z' {
+			base = "c" + base
+		}
+		*name = base[:min(len(base), abi.ContainerNameBytes-len(suffix))] + suffix
+	}
+	if _, err := c.find(*name); err == nil {
+		return fmt.Errorf("--name %s: a container of that name exists", *name)
+	}
+
+	// Two slots, then the container, the notification and the entry task; undo
+	// everything made so far if a step fails.
+	cs, err := c.takeSlot()
+	if err != nil {
+		return err
+	}
+	ns, err := c.takeSlot()
+	if err != nil {
+		c.freeSlot(cs)
+		return err
+	}
+	id, err := c.E.CreateContainer(c.Sys, *name, l, cs)
+	if err != nil {
+		c.freeSlot(cs)
+		c.freeSlot(ns)
+		return fmt.Errorf("container %s: %w", *name, explain(err))
+	}
+	undo := func() {
+		_ = c.E.DestroyContainer(cs)
+		c.freeSlot(cs)
+		c.freeSlot(ns)
+	}
+	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
+		undo()
+		return fmt.Errorf("making the exit notification: %w", err)
+	}
+	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, lastAt: c.now()}
+	pid, err := c.start(x, argv, ns)
+	if err != nil {
+		undo()
+		return err
+	}
+	x.entry = pid
+	c.containers = append(c.containers, x)
+	fmt.Fprintf(c.Out, "%d %s\n", id, *name)
+	return nil
+}
+
+// start starts argv inside x (notify: signalled when it ends; 0 none) with the
+// console and the container's own System object (which sees only the container).
+func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error) {
+	var grants []abi.CPtr
+	if c.Console != 0 {
+		grants = append(grants, c.Console)
+	}
+	pid, err := c.E.StartInContainer(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants...)
+	if errors.Is(err, abi.ErrNotFound) {
+		return 0, fmt.Errorf("%s: no such program in the boot bundle", argv[0])
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s in %s: %w", argv[0], x.name, explain(err))
+	}
+	return pid, nil
+}
+
+func (c *Ctl) now() time.Duration {
+	if c.Now == nil {
+		return 0
+	}
+	return c.Now()
+}
+
+// explain adds what to do to the kernel errors ctr meets most.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, abi.ErrNoMemory):
+		return fmt.Errorf("%w: not enough memory for that limit (see mem; try a smaller --mem)", err)
+	case errors.Is(err, abi.ErrLimit):
+		return fmt.Errorf("%w: the container's task limit (--pids) is reached", err)
+	case errors.Is(err, abi.ErrRange):
+		return fmt.Errorf("%w: a limit is above what this shell's container allows", err)
+	case errors.Is(err, abi.ErrIllegal):
+		return fmt.Errorf("%w: not in this state (see ctr ps)", err)
+	}
+	return err
+}
+
+// info inspects x.
+func (c *Ctl) info(x *container) (abi.ContainerInfo, error) {
+	i, err := c.E.InspectContainer(x.cap)
+	if err != nil {
+		return i, fmt.Errorf("%s: %w", x.name, err)
+	}
+	return i, nil
+}
+
+// state describes x's state, with its entry task's end if it ended.
+func (c *Ctl) state(x *container, i abi.ContainerInfo) string {
+	s := i.State.String()
+	if i.State != abi.ContainerStopped {
+		return s
+	}
+	if t, ok := c.task(x, x.entry); ok && t.State != abi.TaskLive {
+		return fmt.Sprintf("%s %d", t.State, t.Status)
+	}
+	return s
+}
+
+// task returns the task with container-local pid in x.
+func (c *Ctl) task(x *container, pid uint64) (abi.TaskInfo, bool) {
+	t, err := c.E.ContainerTaskInfo(x.cap, pid)
+	return t, err == nil && t.ID == pid
+}
+
+func cpuLimit(l abi.ContainerLimits) string {
+	if l.CPUPeriod == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%.0f%% (%v/%v)", 100*float64(l.CPUBudget)/float64(l.CPUPeriod), time.Duration(l.CPUBudget), time.Duration(l.CPUPeriod))
+}
+
+func (c *Ctl) ps(args []string) error {
+	if len(args) != 0 {
+		return errors.New("usage: ctr ps")
+	}
+	w := tabwriter.NewWriter(c.Out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tIMAGE\tSTATE\tTASKS\tCPU\tMEMORY\tLIMITS")
+	for _, x := range c.containers {
+		i, err := c.info(x)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d/%d\t%v\t%s/%s\tcpu %s\n", x.id, x.name, x.image, c.state(x, i), i.Tasks, i.Limits.MaxTasks,
+			time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), size(i.Limits.Memory), cpuLimit(i.Limits))
+	}
+	return w.Flush()
+}
+
+func (c *Ctl) exec(args []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: ctr exec CONTAINER PROG [ARG...]")
+	}
+	x, err := c.find(args[0])
+	if err != nil {
+		return err
+	}
+	pid, err := c.start(x, args[1:], 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Out, "%s: started %s as pid %d\n", x.name, args[1], pid)
+	return nil
+}
+
+func (c *Ctl) stop(args []string) error {
+	fs := c.flags("stop")
+	grace := fs.Duration("t", time.Second, "grace period before what is left is killed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *grace < 0 {
+		return errors.New("usage: ctr stop [-t GRACE] CONTAINER...")
+	}
+	return c.each(fs.Args(), func(x *container) error {
+		if err := c.E.StopContainer(x.cap, uint64(*grace)); err != nil {
+			return fmt.Errorf("%s: %w", x.name, explain(err))
+		}
+		fmt.Fprintf(c.Out, "%s: stopping (killed after %v)\n", x.name, *grace)
+		return nil
+	})
+}
+
+func (c *Ctl) kill(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: ctr kill CONTAINER...")
+	}
+	return c.each(args, func(x *container) error {
+		if err := c.E.StopContainer(x.cap, 0); err != nil {
+			return fmt.Errorf("%s: %w", x.name, explain(err))
+		}
+		fmt.Fprintf(c.Out, "%s: killed\n", x.name)
+		return nil
+	})
+}
+
+// each runs f on every container refs name, all found first.
+func (c *Ctl) each(refs []string, f func(*container) error) error {
+	var xs []*container
+	for _, r := range refs {
+		x, err := c.find(r)
+		if err != nil {
+			return err
+		}
+		xs = append(xs, x)
+	}
+	for _, x := range xs {
+		if err := f(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Ctl) rm(args []string) error {
+	fs := c.flags("rm")
+	force := fs.Bool("f", false, "destroy the container even if it runs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("usage: ctr rm [-f] CONTAINER...")
+	}
+	return c.each(fs.Args(), func(x *container) error {
+		i, err := c.info(x)
+		if err != nil {
+			return err
+		}
+		if !*force && (i.State == abi.ContainerRunning || i.State == abi.ContainerStopping) {
+			return fmt.Errorf("%s is %v: stop it first, or rm -f", x.name, i.State)
+		}
+		if err := c.E.DestroyContainer(x.cap); err != nil {
+			return fmt.Errorf("%s: %w", x.name, explain(err))
+		}
+		c.links = slices.DeleteFunc(c.links, func(l *link) bool {
+			if l.client == x || l.server == x { // the kernel revoked both ends
+				c.freeSlot(l.clientEnd)
+				c.freeSlot(l.serverEnd)
+				return true
+			}
+			return false
+		})
+		c.freeSlot(x.cap)
+		c.freeSlot(x.exit)
+		c.containers = slices.DeleteFunc(c.containers, func(y *container) bool { return y == x })
+		fmt.Fprintf(c.Out, "%s: removed\n", x.name)
+		return nil
+	})
+}
+
+func (c *Ctl) inspect(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: ctr inspect CONTAINER")
+	}
+	x, err := c.find(args[0])
+	if err != nil {
+		return err
+	}
+	i, err := c.info(x)
+	if err != nil {
+		return err
+	}
+	l := i.Limits
+	fmt.Fprintf(c.Out, "id        %d (parent %d)\nname      %s\nimage     %s %s\nstate     %s\n", i.ID, i.Parent, x.name,
+		x.image, strings.Join(x.argv, " "), c.state(x, i))
+	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, size(l.Memory), l.MaxTasks, l.OOM)
+	pidns := "private"
+	if l.Flags&abi.ContainerSharedPID != 0 {
+		pidns = "shared with the parent"
+	}
+	fmt.Fprintf(c.Out, "ns        pid %s, network %s\n", pidns, x.net)
+	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
+	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
+	ts, err := c.E.ContainerTasks(x.cap)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Out, "tasks")
+	for _, t := range ts {
+		st := t.State.String()
+		if t.State != abi.TaskLive {
+			st += " " + strconv.FormatInt(t.Status, 10)
+		}
+		fmt.Fprintf(c.Out, "  pid %d  %s  %s  memory %s  cpu %v\n", t.ID, t.Name, st, size(t.MemUsed), time.Duration(t.CPUNanos).Round(time.Millisecond))
+	}
+	for _, lk := range c.links {
+		if lk.client == x || lk.server == x {
+			fmt.Fprintf(c.Out, "link      %d: %s → %s\n", lk.id, lk.client.name, lk.server.name)
+		}
+	}
+	return nil
+}
+
+func (c *Ctl) logs(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: ctr logs CONTAINER")
+	}
+	x, err := c.find(args[0])
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: no log capture yet: programs in containers write straight to the console, above (log shows the kernel's lines about it)", x.name)
+}
+
+func (c *Ctl) stats(args []string) error {
+	if len(args) != 0 {
+		return errors.New("usage: ctr stats")
+	}
+	now := c.now()
+	w := tabwriter.NewWriter(c.Out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tCPU %\tCPU LIMIT\tCPU TIME\tMEM USAGE / LIMIT\tMEM %\tTASKS\tMEM HITS\tOOM KILLS")
+	for _, x := range c.containers {
+		i, err := c.info(x)
+		if err != nil {
+			return err
+		}
+		pct := "-"
+		if dt := now - x.lastAt; dt > 0 && i.CPUNanos >= x.lastCPU {
+			pct = fmt.Sprintf("%.1f%%", 100*float64(i.CPUNanos-x.lastCPU)/float64(dt))
+		}
+		x.lastCPU, x.lastAt = i.CPUNanos, now
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s / %s\t%.1f%%\t%d/%d\t%d\t%d\n", x.id, x.name, pct, cpuLimit(i.Limits),
+			time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), size(i.Limits.Memory),
+			100*float64(i.MemUsed)/float64(max(i.Limits.Memory, 1)), i.Tasks, i.Limits.MaxTasks, i.MemLimitHits, i.OOMKills)
+	}
+	return w.Flush()
+}
+
+func (c *Ctl) link(args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: ctr link CLIENT SERVER")
+	}
+	a, err := c.find(args[0])
+	if err != nil {
+		return err
+	}
+	b, err := c.find(args[1])
+	if err != nil {
+		return err
+	}
+	if a == b {
+		return errors.New("a container cannot link to itself")
+	}
+	ce, err := c.takeSlot()
+	if err != nil {
+		return err
+	}
+	se, err := c.takeSlot()
+	if err != nil {
+		c.freeSlot(ce)
+		return err
+	}
+	id, err := c.E.LinkContainers(a.cap, b.cap, ce, se, false)
+	if err != nil {
+		c.freeSlot(ce)
+		c.freeSlot(se)
+		return fmt.Errorf("%s → %s: %w", a.name, b.name, explain(err))
+	}
+	c.links = append(c.links, &link{id: id, client: a, server: b, clientEnd: ce, serverEnd: se})
+	fmt.Fprintf(c.Out, "link %d: %s (client end, Write) → %s (server end, Read); no capability grant across it\n", id, a.name, b.name)
+	return nil
+}
+
+func (c *Ctl) unlink(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: ctr unlink LINK")
+	}
+	for i, l := range c.links {
+		if strconv.FormatUint(l.id, 10) == args[0] {
+			if err := c.E.UnlinkContainers(l.client.cap, l.id); err != nil {
+				return fmt.Errorf("link %d: %w", l.id, err)
+			}
+			c.freeSlot(l.clientEnd)
+			c.freeSlot(l.serverEnd)
+			c.links = slices.Delete(c.links, i, i+1)
+			fmt.Fprintf(c.Out, "link %d revoked\n", l.id)
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: no such link (see ctr inspect)", args[0])
+}
+
+func (c *Ctl) wait(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: ctr wait CONTAINER")
+	}
+	x, err := c.find(args[0])
+	if err != nil {
+		return err
+	}
+	if t, ok := c.task(x, x.entry); !ok || t.State == abi.TaskLive {
+		if _, err := c.E.Wait(x.exit); err != nil {
+			return err
+		}
+	}
+	t, ok := c.task(x, x.entry)
+	if !ok {
+		return fmt.Errorf("%s: its first task is gone", x.name)
+	}
+	fmt.Fprintf(c.Out, "%s: %s %s, status %d\n", x.name, t.Name, t.State, t.Status)
+	return nil
+}
+
+// size formats a byte count in binary units.
+func size(b uint64) string {
+	switch {
+	case b >= 10<<30:
+		return fmt.Sprintf("%dG", b>>30)
+	case b >= 10<<20:
+		return fmt.Sprintf("%dM", b>>20)
+	case b >= 10<<10:
+		return fmt.Sprintf("%dK", b>>10)
+	}
+	return fmt.Sprintf("%dB", b)
+}

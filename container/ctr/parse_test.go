@@ -1,0 +1,30 @@
+package ctr
+
+import "testing"
+
+// TestParse: CPU shares and sizes in the forms ctr run and skyctl take, and the
+// forms they refuse.
+func TestParse(t *testing.T) {
+	for s, want := range map[string][2]uint64{"20%": {20_000_000, 100_000_000}, "100%": {100_000_000, 100_000_000},
+		"2.5%": {2_500_000, 100_000_000}, "5ms/50ms": {5_000_000, 50_000_000}} {
+		b, p, err := ParseCPU(s)
+		if err != nil || b != want[0] || p != want[1] {
+			t.Errorf("ParseCPU(%q) = %d, %d, %v", s, b, p, err)
+		}
+	}
+	for _, s := range []string{"", "0%", "101%", "x%", "20", "5ms", "50ms/5ms", "0s/1s", "-1ms/2ms"} {
+		if _, _, err := ParseCPU(s); err == nil {
+			t.Errorf("ParseCPU(%q) accepted", s)
+		}
+	}
+	for s, want := range map[string]uint64{"4096": 4096, "64K": 64 << 10, "16M": 16 << 20, "2g": 2 << 30} {
+		if n, err := ParseSize(s); err != nil || n != want {
+			t.Errorf("ParseSize(%q) = %d, %v", s, n, err)
+		}
+	}
+	for _, s := range []string{"", "0", "M", "-1M", "1T", "300000G"} {
+		if _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) accepted", s)
+		}
+	}
+}
