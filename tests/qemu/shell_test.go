@@ -61,6 +61,9 @@ func TestShell(t *testing.T) {
 		"modules",
 		"devices",
 		"peek 4 5 0x10", // q35's AHCI controller (00:1f.2): BAR5's version register
+		"ctr run --cpu 50% --mem 32M --pids 4 hello",
+		"ctr wait hello-1",
+		"ctr ps",
 		"shutdown",
 	}}
 	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 2 * time.Minute})
@@ -88,6 +91,8 @@ func TestShell(t *testing.T) {
 		"[6] hello",
 		"[7] hello",
 		" 0  00:00.0 8086:29c0 class 06.00.00",
+		"hello from task 1 (parent 0)", // inside its container, hello is pid 1 of its own namespace
+		"hello-1: hello exited, status 0",
 		" 4  00:1f.2 8086:2922 class 01.06.01",
 		"powering off",
 		"kernel: power off requested by shell with status 0",
