@@ -35,6 +35,8 @@ func main() {
 	flag.Var(&images, "image", "verify and start this signed container `FILE` before the script (repeatable; implies script mode)")
 	flag.Var(&pubs, "pub", "trusted public key `FILE` for --image (repeatable)")
 	store := flag.String("store", "", "folder of the images' packages (*.skypkg; default: each image's folder)")
+	diskPath := flag.String("disk", "", "a persistent SKYAIFS disk image `FILE` for the script's fs commands (made and formatted if missing)")
+	crashAfter := flag.Int64("crash-after-writes", -1, "cut the power after `N` block writes to the disk (with -disk); skyctl fs fsck must then find the image clean")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, `Usage: skysim [flags]
 
@@ -78,6 +80,14 @@ Flags:
 			lines = []string{"sleep 1s"} // images and no script: let them run a while
 		}
 		sc = &script{lines: lines, out: os.Stdout}
+		if *diskPath != "" {
+			d, err := openDisk(*diskPath, *crashAfter)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "skysim:", err)
+				os.Exit(1)
+			}
+			sc.disk = d
+		}
 		cfg.Init, cfg.Kernel.Quiet, cfg.Sim.MemoryFrames = sc.init, true, 65536 // 256 MiB
 		cfg.Programs, entries = scriptPrograms()
 	}
@@ -114,6 +124,12 @@ Flags:
 		if !sc.ok {
 			fmt.Fprintln(os.Stderr, "skysim: the script did not run to its end")
 			os.Exit(1)
+		}
+		if sc.disk != nil {
+			if err := sc.disk.close(); err != nil {
+				fmt.Fprintln(os.Stderr, "skysim: disk:", err)
+				os.Exit(3)
+			}
 		}
 		return
 	}

@@ -57,7 +57,8 @@ type script struct {
 	out     io.Writer
 	m       *usersim.Machine // set after boot, before the machine runs
 	logNext uint64
-	ok      bool // every line ran (errors in commands are reported, not fatal)
+	ok      bool  // every line ran (errors in commands are reported, not fatal)
+	disk    *disk // -disk: the filesystem fs lines use (nil without one)
 }
 
 // readScript reads every line of r.
@@ -105,6 +106,8 @@ func (s *script) init(e *user.Env) {
 		switch words[0] {
 		case "ctr":
 			err = c.Run(words[1:])
+		case "fs":
+			err = s.disk.run(s.out, words[1:])
 		case "sleep":
 			err = s.sleep(e, words[1:])
 		case "echo":
@@ -112,9 +115,9 @@ func (s *script) init(e *user.Env) {
 		case "log":
 			err = s.log(e)
 		case "help":
-			fmt.Fprintln(s.out, "commands: ctr SUBCOMMAND ... (ctr help), sleep DURATION, echo WORDS, log, help; # starts a comment")
+			fmt.Fprintln(s.out, "commands: ctr SUBCOMMAND ... (ctr help), fs SUBCOMMAND ... (with -disk), sleep DURATION, echo WORDS, log, help; # starts a comment")
 		default:
-			err = fmt.Errorf("unknown command; skysim scripts take ctr, sleep, echo, log and help")
+			err = fmt.Errorf("unknown command; skysim scripts take ctr, fs, sleep, echo, log and help")
 		}
 		if err != nil {
 			fmt.Fprintf(s.out, "%s: %v\n", words[0], err)
