@@ -24,8 +24,11 @@ all: test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: ## boot Skyscope in QEMU from the ISO to the shell on this terminal (APPEND=selftest etc. sets the command line)
-	$(GO) run ./tools/skyrun -iso -timeout 0 -append "$(APPEND)" $(if $(DISPLAY),-window,)
+DISK ?= build/disk.img
+
+run: ## boot Skyscope in QEMU from the ISO to the shell on this terminal, with the persistent disk $(DISK) (APPEND=selftest etc. sets the command line)
+	@mkdir -p build; [ -f "$(DISK)" ] || { echo "make run: creating the 64 MiB disk $(DISK) (the shell formats it on first use)"; truncate -s 64M "$(DISK)"; }
+	$(GO) run ./tools/skyrun -iso -timeout 0 -disk "$(DISK)" -append "$(APPEND)" $(if $(DISPLAY),-window,)
 
 sim: ## run the hosted simulation demo (no QEMU needed)
 	$(GO) run ./tools/skysim

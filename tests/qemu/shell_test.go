@@ -187,3 +187,37 @@ func TestBootBundleRefused(t *testing.T) {
 		t.Fatalf("status %d; console:\n%s", res.Status, con)
 	}
 }
+
+// TestShellFiles: the shell's file commands on a disk image — the first boot formats
+// the empty disk, makes a directory, writes and lists files, renames and removes one;
+// shutdown unmounts; the second boot finds the file again.
+func TestShellFiles(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sessions := [][]string{
+		{"mkdir /notes", "write /notes/a.txt survives a reboot", "write /notes/b.txt temporary", "mv /notes/b.txt /notes/c.txt",
+			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "df", "sync", "shutdown"},
+		{"cat /notes/a.txt", "cat /notes/c.txt", "shutdown"},
+	}
+	wants := [][]string{
+		{"formatting the empty disk (16 MiB) with SKYAIFS", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
+		{"sky> cat /notes/a.txt\nsurvives a reboot\n", "cat: open /notes/c.txt: no such file or directory"},
+	}
+	for i, cmds := range sessions {
+		pr, pw := io.Pipe()
+		s := &script{in: pw, commands: cmds}
+		res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 2 * time.Minute, Disk: img})
+		pw.Close()
+		con := strings.ReplaceAll(res.Console, "\r", "")
+		for _, want := range wants[i] {
+			if !strings.Contains(con, want) {
+				t.Errorf("boot %d: console lacks %q", i+1, want)
+			}
+		}
+		if t.Failed() {
+			t.Fatalf("console:\n%s", con)
+		}
+	}
+}

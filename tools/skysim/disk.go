@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
 )
 
 // A simulated machine's disk: a SKYAIFS filesystem on a file-backed block device
@@ -95,93 +94,5 @@ func (d *disk) run(out io.Writer, args []string) error {
 	if d == nil {
 		return errors.New("no disk: start skysim with -disk FILE")
 	}
-	if len(args) == 0 {
-		return errors.New("usage: fs write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df")
-	}
-	need := func(n int) error {
-		if len(args) < n+1 {
-			return fmt.Errorf("fs %s needs %d argument(s)", args[0], n)
-		}
-		return nil
-	}
-	switch args[0] {
-	case "write", "append":
-		if err := need(2); err != nil {
-			return err
-		}
-		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if args[0] == "append" {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		}
-		f, err := d.fs.OpenFile(args[1], flags, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write([]byte(strings.Join(args[2:], " ") + "\n")); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	case "cat":
-		if err := need(1); err != nil {
-			return err
-		}
-		f, err := d.fs.Open(args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(out, f)
-		return err
-	case "ls":
-		dir := "/"
-		if len(args) > 1 {
-			dir = args[1]
-		}
-		ents, err := d.fs.Readdir(dir)
-		if err != nil {
-			return err
-		}
-		sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
-		for _, e := range ents {
-			fmt.Fprintln(out, e.Name)
-		}
-		return nil
-	case "mkdir":
-		if err := need(1); err != nil {
-			return err
-		}
-		return d.fs.Mkdir(args[1], 0o755)
-	case "rm":
-		if err := need(1); err != nil {
-			return err
-		}
-		st, err := d.fs.Lstat(args[1])
-		if err != nil {
-			return err
-		}
-		if st.IsDir() {
-			return d.fs.Rmdir(args[1])
-		}
-		return d.fs.Unlink(args[1])
-	case "mv":
-		if err := need(2); err != nil {
-			return err
-		}
-		return d.fs.Rename(args[1], args[2])
-	case "sync":
-		return d.fs.Sync()
-	case "df":
-		st, err := d.fs.Statfs()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s: %d of %d blocks free, %d of %d inodes free\n", d.path, st.FreeBlocks, st.DataBlocks, st.FreeInodes, st.Inodes)
-		return nil
-	}
-	return fmt.Errorf("unknown fs subcommand %q", args[0])
+	return fscmd.Run(d.fs, out, args)
 }

@@ -17,7 +17,7 @@ import (
 func TestDiskPersists(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "disk.img")
 	out, code := skysim(t, "fs mkdir /notes\nfs write /notes/a.txt kept across runs\nfs df\n", "-disk", img)
-	if code != 0 || !strings.Contains(out, "blocks free") {
+	if code != 0 || !strings.Contains(out, "blocks of 4096 bytes free") {
 		t.Fatalf("first run: status %d\n%s", code, out)
 	}
 	out, code = skysim(t, "fs cat /notes/a.txt\nfs ls /\n", "-disk", img)

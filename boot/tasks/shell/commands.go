@@ -14,6 +14,7 @@ import (
 	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/skyaifs/fs"
 )
 
 // shell runs commands against the kernel through its System capability.
@@ -27,6 +28,7 @@ type shell struct {
 	quit    bool     // `exit` was run
 	console abi.CPtr // granted to programs ctr starts in containers (0: none)
 	ctl     *ctr.Ctl // the containers ctr made (made by the first ctr command)
+	files   *fs.FS   // the disk's filesystem, mounted by the first file command
 }
 
 // command is one shell command.
@@ -52,6 +54,14 @@ func init() {
 		"echo":     {"[WORD...]", "print the words", (*shell).echo},
 		"modules":  {"", "list the signed modules the kernel verified in the boot bundle", (*shell).modules},
 		"devices":  {"", "list the machine's devices: number, PCI address, vendor:device, class, interrupt line, register regions", (*shell).devices},
+		"ls":       {"[PATH]", "list a directory of the disk (SKYAIFS)", fileCommand("ls")},
+		"cat":      {"PATH", "print a file of the disk", fileCommand("cat")},
+		"write":    {"PATH TEXT...", "write a line to a file of the disk (replacing it) and fsync it", fileCommand("write")},
+		"mkdir":    {"PATH", "make a directory on the disk", fileCommand("mkdir")},
+		"rm":       {"PATH", "remove a file or empty directory of the disk", fileCommand("rm")},
+		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
+		"df":       {"", "show the disk's free space", fileCommand("df")},
+		"sync":     {"", "make everything written to the disk durable", fileCommand("sync")},
 		"peek":     {"DEVICE BAR OFFSET", "read a 32-bit register of a device (numbered as devices lists them) through a mapping of its page", (*shell).peek},
 		"ctr":      {"SUBCOMMAND [ARG...]", "containers, docker-style: run, ps, exec, stop, kill, rm, inspect, logs, stats, link, wait (ctr help)", (*shell).ctr},
 		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
@@ -246,6 +256,9 @@ func (s *shell) log(args []string) error {
 }
 
 func (s *shell) shutdown(args []string) error {
+	if err := s.unmountFiles(); err != nil {
+		fmt.Fprintf(s.out, "shutdown: %v\n", err)
+	}
 	fmt.Fprintln(s.out, "powering off")
 	return s.e.PowerOff(s.sys, 0)
 }

@@ -1,0 +1,113 @@
+// Package fscmd is the file commands people type — write, append, cat, ls, mkdir, rm,
+// mv, sync, df — over a mounted SKYAIFS filesystem, shared by the machine's shell and
+// the simulation's scripts so both behave alike. Each write or append fsyncs the file:
+// what a command printed as done survives a crash.
+package fscmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/skyaifs/fs"
+)
+
+// Usage is the commands' synopsis.
+const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df"
+
+// Run serves one command (args[0] is its name) on f, writing what it shows to out.
+func Run(f *fs.FS, out io.Writer, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: " + Usage)
+	}
+	need := func(n int) error {
+		if len(args) < n+1 {
+			return fmt.Errorf("fs %s needs %d argument(s)", args[0], n)
+		}
+		return nil
+	}
+	switch args[0] {
+	case "write", "append":
+		if err := need(2); err != nil {
+			return err
+		}
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if args[0] == "append" {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		h, err := f.OpenFile(args[1], flags, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := h.Write([]byte(strings.Join(args[2:], " ") + "\n")); err != nil {
+			h.Close()
+			return err
+		}
+		if err := h.Sync(); err != nil {
+			h.Close()
+			return err
+		}
+		return h.Close()
+	case "cat":
+		if err := need(1); err != nil {
+			return err
+		}
+		h, err := f.Open(args[1])
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		_, err = io.Copy(out, h)
+		return err
+	case "ls":
+		dir := "/"
+		if len(args) > 1 {
+			dir = args[1]
+		}
+		ents, err := f.Readdir(dir)
+		if err != nil {
+			return err
+		}
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
+		for _, e := range ents {
+			fmt.Fprintln(out, e.Name)
+		}
+		return nil
+	case "mkdir":
+		if err := need(1); err != nil {
+			return err
+		}
+		return f.Mkdir(args[1], 0o755)
+	case "rm":
+		if err := need(1); err != nil {
+			return err
+		}
+		st, err := f.Lstat(args[1])
+		if err != nil {
+			return err
+		}
+		if st.IsDir() {
+			return f.Rmdir(args[1])
+		}
+		return f.Unlink(args[1])
+	case "mv":
+		if err := need(2); err != nil {
+			return err
+		}
+		return f.Rename(args[1], args[2])
+	case "sync":
+		return f.Sync()
+	case "df":
+		st, err := f.Statfs()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%d of %d blocks of %d bytes free (%d KiB), %d of %d inodes free\n",
+			st.FreeBlocks, st.DataBlocks, st.BlockSize, st.FreeBlocks*st.BlockSize>>10, st.FreeInodes, st.Inodes)
+		return nil
+	}
+	return fmt.Errorf("unknown fs subcommand %q", args[0])
+}

@@ -1,0 +1,37 @@
+package fscmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/fs"
+)
+
+func TestCommands(t *testing.T) {
+	dev := block.NewMem(1024)
+	if err := fs.Mkfs(dev, fs.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	run := func(line string) error { return Run(f, &out, strings.Fields(line)) }
+	for _, line := range []string{"mkdir /d", "write /d/a one two", "append /d/a three", "cat /d/a",
+		"mv /d/a /d/b", "ls /d", "rm /d/b", "rm /d", "ls /", "sync", "df"} {
+		if err := run(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	if got := out.String(); !strings.HasPrefix(got, "one two\nthree\nb\n") || !strings.Contains(got, "blocks of 4096 bytes free") {
+		t.Errorf("output %q", got)
+	}
+	for _, bad := range []string{"", "cat", "cat /nonesuch", "rm /nonesuch", "bogus", "write /x"} {
+		if err := run(bad); err == nil {
+			t.Errorf("%q succeeded", bad)
+		}
+	}
+}
