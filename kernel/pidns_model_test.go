@@ -84,6 +84,7 @@ type agent struct {
 	got    uint64                 // signal bits received
 	sent   uint64                 // signal bits sent to it (successfully)
 	nested [agentCtrSlots]*ctrModel
+	frames []abi.CPtr // slots holding frames it allocated (TestContainerQuotaModel)
 }
 
 func (a *agent) live() bool { return a.k != nil && a.k.State() == kernel.TaskLive }
@@ -168,6 +169,51 @@ func (w *pidWorld) program(i int) usersim.Program {
 			}
 		}
 	}
+}
+
+// bootAgents boots a machine whose loader starts agents by name ("agent-i").
+func bootAgents(rt *rapid.T) *pidWorld {
+	w := &pidWorld{rt: rt}
+	progs := map[uint64]usersim.Program{}
+	entries := map[string]uint64{}
+	for i := range maxAgents {
+		progs[agentBase+uint64(i)*0x1000] = w.program(i)
+		entries[fmt.Sprintf("agent-%d", i)] = agentBase + uint64(i)*0x1000
+	}
+	m, err := usersim.Boot(usersim.Config{Init: func(e *user.Env) {}, Programs: progs, Kernel: kernel.Config{Quiet: true}})
+	if err != nil {
+		rt.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: entries})
+	w.m = m
+	m.Run(m.Now() + 1_000_000)
+	return w
+}
+
+// topAgent makes a top-level container with limits l (own namespace) and starts its
+// first agent through the kernel's Go API; nil if either is refused.
+func (w *pidWorld) topAgent(name string, l abi.ContainerLimits) *agent {
+	k, err := w.m.CreateContainer(w.m.RootContainer(), name, l)
+	if err != nil {
+		return nil
+	}
+	c := &ctrModel{k: k, ns: w.newNS(nil)}
+	w.ctrs = append(w.ctrs, c)
+	a := w.newAgent(c)
+	if a == nil {
+		return nil
+	}
+	task, err := w.m.CreateTask(k.Budget(), kernel.TaskSpec{Name: a.name, Entry: agentBase + uint64(a.i)*0x1000,
+		StackPages: 2, Container: k, SystemRights: abi.RightRead | abi.RightWrite})
+	if err != nil {
+		a.ctr = nil
+		return nil
+	}
+	w.m.StartTask(task)
+	a.k = task
+	w.register(a, nil, c.ns)
+	w.m.Run(w.m.Now() + 1_000_000_000)
+	return a
 }
 
 // liveAgents returns the agents whose tasks are live.
@@ -263,21 +309,8 @@ func TestPIDNamespaceModel(t *testing.T) {
 		}
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
-		w := &pidWorld{rt: rt}
-		progs := map[uint64]usersim.Program{}
-		entries := map[string]uint64{}
-		for i := range maxAgents {
-			progs[agentBase+uint64(i)*0x1000] = w.program(i)
-			entries[fmt.Sprintf("agent-%d", i)] = agentBase + uint64(i)*0x1000
-		}
-		m, err := usersim.Boot(usersim.Config{Init: func(e *user.Env) {}, Programs: progs, Kernel: kernel.Config{Quiet: true}})
-		if err != nil {
-			rt.Fatal(err)
-		}
-		m.SetLoader(usersim.Loader{Entries: entries})
-		w.m = m
-		m.Run(m.Now() + 1_000_000)
-
+		w := bootAgents(rt)
+		m := w.m
 		check := func(step string) {
 			if err := m.CheckInvariants(); err != nil {
 				rt.Fatalf("after %s: %v", step, err)
@@ -357,26 +390,10 @@ func TestPIDNamespaceModel(t *testing.T) {
 					rt.Skip("enough top-level containers")
 				}
 				n++
-				k, err := m.CreateContainer(m.RootContainer(), fmt.Sprintf("top%d", n), abi.ContainerLimits{
-					Memory: 4 << 20, MaxTasks: rapid.Uint64Range(2, 8).Draw(rt, "tasks"), Priority: 150})
-				if err != nil {
-					rt.Fatalf("top-level container: %v", err)
+				if w.topAgent(fmt.Sprintf("top%d", n), abi.ContainerLimits{
+					Memory: 4 << 20, MaxTasks: rapid.Uint64Range(2, 8).Draw(rt, "tasks"), Priority: 150}) == nil {
+					rt.Fatalf("top-level container or its first agent refused")
 				}
-				c := &ctrModel{k: k, ns: w.newNS(nil)}
-				w.ctrs = append(w.ctrs, c)
-				a := w.newAgent(c)
-				if a == nil {
-					rt.Skip("no agent left")
-				}
-				task, err := m.CreateTask(k.Budget(), kernel.TaskSpec{Name: a.name, Entry: agentBase + uint64(a.i)*0x1000,
-					StackPages: 2, Container: k, SystemRights: abi.RightRead | abi.RightWrite})
-				if err != nil {
-					rt.Fatalf("first agent: %v", err)
-				}
-				m.StartTask(task)
-				a.k = task
-				w.register(a, nil, c.ns)
-				m.Run(m.Now() + 1_000_000_000)
 				check("top")
 			},
 			// An agent starts another in its own container through its System object.

@@ -1,7 +1,9 @@
 package kernel_test
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -175,6 +177,284 @@ func TestContainerCPUBudgetModel(t *testing.T) {
 		cpuStats.runs++
 		if err := m.CheckInvariants(); err != nil {
 			rt.Fatal(err)
+		}
+	})
+}
+
+// Seed verification target 3: memory and task limits.
+
+// agentFrameSlots are the slots of an agent's capability space (radix 8) that hold
+// frames it allocates.
+const (
+	agentFirstFrame = abi.CPtr(32)
+	agentFrameSlots = 200
+	// agentCost is what a started agent's task costs its container at least: its
+	// capability space (radix 8), thread, address space, IPC buffer, two stack pages
+	// and stop notification.
+	agentCost = abi.SizeCSpaceSlot<<8 + abi.SizeTCB + abi.SizeAddressSpace + 3*abi.SizeFrame + abi.SizeNotification
+)
+
+// TestContainerQuotaModel: agents inside nested containers with random memory and
+// task limits start agents (in their own container and in containers they made),
+// make nested containers, allocate frames (Retype, from inside, through the ABI) and
+// free them, while the driver changes limits (up and down) and kills agents. After
+// every step, for every container:
+//
+//   - the frames its agents hold (each agent's IPC buffer, two stack pages and the
+//     frames it was given, counted by the agents themselves) are at most what the
+//     kernel charged the container, which is at most its memory limit;
+//   - its live tasks, counted by the test, are what the kernel reports and at most
+//     its task limit;
+//
+// an allocation is refused only when the agent's container or an enclosing one (or
+// the agent's own budget) has less than a frame left, a start with ErrLimit only when
+// one of them is at its task limit, and a refused limit change changes nothing.
+func TestContainerQuotaModel(t *testing.T) {
+	steps := map[string]int{}
+	defer func() {
+		t.Logf("%v", steps)
+		for _, what := range []string{"alloc refused", "start over the task limit", "limits lowered"} {
+			if steps[what] == 0 && !t.Failed() {
+				t.Errorf("no run had a %q step: the model tests too little", what)
+			}
+		}
+	}()
+	rapid.Check(t, func(rt *rapid.T) {
+		w := bootAgents(rt)
+		m := w.m
+		// chain returns c and the containers enclosing it.
+		chain := func(c *kernel.Container) []*kernel.Container {
+			var cs []*kernel.Container
+			for x := c; x != nil && x.Parent() != nil; x = x.Parent() {
+				cs = append(cs, x)
+			}
+			return cs
+		}
+		check := func(step string) {
+			if err := m.CheckInvariants(); err != nil {
+				rt.Fatalf("after %s: %v", step, err)
+			}
+			for _, c := range m.Containers()[1:] {
+				info := c.Info()
+				var frames, tasks uint64
+				for _, a := range w.liveAgents() {
+					if inside(c, a.k) {
+						tasks++
+						frames += 3 + uint64(len(a.frames))
+					}
+				}
+				switch {
+				case info.MemUsed > info.Limits.Memory:
+					rt.Fatalf("after %s: container %s charged %d bytes, limit %d", step, c.Name(), info.MemUsed, info.Limits.Memory)
+				case frames*abi.PageSize > info.MemUsed:
+					rt.Fatalf("after %s: container %s's tasks hold %d frames (%d bytes), but it is charged %d", step, c.Name(), frames, frames*abi.PageSize, info.MemUsed)
+				case tasks != info.Tasks || tasks > info.Limits.MaxTasks:
+					rt.Fatalf("after %s: container %s has %d live tasks, the kernel says %d, limit %d", step, c.Name(), tasks, info.Tasks, info.Limits.MaxTasks)
+				}
+			}
+		}
+		pickAgent := func(rt *rapid.T) *agent {
+			live := w.liveAgents()
+			if len(live) == 0 {
+				rt.Skip("no live agent")
+			}
+			return live[rapid.IntRange(0, len(live)-1).Draw(rt, "agent")]
+		}
+		// justified fails the step unless some container of chain (or the agent's own
+		// budget, b) has less than need bytes left.
+		fullSomewhere := func(cs []*kernel.Container, b *kernel.Untyped, need uint64) bool {
+			if b != nil && b.Capacity()-b.Used() < need {
+				return true
+			}
+			for _, c := range cs {
+				if i := c.Info(); i.Limits.Memory-i.MemUsed < need {
+					return true
+				}
+			}
+			return false
+		}
+		atTaskLimit := func(cs []*kernel.Container) bool {
+			for _, c := range cs {
+				if i := c.Info(); i.Tasks >= i.Limits.MaxTasks {
+					return true
+				}
+			}
+			return false
+		}
+		// start checks a start's outcome: refused only for a reason, and counted.
+		start := func(what string, b *agent, parent *agent, c *ctrModel, err error) {
+			if err != nil {
+				b.ctr = nil
+				switch {
+				case errors.Is(err, abi.ErrLimit):
+					steps["start over the task limit"]++
+					if !atTaskLimit(chain(c.k)) {
+						rt.Fatalf("%s refused (%v) with no container at its task limit", what, err)
+					}
+				case errors.Is(err, abi.ErrNoMemory):
+					if !fullSomewhere(chain(c.k), nil, agentCost) {
+						rt.Fatalf("%s refused (%v) with room for it", what, err)
+					}
+				default:
+					rt.Fatalf("%s refused: %v", what, err)
+				}
+				return
+			}
+			w.register(b, parent, c.ns)
+			w.started(b)
+		}
+		n := 0
+		actions := map[string]func(*rapid.T){
+			"": func(rt *rapid.T) { check("a step") },
+			"top": func(rt *rapid.T) {
+				if cs := m.RootContainer().Children(); len(cs) >= 3 {
+					// Room for another only in place of one where nothing runs.
+					i := slices.IndexFunc(cs, func(c *kernel.Container) bool { return c.Info().Tasks == 0 })
+					if i < 0 {
+						rt.Skip("enough top-level containers")
+					}
+					if err := m.DestroyContainer(cs[i]); err != nil {
+						rt.Fatal(err)
+					}
+				}
+				n++
+				w.topAgent(fmt.Sprintf("top%d", n), abi.ContainerLimits{
+					Memory:   rapid.SampledFrom([]uint64{256 << 10, 512 << 10, 1 << 20, 2 << 20}).Draw(rt, "mem"),
+					MaxTasks: rapid.Uint64Range(1, 6).Draw(rt, "tasks"), Priority: 150})
+				check("top")
+			},
+			"spawn": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				b := w.newAgent(a.ctr)
+				if b == nil {
+					rt.Skip("no agent left")
+				}
+				var err error
+				w.call(a, func(e *user.Env) { _, err = e.StartProgram(abi.ContainerSlotSystem, []string{b.name}, 0, 0, 0) })
+				start(a.name+" starts "+b.name, b, a, a.ctr, err)
+				check("spawn")
+			},
+			"nest": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				i := rapid.IntRange(0, agentCtrSlots-1).Draw(rt, "slot")
+				if a.nested[i] != nil && a.nested[i].k.State() != abi.ContainerDestroyed {
+					rt.Skip("slot taken")
+				}
+				l := abi.ContainerLimits{Memory: rapid.SampledFrom([]uint64{128 << 10, 256 << 10, 512 << 10}).Draw(rt, "mem"),
+					MaxTasks: rapid.Uint64Range(1, 4).Draw(rt, "tasks"), Priority: 150}
+				n++
+				name := fmt.Sprintf("n%d", n)
+				var id uint64
+				var err error
+				slot := agentCtrSlot + abi.CPtr(i)
+				w.call(a, func(e *user.Env) {
+					e.Delete(abi.InitSlotCSpace, slot)
+					id, err = e.CreateContainer(abi.ContainerSlotSystem, name, l, slot)
+				})
+				if err == nil {
+					c := &ctrModel{parent: a.ctr, ns: w.newNS(a.ctr.ns)}
+					for _, k := range m.Containers() {
+						if k.ContainerID() == id {
+							c.k = k
+						}
+					}
+					a.nested[i] = c
+				}
+				check("nest")
+			},
+			"startin": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				var cs []int
+				for i, c := range a.nested {
+					if c != nil && c.k.State() != abi.ContainerDestroyed {
+						cs = append(cs, i)
+					}
+				}
+				if len(cs) == 0 {
+					rt.Skip("no nested container")
+				}
+				i := rapid.SampledFrom(cs).Draw(rt, "nested")
+				c := a.nested[i]
+				b := w.newAgent(c)
+				if b == nil {
+					rt.Skip("no agent left")
+				}
+				var err error
+				w.call(a, func(e *user.Env) {
+					_, err = e.StartInContainer(agentCtrSlot+abi.CPtr(i), []string{b.name}, 0, 0, abi.RightRead|abi.RightWrite, 0)
+				})
+				start(a.name+" starts "+b.name+" in "+c.k.Name(), b, a, c, err)
+				check("startin")
+			},
+			"alloc": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				want := rapid.IntRange(1, 64).Draw(rt, "frames")
+				var err error
+				w.call(a, func(e *user.Env) {
+					for range want {
+						if len(a.frames) == agentFrameSlots {
+							return
+						}
+						slot := agentFirstFrame
+						for slices.Contains(a.frames, slot) {
+							slot++
+						}
+						if err = e.Retype(abi.InitSlotUntyped, abi.ObjFrame, 0, abi.InitSlotCSpace, slot, 1); err != nil {
+							return
+						}
+						a.frames = append(a.frames, slot)
+					}
+				})
+				if err != nil {
+					steps["alloc refused"]++
+					if !errors.Is(err, abi.ErrNoMemory) || !fullSomewhere(chain(a.ctr.k), a.k.Budget(), abi.PageSize) {
+						rt.Fatalf("%s's allocation refused (%v) with room for a frame", a.name, err)
+					}
+				}
+				check("alloc")
+			},
+			"free": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				k := rapid.IntRange(1, 64).Draw(rt, "frames")
+				w.call(a, func(e *user.Env) {
+					for len(a.frames) > 0 && k > 0 {
+						if err := e.Delete(abi.InitSlotCSpace, a.frames[len(a.frames)-1]); err != nil {
+							return
+						}
+						a.frames = a.frames[:len(a.frames)-1]
+						k--
+					}
+				})
+				check("free")
+			},
+			"limits": func(rt *rapid.T) {
+				cs := m.Containers()[1:]
+				if len(cs) == 0 {
+					rt.Skip("no container")
+				}
+				c := cs[rapid.IntRange(0, len(cs)-1).Draw(rt, "container")]
+				l := c.Limits()
+				l.Memory = rapid.SampledFrom([]uint64{64 << 10, l.Memory / 2, l.Memory - 64<<10, l.Memory + 64<<10, l.Memory * 2}).Draw(rt, "mem")
+				l.MaxTasks = rapid.SampledFrom([]uint64{1, l.MaxTasks - 1, l.MaxTasks + 1}).Draw(rt, "tasks")
+				before := c.Info()
+				if err := m.SetContainerLimits(c, l); err != nil {
+					if c.Info() != before {
+						rt.Fatalf("refused limits (%v) changed the container", err)
+					}
+				} else if l.Memory < before.Limits.Memory || l.MaxTasks < before.Limits.MaxTasks {
+					steps["limits lowered"]++
+				}
+				check("limits")
+			},
+			"kill": func(rt *rapid.T) {
+				a := pickAgent(rt)
+				m.ExitTask(a.k, kernel.TaskKilled, 0)
+				check("kill")
+			},
+		}
+		actions["alloc again"] = actions["alloc"]
+		for range 3 {
+			rt.Repeat(actions)
 		}
 	})
 }
