@@ -93,7 +93,8 @@ VERIFY_TESTS = \
 	./pqc/vault/='^(TestCallerKeysDistinct|TestNoMessageCarriesAKey|TestKeyUsesSeesExports|TestNoRequestExportsAKey|TestSignDeriveAndAuthority)$$' \
 	./pqc/='^TestDeriveKey' \
 	./capability/='^TestCapabilityModel$$' \
-	./kernel/='^(TestSharedImages|TestSharedWalkSeesBrokenMappings|TestFuzzSyscallSeeds|TestRevokeRemovesDerivedCapsEverywhere|TestCapTransferNeedsGrant|TestAuthorityConfinement|TestLinkModel|TestLinkModelSeededBugs|TestLinkModelMatchesCode|TestLinkModelDriftIsSeen|TestLinkSetStateRefusesIllegalTransitions|TestContainerIsolationModel)$$' \
+	./kernel/='^(TestSharedImages|TestSharedWalkSeesBrokenMappings|TestFuzzSyscallSeeds|TestRevokeRemovesDerivedCapsEverywhere|TestCapTransferNeedsGrant|TestAuthorityConfinement|TestLinkModel|TestLinkModelSeededBugs|TestLinkModelMatchesCode|TestLinkModelDriftIsSeen|TestLinkSetStateRefusesIllegalTransitions|TestContainerIsolationModel|TestPIDNamespaceModel|TestContainerNamespaces|TestContainerHostile|TestContainerQuotaModel|TestContainerCPUBudgetModel|TestContainerCPUIsolation)$$' \
+	./container/runtime/='^TestLinkFromDescriptors$$' \
 	./container/descriptor/='^TestSubsetOf'
 
 verify: ## the seeds' verification targets: spin models (with seeded bugs) and property tests (docs/VERIFICATION.md)
