@@ -32,7 +32,11 @@ type cpuCtr struct {
 }
 
 // cpuStats counts what TestContainerCPUBudgetModel measured.
-var cpuStats struct{ runs, periods, short int }
+var cpuStats struct{ runs, periods, short, kernelPeriods int }
+
+// stopSlack is how far past a deadline Run may stop: it returns after serving the
+// trap that reached it, and the kernel's time for that counts.
+const stopSlack = 1_000
 
 // TestContainerCPUBudgetModel: two to four sibling containers with random CPU budgets
 // and periods (their shares within the machine), created at random moments (so their
@@ -42,8 +46,9 @@ var cpuStats struct{ runs, periods, short int }
 // machine runs for 20 of the longest periods without a stop (a stop at a period
 // boundary would preempt the threads there and hide a budget that runs over). Each
 // spinner computes in chunks of 50 µs and notes the machine time after each: that
-// places its CPU time in time to within a chunk. Then, in every period of every
-// container:
+// places its CPU time in time to within a chunk. (In half the runs the machine also
+// stops at every period end to read the kernel's own accounting, ContainerInfo.
+// CPUNanos, for the same two checks.) Then, in every period of every container:
 //
 //   - the container used at most its budget;
 //   - a container whose threads have the highest priority of all spinning threads,
@@ -56,9 +61,10 @@ var cpuStats struct{ runs, periods, short int }
 // containers left (the CPU never idled while it could run). The tolerance is the
 // measurement's: a chunk per thread at each end of a period.
 func TestContainerCPUBudgetModel(t *testing.T) {
-	cpuStats.runs, cpuStats.periods, cpuStats.short = 0, 0, 0
+	cpuStats.runs, cpuStats.periods, cpuStats.short, cpuStats.kernelPeriods = 0, 0, 0, 0
 	defer func() {
-		t.Logf("%d runs, %d periods measured, %d of them short of the budget", cpuStats.runs, cpuStats.periods, cpuStats.short)
+		t.Logf("%d runs, %d periods measured by the spinners (%d of them short of the budget), %d read from the kernel's accounting at their end",
+			cpuStats.runs, cpuStats.periods, cpuStats.short, cpuStats.kernelPeriods)
 		if cpuStats.short == 0 && !t.Failed() {
 			t.Errorf("no container was ever short of its budget: the runs never had contention")
 		}
@@ -136,7 +142,45 @@ func TestContainerCPUBudgetModel(t *testing.T) {
 		}
 		end := t0 + 20*longest
 		outBefore := out.Thread().CPUTime()
-		m.Run(end)
+		if rapid.Bool().Draw(rt, "stop at period ends") {
+			// The kernel's own per-period accounting: stop at every period end of
+			// every container and read ContainerInfo.CPUNanos. (The stops preempt the
+			// threads there, which the kernel now does itself; the run without stops
+			// is the one that found the overrun.)
+			last := map[*cpuCtr]uint64{}
+			for _, c := range ctrs {
+				last[c] = at0[c]
+			}
+			for now := m.Now(); now < end; now = m.Now() {
+				next := end
+				for _, c := range ctrs {
+					next = min(next, c.start+((now-c.start)/c.period+1)*c.period)
+				}
+				m.Run(next)
+				if m.Now() < next || m.Now() > next+stopSlack {
+					rt.Fatalf("the machine stopped at %d, not %d", m.Now(), next)
+				}
+				for _, c := range ctrs {
+					if (next-c.start)%c.period != 0 {
+						continue
+					}
+					cpu := c.k.Info().CPUNanos
+					used := hal.Time(cpu - last[c])
+					last[c] = cpu
+					cpuStats.kernelPeriods++
+					if used > c.budget+stopSlack {
+						rt.Fatalf("container %s (%d ns per %d ns, priority %d): the kernel counted %d ns in its period ending at %d",
+							c.k.Name(), c.budget, c.period, c.prio, used, next)
+					}
+					if next-c.period >= t0 && c.prio == top && equal && used+stopSlack < c.budget {
+						rt.Fatalf("container %s (%d ns per %d ns, the highest priority %d): the kernel counted only %d ns in its period ending at %d",
+							c.k.Name(), c.budget, c.period, c.prio, used, next)
+					}
+				}
+			}
+		} else {
+			m.Run(end)
+		}
 		ctrUse := hal.Time(0)
 		for _, c := range ctrs {
 			// The measurement's tolerance: a chunk per thread at each end of a period,
