@@ -295,6 +295,9 @@ func (k *Kernel) checkLimits(parent, c *Container, l abi.ContainerLimits) error 
 	if l.Memory < c.budget.used {
 		return ctrErr(abi.ErrRange, "memory limit of %d KiB is below the %d KiB in use", l.Memory>>10, c.budget.used>>10)
 	}
+	if l.MaxTasks < c.live {
+		return ctrErr(abi.ErrRange, "task limit of %d is below the %d tasks running", l.MaxTasks, c.live)
+	}
 	if l.Memory > c.limits.Memory && l.Memory-c.limits.Memory > parent.budget.free() {
 		return ctrErr(abi.ErrNoMemory, "%d KiB more exceeds the %d KiB free in the parent", (l.Memory-c.limits.Memory)>>10, parent.budget.free()>>10)
 	}

@@ -258,6 +258,7 @@ type endSpace struct {
 
 type modelLink struct {
 	id           uint64
+	l            *kernel.Link
 	a, b         *kernel.Container
 	client, serv *capability.Slot
 }
@@ -267,11 +268,13 @@ func newEndSpace(m *usersim.Machine) *endSpace {
 }
 
 // live drops links that destroying a side revoked.
-func (s *endSpace) live() {
+func (s *endSpace) live(rt *rapid.T) {
 	var keep []modelLink
 	for _, l := range s.links {
 		if l.a.State() != abi.ContainerDestroyed && l.b.State() != abi.ContainerDestroyed {
 			keep = append(keep, l)
+		} else if l.l.State() != kernel.LinkRevoked || !l.client.Empty() || !l.serv.Empty() {
+			rt.Fatalf("link %d of a destroyed container is %v", l.id, l.l.State())
 		}
 	}
 	s.links = keep
@@ -287,7 +290,7 @@ func (s *endSpace) free() *capability.Slot {
 }
 
 func (s *endSpace) link(rt *rapid.T, a, b *kernel.Container) {
-	s.live()
+	s.live(rt)
 	client := s.free()
 	if client == nil {
 		rt.Skip("no slot")
@@ -306,26 +309,29 @@ func (s *endSpace) link(rt *rapid.T, a, b *kernel.Container) {
 		}
 		return
 	}
-	s.links = append(s.links, modelLink{l.ID(), a, b, client, serv})
+	if l.State() != kernel.LinkLive {
+		rt.Fatalf("a new link is %v", l.State())
+	}
+	s.links = append(s.links, modelLink{l.ID(), l, a, b, client, serv})
 }
 
 func (s *endSpace) revoke(rt *rapid.T) {
-	s.live()
+	s.live(rt)
 	if len(s.links) == 0 {
 		rt.Skip("no link")
 	}
 	i := rapid.IntRange(0, len(s.links)-1).Draw(rt, "link")
 	l := s.links[i]
 	must2(rt, s.m.RevokeLink(l.a, l.id))
-	if !l.client.Empty() || !l.serv.Empty() {
-		rt.Fatalf("revoked link %d left an end", l.id)
+	if !l.client.Empty() || !l.serv.Empty() || l.l.State() != kernel.LinkRevoked {
+		rt.Fatalf("revoked link %d left an end or is %v", l.id, l.l.State())
 	}
 	s.links = append(s.links[:i], s.links[i+1:]...)
 }
 
 // endFor returns an end of a live link of c's side, or nil.
 func (s *endSpace) endFor(rt *rapid.T, c *kernel.Container) *capability.Slot {
-	s.live()
+	s.live(rt)
 	for _, l := range s.links {
 		if l.a == c && !l.client.Empty() {
 			return l.client

@@ -3,6 +3,7 @@ package kernel
 import (
 	"math/bits"
 
+	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
 
@@ -81,7 +82,7 @@ func (k *Kernel) fastCall(t *TCB, r *abi.Regs) bool {
 	t.setState(BlockedOnReply)
 	rcv.setState(Ready)
 	rcv.setState(Running)
-	k.cur = rcv
+	k.cur, k.renew = rcv, hal.Forever // switchable: nothing ready at rcv's priority or above
 	return true
 }
 
@@ -131,6 +132,6 @@ func (k *Kernel) fastReplyRecv(t *TCB, r *abi.Regs) bool {
 	ep.state = epReceiving
 	c.setState(Ready)
 	c.setState(Running)
-	k.cur = c
+	k.cur, k.renew = c, hal.Forever // switchable: nothing ready at c's priority or above
 	return true
 }

@@ -71,6 +71,10 @@ type Kernel struct {
 	tree  capability.Tree
 	sched scheduler
 	cur   *TCB // the thread on the CPU (Running), or nil when idle
+	// renew is when the first thread schedule passed over for a spent budget, at
+	// cur's priority or above, can run again: Run's deadline for cur, so that a
+	// renewed budget preempts a lower-priority thread at once, not a slice later.
+	renew hal.Time
 	irqs  []*IRQHandler
 	init  *TCB
 	root  *Untyped
@@ -338,6 +342,7 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 		if t.cpu.limited() {
 			deadline = min(deadline, now+t.cpu.remaining(now))
 		}
+		deadline = min(deadline, k.renew)
 		trap := k.cpu.Enter(t.ctx, t.pageTable(), deadline)
 		elapsed := k.cpu.Now() - now
 		t.sliceLeft -= elapsed

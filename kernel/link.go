@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/skyscope-os/skyscope/capability"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
@@ -18,7 +21,58 @@ type Link struct {
 	a, b   *Container       // immutable; the client side and the server side
 	ep     *Endpoint        // immutable
 	holder *capability.Slot // the kernel's original capability to ep
+	state  LinkState        // changed only by setState
 }
+
+// LinkState is where a link is in its life. link.pml (next to this file) models the
+// same states (its mtype:link) and transitions (its TRANS(from, to) steps);
+// TestLinkModelMatchesCode fails when they drift apart.
+type LinkState uint8
+
+const (
+	// LinkNone: the request is being checked (runtime.Link's descriptors, the
+	// caller's capabilities, linkable); nothing exists yet. Leaves for LinkLive when
+	// LinkContainers makes the endpoint and places both ends, all in one kernel
+	// operation.
+	LinkNone LinkState = iota
+	// LinkLive: the endpoint exists, the kernel holds its original capability, and
+	// both ends (and whatever was copied from them) derive from it. Leaves for
+	// LinkRevoked when a side revokes it (RevokeLink) or a side is destroyed.
+	LinkLive
+	// LinkRevoked: the original's derivation subtree was revoked and the original
+	// deleted: no end remains anywhere. Final.
+	LinkRevoked
+
+	numLinkStates = iota
+)
+
+var linkStateNames = [numLinkStates]string{"None", "Live", "Revoked"}
+
+// String returns the state's name, as link.pml spells it.
+func (s LinkState) String() string {
+	if s < numLinkStates {
+		return linkStateNames[s]
+	}
+	return fmt.Sprintf("LinkState(%d)", uint8(s))
+}
+
+// linkNext lists the legal transitions out of each link state.
+var linkNext = [numLinkStates][]LinkState{
+	LinkNone:    {LinkLive},
+	LinkLive:    {LinkRevoked},
+	LinkRevoked: nil,
+}
+
+// setState moves l to state s; a transition linkNext does not list is a kernel bug.
+func (l *Link) setState(s LinkState) {
+	if !slices.Contains(linkNext[l.state], s) {
+		panic(fmt.Sprintf("kernel: illegal link transition %v → %v", l.state, s))
+	}
+	l.state = s
+}
+
+// State returns where the link is in its life: LinkLive until revoked.
+func (l *Link) State() LinkState { return l.state }
 
 // ID returns the link's id, unique since boot.
 func (l *Link) ID() uint64 { return l.id }
@@ -79,6 +133,7 @@ func (k *Kernel) LinkContainers(a, b *Container, aEnd, bEnd *capability.Slot, gr
 	}
 	k.ctrs.nextLink++
 	l := &Link{id: k.ctrs.nextLink, a: a, b: b, ep: ep, holder: holder}
+	l.setState(LinkLive)
 	a.links = append(a.links, l)
 	b.links = append(b.links, l)
 	if k.ctrs.linkEPs == nil {
@@ -113,5 +168,6 @@ func (k *Kernel) revokeLink(l *Link) {
 	delete(k.ctrs.linkEPs, l.ep)
 	k.tree.Revoke(l.holder)
 	k.tree.Delete(l.holder)
+	l.setState(LinkRevoked)
 	k.logf("link %d revoked", l.id)
 }

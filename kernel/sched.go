@@ -123,17 +123,19 @@ func (k *Kernel) schedule() {
 		case cur.cpu.remaining(now) <= 0:
 			k.makeReady(cur, true)
 		default:
-			if next, _ := k.sched.best(now); next == nil || next.prio <= cur.prio {
+			next, renew := k.sched.best(now)
+			if next == nil || next.prio <= cur.prio {
+				k.renew = renew
 				return
 			}
 			k.makeReady(cur, true)
 		}
 	}
-	next, _ := k.sched.best(now)
+	next, renew := k.sched.best(now)
 	if next != cur && next != nil {
 		k.Stats.ContextSwitches++
 	}
-	k.cur = next
+	k.cur, k.renew = next, renew
 	if next != nil {
 		k.sched.remove(next)
 		next.setState(Running)

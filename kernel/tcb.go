@@ -265,6 +265,9 @@ func (b *CPUBudget) own() bool { return b.Period > 0 }
 
 // limited reports whether b or an enclosing budget limits the thread.
 func (b *CPUBudget) limited() bool {
+	if b.group == nil {
+		return b.own() // decided inline for a thread in no container: the IPC path
+	}
 	for x := b; x != nil; x = x.group {
 		if x.own() {
 			return true
@@ -281,14 +284,28 @@ func (b *CPUBudget) refresh(now hal.Time) {
 	}
 }
 
-// remaining returns the CPU time left in the current period: the least any of the
-// budgets that bind the thread has left.
+// remaining returns the CPU time the thread may run from now: the least any of the
+// budgets that bind the thread has left in its current period, and never past the
+// end of that period — time run after it belongs to the next period, and charging it
+// to this one would let the thread run its whole budget again on top of it (what
+// TestContainerCPUBudgetModel found).
 func (b *CPUBudget) remaining(now hal.Time) hal.Time {
+	if b.group == nil && !b.own() {
+		return hal.Forever // unlimited: decided inline, as the IPC path asks every time
+	}
+	return b.remainingLimited(now)
+}
+
+// remainingLimited is remaining for a thread some budget binds.
+func (b *CPUBudget) remainingLimited(now hal.Time) hal.Time {
 	left := hal.Forever
 	for x := b; x != nil; x = x.group {
 		if x.own() {
 			x.refresh(now)
 			left = min(left, max(0, x.Budget-x.used))
+			if left > 0 {
+				left = min(left, x.start+x.Period-now)
+			}
 		}
 	}
 	return left

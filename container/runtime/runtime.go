@@ -78,7 +78,9 @@ var ErrLinkNotAllowed = errors.New("link not asked for by both containers' descr
 // clientEnd and serverEnd (see kernel.LinkContainers), for the caller to grant to the
 // tasks of each side. cd and sd must be the descriptors client and server were made
 // from. (The descriptors say that two containers may be linked for a service, not
-// which one serves it: the caller, which starts the server, decides.)
+// which one serves it: the caller, which starts the server, decides.) kernel/link.pml
+// models this check as the decode step of its Service (desc[c]; seeded bug
+// BUG_ONE_SIDED is this function checking only the client's descriptor).
 func Link(k *kernel.Kernel, client, server *kernel.Container, cd, sd *descriptor.Verified, service string,
 	clientEnd, serverEnd *capability.Slot) (*kernel.Link, error) {
 	c, s := cd.Descriptor(), sd.Descriptor()
