@@ -74,6 +74,9 @@ type Container struct {
 	stopAt   hal.Time           // ContainerStopping: when what is left is killed
 	events   containerEvents
 	links    []*Link // links with this container as one side
+	// devices is the allow-list: the devices its System object hands out
+	// (ContainerAllowDevice), by machine device index, in the order allowed.
+	devices []int
 	// holder is the kernel's capability to the container for containers made by
 	// CreateContainer (nil for those made through SystemContainerCreate).
 	holder *capability.Slot

@@ -40,15 +40,19 @@ const (
 )
 
 func invSystemDevice(k *Kernel, inv *invocation) abi.Errno {
-	if sysOf(inv).ctr != nil {
-		return abi.ErrNoRights // the machine's devices are not a container's to hand out
-	}
 	dstSpace, e := inv.extraOf(0, abi.ObjCSpace, abi.RightWrite)
 	if e != abi.OK {
 		return e
 	}
 	devs := k.m.Devices().List()
 	i := inv.args[0]
+	if c := sysOf(inv).ctr; c != nil {
+		// A container's System gives only what its allow-list names: index i of it.
+		if i >= uint64(len(c.devices)) {
+			return abi.ErrNotFound
+		}
+		i = uint64(c.devices[i])
+	}
 	if i >= uint64(len(devs)) {
 		return abi.ErrNotFound
 	}
@@ -183,5 +187,37 @@ func invFrameAddress(k *Kernel, inv *invocation) abi.Errno {
 		return abi.ErrInvalidArg
 	}
 	inv.result(uint64(f.pa))
+	return abi.OK
+}
+
+// allowed reports whether container c (nil: the root) may have device index d.
+func (c *Container) allowed(d int) bool {
+	if c == nil || c.parent == nil {
+		return true // the root container is the machine
+	}
+	for _, x := range c.devices {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+func invContainerAllowDevice(k *Kernel, inv *invocation) abi.Errno {
+	c, e := containerOf(inv)
+	if e != abi.OK {
+		return e
+	}
+	ds, e := inv.extraOf(0, abi.ObjDevice, abi.RightWrite)
+	if e != abi.OK {
+		return e
+	}
+	d := ds.Object().(*Device).index
+	if !c.parent.allowed(d) {
+		return abi.ErrNoRights // a nested container gets no device its parent lacks
+	}
+	if !c.allowed(d) {
+		c.devices = append(c.devices, d)
+	}
 	return abi.OK
 }

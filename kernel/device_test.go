@@ -98,3 +98,80 @@ func TestDevices(t *testing.T) {
 }
 
 func simWithDevice() sim.Config { return sim.Config{Devices: []hal.Device{testDevice}} }
+
+const devProbePC = 0x74_0000 // asks its container's System for device 0, reports through MR
+
+// TestContainerDeviceAllowList: a container's System object gives no device until the
+// container's allow-list names one (ContainerAllowDevice), then exactly that one; a
+// nested container gets no device its parent was not allowed.
+func TestContainerDeviceAllowList(t *testing.T) {
+	var results []abi.Errno
+	var infos []abi.DeviceInfo
+	var nestedAllow abi.Errno
+	second := hal.Device{Slot: 4, Vendor: 0x8086, ID: 0x10d3, IRQ: 10}
+	m, err := usersim.Boot(usersim.Config{
+		Kernel: kernel.Config{Quiet: true},
+		Sim:    sim.Config{Devices: []hal.Device{testDevice, second}},
+		Programs: map[uint64]usersim.Program{devProbePC: func(e *user.Env) {
+			info, err := e.Device(abi.ContainerSlotSystem, 0, abi.InitSlotCSpace, 30)
+			results = append(results, errnoOf(err))
+			infos = append(infos, info)
+		}},
+		Init: func(e *user.Env) {
+			slots := initSlots()
+			ntfn := retype(e, slots, abi.ObjNotification, 0)
+			ctr, _ := slots.Take()
+			nested, _ := slots.Take()
+			dev, _ := slots.Take()
+			lim := abi.ContainerLimits{Memory: 4 << 20, MaxTasks: 4, Priority: 100}
+			if _, err := e.CreateContainer(sys, "drivers", lim, ctr); err != nil {
+				t.Error(err)
+				return
+			}
+			start := func() {
+				if _, err := e.StartInContainer(ctr, []string{"probe"}, 0, 100, abi.AllRights, ntfn); err != nil {
+					t.Error(err)
+					return
+				}
+				e.Wait(ntfn)
+			}
+			start() // nothing allowed yet
+			if _, err := e.Device(sys, 1, cs, dev); err != nil {
+				t.Error(err)
+				return
+			}
+			must(t, e.AllowDevice(ctr, dev))
+			start() // device 1 of the machine is the container's device 0
+			if _, err := e.CreateContainer(sys, "other", lim, nested); err != nil {
+				t.Error(err)
+				return
+			}
+			e.Delete(cs, dev)
+			e.Device(sys, 0, cs, dev)
+			nestedAllow = errnoOf(e.AllowDevice(nested, dev))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"probe": devProbePC}})
+	if r := m.Run(10_000_000_000); r != kernel.StopIdle {
+		t.Fatalf("run: %v", r)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0] != abi.ErrNotFound || results[1] != abi.OK || infos[1].ID != 0x10d3 || infos[1].Index != 1 {
+		t.Fatalf("probes: %v %+v", results, infos)
+	}
+	if nestedAllow != abi.OK {
+		t.Errorf("allowing a top-level container a device: %v", nestedAllow)
+	}
+}
+
+// TestEveryMethodHasASpec: every method of the ABI has an entry in the kernel's table.
+func TestEveryMethodHasASpec(t *testing.T) {
+	if missing := kernel.MethodsWithoutSpec(); len(missing) > 0 {
+		t.Errorf("methods without a spec: %v", missing)
+	}
+}

@@ -61,3 +61,16 @@ func CSpaceOf(o capability.Object) *capability.Space {
 	}
 	return nil
 }
+
+// MethodsWithoutSpec returns the invocation methods the kernel's table has no
+// handler for: a method added to the ABI and forgotten in the table would otherwise
+// answer ErrWrongType.
+func MethodsWithoutSpec() []abi.Method {
+	var out []abi.Method
+	for m := abi.Method(1); int(m) < abi.NumMethods; m++ {
+		if methods[m].handler == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -82,11 +82,12 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.ContainerTaskInfo:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ words 0–13: the first task inside with container-local pid ≥ MR0, ids container-local", invContainerTaskInfo},
 	abi.ContainerLink:         {abi.ObjContainer, abi.RightWrite, 3, 1, "link to peer container cap0: client end (Write) in slot MR0, server end (Read) in slot MR1, Grant allowed if MR2 = 1 → MR0 link id", invContainerLink},
 	abi.ContainerUnlink:       {abi.ObjContainer, abi.RightWrite, 1, 0, "revoke link MR0: both ends, wherever they went", invContainerUnlink},
-	abi.SystemDevice:          {abi.ObjSystem, abi.RightWrite, 2, 1, "put a capability to device MR0 in slot MR1 of CSpace cap0 → words 0–20: index, bus/slot/func/IRQ/vendor/ID, class, 6 × (BAR address, size, flags)", invSystemDevice},
+	abi.SystemDevice:          {abi.ObjSystem, abi.RightWrite, 2, 1, "put a capability to device MR0 (a container's System: entry MR0 of its allow-list) in slot MR1 of CSpace cap0 → words 0–20: index, bus/slot/func/IRQ/vendor/ID, class, 6 × (BAR address, size, flags)", invSystemDevice},
 	abi.DeviceConfigRead:      {abi.ObjDevice, abi.RightRead, 2, 0, "→ MR0: MR1 bytes (1, 2, 4) of configuration space at offset MR0", invDeviceConfigRead},
 	abi.DeviceConfigWrite:     {abi.ObjDevice, abi.RightWrite, 3, 0, "write MR2 as MR1 bytes at offset MR0 of configuration space (not the identity, BARs or ROM address; command: I/O, memory, bus master, INTx disable only)", invDeviceConfigWrite},
 	abi.DeviceFrame:           {abi.ObjDevice, abi.RightWrite, 3, 1, "put a Frame for page MR1 of memory BAR MR0 in slot MR2 of CSpace cap0 (maps uncached)", invDeviceFrame},
 	abi.FrameAddress:          {abi.ObjFrame, abi.RightWrite, 0, 0, "→ MR0 the frame's physical address (for a device's DMA)", invFrameAddress},
+	abi.ContainerAllowDevice:  {abi.ObjContainer, abi.RightWrite, 0, 1, "add Device cap0 to the container's allow-list (within its parent's): its System's SystemDevice gives the listed devices, index by index", invContainerAllowDevice},
 
 	abi.ContainerSignal: {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
 }

@@ -131,11 +131,16 @@ const (
 
 	// Devices. SystemDevice gives a Device capability (not a container's System);
 	// a Device's frames map its memory BARs uncached, for a driver task.
-	SystemDevice      // MR0 device index, MR1 dest slot; cap0 dest CSpace (Write) → words 0..DeviceInfoWords-1 (RightWrite)
+	SystemDevice      // MR0 device index (a container's System: index in its allow-list), MR1 dest slot; cap0 dest CSpace (Write) → words 0..DeviceInfoWords-1 (RightWrite)
 	DeviceConfigRead  // MR0 offset, MR1 width (1, 2, 4) → MR0 value (RightRead)
 	DeviceConfigWrite // MR0 offset, MR1 width, MR2 value; BARs, the ROM address and the identity are refused (RightWrite)
 	DeviceFrame       // MR0 BAR, MR1 page in the BAR, MR2 dest slot; cap0 dest CSpace (Write): a Frame for that register page (RightWrite)
 	FrameAddress      // → MR0 the frame's physical address, for DMA (RightWrite)
+
+	// ContainerAllowDevice adds a device to a container's allow-list: its System
+	// object's SystemDevice then gives that device (and only the listed ones, in the
+	// order allowed). A nested container's list is a subset of its parent's.
+	ContainerAllowDevice // cap0 the Device (Write) (RightWrite)
 
 	methodEnd
 )
@@ -149,7 +154,7 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
-	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress"}
+	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice"}
 
 // String returns the method's name.
 func (m Method) String() string {

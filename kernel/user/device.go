@@ -38,3 +38,9 @@ func (e *Env) FrameAddress(frame abi.CPtr) (uint64, error) {
 	err := e.invoke(frame, abi.FrameAddress, nil, nil)
 	return e.r.MR[0], err
 }
+
+// AllowDevice adds device dev (a Device capability) to container c's allow-list, so
+// that the container's System object gives it to the tasks inside.
+func (e *Env) AllowDevice(c, dev abi.CPtr) error {
+	return e.invoke(c, abi.ContainerAllowDevice, nil, []abi.CPtr{dev})
+}
