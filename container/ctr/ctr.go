@@ -80,7 +80,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -210,6 +210,15 @@ func (c *Ctl) run(args []string) error {
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
 	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
 	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
+	var devices []uint64
+	fs.Func("device", "allow the machine's device `N` (as the shell's devices lists it; repeatable): the container's System gives it as its device 0, 1, …", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a device number", v)
+		}
+		devices = append(devices, n)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -278,6 +287,19 @@ func (c *Ctl) run(args []string) error {
 		_ = c.E.DestroyContainer(cs)
 		c.freeSlot(cs)
 		c.freeSlot(ns)
+	}
+	for _, d := range devices {
+		// The notification's slot holds each Device capability while it is allowed.
+		if _, err := c.E.Device(c.Sys, d, c.CSpace, ns); err != nil {
+			undo()
+			return fmt.Errorf("--device %d: %w", d, explain(err))
+		}
+		err := c.E.AllowDevice(cs, ns)
+		_ = c.E.Delete(c.CSpace, ns)
+		if err != nil {
+			undo()
+			return fmt.Errorf("--device %d: %w", d, explain(err))
+		}
 	}
 	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
 		undo()

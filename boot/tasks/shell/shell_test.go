@@ -92,6 +92,8 @@ func TestShellCommands(t *testing.T) {
 		"echo a  b",
 		"",
 		"# a comment",
+		"ctr run --device 0 --name withdisk quick",
+		"ctr run --device 9 quick",
 		"shutdown",
 	)
 	if r != kernel.StopPowerOff {
@@ -110,6 +112,8 @@ func TestShellCommands(t *testing.T) {
 		"memory ",
 		"sky> devices\n 0  00:03.0 1af4:1042 class 01.00.00 irq 11 bar0 io 0xc000+64 bar1 mem 0x10000000000 8192B\n",
 		"sky> peek 0 1 4104\n0x00c0ffee\n",
+		"sky> ctr run --device 0 --name withdisk quick\n1 withdisk\n",
+		"ctr: run: --device 9: ",
 		"peek: device 0 BAR 0 at 0x0: invalid argument",
 		"up 1.5s, 1 tasks\n",
 		"kernel: booted:",
