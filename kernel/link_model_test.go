@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -45,33 +44,11 @@ func TestLinkModelSeededBugs(t *testing.T) {
 	}
 }
 
-var (
-	pmlCommentRE = regexp.MustCompile(`(?s)/\*.*?\*/`)
-	linkStatesRE = regexp.MustCompile(`mtype:link\s*=\s*\{([^}]*)\}`)
-	pmlTransRE   = regexp.MustCompile(`TRANS\(\s*(\w+)\s*,\s*(\w+)\s*\)`)
-)
-
 // modelLinkStates reads the link state names and TRANS(from, to) steps of a model's
-// source (comments and the TRANS #define left out).
+// source.
 func modelLinkStates(src string) (names []string, trans map[string]bool, err error) {
-	src = pmlCommentRE.ReplaceAllString(src, "")
-	m := linkStatesRE.FindStringSubmatch(src)
-	if m == nil {
-		return nil, nil, fmt.Errorf("no mtype:link declaration")
-	}
-	for _, n := range strings.Split(m[1], ",") {
-		names = append(names, strings.TrimSpace(n))
-	}
-	trans = map[string]bool{}
-	for _, line := range strings.Split(src, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#define") {
-			continue
-		}
-		for _, m := range pmlTransRE.FindAllStringSubmatch(line, -1) {
-			trans[m[1]+"→"+m[2]] = true
-		}
-	}
-	return names, trans, nil
+	names, err = spincheck.Mtype(src, "link")
+	return names, spincheck.Transitions(src), err
 }
 
 // codeLinkStates returns LinkState's names and linkNext's transitions.

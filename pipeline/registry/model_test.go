@@ -46,32 +46,10 @@ func TestRegistryModelSeededBugs(t *testing.T) {
 	}
 }
 
-var (
-	commentRE = regexp.MustCompile(`(?s)/\*.*?\*/`)
-	phasesRE  = regexp.MustCompile(`mtype:phase\s*=\s*\{([^}]*)\}`)
-	transRE   = regexp.MustCompile(`TRANS\(\s*(\w+)\s*,\s*(\w+)\s*\)`)
-)
-
 // modelPhases reads the phase names and TRANS(from, to) steps of a model's source.
 func modelPhases(src string) (names []string, trans map[string]bool, err error) {
-	src = commentRE.ReplaceAllString(src, "")
-	m := phasesRE.FindStringSubmatch(src)
-	if m == nil {
-		return nil, nil, fmt.Errorf("no mtype:phase declaration")
-	}
-	for _, n := range strings.Split(m[1], ",") {
-		names = append(names, strings.TrimSpace(n))
-	}
-	trans = map[string]bool{}
-	for _, line := range strings.Split(src, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#define") {
-			continue
-		}
-		for _, m := range transRE.FindAllStringSubmatch(line, -1) {
-			trans[m[1]+"→"+m[2]] = true
-		}
-	}
-	return names, trans, nil
+	names, err = spincheck.Mtype(src, "phase")
+	return names, spincheck.Transitions(src), err
 }
 
 // codePhases returns Phase's names and phaseNext as the model spells them.

@@ -3,9 +3,7 @@ package lock
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/internal/spincheck"
@@ -39,19 +37,13 @@ func TestLockModelSeededBugs(t *testing.T) {
 	}
 }
 
-var commentRE = regexp.MustCompile(`(?s)/\*.*?\*/`)
-
 // mtype returns the names of the model's mtype:name declaration.
 func mtype(t *testing.T, src, name string) []string {
-	m := regexp.MustCompile(`mtype:` + name + `\s*=\s*\{([^}]*)\}`).FindStringSubmatch(src)
-	if m == nil {
-		t.Fatalf("%s declares no mtype:%s", modelFile, name)
+	names, err := spincheck.Mtype(src, name)
+	if err != nil {
+		t.Fatalf("%s: %v", modelFile, err)
 	}
-	var out []string
-	for _, f := range strings.Split(m[1], ",") {
-		out = append(out, strings.TrimSpace(f))
-	}
-	return out
+	return names
 }
 
 // TestLockModelDrift fails when the model's events, answers and modes and the Go
@@ -61,7 +53,7 @@ func TestLockModelDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := commentRE.ReplaceAllString(string(b), "")
+	src := string(b)
 	check := func(what string, model, code []string) {
 		if !slices.Equal(model, code) {
 			t.Errorf("%s: model %v, code %v", what, model, code)

@@ -2,9 +2,7 @@ package twophase
 
 import (
 	"os"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/internal/spincheck"
@@ -44,18 +42,14 @@ func TestTwoPhaseModelDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(string(b), "")
+	src := string(b)
 	for _, c := range []struct {
 		mtype string
 		code  []string
 	}{{"msg", msgNames[:]}, {"slog", stateNames[:]}} {
-		m := regexp.MustCompile(`mtype:` + c.mtype + `\s*=\s*\{([^}]*)\}`).FindStringSubmatch(src)
-		if m == nil {
-			t.Fatalf("no mtype:%s in %s", c.mtype, modelFile)
-		}
-		var names []string
-		for _, f := range strings.Split(m[1], ",") {
-			names = append(names, strings.TrimSpace(f))
+		names, err := spincheck.Mtype(src, c.mtype)
+		if err != nil {
+			t.Fatalf("%s: %v", modelFile, err)
 		}
 		if !slices.Equal(names, c.code) {
 			t.Errorf("mtype:%s %v, code %v", c.mtype, names, c.code)
