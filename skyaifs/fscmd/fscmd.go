@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skyscope-os/skyscope/skyaifs/block"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
 )
 
@@ -110,4 +111,33 @@ func Run(f *fs.FS, out io.Writer, args []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown fs subcommand %q", args[0])
+}
+
+// MountOrFormat mounts the filesystem on dev; a disk whose first block is all zeros (a
+// new, empty disk) is formatted first. formatted says whether it was. Any other disk
+// that does not mount is an error: it holds something, perhaps a damaged filesystem
+// that fsck --repair can mend, and is not overwritten.
+func MountOrFormat(dev block.Device, opts fs.Options) (f *fs.FS, formatted bool, err error) {
+	f, err = fs.Mount(dev, opts)
+	if err == nil {
+		return f, false, nil
+	}
+	first := make([]byte, block.Size)
+	if rerr := dev.ReadBlocks(0, first); rerr != nil || !allZero(first) {
+		return nil, false, err
+	}
+	if err := fs.Mkfs(dev, opts); err != nil {
+		return nil, false, fmt.Errorf("formatting the empty disk: %w", err)
+	}
+	f, err = fs.Mount(dev, opts)
+	return f, err == nil, err
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -47,36 +47,11 @@ func openDisk(path string, crashAfter int64) (*disk, error) {
 		d.cut = block.NewCutAfter(f, uint64(crashAfter))
 		d.dev = d.cut
 	}
-	opts := fs.Options{}
-	if d.fs, err = fs.Mount(d.dev, opts); err != nil {
-		if !isUnformatted(f) {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w (skyctl fs fsck --repair can mend it)", path, err)
-		}
-		if err := fs.Mkfs(d.dev, opts); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("formatting %s: %w", path, err)
-		}
-		if d.fs, err = fs.Mount(d.dev, opts); err != nil {
-			f.Close()
-			return nil, err
-		}
+	if d.fs, _, err = fscmd.MountOrFormat(d.dev, fs.Options{}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (skyctl fs fsck --repair can mend a damaged filesystem)", path, err)
 	}
 	return d, nil
-}
-
-// isUnformatted reports whether the image's first block is all zeros (a new image).
-func isUnformatted(f *block.File) bool {
-	b := make([]byte, block.Size)
-	if f.ReadBlocks(0, b) != nil {
-		return false
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // close unmounts the filesystem, unless the power was cut (then nothing more reaches

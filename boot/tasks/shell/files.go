@@ -33,11 +33,8 @@ func (s *shell) disk() (*fs.FS, error) {
 		return nil, fmt.Errorf("no disk: %w (make run attaches build/disk.img; skyrun takes -disk FILE)", err)
 	}
 	b := userbus.New(s.e, diskDevSlot, diskNextSlot)
-	b.NextVA = abi.FrameWindow + 64*abi.PageSize           // peek maps at the window's first page
-	if err := b.ConfigWrite(4, 2, 1<<1|1<<2); err != nil { // memory space, bus master
-		return nil, err
-	}
-	drv, err := virtio.NewBlock(b)
+	b.NextVA = abi.FrameWindow + 64*abi.PageSize // peek maps at the window's first page
+	drv, err := b.Block()
 	if err != nil {
 		return nil, err
 	}
@@ -45,31 +42,15 @@ func (s *shell) disk() (*fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := fs.Mount(dev, fs.Options{})
+	f, formatted, err := fscmd.MountOrFormat(dev, fs.Options{})
 	if err != nil {
-		first := make([]byte, block.Size)
-		if rerr := dev.ReadBlocks(0, first); rerr != nil || !zeros(first) {
-			return nil, fmt.Errorf("the disk holds no SKYAIFS filesystem I can mount: %w", err)
-		}
+		return nil, fmt.Errorf("the disk holds no SKYAIFS filesystem I can mount: %w", err)
+	}
+	if formatted {
 		fmt.Fprintf(s.out, "formatting the empty disk (%d MiB) with SKYAIFS\n", dev.Blocks()*block.Size>>20)
-		if err := fs.Mkfs(dev, fs.Options{}); err != nil {
-			return nil, err
-		}
-		if f, err = fs.Mount(dev, fs.Options{}); err != nil {
-			return nil, err
-		}
 	}
 	s.files = f
 	return f, nil
-}
-
-func zeros(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // fileCommand runs one of fscmd's commands under the shell's own name for it.

@@ -149,3 +149,20 @@ func (b *Bus) Interrupts(irqControl abi.CPtr, line int, irq, ntfn abi.CPtr, blk 
 	blk.Ack = func() { b.E.IRQAck(irq) }
 	return nil
 }
+
+// PCI command register bits a DMA-capable device needs (PCI Local Bus 3.0, §6.2.2).
+const (
+	pciCommand          = 0x04
+	commandMemory       = 1 << 1
+	commandBusMaster    = 1 << 2
+	commandMemoryAndDMA = commandMemory | commandBusMaster
+)
+
+// Block turns on the device's memory space and bus mastering and initialises it as a
+// virtio block device.
+func (b *Bus) Block() (*virtio.Block, error) {
+	if err := b.ConfigWrite(pciCommand, 2, commandMemoryAndDMA); err != nil {
+		return nil, fmt.Errorf("enabling the device: %w", err)
+	}
+	return virtio.NewBlock(b)
+}

@@ -31,10 +31,7 @@ func main() {
 		fail("%v", err)
 	}
 	b := userbus.New(e, devSlot, 30)
-	if err := b.ConfigWrite(4, 2, 1<<1|1<<2); err != nil {
-		fail("command: %v", err)
-	}
-	disk, err := virtio.NewBlock(b)
+	disk, err := b.Block()
 	if err != nil {
 		fail("%v", err)
 	}

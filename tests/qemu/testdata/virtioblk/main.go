@@ -29,10 +29,7 @@ func main() {
 		fail("%v", err)
 	}
 	b := userbus.New(e, devSlot, 30)
-	if err := b.ConfigWrite(4, 2, 1<<1|1<<2); err != nil { // memory space, bus master
-		fail("command: %v", err)
-	}
-	disk, err := virtio.NewBlock(b)
+	disk, err := b.Block()
 	if err != nil {
 		fail("%v", err)
 	}
