@@ -1,7 +1,6 @@
 package user
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -110,30 +109,12 @@ func (e *Env) SignalInContainer(c abi.CPtr, pid uint64, bits abi.Badge) error {
 // ContainerTaskInfo returns the first task inside container c with a container-local
 // id ≥ from (abi.ErrNotFound after the last); its ids are container-local.
 func (e *Env) ContainerTaskInfo(c abi.CPtr, from uint64) (abi.TaskInfo, error) {
-	if err := e.invoke(c, abi.ContainerTaskInfo, []uint64{from}, nil); err != nil {
-		return abi.TaskInfo{}, err
-	}
-	var w [abi.TaskInfoWords]uint64
-	for i := range w {
-		w[i] = e.MR(i)
-	}
-	return abi.DecodeTaskInfo(w), nil
+	return e.taskInfo(c, abi.ContainerTaskInfo, from)
 }
 
 // ContainerTasks lists the tasks inside container c, live and recently ended.
 func (e *Env) ContainerTasks(c abi.CPtr) ([]abi.TaskInfo, error) {
-	var ts []abi.TaskInfo
-	for next := uint64(0); ; {
-		t, err := e.ContainerTaskInfo(c, next)
-		if errors.Is(err, abi.ErrNotFound) {
-			return ts, nil
-		}
-		if err != nil {
-			return ts, err
-		}
-		ts = append(ts, t)
-		next = t.ID + 1
-	}
+	return e.tasks(c, abi.ContainerTaskInfo)
 }
 
 // LinkContainers links container c (the client side) to container peer (the server

@@ -43,7 +43,12 @@ func (e *Env) StartProgram(sys abi.CPtr, argv []string, memory uint64, prio uint
 
 // TaskInfo returns the first task with id ≥ from (abi.ErrNotFound after the last).
 func (e *Env) TaskInfo(sys abi.CPtr, from uint64) (abi.TaskInfo, error) {
-	if err := e.invoke(sys, abi.SystemTaskInfo, []uint64{from}, nil); err != nil {
+	return e.taskInfo(sys, abi.SystemTaskInfo, from)
+}
+
+// taskInfo invokes a TaskInfo method (SystemTaskInfo, ContainerTaskInfo) on c.
+func (e *Env) taskInfo(c abi.CPtr, m abi.Method, from uint64) (abi.TaskInfo, error) {
+	if err := e.invoke(c, m, []uint64{from}, nil); err != nil {
 		return abi.TaskInfo{}, err
 	}
 	var w [abi.TaskInfoWords]uint64
@@ -55,9 +60,14 @@ func (e *Env) TaskInfo(sys abi.CPtr, from uint64) (abi.TaskInfo, error) {
 
 // Tasks lists every task the kernel knows of, live and recently ended.
 func (e *Env) Tasks(sys abi.CPtr) ([]abi.TaskInfo, error) {
+	return e.tasks(sys, abi.SystemTaskInfo)
+}
+
+// tasks lists what a TaskInfo method reports, by calling it from id 0 upwards.
+func (e *Env) tasks(c abi.CPtr, m abi.Method) ([]abi.TaskInfo, error) {
 	var ts []abi.TaskInfo
 	for next := uint64(0); ; {
-		t, err := e.TaskInfo(sys, next)
+		t, err := e.taskInfo(c, m, next)
 		if errors.Is(err, abi.ErrNotFound) {
 			return ts, nil
 		}
