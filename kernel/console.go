@@ -31,3 +31,26 @@ func invConsoleWrite(k *Kernel, inv *invocation) abi.Errno {
 	k.m.Console().Write(ipcBytes(buf)[:n])
 	return abi.OK
 }
+
+// invSystemConsole gives the holder of the machine's System object a capability to the
+// console: the console is part of the machine System governs, and a task System was
+// handed to (the shell) need not be handed the console as well.
+func invSystemConsole(k *Kernel, inv *invocation) abi.Errno {
+	if sysOf(inv).ctr != nil {
+		return abi.ErrNoRights // a container's output goes where its holder sends it
+	}
+	dstSpace, e := inv.extraOf(0, abi.ObjCSpace, abi.RightWrite)
+	if e != abi.OK {
+		return e
+	}
+	dst, e := dstSpace.Object().(*CSpace).Dest(abi.CPtr(inv.args[0]))
+	if e != abi.OK {
+		return e
+	}
+	c := &Console{}
+	c.k = k
+	if e := k.tree.Insert(dst, c, abi.RightWrite, 0, inv.slot); e != abi.OK {
+		panic("kernel: console insert failed after decode: " + e.Error())
+	}
+	return abi.OK
+}

@@ -52,6 +52,9 @@ type Config struct {
 	// heap — never starves. 0 reserves nothing.
 	ReserveFrames int
 	Quiet         bool // suppress kernel log lines on the console
+	// ImageCacheBytes limits the image cache (SystemImagePut); 0 means
+	// DefaultImageCacheBytes.
+	ImageCacheBytes uint64
 }
 
 // Stats counts kernel events since boot.
@@ -90,6 +93,7 @@ type Kernel struct {
 	reservedIDs map[uint64]bool
 	initTask    *Task
 	loader      Loader
+	imgCache    imageCache // verified module images, by digest (images.go)
 	ctrs        containers // the container tree (container.go)
 
 	log         logRing // the newest kernel log lines, for SystemLog

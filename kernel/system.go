@@ -120,23 +120,37 @@ func ipcBytes(buf *[abi.PageSize]byte) []byte {
 }
 
 func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
-	n, mem, prio := inv.args[0], inv.args[1], inv.args[2]
-	caller := inv.t.task
-	switch {
-	case n == 0 || n > MaxConsoleWrite:
+	if inv.args[0] > MaxConsoleWrite {
 		return abi.ErrRange
-	case prio > uint64(inv.t.mcp):
-		return abi.ErrRange
-	case caller == nil:
-		return abi.ErrIllegal // threads made by Retype have no task whose budget to use
-	case k.loader == nil:
-		return abi.ErrNotFound
 	}
 	buf := inv.t.ipcBuffer()
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
-	argv := strings.Split(strings.TrimRight(string(ipcBytes(buf)[:n]), "\x00"), "\x00")
+	if k.loader == nil {
+		return abi.ErrNotFound
+	}
+	return k.spawn(inv, ipcBytes(buf)[:inv.args[0]], func(budget *Untyped, argv []string, spec TaskSpec) (*Task, abi.Errno, error) {
+		return k.loader.Load(k, budget, argv, spec)
+	})
+}
+
+// spawn starts a task for SystemSpawn and SystemImageSpawn: argv from the
+// NUL-separated blob, memory MR1 and priority MR2, the exit notification and grants
+// from the extra capabilities, inside the System object's container if it has one;
+// load makes and starts the task.
+func (k *Kernel) spawn(inv *invocation, blob []byte, load func(*Untyped, []string, TaskSpec) (*Task, abi.Errno, error)) abi.Errno {
+	mem, prio := inv.args[1], inv.args[2]
+	caller := inv.t.task
+	switch {
+	case len(blob) == 0:
+		return abi.ErrRange
+	case prio > uint64(inv.t.mcp):
+		return abi.ErrRange
+	case caller == nil:
+		return abi.ErrIllegal // threads made by Retype have no task whose budget to use
+	}
+	argv := strings.Split(strings.TrimRight(string(blob), "\x00"), "\x00")
 	if argv[0] == "" {
 		return abi.ErrInvalidArg
 	}
@@ -167,7 +181,7 @@ func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 	} else if spec.Memory == 0 {
 		spec.Memory = budget.free() / 2 &^ (abi.PageSize - 1)
 	}
-	task, e, err := k.loader.Load(k, budget, argv, spec)
+	task, e, err := load(budget, argv, spec)
 	if e != abi.OK {
 		k.logf("spawn %q for task %d: %v", argv[0], caller.id, err)
 		return e

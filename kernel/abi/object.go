@@ -142,6 +142,18 @@ const (
 	// order allowed). A nested container's list is a subset of its parent's.
 	ContainerAllowDevice // cap0 the Device (Write) (RightWrite)
 
+	// The image cache: program images the module manager verified, kept by the kernel
+	// under the SHA3-512 digest of their bytes (the machine's System object only,
+	// except SystemImageSpawn).
+	SystemImagePut   // MR0 address, MR1 length of the image in the caller's memory, MR2 flags (ImageSharable, ImagePinned), MR3 name length; words from NumRegMRs: the 64-byte digest, then the name (RightWrite)
+	SystemImageSpawn // MR0 argv byte count, MR1 memory, MR2 priority; words from NumRegMRs: the 64-byte digest, then argv; cap0 exit notification, cap1–2 granted → MR0 task id (RightWrite)
+	SystemImageInfo  // MR0 index → MR0 bytes, MR1 flags, MR2 tasks started from it, MR3 name length; words from NumRegMRs: digest, then name (RightRead)
+	SystemImageStats // → MR0 bytes cached, MR1 limit, MR2 images, MR3 hits, MR4 misses, MR5 evictions (RightRead)
+
+	// SystemConsole puts a capability to the console (Write) in slot MR0 of CSpace
+	// cap0 (the machine's System only; RightWrite).
+	SystemConsole
+
 	methodEnd
 )
 
@@ -154,7 +166,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
-	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice"}
+	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
+	"SystemImagePut", "SystemImageSpawn", "SystemImageInfo", "SystemImageStats", "SystemConsole"}
 
 // String returns the method's name.
 func (m Method) String() string {

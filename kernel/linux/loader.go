@@ -124,11 +124,33 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 		}
 		return nil, abi.ErrInvalidArg, err
 	}
-	spec.Name, spec.Image, spec.Entry = prog.Name, prog.Image, prog.Entry
-	spec.StackPages, spec.StackImage = prog.StackPages, prog.StackImage
 	if h.Sharable[prog.Name] {
 		spec.ShareKey = "bundle:" + prog.Name
 	}
+	return h.start(k, budget, prog, spec)
+}
+
+// LoadImage implements kernel.ImageLoader: it starts an image from the kernel's image
+// cache (a static executable the module manager verified) as a Linux process.
+func (h *Host) LoadImage(k *kernel.Kernel, budget *kernel.Untyped, img *kernel.Image, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	var random [16]byte
+	if h.Random != nil {
+		h.Random(random[:])
+	}
+	prog, err := LoadProgram(img.Name, img.Bytes, argv, h.Env, random)
+	if err != nil {
+		return nil, abi.ErrInvalidArg, fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	if img.Sharable {
+		spec.ShareKey = fmt.Sprintf("image:%x", img.Digest)
+	}
+	return h.start(k, budget, prog, spec)
+}
+
+// start makes the task for prog with spec, its process, and starts it.
+func (h *Host) start(k *kernel.Kernel, budget *kernel.Untyped, prog *Program, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	spec.Name, spec.Image, spec.Entry = prog.Name, prog.Image, prog.Entry
+	spec.StackPages, spec.StackImage = prog.StackPages, prog.StackImage
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {
 		return nil, kernel.ErrnoOf(err, abi.ErrNoMemory), err

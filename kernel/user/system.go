@@ -139,3 +139,9 @@ func (e *Env) ReadLog(sys abi.CPtr, off uint64, b []byte) (int, uint64, error) {
 func (e *Env) PowerOff(sys abi.CPtr, status int) error {
 	return e.invoke(sys, abi.SystemPowerOff, []uint64{uint64(int64(status))}, nil)
 }
+
+// Console puts a capability to the console in slot dst of capability space cs,
+// through the machine's System object sys.
+func (e *Env) Console(sys, cs, dst abi.CPtr) error {
+	return e.invoke(sys, abi.SystemConsole, []uint64{uint64(dst)}, []abi.CPtr{cs})
+}

@@ -19,9 +19,20 @@ type Loader struct {
 
 // Load implements kernel.Loader: a task with a small stack, started at once.
 func (l Loader) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
-	pc, ok := l.Entries[argv[0]]
+	return l.start(k, budget, argv[0], spec)
+}
+
+// LoadImage implements kernel.ImageLoader. The simulation has no executables: an
+// image's bytes are the name of a registered program (what a module package holds
+// when it is packed for the simulation), and that program is started.
+func (l Loader) LoadImage(k *kernel.Kernel, budget *kernel.Untyped, img *kernel.Image, argv []string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	return l.start(k, budget, string(img.Bytes), spec)
+}
+
+func (l Loader) start(k *kernel.Kernel, budget *kernel.Untyped, program string, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
+	pc, ok := l.Entries[program]
 	if !ok {
-		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", argv[0])
+		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", program)
 	}
 	spec.Entry, spec.StackPages = pc, 2
 	if l.MaxMemory != 0 && spec.Memory > l.MaxMemory {

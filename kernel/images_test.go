@@ -1,0 +1,181 @@
+package kernel_test
+
+import (
+	"crypto/sha3"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/kernel/usersim"
+)
+
+const (
+	imgVA    = 0x4000_0000 // where init keeps the image bytes it puts
+	ctrImgPC = 0x74_0000   // inside a container: tries the image methods on its System
+)
+
+// putBytes maps a fresh frame at imgVA and writes b there (b fits a page).
+func putBytes(e *user.Env, slots *user.Slots, b []byte) {
+	f := retype(e, slots, abi.ObjFrame, 0)
+	if err := e.Map(f, as, imgVA, user.PermRead|user.PermWrite); err != nil {
+		panic(err)
+	}
+	e.Store(imgVA, b)
+}
+
+// TestImageCache: an image put under its digest is listed and starts tasks; one put
+// under another digest is refused and nothing is cached; an unknown digest starts
+// nothing; the least recently used unpinned image is evicted for a new one, a pinned
+// one never, and a put that cannot fit changes nothing. A container's System may
+// start cached images but not put, list or count them.
+func TestImageCache(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		ctrErr []error
+	)
+	sleeper := []byte("sleeper")
+	exit := []byte("exit")
+	wild := []byte("wild")
+	dSleeper, dExit, dWild := user.Digest(sha3.Sum512(sleeper)), user.Digest(sha3.Sum512(exit)), user.Digest(sha3.Sum512(wild))
+	programs := systemPrograms()
+	programs[ctrImgPC] = func(e *user.Env) {
+		s := abi.ContainerSlotSystem
+		err1 := e.PutImage(s, imgVA, 4, dExit, "exit", false, false)
+		_, err2 := e.Images(s)
+		_, err3 := e.ImageStats(s)
+		_, err4 := e.StartImage(s, dWild, []string{"wild-in-ctr"}, 0, 0, 0)
+		mu.Lock()
+		ctrErr = append(ctrErr, err1, err2, err3, err4)
+		mu.Unlock()
+	}
+	m, err := usersim.Boot(usersim.Config{Programs: programs,
+		// Room for two of the three images: the third evicts one.
+		Kernel: kernel.Config{Quiet: true, ImageCacheBytes: 12},
+		Init: func(e *user.Env) {
+			slots := initSlots()
+			ntfn := retype(e, slots, abi.ObjNotification, 0)
+			putBytes(e, slots, append(append(append([]byte{}, sleeper...), exit...), wild...))
+			vaSleeper, vaExit, vaWild := uint64(imgVA), uint64(imgVA+7), uint64(imgVA+11)
+
+			if err := e.PutImage(sys, vaSleeper, 7, dExit, "sleeper", false, false); !errors.Is(err, abi.ErrInvalidArg) {
+				t.Errorf("put under the wrong digest: %v, want ErrInvalidArg", err)
+			}
+			if imgs, _ := e.Images(sys); len(imgs) != 0 {
+				t.Errorf("a refused put cached %+v", imgs)
+			}
+			for _, bad := range []struct {
+				va, n uint64
+				name  string
+			}{{vaSleeper, 0, "x"}, {0x7000_0000, 7, "x"}, {vaSleeper, abi.MaxImageBytes + 1, "x"}} {
+				if err := e.PutImage(sys, bad.va, bad.n, dSleeper, bad.name, false, false); err == nil {
+					t.Errorf("put %+v accepted", bad)
+				}
+			}
+			if err := e.PutImage(sys, vaSleeper, 7, dSleeper, "sleeper", false, true); err != nil {
+				t.Fatalf("put sleeper: %v", err)
+			}
+			if _, err := e.StartImage(sys, dExit, []string{"exit"}, 0, 0, 0); !errors.Is(err, abi.ErrNotFound) {
+				t.Errorf("start of an image not cached: %v, want ErrNotFound", err)
+			}
+			id, err := e.StartImage(sys, dSleeper, []string{"sl", "-v"}, 1<<20, 0, ntfn, ntfn)
+			if err != nil {
+				t.Fatalf("start sleeper image: %v", err)
+			}
+			info, err := e.TaskInfo(sys, id)
+			if err != nil || info.ID != id || info.Name != "sl" {
+				t.Errorf("task from the image: %+v, %v", info, err)
+			}
+			must(t, e.PutImage(sys, vaExit, 4, dExit, "exit", false, false))
+			// The cache is full (11 of 12 bytes); wild needs 4: exit, the only
+			// unpinned image, goes.
+			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, false))
+			imgs, err := e.Images(sys)
+			must(t, err)
+			names := map[string]user.ImageInfo{}
+			for _, i := range imgs {
+				names[i.Name] = i
+			}
+			if len(imgs) != 2 || names["sleeper"].Spawns != 1 || !names["sleeper"].Pinned || !names["wild"].Sharable || names["wild"].Size != 4 {
+				t.Errorf("images after eviction: %+v", imgs)
+			}
+			// Pin wild too; nothing can make room for exit now.
+			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, true))
+			if err := e.PutImage(sys, vaExit, 4, dExit, "exit", false, false); !errors.Is(err, abi.ErrNoMemory) {
+				t.Errorf("put with every image pinned: %v, want ErrNoMemory", err)
+			}
+			st, err := e.ImageStats(sys)
+			must(t, err)
+			if st != (user.ImageCacheStats{Bytes: 11, Limit: 12, Images: 2, Hits: 1, Misses: 1, Evictions: 1}) {
+				t.Errorf("stats %+v", st)
+			}
+			// Unpin wild so that a container's task may start from it.
+			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, false))
+			c := retype(e, slots, abi.ObjNotification, 0) // a free slot for the container
+			must(t, e.Delete(cs, c))
+			if _, err := e.CreateContainer(sys, "img", lim(1<<20, 4), c); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.StartInContainer(c, []string{"ctr-img"}, 0, 0, abi.AllRights, 0); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"sleeper": sleeperPC, "exit": exitPC, "wild": wildPC, "ctr-img": ctrImgPC}})
+	w := &world{Machine: m, t: t}
+	w.run()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ctrErr) != 4 {
+		t.Fatalf("the container's task reported %v", ctrErr)
+	}
+	for i, want := range []abi.Errno{abi.ErrNoRights, abi.ErrNoRights, abi.ErrNoRights, abi.OK} {
+		if got := errnoOf(ctrErr[i]); got != want {
+			t.Errorf("container image call %d: %v, want %v", i, ctrErr[i], want)
+		}
+	}
+}
+
+// TestSystemConsole: the machine's System object gives a console capability that
+// writes to the console; a container's System gives none.
+func TestSystemConsole(t *testing.T) {
+	var ctrErr error
+	programs := systemPrograms()
+	programs[ctrImgPC] = func(e *user.Env) {
+		ctrErr = e.Console(abi.ContainerSlotSystem, abi.InitSlotCSpace, 40)
+	}
+	m, err := usersim.Boot(usersim.Config{Programs: programs, Kernel: kernel.Config{Quiet: true},
+		Init: func(e *user.Env) {
+			slots := initSlots()
+			c, _ := slots.Take()
+			must(t, e.Console(sys, cs, c))
+			must(t, e.Print(c, "through the System's console\n"))
+			if err := e.Console(sys, cs, c); !errors.Is(err, abi.ErrSlotFull) {
+				t.Errorf("console into a full slot: %v", err)
+			}
+			x, _ := slots.Take()
+			if _, err := e.CreateContainer(sys, "c", lim(1<<20, 2), x); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.StartInContainer(x, []string{"ctr-img"}, 0, 0, abi.AllRights, 0); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"ctr-img": ctrImgPC}})
+	w := &world{Machine: m, t: t}
+	w.run()
+	if !errors.Is(ctrErr, abi.ErrNoRights) {
+		t.Errorf("a container's System gave a console: %v", ctrErr)
+	}
+	if !strings.Contains(w.Console.String(), "through the System's console") {
+		t.Errorf("console: %q", w.Console.String())
+	}
+}
