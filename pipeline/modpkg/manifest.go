@@ -55,6 +55,10 @@ type Manifest struct {
 	// it to this manifest.
 	BinarySize   uint64 `cbor:"13,keyasint"`
 	BinaryDigest []byte `cbor:"14,keyasint"`
+	// StateHandover: in a live update to this module, the serving version hands its
+	// state (at most one message's payload) to the new one (pipeline/registry).
+	// Omitted from the encoding when false, so manifests without it keep theirs.
+	StateHandover bool `cbor:"15,keyasint,omitempty"`
 }
 
 // Limits on manifests: a manifest is untrusted input until its signature verifies.

@@ -149,6 +149,18 @@ func Inspect(pkg []byte) (*Manifest, *compress.Header, error) {
 // compression digest matches; the binary signature; the binary is the one the manifest
 // names (size and SHA3-512).
 func Verify(pkg []byte, trust *TrustRoot, lim compress.Limits) (*Verified, error) {
+	return VerifyWith(pkg, trust, lim, func(blob []byte, l compress.Limits) ([]byte, error) { return compress.Decode(blob, l) })
+}
+
+// Decoder decompresses a package's binary within limits: compress.Decode in the
+// caller's own process, or a request to the compression service.
+type Decoder func(blob []byte, lim compress.Limits) ([]byte, error)
+
+// VerifyWith is Verify with the binary decompressed by decode. The checks, their order
+// and their errors are Verify's; decode runs only after the package and manifest
+// signatures verified, and its output is trusted no more than its input: the binary
+// signature and the manifest's size and digest are checked on what it returns.
+func VerifyWith(pkg []byte, trust *TrustRoot, lim compress.Limits, decode Decoder) (*Verified, error) {
 	if len(pkg) > MaxPackageSize {
 		return nil, fmt.Errorf("%w: %d bytes; at most %d", ErrMalformed, len(pkg), MaxPackageSize)
 	}
@@ -185,7 +197,7 @@ func Verify(pkg []byte, trust *TrustRoot, lim compress.Limits) (*Verified, error
 	if lim.MaxPlainSize > m.BinarySize {
 		lim.MaxPlainSize = m.BinarySize
 	}
-	binary, err := compress.Decode(env.Binary, lim)
+	binary, err := decode(env.Binary, lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBinary, err)
 	}

@@ -38,7 +38,14 @@ const (
 	LabelReady  = 1 // from a new version: initialised, self-test passed
 	LabelFailed = 2 // from a new version: initialisation or self-test failed
 	LabelUpdate = 3 // from an updater: MR0.. the new version's program name (bytes from word NumRegMRs, length MR0)
+	LabelState  = 4 // from a draining version: MR0 its state's length, the state from word NumRegMRs
+	// LabelUpdateState is LabelUpdate with state hand-over: the draining version's
+	// state goes to the new one.
+	LabelUpdateState = 5
 )
+
+// MaxState bounds the state a version hands over (one message's payload).
+const MaxState = user.MaxPayload
 
 // Label of the control message the registry sends on a service endpoint.
 const LabelDrain = 0xd7a1
@@ -87,7 +94,7 @@ type Config struct {
 	Reply    abi.CPtr // a Reply object
 	Exit     abi.CPtr // a notification the kernel signals when a version ends
 	CSpace   abi.CPtr // the registry's own capability space
-	Free     abi.CPtr // first of 4 free slots (Free … Free+3)
+	Free     abi.CPtr // first of 5 free slots (Free … Free+4)
 	// Initial is the program of version 1; Timeout bounds V2's initialisation, in
 	// polls, each a yield and PollNanos of CPU time.
 	Initial   string
@@ -95,6 +102,11 @@ type Config struct {
 	PollNanos int64
 	// Log receives one line per event, if set.
 	Log func(string)
+	// Start starts a version: program with the exit notification and the two
+	// grants (the receive-only service endpoint, the badged report capability). Nil
+	// starts program from the boot bundle (StartProgram with System); the module
+	// manager starts verified module images instead.
+	Start func(program string, exit, service, report abi.CPtr) (uint64, error)
 }
 
 // Registry is the running registry's state.
@@ -107,7 +119,11 @@ type Registry struct {
 	repCap  abi.CPtr
 	control abi.CPtr // the service endpoint, Write, with BadgeControl: for Drain
 	phase   Phase    // where an update is; changed only by setPhase
+	state   []byte   // what the draining version handed over, for the next one
 }
+
+// Current returns the serving version's task id and program.
+func (r *Registry) Current() (uint64, string) { return r.current, r.program }
 
 // errAbort carries an update outcome.
 type errAbort uint64
@@ -148,6 +164,9 @@ func (r *Registry) startVersion(program string) (uint64, error) {
 	if err := e.Mint(c.CSpace, r.repCap, c.CSpace, c.Endpoint, abi.RightWrite, BadgeVersion); err != nil {
 		return 0, err
 	}
+	if c.Start != nil {
+		return c.Start(program, c.Exit, r.recvCap, r.repCap)
+	}
 	return e.StartProgram(c.System, []string{program}, 0, 0, c.Exit, r.recvCap, r.repCap)
 }
 
@@ -159,17 +178,19 @@ func (r *Registry) Serve() {
 		out := uint64(NotAllowed)
 		switch {
 		case err != nil:
-		case info.Label() == LabelUpdate && badge&BadgeUpdater != 0:
-			out = r.update(string(e.Payload(int(e.MR(0)))))
+		case (info.Label() == LabelUpdate || info.Label() == LabelUpdateState) && badge&BadgeUpdater != 0:
+			out = r.Update(string(e.Payload(int(e.MR(0)))), info.Label() == LabelUpdateState)
 		}
 		e.SetMR(0, out)
 		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, 1, 0))
 	}
 }
 
-// update replaces the serving version with program; it returns the outcome. Each
-// phase change goes through setPhase, in the order registry.pml models.
-func (r *Registry) update(program string) uint64 {
+// Update replaces the serving version with program and returns the outcome. With
+// handover, the draining version is asked for its state (at most MaxState bytes),
+// which the new version receives when it is started. Each phase change goes through
+// setPhase, in the order registry.pml models.
+func (r *Registry) Update(program string, handover bool) uint64 {
 	e, c := r.e, r.c
 	r.log("update %s → %s requested", r.program, program)
 	r.setPhase(PhaseStarting)
@@ -192,15 +213,17 @@ func (r *Registry) update(program string) uint64 {
 	// V2 is ready and waits for Start. Drain V1: the control message queues behind
 	// every call already sent; V1 answers those, then exits.
 	r.setPhase(PhaseDraining)
+	r.state = nil
 	if r.alive(r.current) {
-		if err := e.Send(r.control, abi.NewMsgInfo(LabelDrain, 0, 0)); err != nil {
+		e.SetMR(0, 0)
+		if handover {
+			e.SetMR(0, 1)
+		}
+		if err := e.Send(r.control, abi.NewMsgInfo(LabelDrain, 1, 0)); err != nil {
 			r.log("update: drain: %v", err)
 		}
 	}
-	for r.alive(r.current) {
-		e.Yield()
-		e.Compute(c.PollNanos)
-	}
+	r.awaitDrained(handover)
 	old := r.program
 	r.log("%s (task %d) drained and ended", old, r.current)
 	// Start V2: reply to its Ready call.
@@ -209,13 +232,46 @@ func (r *Registry) update(program string) uint64 {
 		return r.resume(old, Crashed)
 	}
 	e.SetMR(0, 0)
-	if err := e.Reply(c.Free+2, abi.NewMsgInfo(0, 1, 0)); err != nil {
+	e.SetMR(1, uint64(len(r.state)))
+	words := e.SetPayload(r.state)
+	if len(r.state) == 0 {
+		words = 2
+	}
+	if err := e.Reply(c.Free+2, abi.NewMsgInfo(0, words, 0)); err != nil {
 		return r.resume(old, Crashed)
+	}
+	if len(r.state) > 0 {
+		r.log("%s received %d bytes of state from %s", program, len(r.state), old)
 	}
 	r.current, r.program = v2, program
 	r.log("%s (task %d) serves", program, v2)
 	r.setPhase(PhaseServing)
 	return Updated
+}
+
+// awaitDrained waits until the serving version has ended; with handover it keeps the
+// state the version sends before it exits (on a Reply object of its own, Free+4, since
+// Free+2 holds the new version's waiting call).
+func (r *Registry) awaitDrained(handover bool) {
+	e, c := r.e, r.c
+	stateReply := c.Free + 4
+	if handover {
+		e.Delete(c.CSpace, stateReply)
+		if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, c.CSpace, stateReply, 1); err != nil {
+			handover = false
+		}
+	}
+	for r.alive(r.current) {
+		if handover {
+			if badge, info, err := e.NBRecv(c.Endpoint, stateReply); err == nil {
+				if badge&BadgeVersion != 0 && info.Label() == LabelState && e.MR(0) <= MaxState {
+					r.state = e.Payload(int(e.MR(0)))
+				}
+			}
+		}
+		e.Yield()
+		e.Compute(c.PollNanos)
+	}
 }
 
 // alive reports whether task id still runs (an ended task's record is read, and so
@@ -287,6 +343,15 @@ var DefaultVersion = Version{Service: abi.InitFirstFree, Registry: abi.InitFirst
 // started, then answer calls with handle until the registry drains it. handle gets the
 // request's label and words and returns the reply's words.
 func (v Version) Run(e *user.Env, selftest func() bool, handle func(label uint64, words []uint64) []uint64) error {
+	return v.RunWithState(e, selftest, handle, nil, nil)
+}
+
+// RunWithState is Run for a version with state to hand over: restore (if not nil)
+// gets the state the previous version handed over, before the first call; save (if
+// not nil) is asked for the state when the registry drains this version with
+// hand-over, and what it returns (at most MaxState bytes) goes to the next version.
+func (v Version) RunWithState(e *user.Env, selftest func() bool, handle func(label uint64, words []uint64) []uint64,
+	save func() []byte, restore func([]byte)) error {
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, v.Reply, 1); err != nil {
 		return err
 	}
@@ -300,9 +365,21 @@ func (v Version) Run(e *user.Env, selftest func() bool, handle func(label uint64
 	if label == LabelFailed {
 		return errors.New("self-test failed")
 	}
+	if n := e.MR(1); n > 0 && n <= MaxState && restore != nil {
+		restore(e.Payload(int(n)))
+	}
 	badge, info, err := e.Recv(v.Service, v.Reply)
 	for err == nil {
 		if info.Label() == LabelDrain && badge == BadgeControl {
+			if info.Len() >= 1 && e.MR(0) == 1 && save != nil {
+				st := save()
+				if len(st) > MaxState {
+					st = nil // too big to hand over: the next version starts afresh
+				}
+				e.SetMR(0, uint64(len(st)))
+				words := e.SetPayload(st)
+				e.Send(v.Registry, abi.NewMsgInfo(LabelState, words, 0))
+			}
 			return ErrDrained
 		}
 		in := make([]uint64, min(info.Len(), abi.NumRegMRs))
@@ -321,12 +398,22 @@ func (v Version) Run(e *user.Env, selftest func() bool, handle func(label uint64
 // RequestUpdate asks the registry (through a capability with the updater badge) to
 // replace the service with program, and returns the outcome.
 func RequestUpdate(e *user.Env, registry abi.CPtr, program string) (uint64, error) {
+	return request(e, registry, program, LabelUpdate)
+}
+
+// RequestUpdateWithState is RequestUpdate with state hand-over from the serving
+// version to the new one.
+func RequestUpdateWithState(e *user.Env, registry abi.CPtr, program string) (uint64, error) {
+	return request(e, registry, program, LabelUpdateState)
+}
+
+func request(e *user.Env, registry abi.CPtr, program string, label uint64) (uint64, error) {
 	if len(program) > user.MaxPayload {
 		return 0, errors.New("program name too long")
 	}
 	e.SetMR(0, uint64(len(program)))
 	words := e.SetPayload([]byte(program))
-	if _, err := e.Call(registry, abi.NewMsgInfo(LabelUpdate, words, 0)); err != nil {
+	if _, err := e.Call(registry, abi.NewMsgInfo(label, words, 0)); err != nil {
 		return 0, err
 	}
 	return e.MR(0), nil

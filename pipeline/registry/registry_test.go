@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -111,7 +112,7 @@ func TestLiveUpdate(t *testing.T) {
 			}
 		}
 		free := slots.Next
-		slots.Next += 4
+		slots.Next += 5
 		clientCap, updaterCap, intruderCap := take(), take(), take()
 		e.Mint(abi.InitSlotCSpace, intruderCap, abi.InitSlotCSpace, regEP, abi.RightWrite, 0x5)
 		e.Mint(abi.InitSlotCSpace, clientCap, abi.InitSlotCSpace, svcEP, abi.RightWrite, 0x11)
@@ -179,4 +180,137 @@ func TestLiveUpdate(t *testing.T) {
 	if live["svc-v1"] != 0 || live["svc-v2"] != 1 || live["svc-v2-slow"]+live["svc-v2-bad"]+live["svc-v2-crash"] != 0 {
 		t.Errorf("live tasks after the updates: %v", live)
 	}
+}
+
+// TestLiveUpdateHandsOverState: a counting service is updated with state hand-over
+// while a client calls it. A new version that fails its self-test is rolled back and
+// the count goes on in V1; the good one receives V1's count, so the client sees one
+// unbroken sequence 0, 1, 2, … across the switch, answered by V1 and then by V2.
+func TestLiveUpdateHandsOverState(t *testing.T) {
+	const calls = 400
+	var (
+		mu       sync.Mutex
+		replies  [][2]uint64
+		outcomes []uint64
+		log      []string
+	)
+	counter := func(version uint64, selftest bool) usersim.Program {
+		return func(e *user.Env) {
+			var n uint64
+			DefaultVersion.RunWithState(e, func() bool { return selftest }, func(uint64, []uint64) []uint64 {
+				e.Compute(20_000)
+				n++
+				return []uint64{n - 1, version}
+			}, func() []byte {
+				return binary.LittleEndian.AppendUint64(nil, n)
+			}, func(st []byte) {
+				if len(st) == 8 {
+					n = binary.LittleEndian.Uint64(st)
+				}
+			})
+		}
+	}
+	const slot = abi.InitFirstFree
+	progs := map[uint64]usersim.Program{
+		pcV1:    counter(1, true),
+		pcV2:    counter(2, true),
+		pcV2Bad: counter(3, false),
+		pcClient: func(e *user.Env) {
+			for range calls {
+				info, err := e.Call(slot, abi.NewMsgInfo(7, 0, 0))
+				mu.Lock()
+				if err != nil || info.Len() != 2 {
+					replies = append(replies, [2]uint64{^uint64(0), 0})
+				} else {
+					replies = append(replies, [2]uint64{e.MR(0), e.MR(1)})
+				}
+				mu.Unlock()
+				e.Compute(50_000)
+			}
+		},
+		pcUpdater: func(e *user.Env) {
+			for i, p := range []string{"svc-v2-bad", "svc-v2"} {
+				// Update after 100 and after 200 calls, so that V1 serves before,
+				// between and during the two updates.
+				for {
+					mu.Lock()
+					n := len(replies)
+					mu.Unlock()
+					if n >= 100*(i+1) {
+						break
+					}
+					e.Yield()
+					e.Compute(100_000)
+				}
+				out, err := RequestUpdateWithState(e, slot, p)
+				if err != nil {
+					out = 99
+				}
+				mu.Lock()
+				outcomes = append(outcomes, out)
+				mu.Unlock()
+			}
+		},
+	}
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
+		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
+		take := func() abi.CPtr { c, _ := slots.Take(); return c }
+		regEP, svcEP, reply, exit := take(), take(), take(), take()
+		for _, o := range []struct {
+			slot abi.CPtr
+			typ  abi.ObjectType
+		}{{regEP, abi.ObjEndpoint}, {svcEP, abi.ObjEndpoint}, {reply, abi.ObjReply}, {exit, abi.ObjNotification}} {
+			if err := e.Retype(abi.InitSlotUntyped, o.typ, 0, abi.InitSlotCSpace, o.slot, 1); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		free := slots.Next
+		slots.Next += 5
+		clientCap, updaterCap := take(), take()
+		e.Mint(abi.InitSlotCSpace, clientCap, abi.InitSlotCSpace, svcEP, abi.RightWrite, 0x11)
+		e.Mint(abi.InitSlotCSpace, updaterCap, abi.InitSlotCSpace, regEP, abi.RightWrite, BadgeUpdater)
+		r, err := Start(e, Config{System: abi.InitSlotSystem, Endpoint: regEP, Service: svcEP, Reply: reply, Exit: exit,
+			CSpace: abi.InitSlotCSpace, Free: free, Initial: "svc-v1", Timeout: 200, PollNanos: 100_000,
+			Log: func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		e.StartProgram(abi.InitSlotSystem, []string{"client"}, 1<<20, 0, 0, clientCap)
+		e.StartProgram(abi.InitSlotSystem, []string{"updater"}, 1<<20, 0, 0, updaterCap)
+		r.Serve()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(programs)
+	m.Run(20_000_000_000)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []uint64{SelfTest, Updated}; fmt.Sprint(outcomes) != fmt.Sprint(want) {
+		t.Fatalf("outcomes %v, want %v\n%s", outcomes, want, strings.Join(log, "\n"))
+	}
+	if len(replies) != calls {
+		t.Fatalf("%d of %d replies", len(replies), calls)
+	}
+	switched := 0
+	for i, r := range replies {
+		if r[0] != uint64(i) {
+			t.Fatalf("call %d answered count %d by version %d: the count did not carry over\n%s", i, r[0], r[1], strings.Join(log, "\n"))
+		}
+		switch {
+		case r[1] == 1 && switched == 0:
+		case r[1] == 2:
+			if switched == 0 {
+				switched = i
+			}
+		default:
+			t.Fatalf("call %d answered by version %d after the switch at %d", i, r[1], switched)
+		}
+	}
+	if switched < 200 {
+		t.Fatalf("V2 answered from call %d, before the update was requested\n%s", switched, strings.Join(log, "\n"))
+	}
+	t.Logf("V2 took over at call %d with the count; log:\n%s", switched, strings.Join(log, "\n"))
 }

@@ -144,9 +144,12 @@ func (idx *Index) Latest(name string) (modpkg.Version, bool) {
 // serial it has accepted and the version installed of each module, which is what makes
 // rollbacks detectable.
 type Client struct {
-	Trust     *modpkg.TrustRoot
-	Limits    compress.Limits
-	Now       func() time.Time
+	Trust  *modpkg.TrustRoot
+	Limits compress.Limits
+	Now    func() time.Time
+	// Decode decompresses package binaries (nil: compress.Decode in this process); the
+	// module manager task sets it to a request to the compression service.
+	Decode    modpkg.Decoder
 	serial    uint64
 	index     *Index
 	installed map[string]modpkg.Version
@@ -214,7 +217,11 @@ func (c *Client) VerifyPackage(pkg []byte) (*modpkg.Verified, error) {
 	if d := pqc.Sum512(pkg); !bytes.Equal(d[:], want) {
 		return nil, fmt.Errorf("%w: %s %s has digest %x…, the index lists %x…", ErrMismatch, m.Name, m.Version, d[:6], want[:6])
 	}
-	v, err := modpkg.Verify(pkg, c.Trust, c.Limits)
+	decode := c.Decode
+	if decode == nil {
+		decode = func(blob []byte, l compress.Limits) ([]byte, error) { return compress.Decode(blob, l) }
+	}
+	v, err := modpkg.VerifyWith(pkg, c.Trust, c.Limits, decode)
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,7 @@ func pkgPack(args []string, stdout io.Writer) error {
 	cpu := fs.String("cpu", "", "CPU budget as BUDGET/PERIOD, e.g. 10ms/100ms (default: unlimited)")
 	sharable := fs.Bool("sharable", false, "share the module's code read-only between processes")
 	rollback := fs.Bool("rollback-on-init-failure", false, "undo a live update to this module if the new version fails to start")
+	handover := fs.Bool("state-handover", false, "in a live update, the serving version hands its state to the new one")
 	minABI := fs.Uint("min-abi", 1, "lowest kernel ABI version the module runs on")
 	level := fs.String("level", "best", "compression: fastest, default, better or best")
 	out := fs.String("o", "", "write the package to `FILE` (required)")
@@ -79,7 +80,7 @@ func pkgPack(args []string, stdout io.Writer) error {
 		return usageError{err.Error()}
 	}
 	m := modpkg.Manifest{Name: *name, Version: v, Entry: *entry, MemoryLimit: mem, Sharable: *sharable,
-		RollbackOnInitFailure: *rollback, MinABI: uint32(*minABI)}
+		RollbackOnInitFailure: *rollback, StateHandover: *handover, MinABI: uint32(*minABI)}
 	if m.Entry == "" {
 		m.Entry = *name
 	}
@@ -168,7 +169,7 @@ func pkgInspect(args []string, stdout io.Writer) error {
 	if m.CPUPeriod != 0 {
 		fmt.Fprintf(stdout, "cpu       %v per %v\n", time.Duration(m.CPUBudget), time.Duration(m.CPUPeriod))
 	}
-	fmt.Fprintf(stdout, "sharable  %v\nrollback  %v\nmin ABI   %d\n", m.Sharable, m.RollbackOnInitFailure, m.MinABI)
+	fmt.Fprintf(stdout, "sharable  %v\nrollback  %v\nhandover  %v\nmin ABI   %d\n", m.Sharable, m.RollbackOnInitFailure, m.StateHandover, m.MinABI)
 	fmt.Fprintf(stdout, "signer    %x\nbinary    %d bytes (%d compressed), SHA3-512 %x…\n", m.Signer, m.BinarySize, len(pkg), m.BinaryDigest[:8])
 	if h != nil {
 		fmt.Fprintf(stdout, "format    compress v%d, plain size %d\n", h.Version, h.PlainSize)
