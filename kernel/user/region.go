@@ -21,7 +21,7 @@ const (
 )
 
 // MaxRegionPages bounds a region (the server keeps a slot per page while it serves).
-const MaxRegionPages = 128
+const MaxRegionPages = 1024
 
 // Region is a client's shared region: frames mapped in the client at VA, InPages of
 // input then OutPages of output, and the capability space to send.

@@ -15,6 +15,9 @@ type Loader struct {
 	Entries map[string]uint64
 	// MaxMemory, when not zero, caps the budget a task is given.
 	MaxMemory uint64
+	// CSpaceRadix, when not zero, sizes the tasks' capability spaces (kernel
+	// default: 8), as the machine's loader gives Linux processes 12.
+	CSpaceRadix int
 }
 
 // Load implements kernel.Loader: a task with a small stack, started at once.
@@ -35,6 +38,9 @@ func (l Loader) start(k *kernel.Kernel, budget *kernel.Untyped, program string, 
 		return nil, abi.ErrNotFound, fmt.Errorf("no program %q", program)
 	}
 	spec.Entry, spec.StackPages = pc, 2
+	if spec.CSpaceRadix == 0 {
+		spec.CSpaceRadix = l.CSpaceRadix
+	}
 	if l.MaxMemory != 0 && spec.Memory > l.MaxMemory {
 		spec.Memory = l.MaxMemory
 	}

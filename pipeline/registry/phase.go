@@ -63,6 +63,9 @@ var phaseNext = [numPhases][]Phase{
 
 // setPhase moves the update to phase p. An illegal transition is a bug in update,
 // never caused by input: it panics with the transition.
+// Phase returns where the registry is in an update (PhaseServing between updates).
+func (r *Registry) Phase() Phase { return r.phase }
+
 func (r *Registry) setPhase(p Phase) {
 	if !slices.Contains(phaseNext[r.phase], p) {
 		panic(fmt.Sprintf("registry: illegal update phase transition %v → %v", r.phase, p))

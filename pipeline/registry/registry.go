@@ -107,6 +107,9 @@ type Config struct {
 	// starts program from the boot bundle (StartProgram with System); the module
 	// manager starts verified module images instead.
 	Start func(program string, exit, service, report abi.CPtr) (uint64, error)
+	// AwaitFirst makes Start wait for version 1's report and start it, for a
+	// registry whose owner calls Update but never Serve.
+	AwaitFirst bool
 }
 
 // Registry is the running registry's state.
@@ -143,6 +146,20 @@ func Start(e *user.Env, c Config) (*Registry, error) {
 	id, err := r.startVersion(c.Initial)
 	if err != nil {
 		return nil, err
+	}
+	if c.AwaitFirst {
+		// Nobody else answers the registry's endpoint (no Serve loop): wait for
+		// version 1's report here and start it, or end it and fail.
+		if out := r.awaitReady(id); out != Updated {
+			e.Kill(c.System, id)
+			e.TaskStatus(c.System, id)
+			return nil, fmt.Errorf("%s: %w", c.Initial, errAbort(out))
+		}
+		e.SetMR(0, 0)
+		e.SetMR(1, 0)
+		if err := e.Reply(c.Free+2, abi.NewMsgInfo(0, 2, 0)); err != nil {
+			return nil, err
+		}
 	}
 	r.current, r.program = id, c.Initial
 	r.log("started %s as task %d", c.Initial, id)

@@ -1,0 +1,98 @@
+package modsvc
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/pipeline/manager"
+	"github.com/skyscope-os/skyscope/pipeline/modpkg"
+)
+
+// Task slots: what the manager task is started with (by init).
+const (
+	TaskSlotSystem   = abi.InitFirstFree     // the machine's System object
+	TaskSlotEndpoint = abi.InitFirstFree + 1 // requests, receive only
+)
+
+// Setup is what the manager task's program supplies: where the repository is and
+// what the system allows.
+type Setup struct {
+	Store  manager.Store
+	Index  []byte
+	Trust  *modpkg.TrustRoot
+	Policy manager.Policy
+	// Vault and Compress are the programs of the key vault and the compression
+	// service, which the manager starts as tasks of their own.
+	Vault, Compress string
+	// RegionVA is where the manager maps its shared regions
+	// (MaxRegionPages+4 pages).
+	RegionVA uint64
+	// LoadMemory and ServiceMemory cap the budgets of the modules it starts (a
+	// manifest may ask for less).
+	LoadMemory, ServiceMemory uint64
+	// ServiceMemory for the vault and the compression service.
+	HelperMemory uint64
+	Now          func() time.Time
+	Log          func(string)
+	// RegistryTimeout and RegistryPollNanos bound a new version's initialisation
+	// (polls, and simulated CPU time per poll).
+	RegistryTimeout   int
+	RegistryPollNanos int64
+}
+
+// Start prepares the manager task: it makes its Reply object, starts the key vault and
+// the compression service with receive-only capabilities to endpoints it makes, keeps
+// a capability to the vault whose badge allows signing with key 0 only, and returns
+// the server (then call Serve).
+func Start(e *user.Env, st Setup) (*Server, error) {
+	slots := &user.Slots{Next: abi.InitFirstFree + 2, Limit: 1 << 12}
+	take := func() abi.CPtr {
+		c, err := slots.Take()
+		if err != nil {
+			panic(err) // 4096 slots: not reached by this fixed set
+		}
+		return c
+	}
+	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
+	reply, vaultEP, vaultRecv, vaultUse, compEP, compRecv, compUse := take(), take(), take(), take(), take(), take(), take()
+	for _, o := range []struct {
+		slot abi.CPtr
+		typ  abi.ObjectType
+	}{{reply, abi.ObjReply}, {vaultEP, abi.ObjEndpoint}, {compEP, abi.ObjEndpoint}} {
+		if err := e.Retype(ut, o.typ, 0, cs, o.slot, 1); err != nil {
+			return nil, fmt.Errorf("making the manager's objects: %w", err)
+		}
+	}
+	if err := e.Copy(cs, vaultRecv, cs, vaultEP, abi.RightRead); err != nil {
+		return nil, err
+	}
+	if err := e.Copy(cs, compRecv, cs, compEP, abi.RightRead); err != nil {
+		return nil, err
+	}
+	// Badge bit 0: sign with the vault's key 0. Grant: the request carries a region.
+	if err := e.Mint(cs, vaultUse, cs, vaultEP, abi.RightWrite|abi.RightGrant, 1); err != nil {
+		return nil, err
+	}
+	if err := e.Mint(cs, compUse, cs, compEP, abi.RightWrite|abi.RightGrant, 1); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		name string
+		recv abi.CPtr
+	}{{st.Vault, vaultRecv}, {st.Compress, compRecv}} {
+		id, err := e.StartProgram(TaskSlotSystem, []string{p.name}, st.HelperMemory, 0, 0, p.recv)
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", p.name, err)
+		}
+		if st.Log != nil {
+			st.Log(fmt.Sprintf("started %s as task %d", p.name, id))
+		}
+	}
+	return New(e, Config{System: TaskSlotSystem, Endpoint: TaskSlotEndpoint, Reply: reply, CSpace: cs,
+		AS: abi.InitSlotAddressSpace, Untyped: ut, Slots: slots, RegionVA: st.RegionVA, Compress: compUse,
+		Vault: vaultUse, VaultKey: 0, Store: st.Store, Index: st.Index, Trust: st.Trust, Policy: st.Policy,
+		Now: st.Now, Log: st.Log, RegistryTimeout: st.RegistryTimeout, RegistryPollNanos: st.RegistryPollNanos,
+		ConsoleFromSystem: true, LoadMemory: st.LoadMemory, ServiceMemory: st.ServiceMemory})
+}
