@@ -6,7 +6,15 @@ GOFLAGS ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 APPEND  ?=
 # The programs of the boot bundle (boot/tasks/NAME), built as static Linux binaries.
-TASKS    = init shell hello
+TASKS    = init shell hello modmgr vault compressd
+# Linker flags of the bundle's programs: no symbol table or DWARF (Go's tracebacks
+# use pclntab, which stays), a third smaller.
+TASK_LDFLAGS = -s -w
+# The module repository in the bundle's file tree (/modules): the module manager's
+# store. counter is a service in three versions (2.1.0 fails its self-test);
+# counter-client calls it; hello asks for a capability the policy refuses.
+FILES    = build/files
+MODREPO  = $(FILES)/modules
 
 # The kernel is a static GOOS=linux Go program linked at 0xffffffff80001000 (written as
 # a negative number, which the linker accepts) with _rt0_skyscope as its entry.
@@ -17,7 +25,7 @@ ROOT_KEY = build/keys/root
 KERNEL_LDFLAGS = -T -2147479552 -E _rt0_skyscope -X main.Version=$(VERSION) \
 	-X main.rootKey=$$(od -An -v -tx1 $(ROOT_KEY).pub | tr -d ' \n')
 
-.PHONY: all run sim test vet fmt-check unit race verify boot-test bench fuzz clean help kernel bundle iso usb deps
+.PHONY: all run sim test vet fmt-check unit race verify boot-test bench fuzz clean help kernel bundle modules iso usb deps
 
 all: test
 
@@ -42,12 +50,30 @@ kernel: build/loader.elf $(ROOT_KEY).pub ## build build/skyscope.elf (the kernel
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/skyscope.elf -ldflags "$(KERNEL_LDFLAGS)" ./boot/kernel
 	@echo "built build/skyscope.elf ($$(stat -c %s build/skyscope.elf) bytes)"
 
-bundle: $(ROOT_KEY).pub ## build build/system.tar, the signed boot bundle: init, the shell and the demo programs
+bundle: $(ROOT_KEY).pub modules ## build build/system.tar, the signed boot bundle: init, the shell, the services, the demo programs and the module repository
 	@mkdir -p build/tasks
 	@for t in $(TASKS); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/tasks/$$t ./boot/tasks/$$t || exit 1; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(TASK_LDFLAGS)" -o build/tasks/$$t ./boot/tasks/$$t || exit 1; \
 	done
-	$(GO) run ./tools/skyctl bundle build --key $(ROOT_KEY).key -o build/system.tar $(addprefix build/tasks/,$(TASKS))
+	$(GO) run ./tools/skyctl bundle build --key $(ROOT_KEY).key --files $(FILES) -o build/system.tar $(addprefix build/tasks/,$(TASKS))
+
+modules: $(ROOT_KEY).pub ## build the module repository build/files/modules: signed packages and index (the module manager's store)
+	@rm -rf $(MODREPO) build/modules && mkdir -p $(MODREPO) build/modules
+	@set -e; B="CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath"; \
+	eval $$B -ldflags \"$(TASK_LDFLAGS) -X main.version=1\" -o build/modules/counter-1 ./boot/tasks/counter; \
+	eval $$B -ldflags \"$(TASK_LDFLAGS) -X main.version=2\" -o build/modules/counter-2 ./boot/tasks/counter; \
+	eval $$B -ldflags \"$(TASK_LDFLAGS) -X main.version=21 -X main.selftest=fail\" -o build/modules/counter-21 ./boot/tasks/counter; \
+	eval $$B -ldflags \"$(TASK_LDFLAGS)\" -o build/modules/counter-client ./boot/tasks/counter-client; \
+	eval $$B -ldflags \"$(TASK_LDFLAGS)\" -o build/modules/hello ./boot/tasks/hello
+	@set -e; P="$(GO) run ./tools/skyctl pkg pack --key $(ROOT_KEY).key --level default"; \
+	S="--caps service --state-handover --rollback-on-init-failure --memory 24M"; \
+	$$P --name counter --version 1.0.0 $$S -o $(MODREPO)/counter-1.0.0.skypkg build/modules/counter-1; \
+	$$P --name counter --version 2.0.0 $$S -o $(MODREPO)/counter-2.0.0.skypkg build/modules/counter-2; \
+	$$P --name counter --version 2.1.0 $$S -o $(MODREPO)/counter-2.1.0.skypkg build/modules/counter-21; \
+	$$P --name counter-client --version 1.0.0 --caps svc-counter --memory 32M -o $(MODREPO)/counter-client-1.0.0.skypkg build/modules/counter-client; \
+	$$P --name hello --version 1.0.0 --caps console,system --sharable --memory 32M -o $(MODREPO)/hello-1.0.0.skypkg build/modules/hello
+	$(GO) run ./tools/skyctl repo index --repo $(MODREPO) --key $(ROOT_KEY).key --serial 1 --expires 87600h
+	cp $(ROOT_KEY).pub $(MODREPO)/root.pub
 
 build/loader.elf: boot/loader/loader.S boot/loader/loader.ld
 	@mkdir -p build

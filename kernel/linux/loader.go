@@ -24,6 +24,15 @@ type Program struct {
 	StackPages int
 	StackImage []byte
 	Brk        uint64 // the end of the executable's data: where the program break starts
+	// Areas are the segments' whole extents: Image places only their pages with
+	// file data, and the process's page faults fill in the rest.
+	Areas []Area
+}
+
+// Area is a range of a process's address space, page-aligned, with its permissions.
+type Area struct {
+	Start, End uint64
+	Perm       hal.Perm
 }
 
 // StackPages is the stack mapped for a new process (1 MiB); Go programs run their
@@ -55,7 +64,13 @@ func LoadProgram(name string, image []byte, argv, envp []string, random [16]byte
 		start := seg.Vaddr &^ (abi.PageSize - 1)
 		data := make([]byte, seg.Vaddr-start+seg.Filesz)
 		copy(data[seg.Vaddr-start:], image[seg.Offset:seg.Offset+seg.Filesz])
-		p.Image = append(p.Image, kernel.Segment{Vaddr: start, Data: data, Memsz: seg.Vaddr - start + seg.Memsz, Perm: perm})
+		// The kernel places the pages that hold file data; the rest of the segment
+		// (bss) is an area whose pages a first touch maps, zeroed. Go programs that
+		// import crypto carry a 32 MiB bss array most never touch.
+		end := (seg.Vaddr + seg.Memsz + abi.PageSize - 1) &^ (abi.PageSize - 1)
+		placed := min((uint64(len(data))+abi.PageSize-1)&^(abi.PageSize-1), end-start)
+		p.Image = append(p.Image, kernel.Segment{Vaddr: start, Data: data, Memsz: placed, Perm: perm})
+		p.Areas = append(p.Areas, Area{Start: start, End: end, Perm: perm})
 	}
 	return p, nil
 }
@@ -82,8 +97,8 @@ func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untype
 	p := NewProcess(prog.Name, budget, h.Console, h.Wall)
 	p.Attach(k, t)
 	p.host = h
-	for _, seg := range prog.Image {
-		p.AddArea(seg.Vaddr, (seg.Vaddr+seg.Memsz+abi.PageSize-1)&^(abi.PageSize-1), seg.Perm)
+	for _, a := range prog.Areas {
+		p.AddArea(a.Start, a.End, a.Perm)
 	}
 	p.AddArea(abi.InitStackTop-uint64(prog.StackPages)*abi.PageSize, abi.InitStackTop, hal.PermRead|hal.PermWrite)
 	// The IPC buffer the kernel maps for every task: mmap must not hand it out.

@@ -3,6 +3,8 @@ package manager
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/skyscope-os/skyscope/pipeline/modpkg"
 	"github.com/skyscope-os/skyscope/pipeline/repo"
@@ -151,4 +153,13 @@ func (m *Manager) prefetch(name string) {
 		m.stats.Prefetches++
 		m.prefetched[d] = true
 	}
+}
+
+// DirStore is a Store over a repository folder: package NAME VERSION is the file
+// NAME-VERSION.skypkg in it (the layout skyctl repo add writes).
+type DirStore string
+
+// Fetch implements Store.
+func (d DirStore) Fetch(name string, v modpkg.Version) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), name+"-"+v.String()+".skypkg"))
 }

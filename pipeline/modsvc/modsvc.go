@@ -326,6 +326,7 @@ func Command(e *user.Env, ep abi.CPtr, line string) (string, error) {
 func (s *Server) Exec(line string) (string, error) { return s.exec(line, true) }
 
 func (s *Server) exec(line string, admin bool) (string, error) {
+	s.reap()
 	f := strings.Fields(line)
 	if len(f) == 0 {
 		return "", errors.New("empty command")
@@ -358,6 +359,16 @@ func (s *Server) exec(line string, admin bool) (string, error) {
 		return s.Update(f[1], *v)
 	}
 	return "", fmt.Errorf("unknown command %q: modules, load NAME [VERSION], update NAME VERSION, services, audit", f[0])
+}
+
+// reap reads the status of the plain modules that ended, so that the kernel forgets
+// them (services' versions are their registries' to reap).
+func (s *Server) reap() {
+	for id := range s.tasks {
+		if st, _, err := s.e.TaskStatus(s.c.System, id); err != nil || st != abi.TaskLive {
+			delete(s.tasks, id)
+		}
+	}
 }
 
 // version picks the version of name to load: v if given (it must be listed), else the
@@ -469,7 +480,7 @@ func (s *Server) Load(name string, v *modpkg.Version) (string, error) {
 		id, err = s.startPlain(img, grants)
 	}
 	if err != nil {
-		return "", s.refuse(m.Name, m.Version.String(), err)
+		return "", s.refuse(m.Name, m.Version.String(), fmt.Errorf("starting %s %s: %w", m.Name, m.Version, err))
 	}
 	took := s.c.Now().Sub(start)
 	s.stats.Loads++
@@ -489,7 +500,9 @@ func (s *Server) Load(name string, v *modpkg.Version) (string, error) {
 	delete(s.warm, img.binary)
 	s.installed[m.Name] = m.Version
 	s.client.Installed(m.Name, m.Version)
-	s.tasks[id] = m.Name + " " + m.Version.String()
+	if !has(grants, CapService) {
+		s.tasks[id] = m.Name + " " + m.Version.String()
+	}
 	s.record(audit.KindLoad, m.Name, m.Version.String(), clip(fmt.Sprintf("task %d, binary %x…, %s", id, img.binary[:6], how), audit.MaxDetail))
 	fmt.Fprintf(&b, "loaded %s %s as task %d (%s, %v)\n", m.Name, m.Version, id, how, took.Round(time.Microsecond))
 	for _, g := range grants {
@@ -590,11 +603,7 @@ func (s *Server) startVersion(prog string, exit, recv, report abi.CPtr) (uint64,
 		return 0, fmt.Errorf("%s %s is not a service module", name, v)
 	}
 	mem := min(img.manifest.MemoryLimit, s.c.ServiceMemory)
-	id, err := s.e.StartImage(s.c.System, img.binary, []string{img.manifest.Entry}, mem, 0, exit, recv, report)
-	if err == nil {
-		s.tasks[id] = name + " " + v.String()
-	}
-	return id, err
+	return s.e.StartImage(s.c.System, img.binary, []string{img.manifest.Entry}, mem, 0, exit, recv, report)
 }
 
 // startService makes a service's endpoints and registry and starts its first version.

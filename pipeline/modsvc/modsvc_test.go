@@ -144,7 +144,7 @@ func TestModuleManagerTask(t *testing.T) {
 		pcManager: func(e *user.Env) {
 			s, err := Start(e, Setup{Store: w.store, Index: w.index, Trust: modpkg.NewTrustRoot(w.root.Public()),
 				Policy: policy, Vault: "vault", Compress: "compressd", RegionVA: 0x6000_0000,
-				LoadMemory: 2 << 20, ServiceMemory: 2 << 20, HelperMemory: 8 << 20,
+				LoadMemory: 2 << 20, ServiceMemory: 2 << 20, VaultMemory: 8 << 20, CompressMemory: 8 << 20,
 				RegistryTimeout: 200, RegistryPollNanos: 100_000,
 				Log: func(l string) { mu.Lock(); logs = append(logs, l); mu.Unlock() }})
 			if err != nil {

@@ -32,10 +32,11 @@ type Setup struct {
 	// LoadMemory and ServiceMemory cap the budgets of the modules it starts (a
 	// manifest may ask for less).
 	LoadMemory, ServiceMemory uint64
-	// ServiceMemory for the vault and the compression service.
-	HelperMemory uint64
-	Now          func() time.Time
-	Log          func(string)
+	// VaultMemory and CompressMemory are the budgets of the key vault and the
+	// compression service.
+	VaultMemory, CompressMemory uint64
+	Now                         func() time.Time
+	Log                         func(string)
 	// RegistryTimeout and RegistryPollNanos bound a new version's initialisation
 	// (polls, and simulated CPU time per poll).
 	RegistryTimeout   int
@@ -78,21 +79,59 @@ func Start(e *user.Env, st Setup) (*Server, error) {
 	if err := e.Mint(cs, compUse, cs, compEP, abi.RightWrite|abi.RightGrant, 1); err != nil {
 		return nil, err
 	}
+	var helpers []uint64
+	stop := func() { // a failed start leaves no helper behind
+		for _, id := range helpers {
+			e.Kill(TaskSlotSystem, id)
+			e.TaskStatus(TaskSlotSystem, id)
+		}
+	}
 	for _, p := range []struct {
 		name string
 		recv abi.CPtr
-	}{{st.Vault, vaultRecv}, {st.Compress, compRecv}} {
-		id, err := e.StartProgram(TaskSlotSystem, []string{p.name}, st.HelperMemory, 0, 0, p.recv)
+		mem  uint64
+	}{{st.Vault, vaultRecv, st.VaultMemory}, {st.Compress, compRecv, st.CompressMemory}} {
+		id, err := e.StartProgram(TaskSlotSystem, []string{p.name}, p.mem, 0, 0, p.recv)
 		if err != nil {
+			stop()
 			return nil, fmt.Errorf("starting %s: %w", p.name, err)
 		}
+		helpers = append(helpers, id)
 		if st.Log != nil {
 			st.Log(fmt.Sprintf("started %s as task %d", p.name, id))
 		}
 	}
-	return New(e, Config{System: TaskSlotSystem, Endpoint: TaskSlotEndpoint, Reply: reply, CSpace: cs,
+	s, err := New(e, Config{System: TaskSlotSystem, Endpoint: TaskSlotEndpoint, Reply: reply, CSpace: cs,
 		AS: abi.InitSlotAddressSpace, Untyped: ut, Slots: slots, RegionVA: st.RegionVA, Compress: compUse,
 		Vault: vaultUse, VaultKey: 0, Store: st.Store, Index: st.Index, Trust: st.Trust, Policy: st.Policy,
 		Now: st.Now, Log: st.Log, RegistryTimeout: st.RegistryTimeout, RegistryPollNanos: st.RegistryPollNanos,
 		ConsoleFromSystem: true, LoadMemory: st.LoadMemory, ServiceMemory: st.ServiceMemory})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ServeFailed answers every request on the manager's endpoint with why the manager
+// could not start, so that a caller learns it instead of waiting for a receiver that
+// never comes. It never returns.
+func ServeFailed(e *user.Env, why error) {
+	const reply = abi.InitFirstFree + 2
+	e.Delete(abi.InitSlotCSpace, reply)
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, reply, 1); err != nil {
+		return
+	}
+	msg := []byte("the module manager could not start: " + why.Error() + "\n")
+	if len(msg) > user.MaxPayload {
+		msg = msg[:user.MaxPayload]
+	}
+	e.Recv(TaskSlotEndpoint, reply)
+	for {
+		e.SetMR(0, StatusFailed)
+		e.SetMR(1, uint64(len(msg)))
+		e.SetMR(2, uint64(len(msg)))
+		words := e.SetPayload(msg)
+		e.ReplyRecv(TaskSlotEndpoint, reply, abi.NewMsgInfo(0, max(words, 3), 0))
+	}
 }

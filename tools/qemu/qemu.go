@@ -32,7 +32,7 @@ type Options struct {
 	Append      string        // kernel command line
 	Timeout     time.Duration // 0: no limit
 	SMP         int           // CPUs
-	MemMiB      int           // memory
+	MemMiB      int           // memory (0: 512 MiB, room for the shell, the module manager and its services)
 	ICount      bool          // instruction-counted time (-icount shift=0): deterministic
 	Window      bool          // show the screen in a window (else headless)
 	NoDebugExit bool          // leave out isa-debug-exit, so the guest must power off through ACPI
@@ -102,7 +102,7 @@ func Args(o Options) ([]string, error) {
 		smp = 1
 	}
 	if mem <= 0 {
-		mem = 256
+		mem = 512
 	}
 	args := []string{
 		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),

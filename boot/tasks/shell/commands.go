@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ type shell struct {
 	console abi.CPtr // granted to programs ctr starts in containers (0: none)
 	ctl     *ctr.Ctl // the containers ctr made (made by the first ctr command)
 	files   *fs.FS   // the disk's filesystem, mounted by the first file command
+	mgrTask uint64   // the module manager's task id (0: not started)
 }
 
 // command is one shell command.
@@ -52,7 +52,11 @@ func init() {
 		"log":      {"[-a]", "show the kernel log written since the last `log` (-a: all of it)", (*shell).log},
 		"shutdown": {"", "power the machine off", (*shell).shutdown},
 		"echo":     {"[WORD...]", "print the words", (*shell).echo},
-		"modules":  {"", "list the signed modules the kernel verified in the boot bundle", (*shell).modules},
+		"modules":  {"", "list the signed modules the kernel verified in the boot bundle, and the module repository", (*shell).modules},
+		"load":     {"NAME [VERSION]", "load a module from the repository (verified, decompressed by the compression service) and start it", moduleCommand("load")},
+		"update":   {"NAME VERSION", "live-update a service module; rolled back if the new version fails to start", moduleCommand("update")},
+		"services": {"", "list the services the module manager runs and their versions", moduleCommand("services")},
+		"audit":    {"", "show and verify the module manager's audit log (sealed by the key vault)", moduleCommand("audit")},
 		"devices":  {"", "list the machine's devices: number, PCI address, vendor:device, class, interrupt line, register regions", (*shell).devices},
 		"ls":       {"[PATH]", "list a directory of the disk (SKYAIFS)", fileCommand("ls")},
 		"cat":      {"PATH", "print a file of the disk", fileCommand("cat")},
@@ -265,15 +269,6 @@ func (s *shell) shutdown(args []string) error {
 
 // modulesFile is where the kernel lists the boot bundle's verified modules.
 var modulesFile = "/boot/modules"
-
-func (s *shell) modules(args []string) error {
-	b, err := os.ReadFile(modulesFile)
-	if err != nil {
-		return fmt.Errorf("no module list (%v): this kernel did not boot from a signed bundle", err)
-	}
-	_, err = s.out.Write(b)
-	return err
-}
 
 func (s *shell) echo(args []string) error {
 	fmt.Fprintln(s.out, strings.Join(args, " "))
