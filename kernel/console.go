@@ -29,5 +29,6 @@ func invConsoleWrite(k *Kernel, inv *invocation) abi.Errno {
 		return abi.ErrNoIPCBuffer
 	}
 	k.m.Console().Write(ipcBytes(buf)[:n])
+	k.ConsoleOutput(inv.t, ipcBytes(buf)[:n])
 	return abi.OK
 }

@@ -77,6 +77,9 @@ type Container struct {
 	// devices is the allow-list: the devices its System object hands out
 	// (ContainerAllowDevice), by machine device index, in the order allowed.
 	devices []int
+	// out is the output log (container_log.go): allocated on the first write,
+	// dropped when the container is destroyed.
+	out *logRing
 	// holder is the kernel's capability to the container for containers made by
 	// CreateContainer (nil for those made through SystemContainerCreate).
 	holder *capability.Slot
@@ -447,6 +450,7 @@ func (k *Kernel) destroyContainer(c *Container) {
 	}
 	k.dropStopping(c)
 	c.setState(abi.ContainerDestroyed)
+	c.out = nil
 	// Every task budget, task System capability and nested container budget derives
 	// from the budget capability: revoking it leaves nothing made inside.
 	b := c.slots.At(ctrSlotBudget)

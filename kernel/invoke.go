@@ -90,6 +90,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.ContainerAllowDevice:  {abi.ObjContainer, abi.RightWrite, 0, 1, "add Device cap0 to the container's allow-list (within its parent's): its System's SystemDevice gives the listed devices, index by index", invContainerAllowDevice},
 
 	abi.ContainerSignal: {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
+	abi.ContainerLog:    {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the container's console output from offset MR0 (from word 4), MR1 the next offset, MR2 bytes dropped so far (the log keeps the newest 64 KiB)", invContainerLog},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {

@@ -41,6 +41,7 @@ type Ctl struct {
 	Slots   [2]uint64            // the owner's free slots [first, end) the Ctl may use
 	Out     io.Writer            // where results and usage messages go
 	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
+	Sleep   func(time.Duration)  // lets machine time pass, for logs -f (nil: no -f)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -88,7 +89,7 @@ func init() {
 		"kill":    {"CONTAINER...", "kill every task of the container at once", (*Ctl).kill},
 		"rm":      {"[-f] CONTAINER...", "destroy a container and free all it held (-f: even if it runs)", (*Ctl).rm},
 		"inspect": {"CONTAINER", "show a container's limits, usage, events, tasks and links", (*Ctl).inspect},
-		"logs":    {"CONTAINER", "show a container's output (there is no capture yet: it goes to the console)", (*Ctl).logs},
+		"logs":    {"[-f] CONTAINER", "show what the container's tasks wrote to the console (its newest 64 KiB; -f: follow until it stops)", (*Ctl).logs},
 		"stats":   {"", "show each container's CPU use since the last stats, memory and task counts", (*Ctl).stats},
 		"link":    {"CLIENT SERVER", "link two containers: an endpoint pair, the client's end Write, the server's Read", (*Ctl).link},
 		"unlink":  {"LINK", "revoke a link: both ends, wherever they went", (*Ctl).unlink},
@@ -552,14 +553,51 @@ func (c *Ctl) inspect(args []string) error {
 }
 
 func (c *Ctl) logs(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: ctr logs CONTAINER")
+	fs := c.flags("logs")
+	follow := fs.Bool("f", false, "follow: keep printing new output until the container stops")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	x, err := c.find(args[0])
+	if fs.NArg() != 1 {
+		return errors.New("usage: ctr logs [-f] CONTAINER")
+	}
+	if *follow && c.Sleep == nil {
+		return errors.New("-f: this shell has no timer to wait with")
+	}
+	x, err := c.find(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s: no log capture yet: programs in containers write straight to the console, above (log shows the kernel's lines about it)", x.name)
+	b := make([]byte, user.MaxPayload)
+	off, last := uint64(0), !*follow
+	for {
+		n, next, _, err := c.E.ContainerLog(x.cap, off, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", x.name, explain(err))
+		}
+		if skipped := next - uint64(n) - off; skipped > 0 {
+			fmt.Fprintf(c.Out, "[ctr logs: %d older bytes were dropped; the log keeps the newest %d KiB]\n", skipped, abi.ContainerLogBytes>>10)
+		}
+		c.Out.Write(b[:n])
+		off = next
+		if n > 0 {
+			continue
+		}
+		if last {
+			return nil
+		}
+		// Caught up: wait for more while the container can still write. Once it
+		// cannot, one more pass reads what it wrote since the last read.
+		i, err := c.info(x)
+		if err != nil {
+			return err
+		}
+		if i.State != abi.ContainerRunning && i.State != abi.ContainerStopping {
+			last = true
+			continue
+		}
+		c.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (c *Ctl) stats(args []string) error {

@@ -179,3 +179,7 @@ const (
 // ContainerStopBadge is the word a container's stop notification carries when the
 // container is asked to stop.
 const ContainerStopBadge = 1
+
+// ContainerLogBytes is how much of a container's output its log keeps (ContainerLog):
+// older bytes are dropped, and counted, as newer ones arrive.
+const ContainerLogBytes = 64 << 10

@@ -53,7 +53,7 @@ const (
 	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
 	SizeFrame        = PageSize
 	SizeAddressSpace = PageSize
-	SizeContainer    = 1024 // the container object, charged to its parent's budget
+	SizeContainer    = 1024 + ContainerLogBytes // the container object and its output log, charged to its parent's budget
 	MinUntypedSize   = PageSize
 	MaxCSpaceRadix   = 16
 )
@@ -142,6 +142,10 @@ const (
 	// order allowed). A nested container's list is a subset of its parent's.
 	ContainerAllowDevice // cap0 the Device (Write) (RightWrite)
 
+	// ContainerLog reads the container's output log: what its tasks wrote to the
+	// console, the newest ContainerLogBytes of it, by offset like SystemLog.
+	ContainerLog // MR0 offset in the container's output → MR0 byte count, MR1 next offset, MR2 bytes dropped so far; bytes from word NumRegMRs (RightRead)
+
 	methodEnd
 )
 
@@ -154,7 +158,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"SystemMemory", "SystemLog", "SystemPowerOff", "SystemContainerCreate", "ContainerStart",
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
-	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice"}
+	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
+	"ContainerLog"}
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -2,6 +2,7 @@ package linux_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/skyscope-os/skyscope/hal/sim"
@@ -92,5 +93,67 @@ func TestContainerOOMThroughPageFaults(t *testing.T) {
 				t.Errorf("root budget has %d bytes used after destroying the container", used)
 			}
 		})
+	}
+}
+
+// TestContainerOutputLog: a Linux process's writes to standard output and error go to
+// the console and, inside a container, to the container's output log; a process
+// outside every container adds nothing to it.
+func TestContainerOutputLog(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Init: func(*user.Env) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	c, err := m.CreateContainer(m.RootContainer(), "out", abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 2, Priority: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const insidePC, outsidePC = 0x62_0000, 0x63_0000
+	write := func(p *sim.Port, fd uint64, s string) {
+		l := linuxProg{p}
+		addr := l.call(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		p.Store(addr, []byte(s))
+		if n := l.call(unix.SYS_WRITE, fd, addr, uint64(len(s))); n != uint64(len(s)) {
+			t.Errorf("write %q to fd %d: %#x", s, fd, n)
+		}
+	}
+	m.Sim.AddProgram(insidePC, func(p *sim.Port) {
+		write(p, 1, "inside: stdout\n")
+		write(p, 2, "inside: stderr\n")
+		linuxProg{p}.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	m.Sim.AddProgram(outsidePC, func(p *sim.Port) {
+		write(p, 1, "outside: stdout\n")
+		linuxProg{p}.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	for _, x := range []struct {
+		pc uint64
+		c  *kernel.Container
+	}{{insidePC, c}, {outsidePC, nil}} {
+		budget := m.RootUntyped()
+		if x.c != nil {
+			budget = x.c.Budget()
+		}
+		task, err := m.CreateTask(budget, kernel.TaskSpec{Name: "p", Entry: x.pc, StackPages: 2, Container: x.c, Memory: 1 << 19})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc := linux.NewProcess("p", task.Budget(), m.Console, func() int64 { return 0 })
+		proc.Attach(m.Kernel, task.Thread())
+		m.StartTask(task)
+	}
+	if r := m.Run(m.Now() + 10_000_000_000); r != kernel.StopIdle {
+		t.Fatalf("run: %v\n%s", r, m.Console)
+	}
+	b := make([]byte, 256)
+	n, next, dropped := c.ReadOutput(0, b)
+	if got := string(b[:n]); got != "inside: stdout\ninside: stderr\n" || next != uint64(n) || dropped != 0 {
+		t.Errorf("container log %q, next %d, dropped %d", got, next, dropped)
+	}
+	for _, want := range []string{"inside: stdout\n", "inside: stderr\n", "outside: stdout\n"} {
+		if !strings.Contains(m.Console.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, m.Console)
+		}
 	}
 }

@@ -122,6 +122,7 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return errno(unix.EFAULT)
 	}
 	p.console.Write(b)
+	k.ConsoleOutput(t, b) // a container's output is also kept in its log
 	return n
 }
 

@@ -136,3 +136,17 @@ func (e *Env) LinkContainers(c, peer abi.CPtr, clientEnd, serverEnd abi.CPtr, gr
 func (e *Env) UnlinkContainers(c abi.CPtr, id uint64) error {
 	return e.invoke(c, abi.ContainerUnlink, []uint64{id}, nil)
 }
+
+// ContainerLog copies bytes of container c's output log (what its tasks wrote to the
+// console) from offset off into b. It returns the count, the offset to read from next
+// and how many bytes the log has dropped so far (it keeps the newest
+// abi.ContainerLogBytes); a count of 0 means nothing newer is there yet.
+func (e *Env) ContainerLog(c abi.CPtr, off uint64, b []byte) (n int, next, dropped uint64, err error) {
+	if err := e.invoke(c, abi.ContainerLog, []uint64{off}, nil); err != nil {
+		return 0, off, 0, err
+	}
+	got, next, dropped := int(e.r.MR[0]), e.r.MR[1], e.r.MR[2]
+	n = min(got, len(b), MaxPayload)
+	e.t.Load(e.buf+payloadOffset, b[:n])
+	return n, next - uint64(got-n), dropped, nil // what did not fit b is read next time
+}

@@ -100,6 +100,39 @@ bogus
 	}
 }
 
+// TestScriptedLogs: ctr logs shows what a container's tasks wrote (which still went to
+// the console); -f follows a container until it stops.
+func TestScriptedLogs(t *testing.T) {
+	out, code := skysim(t, `ctr run hello
+ctr wait hello-1
+ctr logs hello-1
+ctr run spin
+ctr stop -t 5s spin-2
+ctr logs -f spin-2
+ctr ps
+ctr logs nonesuch
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"sky> ctr logs hello-1\nhello from Skyscope, inside a container\nsky> ",
+		// The console's line, then the log's.
+		"sky> ctr logs -f spin-2\nspin: asked to stop; exiting\nspin: asked to stop; exiting\nsky> ctr ps",
+		"ctr: logs: nonesuch: no such container",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^2 +spin-2 +spin +exited 0 `).MatchString(out) {
+		t.Errorf("spin did not end after stop")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
 // TestScriptEmptyAndDemo: an empty script powers off at once with status 0; --demo
 // runs the demo whatever standard input is.
 func TestScriptEmptyAndDemo(t *testing.T) {

@@ -122,7 +122,7 @@ func TestCtrLifecycle(t *testing.T) {
 		"ctr: rm: spin-1 is stopping: stop it first, or rm -f\n",
 		"hog: killed\n",
 		"hog: removed\nhello-2: removed\n",
-		"ctr: logs: pingpong-4: no log capture yet",
+		fmt.Sprintf("sky> ctr logs pingpong-4\npingpong: %d round trips with pong (pid 2), checksum %d\nsky> ", demo.RoundTrips, demo.RoundTrips*(demo.RoundTrips+1)),
 		"pingpong-4: removed\n",
 	} {
 		if !strings.Contains(out, want) {
