@@ -80,6 +80,8 @@ type Container struct {
 	// out is the output log (container_log.go): allocated on the first write,
 	// dropped when the container is destroyed.
 	out *logRing
+	// names is the IPC name registry (container_names.go), at most abi.MaxIPCNames.
+	names []ipcName
 	// holder is the kernel's capability to the container for containers made by
 	// CreateContainer (nil for those made through SystemContainerCreate).
 	holder *capability.Slot
@@ -450,7 +452,7 @@ func (k *Kernel) destroyContainer(c *Container) {
 	}
 	k.dropStopping(c)
 	c.setState(abi.ContainerDestroyed)
-	c.out = nil
+	c.out, c.names = nil, nil
 	// Every task budget, task System capability and nested container budget derives
 	// from the budget capability: revoking it leaves nothing made inside.
 	b := c.slots.At(ctrSlotBudget)

@@ -88,7 +88,7 @@ func init() {
 		"stop":    {"[-t GRACE] CONTAINER...", "signal the container's tasks to stop; kill what is left after GRACE (default 1s)", (*Ctl).stop},
 		"kill":    {"CONTAINER...", "kill every task of the container at once", (*Ctl).kill},
 		"rm":      {"[-f] CONTAINER...", "destroy a container and free all it held (-f: even if it runs)", (*Ctl).rm},
-		"inspect": {"CONTAINER", "show a container's limits, usage, events, tasks and links", (*Ctl).inspect},
+		"inspect": {"CONTAINER", "show a container's limits, usage, events, IPC names, tasks and links", (*Ctl).inspect},
 		"logs":    {"[-f] CONTAINER", "show what the container's tasks wrote to the console (its newest 64 KiB; -f: follow until it stops)", (*Ctl).logs},
 		"stats":   {"", "show each container's CPU use since the last stats, memory and task counts", (*Ctl).stats},
 		"link":    {"CLIENT SERVER", "link two containers: an endpoint pair, the client's end Write, the server's Read", (*Ctl).link},
@@ -532,6 +532,14 @@ func (c *Ctl) inspect(args []string) error {
 	fmt.Fprintf(c.Out, "ns        pid %s, network %s\n", pidns, x.net)
 	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
 	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
+	names, err := c.E.ContainerNames(x.cap)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
+	fmt.Fprintf(c.Out, "ipc names %s\n", strings.Join(names, " "))
 	ts, err := c.E.ContainerTasks(x.cap)
 	if err != nil {
 		return err

@@ -183,3 +183,11 @@ const ContainerStopBadge = 1
 // ContainerLogBytes is how much of a container's output its log keeps (ContainerLog):
 // older bytes are dropped, and counted, as newer ones arrive.
 const ContainerLogBytes = 64 << 10
+
+// A container's IPC name registry (SystemRegister) holds at most MaxIPCNames names
+// of at most IPCNameBytes bytes each: [a-z][a-z0-9.-]*, as container descriptors
+// spell IPC names.
+const (
+	MaxIPCNames  = 64
+	IPCNameBytes = 64
+)

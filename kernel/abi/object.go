@@ -53,7 +53,8 @@ const (
 	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
 	SizeFrame        = PageSize
 	SizeAddressSpace = PageSize
-	SizeContainer    = 1024 + ContainerLogBytes // the container object and its output log, charged to its parent's budget
+	SizeContainer    = 1024 + ContainerLogBytes + MaxIPCNames*SizeIPCName // the container object, its output log and IPC names, charged to its parent's budget
+	SizeIPCName      = 128                                                // an IPC name registry entry
 	MinUntypedSize   = PageSize
 	MaxCSpaceRadix   = 16
 )
@@ -146,6 +147,14 @@ const (
 	// console, the newest ContainerLogBytes of it, by offset like SystemLog.
 	ContainerLog // MR0 offset in the container's output → MR0 byte count, MR1 next offset, MR2 bytes dropped so far; bytes from word NumRegMRs (RightRead)
 
+	// IPC names: a System object's container's registry of endpoint capabilities by
+	// name, usable only by threads of that container (the machine's System: the
+	// root's). The name is MR0 bytes from word NumRegMRs.
+	SystemRegister   // MR0 name length; cap0 the Endpoint to register: the name lasts while that capability stays in its slot (RightWrite)
+	SystemLookup     // MR0 name length, MR1 dest slot; cap0 dest CSpace (Write): a copy of the registered capability (RightRead)
+	SystemUnregister // MR0 name length; cap0 the capability it was registered with (RightWrite)
+	ContainerNames   // MR0 index → MR0 byte count of the index-th registered name (from word NumRegMRs), MR1 next index (RightRead)
+
 	methodEnd
 )
 
@@ -159,7 +168,7 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
 	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
-	"ContainerLog"}
+	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames"}
 
 // String returns the method's name.
 func (m Method) String() string {

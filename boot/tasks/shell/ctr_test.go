@@ -116,6 +116,7 @@ func TestCtrLifecycle(t *testing.T) {
 		"limits    cpu unlimited, priority ≤ 100, memory 2048K, tasks ≤ 32, oom kill-container",
 		"ns        pid private, network none",
 		"events    memory limit hits ",
+		"ipc names none\n",
 		"  pid 1  memhog  live",
 		"pingpong-4: pingpong exited, status 0\n",
 		"spin-1: stopping (killed after 1s)\n",
