@@ -82,6 +82,10 @@ type Container struct {
 	out *logRing
 	// names is the IPC name registry (container_names.go), at most abi.MaxIPCNames.
 	names []ipcName
+	// idMaps are its user and group id mappings (container_ids.go), by abi.IDKind;
+	// each set at most once (idSet), before its first task.
+	idMaps [2][]abi.IDMap
+	idSet  [2]bool
 	// holder is the kernel's capability to the container for containers made by
 	// CreateContainer (nil for those made through SystemContainerCreate).
 	holder *capability.Slot

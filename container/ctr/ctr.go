@@ -81,7 +81,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -176,6 +176,22 @@ func ParseCPU(s string) (budget, period uint64, err error) {
 	return uint64(bd), uint64(pd), nil
 }
 
+// ParseIDMap parses an id mapping INSIDE:OUTSIDE:COUNT, as /proc/PID/uid_map lines
+// read (with colons).
+func ParseIDMap(s string) (abi.IDMap, error) {
+	f := strings.Split(s, ":")
+	var v [3]uint32
+	ok := len(f) == 3
+	for i := 0; ok && i < 3; i++ {
+		n, err := strconv.ParseUint(f[i], 10, 32)
+		v[i], ok = uint32(n), err == nil
+	}
+	if !ok || v[2] == 0 {
+		return abi.IDMap{}, fmt.Errorf("%q: want INSIDE:OUTSIDE:COUNT, three 32-bit numbers with COUNT ≥ 1, e.g. 0:100000:65536", s)
+	}
+	return abi.IDMap{Inside: v[0], Outside: v[1], Count: v[2]}, nil
+}
+
 // ParseSize parses a byte count with an optional K, M or G suffix (binary units).
 func ParseSize(s string) (uint64, error) {
 	mult := uint64(1)
@@ -220,6 +236,17 @@ func (c *Ctl) run(args []string) error {
 		devices = append(devices, n)
 		return nil
 	})
+	var idMaps [2][]abi.IDMap
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		fs.Func(kind.String()+"map", "map `INSIDE:OUTSIDE:COUNT` "+kind.String()+"s of the container to the shell's (repeatable; root inside to ≥ 65536; default: none mapped, they are nobody outside)", func(v string) error {
+			m, err := ParseIDMap(v)
+			if err != nil {
+				return err
+			}
+			idMaps[kind] = append(idMaps[kind], m)
+			return nil
+		})
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -288,6 +315,15 @@ func (c *Ctl) run(args []string) error {
 		_ = c.E.DestroyContainer(cs)
 		c.freeSlot(cs)
 		c.freeSlot(ns)
+	}
+	for kind, maps := range idMaps {
+		if len(maps) == 0 {
+			continue
+		}
+		if err := c.E.SetContainerIDMap(cs, abi.IDKind(kind), maps); err != nil {
+			undo()
+			return fmt.Errorf("--%smap: %w (inside root maps to an id ≥ 65536, never to 0; at most %d ranges, not overlapping)", abi.IDKind(kind), err, abi.MaxIDMaps)
+		}
 	}
 	for _, d := range devices {
 		// The notification's slot holds each Device capability while it is allowed.
@@ -530,6 +566,20 @@ func (c *Ctl) inspect(args []string) error {
 		pidns = "shared with the parent"
 	}
 	fmt.Fprintf(c.Out, "ns        pid %s, network %s\n", pidns, x.net)
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		maps, err := c.E.ContainerIDMap(x.cap, kind)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		for _, m := range maps {
+			parts = append(parts, fmt.Sprintf("%d:%d:%d", m.Inside, m.Outside, m.Count))
+		}
+		if len(parts) == 0 {
+			parts = []string{"none (its " + kind.String() + "s are nobody outside)"}
+		}
+		fmt.Fprintf(c.Out, "%smap    %s\n", kind, strings.Join(parts, " "))
+	}
 	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
 	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
 	names, err := c.E.ContainerNames(x.cap)

@@ -191,3 +191,52 @@ const (
 	MaxIPCNames  = 64
 	IPCNameBytes = 64
 )
+
+// IDKind says which ids an ID mapping is for.
+type IDKind uint64
+
+// The kinds of ids a container maps.
+const (
+	IDUser  IDKind = 0 // user ids (/proc/PID/uid_map)
+	IDGroup IDKind = 1 // group ids (/proc/PID/gid_map)
+)
+
+// String returns the kind's name.
+func (k IDKind) String() string {
+	switch k {
+	case IDUser:
+		return "uid"
+	case IDGroup:
+		return "gid"
+	}
+	return "IDKind(" + hex(uint64(k)) + ")"
+}
+
+// IDMap maps Count ids from Inside (as the container's tasks see them) to Outside
+// (as its parent sees them), like a line of /proc/PID/uid_map.
+type IDMap struct {
+	Inside, Outside, Count uint32
+}
+
+// Words encodes the mapping as two message words.
+func (m IDMap) Words() [2]uint64 {
+	return [2]uint64{uint64(m.Inside) | uint64(m.Outside)<<32, uint64(m.Count)}
+}
+
+// DecodeIDMap decodes two message words made by Words; ok is false if the count
+// word does not fit 32 bits.
+func DecodeIDMap(w [2]uint64) (m IDMap, ok bool) {
+	return IDMap{Inside: uint32(w[0]), Outside: uint32(w[0] >> 32), Count: uint32(w[1])}, w[1] <= 1<<32-1
+}
+
+// ID mapping bounds and special ids.
+const (
+	// MaxIDMaps is the most mappings of one kind a container has.
+	MaxIDMaps = 8
+	// OverflowID is what an id without a mapping reads as (Linux's overflowuid:
+	// "nobody").
+	OverflowID = 65534
+	// MinRootOutsideID is the lowest machine id a container's root (inside id 0)
+	// may map to: the ids below are the machine's own users.
+	MinRootOutsideID = 65536
+)

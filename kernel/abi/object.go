@@ -155,6 +155,12 @@ const (
 	SystemUnregister // MR0 name length; cap0 the capability it was registered with (RightWrite)
 	ContainerNames   // MR0 index → MR0 byte count of the index-th registered name (from word NumRegMRs), MR1 next index (RightRead)
 
+	// User and group ids: a container maps its tasks' ids to its parent's, like
+	// /proc/PID/uid_map, set once per kind before its first task.
+	ContainerSetIDMap // MR0 IDKind, MR1 count (1–MaxIDMaps), words 2.. the IDMaps, two words each (RightWrite)
+	ContainerIDMap    // MR0 IDKind → MR0 count, words 1.. the IDMaps, two words each (RightRead)
+	ContainerMapID    // MR0 IDKind, MR1 id inside → MR0 the machine's id, MR1 1 if mapped (else MR0 is OverflowID) (RightRead)
+
 	methodEnd
 )
 
@@ -168,7 +174,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
 	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
-	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames"}
+	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames",
+	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID"}
 
 // String returns the method's name.
 func (m Method) String() string {

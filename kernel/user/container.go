@@ -150,3 +150,43 @@ func (e *Env) ContainerLog(c abi.CPtr, off uint64, b []byte) (n int, next, dropp
 	e.t.Load(e.buf+payloadOffset, b[:n])
 	return n, next - uint64(got-n), dropped, nil // what did not fit b is read next time
 }
+
+// SetContainerIDMap sets container c's mapping of ids of kind (abi.IDUser or
+// abi.IDGroup) to its parent's: once per kind, before its first task starts.
+func (e *Env) SetContainerIDMap(c abi.CPtr, kind abi.IDKind, maps []abi.IDMap) error {
+	if len(maps) == 0 || len(maps) > abi.MaxIDMaps {
+		return abi.ErrRange
+	}
+	w := []uint64{uint64(kind), uint64(len(maps))}
+	for _, m := range maps {
+		mw := m.Words()
+		w = append(w, mw[:]...)
+	}
+	e.setWords(w)
+	return e.Invoke(c, abi.ContainerSetIDMap, len(w), 0)
+}
+
+// ContainerIDMap returns container c's mapping of ids of kind (none: its ids have no
+// identity outside).
+func (e *Env) ContainerIDMap(c abi.CPtr, kind abi.IDKind) ([]abi.IDMap, error) {
+	if err := e.invoke(c, abi.ContainerIDMap, []uint64{uint64(kind)}, nil); err != nil {
+		return nil, err
+	}
+	n := min(int(e.MR(0)), abi.MaxIDMaps)
+	maps := make([]abi.IDMap, 0, n)
+	for i := range n {
+		m, _ := abi.DecodeIDMap([2]uint64{e.MR(1 + 2*i), e.MR(2 + 2*i)})
+		maps = append(maps, m)
+	}
+	return maps, nil
+}
+
+// ContainerMapID returns the machine's id for id of kind inside container c, and
+// whether it is mapped (if not, the id is abi.OverflowID): what a service acting for
+// a task inside checks.
+func (e *Env) ContainerMapID(c abi.CPtr, kind abi.IDKind, id uint32) (uint32, bool, error) {
+	if err := e.invoke(c, abi.ContainerMapID, []uint64{uint64(kind), uint64(id)}, nil); err != nil {
+		return abi.OverflowID, false, err
+	}
+	return uint32(e.r.MR[0]), e.r.MR[1] == 1, nil
+}

@@ -133,6 +133,37 @@ ctr logs nonesuch
 	}
 }
 
+// TestScriptedIDMaps: ctr run --uidmap/--gidmap map a container's ids; inspect shows
+// the mappings; a mapping that makes the container's root a machine user is refused
+// and leaves no container.
+func TestScriptedIDMaps(t *testing.T) {
+	out, code := skysim(t, `ctr run --uidmap 0:100000:65536 --gidmap 0:100000:65536 --name mapped hello
+ctr inspect mapped
+ctr run --uidmap 0:1000:10 --name privileged hello
+ctr run --name plain hello
+ctr inspect plain
+ctr ps
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"uidmap    0:100000:65536\ngidmap    0:100000:65536\n",
+		"ctr: run: --uidmap: argument out of range",
+		"uidmap    none (its uids are nobody outside)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "privileged  hello") {
+		t.Errorf("a refused mapping left a container")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
 // TestScriptEmptyAndDemo: an empty script powers off at once with status 0; --demo
 // runs the demo whatever standard input is.
 func TestScriptEmptyAndDemo(t *testing.T) {
