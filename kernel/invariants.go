@@ -329,6 +329,9 @@ func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link,
 			return fmt.Errorf("task %v: %w", t, err)
 		}
 	}
+	if x.io[0].Rate != l.IOBytes || x.io[1].Rate != l.IOOps {
+		return fmt.Errorf("I/O buckets at %d bytes and %d operations per second; limits %d and %d", x.io[0].Rate, x.io[1].Rate, l.IOBytes, l.IOOps)
+	}
 	if len(x.names) > abi.MaxIPCNames {
 		return fmt.Errorf("%d IPC names; at most %d", len(x.names), abi.MaxIPCNames)
 	}

@@ -226,6 +226,8 @@ func (c *Ctl) run(args []string) error {
 	pids := fs.Uint("pids", 32, "most tasks at once")
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
 	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
+	ioBytes := fs.String("io-bytes", "", "I/O bytes per second the services serving it hold it to, e.g. 10M (default: unlimited)")
+	ioOps := fs.Uint64("io-ops", 0, "I/O operations per second the services serving it hold it to (0: unlimited)")
 	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
 	var devices []uint64
 	fs.Func("device", "allow the machine's device `N` (as the shell's devices lists it; repeatable): the container's System gives it as its device 0, 1, …", func(v string) error {
@@ -263,6 +265,12 @@ func (c *Ctl) run(args []string) error {
 			return err
 		}
 	}
+	if *ioBytes != "" {
+		if l.IOBytes, err = ParseSize(*ioBytes); err != nil {
+			return fmt.Errorf("--io-bytes: %w", err)
+		}
+	}
+	l.IOOps = *ioOps
 	switch {
 	case *pids == 0:
 		return errors.New("--pids 0: want at least 1")
@@ -581,6 +589,8 @@ func (c *Ctl) inspect(args []string) error {
 		fmt.Fprintf(c.Out, "%smap    %s\n", kind, strings.Join(parts, " "))
 	}
 	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
+	fmt.Fprintf(c.Out, "io        limits %s, %s; charged %s in %d operations, delayed %v\n", ioRate(l.IOBytes, size(l.IOBytes)+"/s"),
+		ioRate(l.IOOps, fmt.Sprintf("%d ops/s", l.IOOps)), size(i.IOBytesCharged), i.IOOpsCharged, time.Duration(i.IODelayNanos).Round(time.Millisecond))
 	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
 	names, err := c.E.ContainerNames(x.cap)
 	if err != nil {
@@ -755,6 +765,14 @@ func (c *Ctl) wait(args []string) error {
 	}
 	fmt.Fprintf(c.Out, "%s: %s %s, status %d\n", x.name, t.Name, t.State, t.Status)
 	return nil
+}
+
+// ioRate returns s, or "unlimited" for a rate of 0.
+func ioRate(rate uint64, s string) string {
+	if rate == 0 {
+		return "unlimited"
+	}
+	return s
 }
 
 // size formats a byte count in binary units.

@@ -20,9 +20,9 @@ import (
 var ErrParent = errors.New("container descriptor names another parent")
 
 // Limits returns the kernel limits a descriptor asks for: its CPU budget, priority
-// ceiling, memory, task limit and OOM policy, and a shared pid namespace if its
-// namespaces say so. (I/O rates and devices are enforced by the services that serve
-// them, not by the kernel.)
+// ceiling, memory, task limit, OOM policy and I/O rates, and a shared pid namespace
+// if its namespaces say so. (The kernel keeps the I/O rate limits; the services that
+// do the I/O charge requests to them. Devices are allowed one by one.)
 func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
 	l := abi.ContainerLimits{
 		Memory:    d.Limits.Memory,
@@ -31,6 +31,8 @@ func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
 		CPUPeriod: d.Limits.CPUPeriod,
 		Priority:  uint64(d.Limits.CPUPriority),
 		OOM:       abi.OOMPolicy(d.Limits.OOM),
+		IOBytes:   d.Limits.IOBytesPerSec,
+		IOOps:     d.Limits.IOOpsPerSec,
 	}
 	if d.Namespaces.SharedPID {
 		l.Flags |= abi.ContainerSharedPID

@@ -75,19 +75,31 @@ type ContainerLimits struct {
 	Priority  uint64    // the highest priority any of its threads may have (≤ MaxPriority)
 	OOM       OOMPolicy // what a demand allocation at the limit does
 	Flags     uint64    // ContainerSharedPID
+	// I/O rates its tasks' requests are held to by the services that serve them
+	// (ContainerChargeIO): bytes and operations per second, 0 unlimited, at most
+	// MaxIORate; within the parent's where the parent has one.
+	IOBytes, IOOps uint64
 }
 
+// MaxIORate is the highest I/O rate a container limit can have (bytes or operations
+// per second), so that the kernel's arithmetic on rates cannot overflow.
+const MaxIORate = 1 << 40
+
+// MaxIOCharge is the most bytes (or operations) one ContainerChargeIO may charge.
+const MaxIOCharge = 1 << 40
+
 // ContainerLimitsWords is the number of message words of a ContainerLimits.
-const ContainerLimitsWords = 7
+const ContainerLimitsWords = 9
 
 // Words encodes the limits as message words.
 func (l *ContainerLimits) Words() [ContainerLimitsWords]uint64 {
-	return [ContainerLimitsWords]uint64{l.Memory, l.MaxTasks, l.CPUBudget, l.CPUPeriod, l.Priority, uint64(l.OOM), l.Flags}
+	return [ContainerLimitsWords]uint64{l.Memory, l.MaxTasks, l.CPUBudget, l.CPUPeriod, l.Priority, uint64(l.OOM), l.Flags, l.IOBytes, l.IOOps}
 }
 
 // DecodeContainerLimits decodes message words made by Words.
 func DecodeContainerLimits(w [ContainerLimitsWords]uint64) ContainerLimits {
-	return ContainerLimits{Memory: w[0], MaxTasks: w[1], CPUBudget: w[2], CPUPeriod: w[3], Priority: w[4], OOM: OOMPolicy(w[5]), Flags: w[6]}
+	return ContainerLimits{Memory: w[0], MaxTasks: w[1], CPUBudget: w[2], CPUPeriod: w[3], Priority: w[4], OOM: OOMPolicy(w[5]), Flags: w[6],
+		IOBytes: w[7], IOOps: w[8]}
 }
 
 // ContainerNameBytes is the longest container name the kernel keeps.
@@ -109,11 +121,14 @@ type ContainerInfo struct {
 	MemLimitHits  uint64 // allocations refused because its memory budget was exhausted
 	OOMKills      uint64 // tasks ended by its out-of-memory policy
 	TaskLimitHits uint64 // task creations refused at MaxTasks
-	Name          string // at most ContainerNameBytes bytes
+	// I/O charged by services (ContainerChargeIO), nested containers' included, and
+	// the delay its limits imposed on it in all.
+	IOBytesCharged, IOOpsCharged, IODelayNanos uint64
+	Name                                       string // at most ContainerNameBytes bytes
 }
 
 // ContainerInfoWords is the number of message words of a ContainerInfo.
-const ContainerInfoWords = 3 + ContainerLimitsWords + 6 + ContainerNameBytes/8
+const ContainerInfoWords = 3 + ContainerLimitsWords + 9 + ContainerNameBytes/8
 
 // Words encodes the record as message words.
 func (c *ContainerInfo) Words() [ContainerInfoWords]uint64 {
@@ -121,7 +136,8 @@ func (c *ContainerInfo) Words() [ContainerInfoWords]uint64 {
 	w[0], w[1], w[2] = c.ID, c.Parent, uint64(c.State)
 	l := c.Limits.Words()
 	copy(w[3:], l[:])
-	copy(w[3+ContainerLimitsWords:], []uint64{c.MemUsed, c.Tasks, c.CPUNanos, c.MemLimitHits, c.OOMKills, c.TaskLimitHits})
+	copy(w[3+ContainerLimitsWords:], []uint64{c.MemUsed, c.Tasks, c.CPUNanos, c.MemLimitHits, c.OOMKills, c.TaskLimitHits,
+		c.IOBytesCharged, c.IOOpsCharged, c.IODelayNanos})
 	n := PackName(c.Name)
 	copy(w[ContainerInfoWords-len(n):], n[:])
 	return w
@@ -136,7 +152,7 @@ func DecodeContainerInfo(w [ContainerInfoWords]uint64) ContainerInfo {
 	copy(n[:], w[ContainerInfoWords-len(n):])
 	return ContainerInfo{ID: w[0], Parent: w[1], State: ContainerState(w[2]), Limits: DecodeContainerLimits(l),
 		MemUsed: u[0], Tasks: u[1], CPUNanos: u[2], MemLimitHits: u[3], OOMKills: u[4], TaskLimitHits: u[5],
-		Name: UnpackName(n)}
+		IOBytesCharged: u[6], IOOpsCharged: u[7], IODelayNanos: u[8], Name: UnpackName(n)}
 }
 
 // PackName packs a container name (truncated to ContainerNameBytes) into words.

@@ -118,12 +118,12 @@ const (
 
 	// Containers. SystemContainerCreate makes a child of the System object's container;
 	// the Container methods act on the container a capability names.
-	SystemContainerCreate // words 0–6 ContainerLimits, word 7 dest slot, words 8–9 name → MR0 container id
+	SystemContainerCreate // words 0–8 ContainerLimits, word 9 dest slot, words 10–11 name → MR0 container id
 	ContainerStart        // MR0 argv byte count (from word NumRegMRs), MR1 memory cap (0: the container's), MR2 priority, MR3 rights of the task's container System; cap0 exit notification, cap1–2 granted → MR0 container-local pid
 	ContainerStop         // MR0 grace period ns: signal the stop notification, kill what is left at the deadline
 	ContainerDestroy      // kill everything, free every frame, object and capability it held
 	ContainerInspect      // → words 0..ContainerInfoWords-1 (RightRead)
-	ContainerSetLimits    // words 0–6 ContainerLimits: new limits, within the parent's
+	ContainerSetLimits    // words 0–8 ContainerLimits: new limits, within the parent's
 	ContainerKill         // MR0 container-local pid: end that task
 	ContainerTaskInfo     // MR0 lowest container-local pid → TaskInfo words, ids container-local (RightRead)
 	ContainerLink         // cap0 peer Container; MR0 our end's slot, MR1 the peer end's slot, MR2 1 to allow Grant → MR0 link id
@@ -161,6 +161,11 @@ const (
 	ContainerIDMap    // MR0 IDKind → MR0 count, words 1.. the IDMaps, two words each (RightRead)
 	ContainerMapID    // MR0 IDKind, MR1 id inside → MR0 the machine's id, MR1 1 if mapped (else MR0 is OverflowID) (RightRead)
 
+	// ContainerChargeIO charges an I/O request made for a task of the container to
+	// its I/O rate limits (and every enclosing container's): the service serving it
+	// holds it for the delay returned. Requests are delayed, never refused.
+	ContainerChargeIO // MR0 bytes, MR1 operations (each ≤ MaxIOCharge) → MR0 delay ns (RightWrite)
+
 	methodEnd
 )
 
@@ -175,7 +180,7 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
 	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
 	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames",
-	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID"}
+	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID", "ContainerChargeIO"}
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -190,3 +190,13 @@ func (e *Env) ContainerMapID(c abi.CPtr, kind abi.IDKind, id uint32) (uint32, bo
 	}
 	return uint32(e.r.MR[0]), e.r.MR[1] == 1, nil
 }
+
+// ChargeIO charges an I/O request of bytes bytes and ops operations, made for a task
+// of container c, to its I/O rate limits and its ancestors', and returns how many
+// nanoseconds the caller (the service serving it) must hold the request first.
+func (e *Env) ChargeIO(c abi.CPtr, bytes, ops uint64) (uint64, error) {
+	if err := e.invoke(c, abi.ContainerChargeIO, []uint64{bytes, ops}, nil); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}

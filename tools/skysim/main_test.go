@@ -164,6 +164,30 @@ ctr ps
 	}
 }
 
+// TestScriptedIOLimits: ctr run --io-bytes/--io-ops set a container's I/O rate
+// limits, which inspect shows with what was charged.
+func TestScriptedIOLimits(t *testing.T) {
+	out, code := skysim(t, `ctr run --io-bytes 10M --io-ops 100 --name limited hello
+ctr inspect limited
+ctr run --name free hello
+ctr inspect free
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"io        limits 10M/s, 100 ops/s; charged 0B in 0 operations, delayed 0s\n",
+		"io        limits unlimited, unlimited; charged 0B in 0 operations, delayed 0s\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
 // TestScriptEmptyAndDemo: an empty script powers off at once with status 0; --demo
 // runs the demo whatever standard input is.
 func TestScriptEmptyAndDemo(t *testing.T) {
