@@ -113,3 +113,50 @@ func TestContainerNames(t *testing.T) {
 	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"namer": ctrNamerPC}})
 	w.finish()
 }
+
+// TestContainerNamesLinkRevoke: a task registers the link end it was granted; the
+// name works while the link lives, and when the link is revoked the name is gone —
+// nothing of the other container stays reachable through it.
+func TestContainerNamesLinkRevoke(t *testing.T) {
+	var before, after error
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		slots := initSlots()
+		a, _ := slots.Take()
+		b, _ := slots.Take()
+		client, _ := slots.Take()
+		server, _ := slots.Take()
+		_, err := e.CreateContainer(sys, "a", lim(1<<20, 2), a)
+		must(t, err)
+		_, err = e.CreateContainer(sys, "b", lim(1<<20, 2), b)
+		must(t, err)
+		id, err := e.LinkContainers(a, b, client, server, false)
+		must(t, err)
+		pid, err := e.StartInContainer(a, []string{"registrar"}, 0, 0, abi.RightRead|abi.RightWrite, 0, client)
+		must(t, err)
+		if names, _ := e.ContainerNames(a); len(names) != 1 || names[0] != "peer.b" {
+			t.Errorf("a's names with the link: %q", names)
+		}
+		must(t, e.UnlinkContainers(a, id))
+		if names, _ := e.ContainerNames(a); len(names) != 0 {
+			t.Errorf("a's names after the revoke: %q", names)
+		}
+		must(t, e.SignalInContainer(a, pid, 2)) // look the name up again
+		must(t, e.DestroyContainer(a))
+		must(t, e.DestroyContainer(b))
+	}, nil, nil)
+	w.Sim.AddProgram(0x8d_0000, usersim.Entry(func(e *user.Env) {
+		const sys, cs = abi.ContainerSlotSystem, abi.InitSlotCSpace
+		must(t, e.RegisterName(sys, "peer.b", abi.InitFirstFree))
+		before = e.LookupName(sys, "peer.b", cs, 30)
+		e.Wait(abi.ContainerSlotStop)
+		after = e.LookupName(sys, "peer.b", cs, 31)
+		e.Wait(abi.ContainerSlotStop)
+	}))
+	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"registrar": 0x8d_0000}})
+	w.finish()
+	if before != nil {
+		t.Errorf("lookup while the link lives: %v", before)
+	}
+	expectErrno(t, "lookup after the link was revoked", after, abi.ErrNotFound)
+}
