@@ -29,6 +29,7 @@ func invConsoleWrite(k *Kernel, inv *invocation) abi.Errno {
 		return abi.ErrNoIPCBuffer
 	}
 	k.m.Console().Write(ipcBytes(buf)[:n])
+	k.ConsoleOutput(inv.t, ipcBytes(buf)[:n])
 	return abi.OK
 }
 

@@ -77,6 +77,18 @@ type Container struct {
 	// devices is the allow-list: the devices its System object hands out
 	// (ContainerAllowDevice), by machine device index, in the order allowed.
 	devices []int
+	// out is the output log (container_log.go): allocated on the first write,
+	// dropped when the container is destroyed.
+	out *logRing
+	// names is the IPC name registry (container_names.go), at most abi.MaxIPCNames.
+	names []ipcName
+	// idMaps are its user and group id mappings (container_ids.go), by abi.IDKind;
+	// each set at most once (idSet), before its first task.
+	idMaps [2][]abi.IDMap
+	idSet  [2]bool
+	// io are its I/O rate limits (iobucket.go): bytes, operations; rates from limits.
+	io                      [2]TokenBucket
+	ioBytes, ioOps, ioDelay uint64 // charged so far (nested containers' included) and the delay imposed
 	// holder is the kernel's capability to the container for containers made by
 	// CreateContainer (nil for those made through SystemContainerCreate).
 	holder *capability.Slot
@@ -146,7 +158,8 @@ func (c *Container) contains(x *Container) bool {
 func (c *Container) Info() abi.ContainerInfo {
 	info := abi.ContainerInfo{ID: c.id, State: c.state, Limits: c.limits, MemUsed: c.budget.used,
 		Tasks: c.live, CPUNanos: uint64(c.cpuTime), MemLimitHits: c.events.MemLimitHits,
-		OOMKills: c.events.OOMKills, TaskLimitHits: c.events.TaskLimitHits, Name: c.name}
+		OOMKills: c.events.OOMKills, TaskLimitHits: c.events.TaskLimitHits, Name: c.name,
+		IOBytesCharged: c.ioBytes, IOOpsCharged: c.ioOps, IODelayNanos: c.ioDelay}
 	if c.parent != nil {
 		info.Parent = c.parent.id
 	}
@@ -276,6 +289,12 @@ func (k *Kernel) checkLimits(parent, c *Container, l abi.ContainerLimits) error 
 		return ctrErr(abi.ErrRange, "priority ceiling %d exceeds the parent's %d", l.Priority, p.Priority)
 	case l.Memory < MinContainerMemory || l.Memory > 1<<48:
 		return ctrErr(abi.ErrRange, "memory limit of %d bytes outside %d..2^48", l.Memory, MinContainerMemory)
+	case l.IOBytes > abi.MaxIORate || l.IOOps > abi.MaxIORate:
+		return ctrErr(abi.ErrRange, "I/O rates of %d bytes and %d operations per second: at most 2^40", l.IOBytes, l.IOOps)
+	case p.IOBytes != 0 && (l.IOBytes == 0 || l.IOBytes > p.IOBytes):
+		return ctrErr(abi.ErrRange, "I/O rate of %d bytes per second (0: unlimited) exceeds the parent's %d", l.IOBytes, p.IOBytes)
+	case p.IOOps != 0 && (l.IOOps == 0 || l.IOOps > p.IOOps):
+		return ctrErr(abi.ErrRange, "I/O rate of %d operations per second (0: unlimited) exceeds the parent's %d", l.IOOps, p.IOOps)
 	}
 	if (l.CPUBudget == 0) != (l.CPUPeriod == 0) || l.CPUPeriod != 0 && (l.CPUBudget < minSlice || l.CPUBudget > l.CPUPeriod || l.CPUPeriod > maxSlice) {
 		return ctrErr(abi.ErrRange, "CPU budget %d ns per %d ns: want both 0, or %d ≤ budget ≤ period ≤ %d", l.CPUBudget, l.CPUPeriod, minSlice, maxSlice)
@@ -312,6 +331,9 @@ func (k *Kernel) checkLimits(parent, c *Container, l abi.ContainerLimits) error 
 			return ctrErr(abi.ErrRange, "nested container %s has a priority ceiling of %d", x.name, x.limits.Priority)
 		case l.CPUPeriod != 0 && x.limits.CPUPeriod == 0:
 			return ctrErr(abi.ErrRange, "nested container %s has no CPU limit", x.name)
+		case l.IOBytes != 0 && (x.limits.IOBytes == 0 || x.limits.IOBytes > l.IOBytes),
+			l.IOOps != 0 && (x.limits.IOOps == 0 || x.limits.IOOps > l.IOOps):
+			return ctrErr(abi.ErrRange, "nested container %s has I/O rates of %d bytes and %d operations per second", x.name, x.limits.IOBytes, x.limits.IOOps)
 		}
 	}
 	if l.CPUPeriod != 0 && c.childShares(nil) > ppm(l.CPUBudget, l.CPUPeriod) {
@@ -371,6 +393,7 @@ func (k *Kernel) makeContainer(parent *Container, name string, l abi.ContainerLi
 	c.budget, c.sys = u, s
 
 	c.cpu = CPUBudget{Budget: hal.Time(l.CPUBudget), Period: hal.Time(l.CPUPeriod), start: k.cpu.Now(), group: &parent.cpu}
+	c.setIORates(l)
 	c.ns = parent.ns
 	if l.Flags&abi.ContainerSharedPID == 0 {
 		c.ns = &pidNS{parent: parent.ns}
@@ -447,6 +470,7 @@ func (k *Kernel) destroyContainer(c *Container) {
 	}
 	k.dropStopping(c)
 	c.setState(abi.ContainerDestroyed)
+	c.out, c.names = nil, nil
 	// Every task budget, task System capability and nested container budget derives
 	// from the budget capability: revoking it leaves nothing made inside.
 	b := c.slots.At(ctrSlotBudget)
@@ -671,6 +695,7 @@ func (k *Kernel) SetContainerLimits(c *Container, l abi.ContainerLimits) error {
 		c.cpu.used = 0
 	}
 	c.limits = l
+	c.setIORates(l)
 	for _, task := range c.tasks {
 		for _, th := range task.Threads() {
 			k.clampPriority(th, uint8(l.Priority))

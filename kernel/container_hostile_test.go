@@ -67,6 +67,17 @@ func prober(t *testing.T) usersim.Program {
 		_, err = e.Call(40, abi.NewMsgInfo(0, 0, 0))
 		expectErrno(t, "call an endpoint it has no capability to", err, abi.ErrInvalidCap)
 
+		// IPC names resolve in its own container only: init's name does not exist
+		// here, and what it registers does not exist outside (init checks).
+		expectErrno(t, "look up a name registered outside", e.LookupName(sys, "init.service", abi.InitSlotCSpace, 250), abi.ErrNotFound)
+		for slot := abi.CPtr(1); slot < 16; slot++ {
+			if err := e.LookupName(slot, "init.service", abi.InitSlotCSpace, 250); err == nil {
+				t.Errorf("slot %d resolves a name registered outside", slot)
+			}
+		}
+		must(t, e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, abi.InitSlotCSpace, 251, 1))
+		must(t, e.RegisterName(sys, "jail.leak", 251))
+
 		// No escape from the priority ceiling, the memory limit or the task limit.
 		expectErrno(t, "raise its priority above the ceiling", e.SetPriority(abi.InitSlotTCB, abi.InitSlotTCB, 120), abi.ErrRange)
 		_, err = e.StartProgram(sys, []string{"wait"}, 0, 200, 0)
@@ -116,6 +127,8 @@ func TestContainerHostile(t *testing.T) {
 		ntfn := retype(e, slots, abi.ObjNotification, 0)
 		jail, _ := slots.Take()
 		nb, _ := slots.Take()
+		svc := retype(e, slots, abi.ObjEndpoint, 0)
+		must(t, e.RegisterName(sys, "init.service", svc))
 		_, err := e.CreateContainer(sys, "jail", abi.ContainerLimits{Memory: jailMem, MaxTasks: jailTasks, Priority: 100}, jail)
 		must(t, err)
 		_, err = e.CreateContainer(sys, "neighbour", lim(1<<20, 2), nb)
@@ -135,6 +148,11 @@ func TestContainerHostile(t *testing.T) {
 		must(t, err)
 		if info.Tasks != jailTasks || info.TaskLimitHits != 1 || info.MemLimitHits == 0 || info.MemUsed > jailMem || info.Name != "jail" {
 			t.Errorf("jail after the probe: %+v", info)
+		}
+		leak, _ := slots.Take()
+		expectErrno(t, "look up the jail's name outside", e.LookupName(sys, "jail.leak", cs, leak), abi.ErrNotFound)
+		if names, err := e.ContainerNames(jail); err != nil || len(names) != 1 || names[0] != "jail.leak" {
+			t.Errorf("the jail's names seen by its holder: %q %v", names, err)
 		}
 		if ni, _ := e.InspectContainer(nb); ni.Tasks != 1 || ni.State != abi.ContainerRunning {
 			t.Errorf("the neighbour after the probe: %+v", ni)

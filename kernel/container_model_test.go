@@ -22,7 +22,11 @@ const (
 	modelHogPC   = 0x91_4000 // allocates frames until refused, then waits
 	modelCallPC  = 0x91_5000 // calls over the link end it was granted (if any), forever
 	modelServePC = 0x91_6000 // serves the link end it was granted (if any), forever
+	modelNamePC  = 0x91_7000 // registers its link end (or an endpoint) as "svc", looks up names, forever
 )
+
+// modelNameLeaks counts lookups inside a container that found init's name "outside".
+var modelNameLeaks int
 
 var modelPrograms = map[uint64]usersim.Program{
 	modelWaitPC: func(e *user.Env) { e.Wait(abi.ContainerSlotStop) },
@@ -52,6 +56,21 @@ var modelPrograms = map[uint64]usersim.Program{
 			}
 		}
 	},
+	modelNamePC: func(e *user.Env) {
+		const sys, cs, ep = abi.ContainerSlotSystem, abi.InitSlotCSpace, abi.InitFirstFree
+		if _, err := e.Inspect(cs, ep); err != nil {
+			_ = e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, cs, ep, 1)
+		}
+		for {
+			_ = e.RegisterName(sys, "svc", ep)
+			_ = e.Delete(cs, 40)
+			_ = e.LookupName(sys, "svc", cs, 40)
+			if e.LookupName(sys, "outside", cs, 41) == nil {
+				modelNameLeaks++
+			}
+			e.Compute(1_000_000)
+		}
+	},
 	modelServePC: func(e *user.Env) {
 		if e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, 30, 1) != nil {
 			e.Wait(abi.ContainerSlotStop)
@@ -68,7 +87,7 @@ var modelPrograms = map[uint64]usersim.Program{
 
 // modelPCs are the programs "start" picks from; hogs are likelier, so that tasks of
 // one container often compete for its memory.
-var modelPCs = []uint64{modelWaitPC, modelStubPC, modelExitPC, modelSpinPC, modelHogPC, modelHogPC, modelHogPC, modelCallPC, modelServePC}
+var modelPCs = []uint64{modelWaitPC, modelStubPC, modelExitPC, modelSpinPC, modelHogPC, modelHogPC, modelHogPC, modelCallPC, modelServePC, modelNamePC, modelNamePC}
 
 // TestContainerIsolationModel runs random sequences of container operations — create
 // (valid and not), start programs (some granted link ends), stop, destroy, change
@@ -81,7 +100,17 @@ var modelPCs = []uint64{modelWaitPC, modelStubPC, modelExitPC, modelSpinPC, mode
 // every byte and frame.
 func TestContainerIsolationModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		m, err := usersim.Boot(usersim.Config{Init: func(e *user.Env) {}, Programs: modelPrograms,
+		// Init registers an endpoint as "outside" in the machine's IPC names and
+		// waits; namers inside containers must never find it, and no container's
+		// names may give a capability into another container (CheckInvariants).
+		modelNameLeaks = 0
+		initProg := func(e *user.Env) {
+			must2(rt, e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, abi.InitSlotCSpace, 90, 1))
+			must2(rt, e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, 91, 1))
+			must2(rt, e.RegisterName(abi.InitSlotSystem, "outside", 90))
+			e.Wait(91)
+		}
+		m, err := usersim.Boot(usersim.Config{Init: initProg, Programs: modelPrograms,
 			Kernel: kernel.Config{Quiet: true}})
 		if err != nil {
 			rt.Fatal(err)
@@ -94,6 +123,9 @@ func TestContainerIsolationModel(t *testing.T) {
 		check := func(step string) {
 			if err := m.CheckInvariants(); err != nil {
 				rt.Fatalf("after %s: %v", step, err)
+			}
+			if modelNameLeaks != 0 {
+				rt.Fatalf("after %s: a task inside a container found the machine's IPC name", step)
 			}
 			for _, c := range m.Containers()[1:] {
 				if i := c.Info(); i.MemUsed > i.Limits.Memory {

@@ -257,7 +257,7 @@ func (c *checker) checkScheduler() error {
 // inside it (a private namespace names nothing outside); and no task inside holds a
 // capability to an object of a container that is neither an ancestor nor nested in
 // its own (objects an ancestor made may be granted down; a sibling's never), except
-// the end of a live link between the two.
+// the end of a live link between the two; nor does any of its IPC names give one.
 func (k *Kernel) checkContainers() error {
 	if k.ctrs.root == nil {
 		return nil
@@ -327,6 +327,19 @@ func (k *Kernel) checkContainer(x *Container, links map[capability.Object]*Link,
 		}
 		if err := k.checkConfined(x, t, links); err != nil {
 			return fmt.Errorf("task %v: %w", t, err)
+		}
+	}
+	if x.io[0].Rate != l.IOBytes || x.io[1].Rate != l.IOOps {
+		return fmt.Errorf("I/O buckets at %d bytes and %d operations per second; limits %d and %d", x.io[0].Rate, x.io[1].Rate, l.IOBytes, l.IOOps)
+	}
+	if len(x.names) > abi.MaxIPCNames {
+		return fmt.Errorf("%d IPC names; at most %d", len(x.names), abi.MaxIPCNames)
+	}
+	for _, n := range x.names {
+		// A name whose capability is gone is swept at the next registry operation and
+		// never answers a lookup; a live one must name only what x's tasks may hold.
+		if n.live() && !k.mayHoldIn(x, n.obj) {
+			return fmt.Errorf("IPC name %q gives %v object %d of container %s", n.name, n.obj.Type(), objectID(n.obj), owner(n.obj).name)
 		}
 	}
 	if ns := x.ns; ns != nil && (p.ns != ns) {

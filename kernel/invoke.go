@@ -72,12 +72,12 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemLog:        {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 bytes of the kernel log from offset MR0 (from word 4), MR1 the next offset", invSystemLog},
 	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0 (not a container's System)", invSystemPowerOff},
 
-	abi.SystemContainerCreate: {abi.ObjSystem, abi.RightWrite, abi.ContainerCreateWords, 0, "make a container nested in this System's with limits words 0–6 (memory, tasks, CPU budget, period, priority ceiling, OOM policy, flags), its capability in slot word 7, name words 8–9 → MR0 container id", invSystemContainerCreate},
+	abi.SystemContainerCreate: {abi.ObjSystem, abi.RightWrite, abi.ContainerCreateWords, 0, "make a container nested in this System's with limits words 0–8 (memory, tasks, CPU budget, period, priority ceiling, OOM policy, flags, I/O bytes/s, I/O ops/s), its capability in slot word 9, name words 10–11 → MR0 container id", invSystemContainerCreate},
 	abi.ContainerStart:        {abi.ObjContainer, abi.RightWrite, 4, 3, "start program argv (MR0 bytes from word 4) inside, memory cap MR1, priority MR2, its container System with rights MR3; cap0 notified at its end, cap1–2 granted → MR0 container-local pid", invContainerStart},
 	abi.ContainerStop:         {abi.ObjContainer, abi.RightWrite, 1, 0, "signal every task's stop notification; kill what is left after MR0 ns", invContainerStop},
 	abi.ContainerDestroy:      {abi.ObjContainer, abi.RightWrite, 0, 0, "kill everything inside and free every frame, object and capability it held", invContainerDestroy},
-	abi.ContainerInspect:      {abi.ObjContainer, abi.RightRead, 0, 0, "→ words 0–17: id, parent, state, limits (7), memory used, tasks, CPU ns, limit hits, OOM kills, task limit hits, name", invContainerInspect},
-	abi.ContainerSetLimits:    {abi.ObjContainer, abi.RightWrite, abi.ContainerLimitsWords, 0, "set limits words 0–6, within the parent's and above what is in use", invContainerSetLimits},
+	abi.ContainerInspect:      {abi.ObjContainer, abi.RightRead, 0, 0, "→ words 0–22: id, parent, state, limits (9), memory used, tasks, CPU ns, limit hits, OOM kills, task limit hits, I/O bytes and operations charged, I/O delay ns, name", invContainerInspect},
+	abi.ContainerSetLimits:    {abi.ObjContainer, abi.RightWrite, abi.ContainerLimitsWords, 0, "set limits words 0–8, within the parent's and above what is in use", invContainerSetLimits},
 	abi.ContainerKill:         {abi.ObjContainer, abi.RightWrite, 1, 0, "end the task with container-local pid MR0", invContainerKill},
 	abi.ContainerTaskInfo:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ words 0–13: the first task inside with container-local pid ≥ MR0, ids container-local", invContainerTaskInfo},
 	abi.ContainerLink:         {abi.ObjContainer, abi.RightWrite, 3, 1, "link to peer container cap0: client end (Write) in slot MR0, server end (Read) in slot MR1, Grant allowed if MR2 = 1 → MR0 link id", invContainerLink},
@@ -95,7 +95,16 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemImageStats: {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 bytes cached, MR1 limit, MR2 images, MR3 hits, MR4 misses, MR5 evictions", invSystemImageStats},
 	abi.SystemConsole:    {abi.ObjSystem, abi.RightWrite, 1, 1, "put a console capability (Write) in slot MR0 of CSpace cap0 (not a container's System)", invSystemConsole},
 
-	abi.ContainerSignal: {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
+	abi.ContainerSignal:   {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
+	abi.ContainerLog:      {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the container's console output from offset MR0 (from word 4), MR1 the next offset, MR2 bytes dropped so far (the log keeps the newest 64 KiB)", invContainerLog},
+	abi.SystemRegister:    {abi.ObjSystem, abi.RightWrite, 1, 1, "register Endpoint cap0 under name (MR0 bytes from word 4) in this System's container's IPC names, for its own threads only; the name lasts while cap0 stays in its slot", invSystemRegister},
+	abi.SystemLookup:      {abi.ObjSystem, abi.RightRead, 2, 1, "copy the capability registered under name (MR0 bytes from word 4) in this System's container's IPC names to slot MR1 of CSpace cap0", invSystemLookup},
+	abi.SystemUnregister:  {abi.ObjSystem, abi.RightWrite, 1, 1, "remove name (MR0 bytes from word 4) from the IPC names; cap0 is the capability it was registered with", invSystemUnregister},
+	abi.ContainerNames:    {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the MR0-th name of the container's IPC names (from word 4), MR1 the next index", invContainerNames},
+	abi.ContainerSetIDMap: {abi.ObjContainer, abi.RightWrite, 2, 0, "set the mapping of ids of kind MR0 (0 user, 1 group): MR1 ranges in words 2.. (inside | outside<<32, count), once, before the first task; outside ids within the parent's mapping, root never to a machine id below 65536", invContainerSetIDMap},
+	abi.ContainerIDMap:    {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 the number of ranges of the mapping of ids of kind MR0, words 1.. the ranges (inside | outside<<32, count)", invContainerIDMap},
+	abi.ContainerMapID:    {abi.ObjContainer, abi.RightRead, 2, 0, "→ MR0 the machine's id for id MR1 of kind MR0 inside the container (through every enclosing container), MR1 1 if mapped (else MR0 is 65534)", invContainerMapID},
+	abi.ContainerChargeIO: {abi.ObjContainer, abi.RightWrite, 2, 0, "charge an I/O request of MR0 bytes and MR1 operations (each ≤ 2^40) to the container's I/O rate limits and its ancestors' → MR0 ns the service must hold it (delayed, never refused)", invContainerChargeIO},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {

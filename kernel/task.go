@@ -38,6 +38,7 @@ type Task struct {
 	ctr  *Container    // immutable; the container it runs in (nil: the root)
 	pids []nsPID       // immutable; its ids in its container's namespace and every enclosing one
 	stop *Notification // inside a container: its stop notification (abi.ContainerSlotStop)
+	ids  IDs           // immutable; its user and group ids inside its container
 }
 
 // TaskState says whether a task runs and, if it ended, how.
@@ -133,6 +134,10 @@ type TaskSpec struct {
 	// container's System object with those rights at abi.ContainerSlotSystem.
 	Container    *Container
 	SystemRights abi.Rights
+	// IDs, when not nil, are the task's user and group ids inside its container
+	// (container_ids.go); nil: its parent's if the parent runs in the same
+	// container, else 0 (the container's root).
+	IDs *IDs
 }
 
 // GrantedCap is a capability given to a new task.
@@ -306,7 +311,7 @@ func (k *Kernel) CreateTask(parent *Untyped, spec TaskSpec) (*Task, error) {
 	}
 	delete(k.reservedIDs, id)
 	task := &Task{id: id, name: spec.Name, thread: t, budget: u, holder: holder,
-		notify: spec.Notify, notifyBadge: spec.NotifyBadge, image: img}
+		notify: spec.Notify, notifyBadge: spec.NotifyBadge, image: img, ids: taskIDs(c, &spec)}
 	if spec.Parent != nil {
 		task.parent = spec.Parent.id
 	}

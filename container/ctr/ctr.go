@@ -41,6 +41,7 @@ type Ctl struct {
 	Slots   [2]uint64            // the owner's free slots [first, end) the Ctl may use
 	Out     io.Writer            // where results and usage messages go
 	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
+	Sleep   func(time.Duration)  // lets machine time pass, for logs -f (nil: no -f)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -80,15 +81,15 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
 		"stop":    {"[-t GRACE] CONTAINER...", "signal the container's tasks to stop; kill what is left after GRACE (default 1s)", (*Ctl).stop},
 		"kill":    {"CONTAINER...", "kill every task of the container at once", (*Ctl).kill},
 		"rm":      {"[-f] CONTAINER...", "destroy a container and free all it held (-f: even if it runs)", (*Ctl).rm},
-		"inspect": {"CONTAINER", "show a container's limits, usage, events, tasks and links", (*Ctl).inspect},
-		"logs":    {"CONTAINER", "show a container's output (there is no capture yet: it goes to the console)", (*Ctl).logs},
+		"inspect": {"CONTAINER", "show a container's limits, usage, events, IPC names, tasks and links", (*Ctl).inspect},
+		"logs":    {"[-f] CONTAINER", "show what the container's tasks wrote to the console (its newest 64 KiB; -f: follow until it stops)", (*Ctl).logs},
 		"stats":   {"", "show each container's CPU use since the last stats, memory and task counts", (*Ctl).stats},
 		"link":    {"CLIENT SERVER", "link two containers: an endpoint pair, the client's end Write, the server's Read", (*Ctl).link},
 		"unlink":  {"LINK", "revoke a link: both ends, wherever they went", (*Ctl).unlink},
@@ -175,6 +176,22 @@ func ParseCPU(s string) (budget, period uint64, err error) {
 	return uint64(bd), uint64(pd), nil
 }
 
+// ParseIDMap parses an id mapping INSIDE:OUTSIDE:COUNT, as /proc/PID/uid_map lines
+// read (with colons).
+func ParseIDMap(s string) (abi.IDMap, error) {
+	f := strings.Split(s, ":")
+	var v [3]uint32
+	ok := len(f) == 3
+	for i := 0; ok && i < 3; i++ {
+		n, err := strconv.ParseUint(f[i], 10, 32)
+		v[i], ok = uint32(n), err == nil
+	}
+	if !ok || v[2] == 0 {
+		return abi.IDMap{}, fmt.Errorf("%q: want INSIDE:OUTSIDE:COUNT, three 32-bit numbers with COUNT ≥ 1, e.g. 0:100000:65536", s)
+	}
+	return abi.IDMap{Inside: v[0], Outside: v[1], Count: v[2]}, nil
+}
+
 // ParseSize parses a byte count with an optional K, M or G suffix (binary units).
 func ParseSize(s string) (uint64, error) {
 	mult := uint64(1)
@@ -209,6 +226,8 @@ func (c *Ctl) run(args []string) error {
 	pids := fs.Uint("pids", 32, "most tasks at once")
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
 	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
+	ioBytes := fs.String("io-bytes", "", "I/O bytes per second the services serving it hold it to, e.g. 10M (default: unlimited)")
+	ioOps := fs.Uint64("io-ops", 0, "I/O operations per second the services serving it hold it to (0: unlimited)")
 	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
 	var devices []uint64
 	fs.Func("device", "allow the machine's device `N` (as the shell's devices lists it; repeatable): the container's System gives it as its device 0, 1, …", func(v string) error {
@@ -219,6 +238,17 @@ func (c *Ctl) run(args []string) error {
 		devices = append(devices, n)
 		return nil
 	})
+	var idMaps [2][]abi.IDMap
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		fs.Func(kind.String()+"map", "map `INSIDE:OUTSIDE:COUNT` "+kind.String()+"s of the container to the shell's (repeatable; root inside to ≥ 65536; default: none mapped, they are nobody outside)", func(v string) error {
+			m, err := ParseIDMap(v)
+			if err != nil {
+				return err
+			}
+			idMaps[kind] = append(idMaps[kind], m)
+			return nil
+		})
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -235,6 +265,12 @@ func (c *Ctl) run(args []string) error {
 			return err
 		}
 	}
+	if *ioBytes != "" {
+		if l.IOBytes, err = ParseSize(*ioBytes); err != nil {
+			return fmt.Errorf("--io-bytes: %w", err)
+		}
+	}
+	l.IOOps = *ioOps
 	switch {
 	case *pids == 0:
 		return errors.New("--pids 0: want at least 1")
@@ -287,6 +323,15 @@ func (c *Ctl) run(args []string) error {
 		_ = c.E.DestroyContainer(cs)
 		c.freeSlot(cs)
 		c.freeSlot(ns)
+	}
+	for kind, maps := range idMaps {
+		if len(maps) == 0 {
+			continue
+		}
+		if err := c.E.SetContainerIDMap(cs, abi.IDKind(kind), maps); err != nil {
+			undo()
+			return fmt.Errorf("--%smap: %w (inside root maps to an id ≥ 65536, never to 0; at most %d ranges, not overlapping)", abi.IDKind(kind), err, abi.MaxIDMaps)
+		}
 	}
 	for _, d := range devices {
 		// The notification's slot holds each Device capability while it is allowed.
@@ -529,8 +574,32 @@ func (c *Ctl) inspect(args []string) error {
 		pidns = "shared with the parent"
 	}
 	fmt.Fprintf(c.Out, "ns        pid %s, network %s\n", pidns, x.net)
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		maps, err := c.E.ContainerIDMap(x.cap, kind)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		for _, m := range maps {
+			parts = append(parts, fmt.Sprintf("%d:%d:%d", m.Inside, m.Outside, m.Count))
+		}
+		if len(parts) == 0 {
+			parts = []string{"none (its " + kind.String() + "s are nobody outside)"}
+		}
+		fmt.Fprintf(c.Out, "%smap    %s\n", kind, strings.Join(parts, " "))
+	}
 	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
+	fmt.Fprintf(c.Out, "io        limits %s, %s; charged %s in %d operations, delayed %v\n", ioRate(l.IOBytes, size(l.IOBytes)+"/s"),
+		ioRate(l.IOOps, fmt.Sprintf("%d ops/s", l.IOOps)), size(i.IOBytesCharged), i.IOOpsCharged, time.Duration(i.IODelayNanos).Round(time.Millisecond))
 	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
+	names, err := c.E.ContainerNames(x.cap)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
+	fmt.Fprintf(c.Out, "ipc names %s\n", strings.Join(names, " "))
 	ts, err := c.E.ContainerTasks(x.cap)
 	if err != nil {
 		return err
@@ -552,14 +621,51 @@ func (c *Ctl) inspect(args []string) error {
 }
 
 func (c *Ctl) logs(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: ctr logs CONTAINER")
+	fs := c.flags("logs")
+	follow := fs.Bool("f", false, "follow: keep printing new output until the container stops")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	x, err := c.find(args[0])
+	if fs.NArg() != 1 {
+		return errors.New("usage: ctr logs [-f] CONTAINER")
+	}
+	if *follow && c.Sleep == nil {
+		return errors.New("-f: this shell has no timer to wait with")
+	}
+	x, err := c.find(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s: no log capture yet: programs in containers write straight to the console, above (log shows the kernel's lines about it)", x.name)
+	b := make([]byte, user.MaxPayload)
+	off, last := uint64(0), !*follow
+	for {
+		n, next, _, err := c.E.ContainerLog(x.cap, off, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", x.name, explain(err))
+		}
+		if skipped := next - uint64(n) - off; skipped > 0 {
+			fmt.Fprintf(c.Out, "[ctr logs: %d older bytes were dropped; the log keeps the newest %d KiB]\n", skipped, abi.ContainerLogBytes>>10)
+		}
+		c.Out.Write(b[:n])
+		off = next
+		if n > 0 {
+			continue
+		}
+		if last {
+			return nil
+		}
+		// Caught up: wait for more while the container can still write. Once it
+		// cannot, one more pass reads what it wrote since the last read.
+		i, err := c.info(x)
+		if err != nil {
+			return err
+		}
+		if i.State != abi.ContainerRunning && i.State != abi.ContainerStopping {
+			last = true
+			continue
+		}
+		c.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (c *Ctl) stats(args []string) error {
@@ -659,6 +765,14 @@ func (c *Ctl) wait(args []string) error {
 	}
 	fmt.Fprintf(c.Out, "%s: %s %s, status %d\n", x.name, t.Name, t.State, t.Status)
 	return nil
+}
+
+// ioRate returns s, or "unlimited" for a rate of 0.
+func ioRate(rate uint64, s string) string {
+	if rate == 0 {
+		return "unlimited"
+	}
+	return s
 }
 
 // size formats a byte count in binary units.

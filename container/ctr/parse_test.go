@@ -1,6 +1,10 @@
 package ctr
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+)
 
 // TestParse: CPU shares and sizes in the forms ctr run and skyctl take, and the
 // forms they refuse.
@@ -25,6 +29,14 @@ func TestParse(t *testing.T) {
 	for _, s := range []string{"", "0", "M", "-1M", "1T", "300000G"} {
 		if _, err := ParseSize(s); err == nil {
 			t.Errorf("ParseSize(%q) accepted", s)
+		}
+	}
+	if m, err := ParseIDMap("0:100000:65536"); err != nil || m != (abi.IDMap{Inside: 0, Outside: 100000, Count: 65536}) {
+		t.Errorf("ParseIDMap = %+v, %v", m, err)
+	}
+	for _, s := range []string{"", "0:1", "0:1:0", "a:1:2", "0:1:2:3", "0:4294967296:1", "-1:5:5"} {
+		if _, err := ParseIDMap(s); err == nil {
+			t.Errorf("ParseIDMap(%q) accepted", s)
 		}
 	}
 }

@@ -80,6 +80,9 @@ type Namespaces struct {
 	// Users maps user ids inside the container to user ids outside it; an inside uid
 	// not covered has no identity outside (it maps to the overflow uid).
 	Users []UIDMap `cbor:"5,keyasint,omitempty"`
+	// Groups maps group ids the same way (the same rules; an inside gid not covered
+	// maps to the overflow gid).
+	Groups []UIDMap `cbor:"6,keyasint,omitempty"`
 }
 
 // Mount makes Source of the SKYAIFS view visible at Target inside the container.
@@ -104,8 +107,8 @@ type NIC struct {
 	Allow []string `cbor:"2,keyasint,omitempty"`
 }
 
-// UIDMap maps Count user ids from Inside (in the container) to Outside (in the
-// parent).
+// UIDMap maps Count user (or group) ids from Inside (in the container) to Outside
+// (in the parent), like a line of /proc/PID/uid_map.
 type UIDMap struct {
 	Inside  uint32 `cbor:"1,keyasint"`
 	Outside uint32 `cbor:"2,keyasint"`
@@ -225,7 +228,7 @@ func (d *Descriptor) Check() error {
 	if !validName(d.Name, MaxNameLen) {
 		return invalid("name", "%q: want 1–%d characters of a–z, 0–9 and -, starting with a letter", d.Name, MaxNameLen)
 	}
-	for _, c := range []func() error{d.checkImage, d.Namespaces.check, d.Limits.check, d.checkLinks} {
+	for _, c := range []func() error{d.checkImage, func() error { return d.Namespaces.check(d.Parent == "") }, d.Limits.check, d.checkLinks} {
 		if err := c(); err != nil {
 			return err
 		}
@@ -295,7 +298,9 @@ func checkPath(field, p string) error {
 	return nil
 }
 
-func (n *Namespaces) check() error {
+// check checks the namespaces; topLevel says the container nests in no other (its
+// outside ids are the machine's).
+func (n *Namespaces) check(topLevel bool) error {
 	if err := checkList("namespaces.mounts", len(n.Mounts)); err != nil {
 		return err
 	}
@@ -361,29 +366,42 @@ func (n *Namespaces) check() error {
 		services[s] = true
 	}
 
-	if err := checkList("namespaces.users", len(n.Users)); err != nil {
+	if err := checkIDMaps("namespaces.users", n.Users, topLevel); err != nil {
 		return err
 	}
-	for i, u := range n.Users {
-		f := fmt.Sprintf("namespaces.users[%d]", i)
+	return checkIDMaps("namespaces.groups", n.Groups, topLevel)
+}
+
+// checkIDMaps checks a list of uid or gid mappings: at most abi.MaxIDMaps (what the
+// kernel keeps), each non-empty and within 32 bits, not overlapping on either side,
+// never mapping outside id 0, and, for a top-level container (whose outside ids are
+// the machine's), mapping inside id 0 only to an unprivileged id. A nested
+// container's outside ids are its parent's ids: SubsetOf checks that the parent maps
+// them, and the kernel that its root still lands on an unprivileged machine id.
+func checkIDMaps(field string, maps []UIDMap, topLevel bool) error {
+	if len(maps) > abi.MaxIDMaps {
+		return invalid(field, "%d mappings; at most %d", len(maps), abi.MaxIDMaps)
+	}
+	for i, u := range maps {
+		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case u.Count == 0:
 			return invalid(f+".count", "0; want at least 1")
 		case uint64(u.Inside)+uint64(u.Count) > 1<<32:
-			return invalid(f+".inside", "range %d+%d passes the largest uid", u.Inside, u.Count)
+			return invalid(f+".inside", "range %d+%d passes the largest id", u.Inside, u.Count)
 		case uint64(u.Outside)+uint64(u.Count) > 1<<32:
-			return invalid(f+".outside", "range %d+%d passes the largest uid", u.Outside, u.Count)
+			return invalid(f+".outside", "range %d+%d passes the largest id", u.Outside, u.Count)
 		case u.Outside == 0:
-			return invalid(f+".outside", "outside uid 0 (root) cannot be mapped")
-		case u.Inside == 0 && u.Outside < MinOutsideUID:
-			return invalid(f+".outside", "inside root maps to outside uid %d; want an unprivileged uid ≥ %d", u.Outside, MinOutsideUID)
+			return invalid(f+".outside", "outside id 0 (root) cannot be mapped")
+		case topLevel && u.Inside == 0 && u.Outside < MinOutsideUID:
+			return invalid(f+".outside", "inside root maps to outside id %d; want an unprivileged id ≥ %d", u.Outside, MinOutsideUID)
 		}
-		for j, v := range n.Users[:i] {
+		for j, v := range maps[:i] {
 			if overlap(u.Inside, u.Count, v.Inside, v.Count) {
-				return invalid(f+".inside", "range %d+%d overlaps users[%d]", u.Inside, u.Count, j)
+				return invalid(f+".inside", "range %d+%d overlaps %s[%d]", u.Inside, u.Count, field, j)
 			}
 			if overlap(u.Outside, u.Count, v.Outside, v.Count) {
-				return invalid(f+".outside", "range %d+%d overlaps users[%d]", u.Outside, u.Count, j)
+				return invalid(f+".outside", "range %d+%d overlaps %s[%d]", u.Outside, u.Count, field, j)
 			}
 		}
 	}
@@ -466,6 +484,7 @@ func (d *Descriptor) clone() *Descriptor {
 	}
 	c.Namespaces.IPC = slices.Clone(d.Namespaces.IPC)
 	c.Namespaces.Users = slices.Clone(d.Namespaces.Users)
+	c.Namespaces.Groups = slices.Clone(d.Namespaces.Groups)
 	c.Limits.Devices = slices.Clone(d.Limits.Devices)
 	c.Links = slices.Clone(d.Links)
 	return &c

@@ -156,7 +156,18 @@ func TestCheckRules(t *testing.T) {
 		{"uid outside wraps", func(d *Descriptor) { d.Namespaces.Users[1].Outside = 1<<32 - 5 }, "namespaces.users[1].outside"},
 		{"uid inside overlap", func(d *Descriptor) { d.Namespaces.Users[1].Inside = 999 }, "namespaces.users[1].inside"},
 		{"uid outside overlap", func(d *Descriptor) { d.Namespaces.Users[1].Outside = 100999 }, "namespaces.users[1].outside"},
-		{"root to privileged", func(d *Descriptor) { d.Namespaces.Users[0].Outside = 1000 }, "namespaces.users[0].outside"},
+		{"root to privileged", func(d *Descriptor) { d.Parent, d.Namespaces.Users[0].Outside = "", 1000 }, "namespaces.users[0].outside"},
+		{"gid root to privileged", func(d *Descriptor) { d.Parent, d.Namespaces.Groups = "", []UIDMap{{Inside: 0, Outside: 10, Count: 1}} }, "namespaces.groups[0].outside"},
+		{"gid outside root", func(d *Descriptor) { d.Namespaces.Groups = []UIDMap{{Inside: 5, Outside: 0, Count: 1}} }, "namespaces.groups[0].outside"},
+		{"gid overlap", func(d *Descriptor) {
+			d.Namespaces.Groups = []UIDMap{{Inside: 0, Outside: 100000, Count: 10}, {Inside: 5, Outside: 300000, Count: 1}}
+		}, "namespaces.groups[1].inside"},
+		{"too many uid maps", func(d *Descriptor) {
+			d.Namespaces.Users = nil
+			for i := range abi.MaxIDMaps + 1 {
+				d.Namespaces.Users = append(d.Namespaces.Users, UIDMap{Inside: uint32(i) + 1, Outside: 100000 + uint32(i), Count: 1})
+			}
+		}, "namespaces.users"},
 		{"outside root", func(d *Descriptor) { d.Namespaces.Users[1].Outside = 0 }, "namespaces.users[1].outside"},
 		{"cpu budget only", func(d *Descriptor) { d.Limits.CPUPeriod = 0 }, "limits.cpu"},
 		{"cpu period only", func(d *Descriptor) { d.Limits.CPUBudget = 0 }, "limits.cpu"},

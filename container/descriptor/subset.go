@@ -51,6 +51,13 @@ func (d *Descriptor) SubsetOf(parent *Descriptor) error {
 		}
 	}
 
+	if err := idsWithin("namespaces.users", d.Namespaces.Users, parent.Namespaces.Users); err != nil {
+		return err
+	}
+	if err := idsWithin("namespaces.groups", d.Namespaces.Groups, parent.Namespaces.Groups); err != nil {
+		return err
+	}
+
 	if len(d.Namespaces.Network) > 0 && len(parent.Namespaces.Network) == 0 {
 		return notSubset("namespaces.network", "the parent has no network")
 	}
@@ -68,6 +75,20 @@ func (d *Descriptor) SubsetOf(parent *Descriptor) error {
 			if err != nil || !slices.ContainsFunc(allowed, func(a netip.Prefix) bool { return within(q, a) }) {
 				return notSubset(fmt.Sprintf("namespaces.network[%d].allow[%d]", i, j), "%s is not within a destination the parent allows", s)
 			}
+		}
+	}
+	return nil
+}
+
+// idsWithin checks that a nested container maps only ids its parent maps: each of
+// its outside ranges (ids as the parent's tasks see them) lies within one inside
+// range of the parent's, so that every id it maps has an identity outside the parent.
+func idsWithin(field string, c, p []UIDMap) error {
+	for i, m := range c {
+		if !slices.ContainsFunc(p, func(q UIDMap) bool {
+			return m.Outside >= q.Inside && uint64(m.Outside)+uint64(m.Count) <= uint64(q.Inside)+uint64(q.Count)
+		}) {
+			return notSubset(fmt.Sprintf("%s[%d]", field, i), "outside ids %d+%d are not within one range the parent maps", m.Outside, m.Count)
 		}
 	}
 	return nil

@@ -185,9 +185,28 @@ func TestSubsetOfExamples(t *testing.T) {
 	c := valid()
 	c.Limits.CPUBudget, c.Limits.CPUPeriod = 50_000_000, 200_000_000 // the same ratio
 	c.Limits.Devices = slices.Clone(p.Limits.Devices[:1])
+	// The child maps only ids the parent maps: its root to the parent's uid 1.
+	c.Namespaces.Users = []UIDMap{{Inside: 0, Outside: 1, Count: 999}, {Inside: 5000, Outside: 1000, Count: 10}}
+	c.Namespaces.Groups = nil
 	if err := c.SubsetOf(p); err != nil {
 		t.Fatal(err)
 	}
+	for _, bad := range [][]UIDMap{
+		{{Inside: 0, Outside: 1, Count: 1000}},   // passes the end of the parent's range
+		{{Inside: 0, Outside: 995, Count: 10}},   // across two of the parent's ranges
+		{{Inside: 0, Outside: 100000, Count: 1}}, // the parent's outside ids, not its own
+	} {
+		d := *c
+		d.Namespaces.Users = bad
+		if err := d.SubsetOf(p); !errors.Is(err, ErrNotSubset) || !strings.Contains(err.Error(), "namespaces.users[0]") {
+			t.Errorf("child users %v: got %v", bad, err)
+		}
+	}
+	c.Namespaces.Groups = []UIDMap{{Inside: 0, Outside: 70000, Count: 1}}
+	if err := c.SubsetOf(p); !errors.Is(err, ErrNotSubset) || !strings.Contains(err.Error(), "namespaces.groups[0]") {
+		t.Errorf("child groups where the parent maps none: got %v", err)
+	}
+	c.Namespaces.Groups = nil
 	c.Limits.CPUBudget++
 	if err := c.SubsetOf(p); !errors.Is(err, ErrNotSubset) || !strings.Contains(err.Error(), "limits.cpu") {
 		t.Fatalf("got %v", err)

@@ -20,9 +20,9 @@ import (
 var ErrParent = errors.New("container descriptor names another parent")
 
 // Limits returns the kernel limits a descriptor asks for: its CPU budget, priority
-// ceiling, memory, task limit and OOM policy, and a shared pid namespace if its
-// namespaces say so. (I/O rates and devices are enforced by the services that serve
-// them, not by the kernel.)
+// ceiling, memory, task limit, OOM policy and I/O rates, and a shared pid namespace
+// if its namespaces say so. (The kernel keeps the I/O rate limits; the services that
+// do the I/O charge requests to them. Devices are allowed one by one.)
 func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
 	l := abi.ContainerLimits{
 		Memory:    d.Limits.Memory,
@@ -31,6 +31,8 @@ func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
 		CPUPeriod: d.Limits.CPUPeriod,
 		Priority:  uint64(d.Limits.CPUPriority),
 		OOM:       abi.OOMPolicy(d.Limits.OOM),
+		IOBytes:   d.Limits.IOBytesPerSec,
+		IOOps:     d.Limits.IOOpsPerSec,
 	}
 	if d.Namespaces.SharedPID {
 		l.Flags |= abi.ContainerSharedPID
@@ -52,9 +54,10 @@ func KernelName(d *descriptor.Descriptor) string {
 }
 
 // Create makes the container v describes, nested in parent (k.RootContainer() for a
-// top-level one, whose descriptor names no parent). The descriptor's parent, if it
-// names one, must be parent. The kernel checks the limits against parent's; on an
-// error nothing was made.
+// top-level one, whose descriptor names no parent), with its limits and its user and
+// group id mappings. The descriptor's parent, if it names one, must be parent. The
+// kernel checks the limits and mappings against parent's; on an error nothing was
+// made.
 func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) (*kernel.Container, error) {
 	d := v.Descriptor()
 	want := ""
@@ -64,7 +67,27 @@ func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) 
 	if d.Parent != want && !(len(d.Parent) > abi.ContainerNameBytes && KernelName(&descriptor.Descriptor{Name: d.Parent}) == want) {
 		return nil, fmt.Errorf("%w: %q, asked to nest in %q", ErrParent, d.Parent, want)
 	}
-	return k.CreateContainer(parent, KernelName(d), Limits(d))
+	c, err := k.CreateContainer(parent, KernelName(d), Limits(d))
+	if err != nil {
+		return nil, err
+	}
+	for _, ids := range []struct {
+		kind abi.IDKind
+		maps []descriptor.UIDMap
+	}{{abi.IDUser, d.Namespaces.Users}, {abi.IDGroup, d.Namespaces.Groups}} {
+		if len(ids.maps) == 0 {
+			continue // nothing mapped: the container's ids have no identity outside
+		}
+		maps := make([]abi.IDMap, len(ids.maps))
+		for i, m := range ids.maps {
+			maps[i] = abi.IDMap{Inside: m.Inside, Outside: m.Outside, Count: m.Count}
+		}
+		if err := k.SetContainerIDMap(c, ids.kind, maps); err != nil {
+			_ = k.DestroyContainer(c)
+			return nil, fmt.Errorf("container %s: %w", d.Name, err)
+		}
+	}
+	return c, nil
 }
 
 // ErrLinkNotAllowed is returned by Link when the two descriptors do not both ask for

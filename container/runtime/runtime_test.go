@@ -88,6 +88,25 @@ func TestCreateFromDescriptor(t *testing.T) {
 	if kernel.ErrnoOf(err, 0) != abi.ErrNoMemory {
 		t.Errorf("a descriptor bigger than its parent: %v", err)
 	}
+
+	// User and group ids: a top-level mapping is set; a nested one the kernel refuses
+	// (its parent maps nothing) leaves nothing made.
+	users := desc("users", "", 1<<20, 2)
+	users.Namespaces.Users = []descriptor.UIDMap{{Inside: 0, Outside: 100000, Count: 65536}}
+	users.Namespaces.Groups = []descriptor.UIDMap{{Inside: 0, Outside: 200000, Count: 10}}
+	cu, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, users))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := cu.OutsideID(abi.IDUser, 5); u != 100005 || len(cu.IDMaps(abi.IDGroup)) != 1 {
+		t.Errorf("users: uid 5 is the machine's %d; gid mapping %v", u, cu.IDMaps(abi.IDGroup))
+	}
+	nested := desc("nested", "tenant-with-a-long-name", 1<<20, 2)
+	nested.Namespaces.Users = []descriptor.UIDMap{{Inside: 0, Outside: 5, Count: 1}}
+	before := len(m.Containers())
+	if _, err := runtime.Create(m.Kernel, tenant, verified(t, k, nested)); kernel.ErrnoOf(err, 0) != abi.ErrRange || len(m.Containers()) != before {
+		t.Errorf("ids the parent does not map: %v; %d containers, were %d", err, len(m.Containers()), before)
+	}
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)
 	}

@@ -75,19 +75,31 @@ type ContainerLimits struct {
 	Priority  uint64    // the highest priority any of its threads may have (≤ MaxPriority)
 	OOM       OOMPolicy // what a demand allocation at the limit does
 	Flags     uint64    // ContainerSharedPID
+	// I/O rates its tasks' requests are held to by the services that serve them
+	// (ContainerChargeIO): bytes and operations per second, 0 unlimited, at most
+	// MaxIORate; within the parent's where the parent has one.
+	IOBytes, IOOps uint64
 }
 
+// MaxIORate is the highest I/O rate a container limit can have (bytes or operations
+// per second), so that the kernel's arithmetic on rates cannot overflow.
+const MaxIORate = 1 << 40
+
+// MaxIOCharge is the most bytes (or operations) one ContainerChargeIO may charge.
+const MaxIOCharge = 1 << 40
+
 // ContainerLimitsWords is the number of message words of a ContainerLimits.
-const ContainerLimitsWords = 7
+const ContainerLimitsWords = 9
 
 // Words encodes the limits as message words.
 func (l *ContainerLimits) Words() [ContainerLimitsWords]uint64 {
-	return [ContainerLimitsWords]uint64{l.Memory, l.MaxTasks, l.CPUBudget, l.CPUPeriod, l.Priority, uint64(l.OOM), l.Flags}
+	return [ContainerLimitsWords]uint64{l.Memory, l.MaxTasks, l.CPUBudget, l.CPUPeriod, l.Priority, uint64(l.OOM), l.Flags, l.IOBytes, l.IOOps}
 }
 
 // DecodeContainerLimits decodes message words made by Words.
 func DecodeContainerLimits(w [ContainerLimitsWords]uint64) ContainerLimits {
-	return ContainerLimits{Memory: w[0], MaxTasks: w[1], CPUBudget: w[2], CPUPeriod: w[3], Priority: w[4], OOM: OOMPolicy(w[5]), Flags: w[6]}
+	return ContainerLimits{Memory: w[0], MaxTasks: w[1], CPUBudget: w[2], CPUPeriod: w[3], Priority: w[4], OOM: OOMPolicy(w[5]), Flags: w[6],
+		IOBytes: w[7], IOOps: w[8]}
 }
 
 // ContainerNameBytes is the longest container name the kernel keeps.
@@ -109,11 +121,14 @@ type ContainerInfo struct {
 	MemLimitHits  uint64 // allocations refused because its memory budget was exhausted
 	OOMKills      uint64 // tasks ended by its out-of-memory policy
 	TaskLimitHits uint64 // task creations refused at MaxTasks
-	Name          string // at most ContainerNameBytes bytes
+	// I/O charged by services (ContainerChargeIO), nested containers' included, and
+	// the delay its limits imposed on it in all.
+	IOBytesCharged, IOOpsCharged, IODelayNanos uint64
+	Name                                       string // at most ContainerNameBytes bytes
 }
 
 // ContainerInfoWords is the number of message words of a ContainerInfo.
-const ContainerInfoWords = 3 + ContainerLimitsWords + 6 + ContainerNameBytes/8
+const ContainerInfoWords = 3 + ContainerLimitsWords + 9 + ContainerNameBytes/8
 
 // Words encodes the record as message words.
 func (c *ContainerInfo) Words() [ContainerInfoWords]uint64 {
@@ -121,7 +136,8 @@ func (c *ContainerInfo) Words() [ContainerInfoWords]uint64 {
 	w[0], w[1], w[2] = c.ID, c.Parent, uint64(c.State)
 	l := c.Limits.Words()
 	copy(w[3:], l[:])
-	copy(w[3+ContainerLimitsWords:], []uint64{c.MemUsed, c.Tasks, c.CPUNanos, c.MemLimitHits, c.OOMKills, c.TaskLimitHits})
+	copy(w[3+ContainerLimitsWords:], []uint64{c.MemUsed, c.Tasks, c.CPUNanos, c.MemLimitHits, c.OOMKills, c.TaskLimitHits,
+		c.IOBytesCharged, c.IOOpsCharged, c.IODelayNanos})
 	n := PackName(c.Name)
 	copy(w[ContainerInfoWords-len(n):], n[:])
 	return w
@@ -136,7 +152,7 @@ func DecodeContainerInfo(w [ContainerInfoWords]uint64) ContainerInfo {
 	copy(n[:], w[ContainerInfoWords-len(n):])
 	return ContainerInfo{ID: w[0], Parent: w[1], State: ContainerState(w[2]), Limits: DecodeContainerLimits(l),
 		MemUsed: u[0], Tasks: u[1], CPUNanos: u[2], MemLimitHits: u[3], OOMKills: u[4], TaskLimitHits: u[5],
-		Name: UnpackName(n)}
+		IOBytesCharged: u[6], IOOpsCharged: u[7], IODelayNanos: u[8], Name: UnpackName(n)}
 }
 
 // PackName packs a container name (truncated to ContainerNameBytes) into words.
@@ -179,3 +195,64 @@ const (
 // ContainerStopBadge is the word a container's stop notification carries when the
 // container is asked to stop.
 const ContainerStopBadge = 1
+
+// ContainerLogBytes is how much of a container's output its log keeps (ContainerLog):
+// older bytes are dropped, and counted, as newer ones arrive.
+const ContainerLogBytes = 64 << 10
+
+// A container's IPC name registry (SystemRegister) holds at most MaxIPCNames names
+// of at most IPCNameBytes bytes each: [a-z][a-z0-9.-]*, as container descriptors
+// spell IPC names.
+const (
+	MaxIPCNames  = 64
+	IPCNameBytes = 64
+)
+
+// IDKind says which ids an ID mapping is for.
+type IDKind uint64
+
+// The kinds of ids a container maps.
+const (
+	IDUser  IDKind = 0 // user ids (/proc/PID/uid_map)
+	IDGroup IDKind = 1 // group ids (/proc/PID/gid_map)
+)
+
+// String returns the kind's name.
+func (k IDKind) String() string {
+	switch k {
+	case IDUser:
+		return "uid"
+	case IDGroup:
+		return "gid"
+	}
+	return "IDKind(" + hex(uint64(k)) + ")"
+}
+
+// IDMap maps Count ids from Inside (as the container's tasks see them) to Outside
+// (as its parent sees them), like a line of /proc/PID/uid_map.
+type IDMap struct {
+	Inside, Outside, Count uint32
+}
+
+// Words encodes the mapping as two message words.
+func (m IDMap) Words() [2]uint64 {
+	return [2]uint64{uint64(m.Inside) | uint64(m.Outside)<<32, uint64(m.Count)}
+}
+
+// DecodeIDMap decodes two message words made by Words; ok is false if the count
+// word does not fit 32 bits.
+func DecodeIDMap(w [2]uint64) (m IDMap, ok bool) {
+	return IDMap{Inside: uint32(w[0]), Outside: uint32(w[0] >> 32), Count: uint32(w[1])}, w[1] <= 1<<32-1
+}
+
+// ID mapping bounds and special ids.
+const (
+	// MaxIDMaps is the most mappings of one kind a container has.
+	MaxIDMaps = 8
+	// OverflowID is what an id without a mapping reads as (Linux's overflowuid:
+	// "nobody").
+	OverflowID = 65534
+	// MinRootOutsideID is the lowest machine id a container's root (inside id 0)
+	// may map to: the ids below are the machine's own users.
+	MinRootOutsideID = 65536
+)

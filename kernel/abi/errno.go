@@ -13,7 +13,7 @@ const (
 	ErrNoRights            // the capability lacks a right the operation needs
 	ErrInvalidArg          // an argument is malformed (bad MsgInfo, unknown method, misaligned address)
 	ErrRange               // an argument is outside its allowed range
-	ErrSlotFull            // the destination slot already holds a capability
+	ErrSlotFull            // the destination slot already holds a capability (or the IPC name is taken)
 	ErrNoMemory            // the memory budget cannot cover the new objects
 	ErrWouldBlock          // a non-blocking operation found no partner
 	ErrCancelled           // the operation was aborted: the object went away or the thread was suspended
@@ -23,7 +23,7 @@ const (
 	ErrNotMapped           // nothing is mapped at the virtual address
 	ErrRevoked             // the capability has derived capabilities and the operation needs it to have none
 	ErrNotFound            // the named task, program or entry does not exist
-	ErrLimit               // a container's task limit would be exceeded
+	ErrLimit               // a container's task limit or IPC name limit would be exceeded
 	errnoEnd
 )
 
@@ -35,7 +35,7 @@ var errnoText = [...]string{
 	ErrNoRights:      "capability lacks the required rights",
 	ErrInvalidArg:    "invalid argument",
 	ErrRange:         "argument out of range",
-	ErrSlotFull:      "destination slot is not empty",
+	ErrSlotFull:      "destination slot is not empty (or name taken)",
 	ErrNoMemory:      "memory budget exhausted",
 	ErrWouldBlock:    "operation would block",
 	ErrCancelled:     "operation cancelled",
@@ -45,7 +45,7 @@ var errnoText = [...]string{
 	ErrNotMapped:     "address not mapped",
 	ErrRevoked:       "capability still has derived capabilities",
 	ErrNotFound:      "no such task, program or entry",
-	ErrLimit:         "container task limit reached",
+	ErrLimit:         "container limit reached (tasks or IPC names)",
 }
 
 // Error returns the error's description; it lets an Errno be used as an error.

@@ -53,7 +53,8 @@ const (
 	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
 	SizeFrame        = PageSize
 	SizeAddressSpace = PageSize
-	SizeContainer    = 1024 // the container object, charged to its parent's budget
+	SizeContainer    = 1024 + ContainerLogBytes + MaxIPCNames*SizeIPCName // the container object, its output log and IPC names, charged to its parent's budget
+	SizeIPCName      = 128                                                // an IPC name registry entry
 	MinUntypedSize   = PageSize
 	MaxCSpaceRadix   = 16
 )
@@ -117,12 +118,12 @@ const (
 
 	// Containers. SystemContainerCreate makes a child of the System object's container;
 	// the Container methods act on the container a capability names.
-	SystemContainerCreate // words 0–6 ContainerLimits, word 7 dest slot, words 8–9 name → MR0 container id
+	SystemContainerCreate // words 0–8 ContainerLimits, word 9 dest slot, words 10–11 name → MR0 container id
 	ContainerStart        // MR0 argv byte count (from word NumRegMRs), MR1 memory cap (0: the container's), MR2 priority, MR3 rights of the task's container System; cap0 exit notification, cap1–2 granted → MR0 container-local pid
 	ContainerStop         // MR0 grace period ns: signal the stop notification, kill what is left at the deadline
 	ContainerDestroy      // kill everything, free every frame, object and capability it held
 	ContainerInspect      // → words 0..ContainerInfoWords-1 (RightRead)
-	ContainerSetLimits    // words 0–6 ContainerLimits: new limits, within the parent's
+	ContainerSetLimits    // words 0–8 ContainerLimits: new limits, within the parent's
 	ContainerKill         // MR0 container-local pid: end that task
 	ContainerTaskInfo     // MR0 lowest container-local pid → TaskInfo words, ids container-local (RightRead)
 	ContainerLink         // cap0 peer Container; MR0 our end's slot, MR1 the peer end's slot, MR2 1 to allow Grant → MR0 link id
@@ -154,6 +155,29 @@ const (
 	// cap0 (the machine's System only; RightWrite).
 	SystemConsole
 
+	// ContainerLog reads the container's output log: what its tasks wrote to the
+	// console, the newest ContainerLogBytes of it, by offset like SystemLog.
+	ContainerLog // MR0 offset in the container's output → MR0 byte count, MR1 next offset, MR2 bytes dropped so far; bytes from word NumRegMRs (RightRead)
+
+	// IPC names: a System object's container's registry of endpoint capabilities by
+	// name, usable only by threads of that container (the machine's System: the
+	// root's). The name is MR0 bytes from word NumRegMRs.
+	SystemRegister   // MR0 name length; cap0 the Endpoint to register: the name lasts while that capability stays in its slot (RightWrite)
+	SystemLookup     // MR0 name length, MR1 dest slot; cap0 dest CSpace (Write): a copy of the registered capability (RightRead)
+	SystemUnregister // MR0 name length; cap0 the capability it was registered with (RightWrite)
+	ContainerNames   // MR0 index → MR0 byte count of the index-th registered name (from word NumRegMRs), MR1 next index (RightRead)
+
+	// User and group ids: a container maps its tasks' ids to its parent's, like
+	// /proc/PID/uid_map, set once per kind before its first task.
+	ContainerSetIDMap // MR0 IDKind, MR1 count (1–MaxIDMaps), words 2.. the IDMaps, two words each (RightWrite)
+	ContainerIDMap    // MR0 IDKind → MR0 count, words 1.. the IDMaps, two words each (RightRead)
+	ContainerMapID    // MR0 IDKind, MR1 id inside → MR0 the machine's id, MR1 1 if mapped (else MR0 is OverflowID) (RightRead)
+
+	// ContainerChargeIO charges an I/O request made for a task of the container to
+	// its I/O rate limits (and every enclosing container's): the service serving it
+	// holds it for the delay returned. Requests are delayed, never refused.
+	ContainerChargeIO // MR0 bytes, MR1 operations (each ≤ MaxIOCharge) → MR0 delay ns (RightWrite)
+
 	methodEnd
 )
 
@@ -167,7 +191,9 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"ContainerStop", "ContainerDestroy", "ContainerInspect", "ContainerSetLimits", "ContainerKill",
 	"ContainerTaskInfo", "ContainerLink", "ContainerUnlink", "ContainerSignal", "SystemDevice",
 	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
-	"SystemImagePut", "SystemImageSpawn", "SystemImageInfo", "SystemImageStats", "SystemConsole"}
+	"SystemImagePut", "SystemImageSpawn", "SystemImageInfo", "SystemImageStats", "SystemConsole",
+	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames",
+	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID", "ContainerChargeIO"}
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -2,7 +2,9 @@ package linux_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/skyscope-os/skyscope/hal/sim"
 	"github.com/skyscope-os/skyscope/kernel"
@@ -92,5 +94,190 @@ func TestContainerOOMThroughPageFaults(t *testing.T) {
 				t.Errorf("root budget has %d bytes used after destroying the container", used)
 			}
 		})
+	}
+}
+
+// TestContainerOutputLog: a Linux process's writes to standard output and error go to
+// the console and, inside a container, to the container's output log; a process
+// outside every container adds nothing to it.
+func TestContainerOutputLog(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Init: func(*user.Env) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	c, err := m.CreateContainer(m.RootContainer(), "out", abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 2, Priority: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const insidePC, outsidePC = 0x62_0000, 0x63_0000
+	write := func(p *sim.Port, fd uint64, s string) {
+		l := linuxProg{p}
+		addr := l.call(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		p.Store(addr, []byte(s))
+		if n := l.call(unix.SYS_WRITE, fd, addr, uint64(len(s))); n != uint64(len(s)) {
+			t.Errorf("write %q to fd %d: %#x", s, fd, n)
+		}
+	}
+	m.Sim.AddProgram(insidePC, func(p *sim.Port) {
+		write(p, 1, "inside: stdout\n")
+		write(p, 2, "inside: stderr\n")
+		linuxProg{p}.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	m.Sim.AddProgram(outsidePC, func(p *sim.Port) {
+		write(p, 1, "outside: stdout\n")
+		linuxProg{p}.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	for _, x := range []struct {
+		pc uint64
+		c  *kernel.Container
+	}{{insidePC, c}, {outsidePC, nil}} {
+		budget := m.RootUntyped()
+		if x.c != nil {
+			budget = x.c.Budget()
+		}
+		task, err := m.CreateTask(budget, kernel.TaskSpec{Name: "p", Entry: x.pc, StackPages: 2, Container: x.c, Memory: 1 << 19})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc := linux.NewProcess("p", task.Budget(), m.Console, func() int64 { return 0 })
+		proc.Attach(m.Kernel, task.Thread())
+		m.StartTask(task)
+	}
+	if r := m.Run(m.Now() + 10_000_000_000); r != kernel.StopIdle {
+		t.Fatalf("run: %v\n%s", r, m.Console)
+	}
+	b := make([]byte, 256)
+	n, next, dropped := c.ReadOutput(0, b)
+	if got := string(b[:n]); got != "inside: stdout\ninside: stderr\n" || next != uint64(n) || dropped != 0 {
+		t.Errorf("container log %q, next %d, dropped %d", got, next, dropped)
+	}
+	for _, want := range []string{"inside: stdout\n", "inside: stderr\n", "outside: stdout\n"} {
+		if !strings.Contains(m.Console.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, m.Console)
+		}
+	}
+}
+
+// TestContainerRootHasNoAuthorityOutside: a container maps its ids 0–65535 to the
+// machine's 100000–165535. Its root process answers getuid and getgid with 0 (its
+// inside ids) and is the machine's 100000; it sees the machine root's files as owned
+// by "nobody" and cannot change them, while the machine's root can change its files
+// and sees them owned by 100000. A task started with inside uid 1000 is 1000 inside
+// and 101000 outside.
+func TestContainerRootHasNoAuthorityOutside(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Init: func(*user.Env) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	c, err := m.CreateContainer(m.RootContainer(), "users", abi.ContainerLimits{Memory: 2 << 20, MaxTasks: 3, Priority: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		if err := m.SetContainerIDMap(c, kind, []abi.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, ok := c.OutsideID(abi.IDUser, 0); out != 100000 || !ok {
+		t.Errorf("the container's root is the machine's %d (%v)", out, ok)
+	}
+	tree := linux.NewFileTree(map[string][]byte{"bin/x": {1}})
+	// Each program gets a page with a path at 0 and a struct stat at 2048.
+	type path struct{ addr uint64 }
+	prep := func(l linuxProg, name string) path {
+		addr := l.call(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		l.p.Store(addr, append([]byte(name), 0))
+		return path{addr}
+	}
+	fdcwd := int64(unix.AT_FDCWD)
+	at := uint64(fdcwd)
+	owner := func(l linuxProg, p path) (uint32, uint32, uint64) {
+		r := l.call(unix.SYS_NEWFSTATAT, at, p.addr, p.addr+2048, 0)
+		var st unix.Stat_t
+		b := make([]byte, unsafe.Sizeof(st))
+		l.p.Load(p.addr+2048, b)
+		st = *(*unix.Stat_t)(unsafe.Pointer(&b[0]))
+		return st.Uid, st.Gid, r
+	}
+	type result struct{ uid, euid, gid, egid, rootOwner, rootGroup, chmodRoot, chmodOwn, ownOwner, bundleOwner uint64 }
+	var inside, user1000 result
+	var ownSeenOutside uint32
+	var chmodByMachineRoot uint64
+	const rootPC, insidePC, userPC, checkPC = 0x64_0000, 0x65_0000, 0x66_0000, 0x67_0000
+	m.Sim.AddProgram(rootPC, func(p *sim.Port) { // the machine's root makes /tmp/rootfile
+		l := linuxProg{p}
+		f := prep(l, "/tmp/rootfile")
+		if fd := l.call(unix.SYS_OPENAT, at, f.addr, unix.O_CREAT|unix.O_WRONLY, 0o644); int64(fd) < 0 {
+			t.Errorf("machine root's create: %d", int64(fd))
+		}
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	probe := func(r *result) func(p *sim.Port) {
+		return func(p *sim.Port) {
+			l := linuxProg{p}
+			r.uid, r.euid, r.gid, r.egid = l.call(unix.SYS_GETUID), l.call(unix.SYS_GETEUID), l.call(unix.SYS_GETGID), l.call(unix.SYS_GETEGID)
+			f := prep(l, "/tmp/rootfile")
+			u, g, _ := owner(l, f)
+			r.rootOwner, r.rootGroup = uint64(u), uint64(g)
+			r.chmodRoot = l.call(unix.SYS_FCHMODAT, at, f.addr, 0o666, 0)
+			own := prep(l, fmt.Sprintf("/tmp/own%d", r.uid))
+			if fd := l.call(unix.SYS_OPENAT, at, own.addr, unix.O_CREAT|unix.O_WRONLY, 0o600); int64(fd) < 0 {
+				t.Errorf("create inside: %d", int64(fd))
+			}
+			r.chmodOwn = l.call(unix.SYS_FCHMODAT, at, own.addr, 0o644, 0)
+			u, _, _ = owner(l, own)
+			r.ownOwner = uint64(u)
+			u, _, _ = owner(l, prep(l, "/bin/x"))
+			r.bundleOwner = uint64(u)
+			l.call(unix.SYS_EXIT_GROUP, 0)
+		}
+	}
+	m.Sim.AddProgram(insidePC, probe(&inside))
+	m.Sim.AddProgram(userPC, probe(&user1000))
+	m.Sim.AddProgram(checkPC, func(p *sim.Port) { // the machine's root looks at the container root's file
+		l := linuxProg{p}
+		f := prep(l, "/tmp/own0")
+		u, _, _ := owner(l, f)
+		ownSeenOutside = u
+		chmodByMachineRoot = l.call(unix.SYS_FCHMODAT, at, f.addr, 0o600, 0)
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	run := func(pc uint64, ctr *kernel.Container, ids *kernel.IDs) *kernel.Task {
+		budget := m.RootUntyped()
+		if ctr != nil {
+			budget = ctr.Budget()
+		}
+		task, err := m.CreateTask(budget, kernel.TaskSpec{Name: "p", Entry: pc, StackPages: 2, Container: ctr, Memory: 1 << 19, IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc := linux.NewProcess("p", task.Budget(), m.Console, func() int64 { return 0 })
+		proc.Attach(m.Kernel, task.Thread())
+		proc.SetTree(tree, "/")
+		m.StartTask(task)
+		if r := m.Run(m.Now() + 10_000_000_000); r != kernel.StopIdle {
+			t.Fatalf("run: %v\n%s", r, m.Console)
+		}
+		return task
+	}
+	run(rootPC, nil, nil)
+	run(insidePC, c, nil)
+	u := run(userPC, c, &kernel.IDs{UID: 1000, GID: 1000})
+	run(checkPC, nil, nil)
+
+	eperm := errno(unix.EPERM)
+	if want := (result{0, 0, 0, 0, abi.OverflowID, abi.OverflowID, eperm, 0, 0, abi.OverflowID}); inside != want {
+		t.Errorf("the container's root: %+v\nwant %+v", inside, want)
+	}
+	if want := (result{1000, 1000, 1000, 1000, abi.OverflowID, abi.OverflowID, eperm, 0, 1000, abi.OverflowID}); user1000 != want {
+		t.Errorf("uid 1000 inside: %+v\nwant %+v", user1000, want)
+	}
+	if ids, uok, gok := u.OutsideIDs(); ids != (kernel.IDs{UID: 101000, GID: 101000}) || !uok || !gok {
+		t.Errorf("uid 1000 inside is the machine's %+v (%v %v)", ids, uok, gok)
+	}
+	if ownSeenOutside != 100000 || chmodByMachineRoot != 0 {
+		t.Errorf("outside, the container root's file is owned by %d; the machine root's chmod: %#x", ownSeenOutside, chmodByMachineRoot)
 	}
 }

@@ -260,6 +260,7 @@ func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) 
 		var st unix.Stat_t
 		st.Dev, st.Nlink, st.Blksize, st.Ino = 1, 1, 4096, inode(name)
 		st.Mode, st.Rdev = unix.S_IFCHR|0o666, unix.Mkdev(1, 3)
+		st.Uid, st.Gid = p.seenOwner(0, 0)
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
 		if !k.CopyOut(t, va, b) {
 			return errno(unix.EFAULT)
@@ -280,6 +281,7 @@ func (p *Process) stat(k *kernel.Kernel, t *kernel.TCB, name string, va uint64) 
 	var st unix.Stat_t
 	st.Dev, st.Nlink, st.Blksize = 1, 1, 4096
 	st.Ino = inode(name)
+	st.Uid, st.Gid = p.seenOwner(0, 0) // the boot bundle is the machine root's
 	if isDir {
 		st.Mode = unix.S_IFDIR | 0o555
 		st.Nlink = 2

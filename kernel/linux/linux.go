@@ -219,6 +219,7 @@ func (p *Process) PageFault(k *kernel.Kernel, t *kernel.TCB, addr uint64, access
 	msg := fmt.Sprintf("linux: %s (task %d): out of memory at %#x (budget %d of %d KiB in use, %d KiB of frames free); killed\n",
 		p.name, p.logID(), addr, p.budget.Used()>>10, p.budget.Capacity()>>10, k.FreeMemory()>>10)
 	p.console.Write([]byte(msg))
+	k.ConsoleOutput(t, []byte(msg))
 	k.Log("%s", msg[:len(msg)-1])
 	p.killedBy = int(unix.SIGKILL)
 	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGKILL)})

@@ -127,7 +127,9 @@ func sysRtSigreturn(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) ui
 // kill ends the process after an unrecoverable error, with the status a fatal signal
 // would give (128 + SIGSEGV).
 func (p *Process) kill(k *kernel.Kernel, t *kernel.TCB, why string) {
-	p.console.Write([]byte("linux: " + p.name + ": " + why + "; killed\n"))
+	msg := []byte("linux: " + p.name + ": " + why + "; killed\n")
+	p.console.Write(msg)
+	k.ConsoleOutput(t, msg) // its container's log says how it ended
 	p.killedBy = int(unix.SIGSEGV)
 	sysExitGroup(p, k, t, [6]uint64{128 + uint64(unix.SIGSEGV)})
 }

@@ -42,10 +42,10 @@ func init() {
 		unix.SYS_EXECVE:            sysExecve,
 		unix.SYS_WAIT4:             sysWait4,
 		unix.SYS_WAITID:            sysWaitid,
-		unix.SYS_GETUID:            zero,
-		unix.SYS_GETGID:            zero,
-		unix.SYS_GETEUID:           zero,
-		unix.SYS_GETEGID:           zero,
+		unix.SYS_GETUID:            sysGetuid,
+		unix.SYS_GETGID:            sysGetgid,
+		unix.SYS_GETEUID:           sysGetuid, // no set-user-id programs: effective is real
+		unix.SYS_GETEGID:           sysGetgid,
 		unix.SYS_GETPPID:           sysGetppid,
 		unix.SYS_SIGALTSTACK:       sysSigaltstack,
 		unix.SYS_ARCH_PRCTL:        sysArchPrctl,
@@ -122,6 +122,7 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return errno(unix.EFAULT)
 	}
 	p.console.Write(b)
+	k.ConsoleOutput(t, b) // a container's output is also kept in its log
 	return n
 }
 

@@ -30,6 +30,7 @@ type tnode struct {
 	mtime    int64
 	children map[string]bool // directories: names of entries
 	ino      uint64
+	uid, gid uint32 // the owner, as the machine's ids (what its creator's ids map to)
 }
 
 type tmpfs struct {
@@ -57,7 +58,7 @@ func splitPath(name string) (string, string) {
 }
 
 // create makes a node at name in an existing /tmp directory.
-func (fs *tmpfs) create(name string, dir bool, mode uint32, now int64) (*tnode, uint64) {
+func (fs *tmpfs) create(name string, dir bool, mode uint32, now int64, owner kernel.IDs) (*tnode, uint64) {
 	parent, base := splitPath(name)
 	pd := fs.nodes[parent]
 	switch {
@@ -73,7 +74,7 @@ func (fs *tmpfs) create(name string, dir bool, mode uint32, now int64) (*tnode, 
 		return nil, errno(unix.ENOSPC)
 	}
 	fs.next++
-	n := &tnode{dir: dir, mode: mode & 0o7777, mtime: now, ino: fs.next, nlink: 1}
+	n := &tnode{dir: dir, mode: mode & 0o7777, mtime: now, ino: fs.next, nlink: 1, uid: owner.UID, gid: owner.GID}
 	if dir {
 		n.children = map[string]bool{}
 	}
@@ -160,7 +161,7 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if fs.bytes+uint64(len(target)) > maxTmpBytes {
 		return errno(unix.ENOSPC)
 	}
-	n, e := fs.create(name, false, 0o777, p.now(k))
+	n, e := fs.create(name, false, 0o777, p.now(k), p.machineIDs())
 	if e != 0 {
 		return e
 	}
@@ -246,7 +247,7 @@ func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uin
 		return errno(unix.EEXIST)
 	case n == nil:
 		var e uint64
-		if n, e = fs.create(name, false, uint32(mode), p.now(k)); e != 0 {
+		if n, e = fs.create(name, false, uint32(mode), p.now(k), p.machineIDs()); e != 0 {
 			return e
 		}
 	}
@@ -321,6 +322,7 @@ func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) 
 	}
 	st.Mtim = unix.NsecToTimespec(n.mtime)
 	st.Ctim, st.Atim = st.Mtim, st.Mtim
+	st.Uid, st.Gid = p.seenOwner(n.uid, n.gid)
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
 	if !k.CopyOut(t, va, b) {
 		return errno(unix.EFAULT)
@@ -359,7 +361,7 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
-	_, e = p.fs.tmp.create(name, true, uint32(a[2]), p.now(k))
+	_, e = p.fs.tmp.create(name, true, uint32(a[2]), p.now(k), p.machineIDs())
 	return e
 }
 
@@ -542,6 +544,9 @@ func (p *Process) chmod(name string, mode uint64) uint64 {
 	n := p.fs.tmp.nodes[name]
 	if n == nil {
 		return errno(unix.ENOENT)
+	}
+	if !p.owns(n) {
+		return errno(unix.EPERM)
 	}
 	n.mode = uint32(mode) & 0o7777
 	return 0

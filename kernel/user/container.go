@@ -136,3 +136,67 @@ func (e *Env) LinkContainers(c, peer abi.CPtr, clientEnd, serverEnd abi.CPtr, gr
 func (e *Env) UnlinkContainers(c abi.CPtr, id uint64) error {
 	return e.invoke(c, abi.ContainerUnlink, []uint64{id}, nil)
 }
+
+// ContainerLog copies bytes of container c's output log (what its tasks wrote to the
+// console) from offset off into b. It returns the count, the offset to read from next
+// and how many bytes the log has dropped so far (it keeps the newest
+// abi.ContainerLogBytes); a count of 0 means nothing newer is there yet.
+func (e *Env) ContainerLog(c abi.CPtr, off uint64, b []byte) (n int, next, dropped uint64, err error) {
+	if err := e.invoke(c, abi.ContainerLog, []uint64{off}, nil); err != nil {
+		return 0, off, 0, err
+	}
+	got, next, dropped := int(e.r.MR[0]), e.r.MR[1], e.r.MR[2]
+	n = min(got, len(b), MaxPayload)
+	e.t.Load(e.buf+payloadOffset, b[:n])
+	return n, next - uint64(got-n), dropped, nil // what did not fit b is read next time
+}
+
+// SetContainerIDMap sets container c's mapping of ids of kind (abi.IDUser or
+// abi.IDGroup) to its parent's: once per kind, before its first task starts.
+func (e *Env) SetContainerIDMap(c abi.CPtr, kind abi.IDKind, maps []abi.IDMap) error {
+	if len(maps) == 0 || len(maps) > abi.MaxIDMaps {
+		return abi.ErrRange
+	}
+	w := []uint64{uint64(kind), uint64(len(maps))}
+	for _, m := range maps {
+		mw := m.Words()
+		w = append(w, mw[:]...)
+	}
+	e.setWords(w)
+	return e.Invoke(c, abi.ContainerSetIDMap, len(w), 0)
+}
+
+// ContainerIDMap returns container c's mapping of ids of kind (none: its ids have no
+// identity outside).
+func (e *Env) ContainerIDMap(c abi.CPtr, kind abi.IDKind) ([]abi.IDMap, error) {
+	if err := e.invoke(c, abi.ContainerIDMap, []uint64{uint64(kind)}, nil); err != nil {
+		return nil, err
+	}
+	n := min(int(e.MR(0)), abi.MaxIDMaps)
+	maps := make([]abi.IDMap, 0, n)
+	for i := range n {
+		m, _ := abi.DecodeIDMap([2]uint64{e.MR(1 + 2*i), e.MR(2 + 2*i)})
+		maps = append(maps, m)
+	}
+	return maps, nil
+}
+
+// ContainerMapID returns the machine's id for id of kind inside container c, and
+// whether it is mapped (if not, the id is abi.OverflowID): what a service acting for
+// a task inside checks.
+func (e *Env) ContainerMapID(c abi.CPtr, kind abi.IDKind, id uint32) (uint32, bool, error) {
+	if err := e.invoke(c, abi.ContainerMapID, []uint64{uint64(kind), uint64(id)}, nil); err != nil {
+		return abi.OverflowID, false, err
+	}
+	return uint32(e.r.MR[0]), e.r.MR[1] == 1, nil
+}
+
+// ChargeIO charges an I/O request of bytes bytes and ops operations, made for a task
+// of container c, to its I/O rate limits and its ancestors', and returns how many
+// nanoseconds the caller (the service serving it) must hold the request first.
+func (e *Env) ChargeIO(c abi.CPtr, bytes, ops uint64) (uint64, error) {
+	if err := e.invoke(c, abi.ContainerChargeIO, []uint64{bytes, ops}, nil); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}

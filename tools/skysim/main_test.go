@@ -100,6 +100,94 @@ bogus
 	}
 }
 
+// TestScriptedLogs: ctr logs shows what a container's tasks wrote (which still went to
+// the console); -f follows a container until it stops.
+func TestScriptedLogs(t *testing.T) {
+	out, code := skysim(t, `ctr run hello
+ctr wait hello-1
+ctr logs hello-1
+ctr run spin
+ctr stop -t 5s spin-2
+ctr logs -f spin-2
+ctr ps
+ctr logs nonesuch
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"sky> ctr logs hello-1\nhello from Skyscope, inside a container\nsky> ",
+		// The console's line, then the log's.
+		"sky> ctr logs -f spin-2\nspin: asked to stop; exiting\nspin: asked to stop; exiting\nsky> ctr ps",
+		"ctr: logs: nonesuch: no such container",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^2 +spin-2 +spin +exited 0 `).MatchString(out) {
+		t.Errorf("spin did not end after stop")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
+// TestScriptedIDMaps: ctr run --uidmap/--gidmap map a container's ids; inspect shows
+// the mappings; a mapping that makes the container's root a machine user is refused
+// and leaves no container.
+func TestScriptedIDMaps(t *testing.T) {
+	out, code := skysim(t, `ctr run --uidmap 0:100000:65536 --gidmap 0:100000:65536 --name mapped hello
+ctr inspect mapped
+ctr run --uidmap 0:1000:10 --name privileged hello
+ctr run --name plain hello
+ctr inspect plain
+ctr ps
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"uidmap    0:100000:65536\ngidmap    0:100000:65536\n",
+		"ctr: run: --uidmap: argument out of range",
+		"uidmap    none (its uids are nobody outside)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "privileged  hello") {
+		t.Errorf("a refused mapping left a container")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
+// TestScriptedIOLimits: ctr run --io-bytes/--io-ops set a container's I/O rate
+// limits, which inspect shows with what was charged.
+func TestScriptedIOLimits(t *testing.T) {
+	out, code := skysim(t, `ctr run --io-bytes 10M --io-ops 100 --name limited hello
+ctr inspect limited
+ctr run --name free hello
+ctr inspect free
+`)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	for _, want := range []string{
+		"io        limits 10M/s, 100 ops/s; charged 0B in 0 operations, delayed 0s\n",
+		"io        limits unlimited, unlimited; charged 0B in 0 operations, delayed 0s\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
 // TestScriptEmptyAndDemo: an empty script powers off at once with status 0; --demo
 // runs the demo whatever standard input is.
 func TestScriptEmptyAndDemo(t *testing.T) {

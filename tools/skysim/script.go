@@ -95,7 +95,8 @@ func (s *script) init(e *user.Env) {
 		return
 	}
 	c := &ctr.Ctl{E: e, Sys: abi.InitSlotSystem, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace,
-		Console: abi.InitSlotConsole, Slots: ctrSlots, Out: s.out, Now: func() time.Duration { return time.Duration(s.m.Now()) }}
+		Console: abi.InitSlotConsole, Slots: ctrSlots, Out: s.out, Now: func() time.Duration { return time.Duration(s.m.Now()) },
+		Sleep: func(d time.Duration) { _ = s.pause(e, d) }}
 	for _, line := range s.lines {
 		words := strings.Fields(line)
 		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
@@ -136,6 +137,11 @@ func (s *script) sleep(e *user.Env, args []string) error {
 	if err != nil || d <= 0 || d > time.Hour {
 		return fmt.Errorf("%q: want a duration above 0 and at most 1h, e.g. 500ms", args[0])
 	}
+	return s.pause(e, d)
+}
+
+// pause lets d of machine time pass: it waits for the timer interrupt raised then.
+func (s *script) pause(e *user.Env, d time.Duration) error {
 	s.m.Sim.RaiseIRQ(timerIRQ, s.m.Now()+hal.Time(d))
 	if _, err := e.Wait(sTimerNtfn); err != nil {
 		return err

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
@@ -17,7 +19,7 @@ const (
 func (s *shell) ctr(args []string) error {
 	if s.ctl == nil {
 		s.ctl = &ctr.Ctl{E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
-			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime}
+			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep}
 	}
 	return s.ctl.Run(args)
 }

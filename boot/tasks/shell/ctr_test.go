@@ -116,13 +116,14 @@ func TestCtrLifecycle(t *testing.T) {
 		"limits    cpu unlimited, priority ≤ 100, memory 2048K, tasks ≤ 32, oom kill-container",
 		"ns        pid private, network none",
 		"events    memory limit hits ",
+		"ipc names none\n",
 		"  pid 1  memhog  live",
 		"pingpong-4: pingpong exited, status 0\n",
 		"spin-1: stopping (killed after 1s)\n",
 		"ctr: rm: spin-1 is stopping: stop it first, or rm -f\n",
 		"hog: killed\n",
 		"hog: removed\nhello-2: removed\n",
-		"ctr: logs: pingpong-4: no log capture yet",
+		fmt.Sprintf("sky> ctr logs pingpong-4\npingpong: %d round trips with pong (pid 2), checksum %d\nsky> ", demo.RoundTrips, demo.RoundTrips*(demo.RoundTrips+1)),
 		"pingpong-4: removed\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -4,8 +4,9 @@
 //   - hello prints a line and exits 0;
 //   - spin is a CPU hog: it computes until its container is asked to stop;
 //   - memhog allocates memory until its budget refuses, then waits to be stopped;
-//   - pingpong is two processes doing IPC: it starts pong in its container with an
-//     endpoint and calls it 1,000 times.
+//   - pingpong is two processes doing IPC: it starts pong in its container, finds
+//     the endpoint pong registered as "pong" in the container's IPC names and calls
+//     it 1,000 times.
 //
 // They expect what ctr gives a program it starts in a container: the console at slot
 // abi.InitFirstFree (if granted), the container's System object at
@@ -22,7 +23,7 @@ import (
 
 // Slots the demo programs use in their own capability spaces.
 const (
-	slotConsole = abi.InitFirstFree // granted by ctr (pong: the endpoint is here, the console next)
+	slotConsole = abi.InitFirstFree // granted by ctr (and by pingpong to pong)
 	slotFirst   = 16                // objects the programs make
 	slotLast    = 255               // the loader's tasks have 2^8 slots
 )
@@ -94,18 +95,26 @@ func memhog(e *user.Env) {
 	_, _ = e.Wait(abi.ContainerSlotStop)
 }
 
-// ping starts pong in its container with an endpoint and calls it RoundTrips times;
-// the last call (label 1) tells pong to end.
+// ping starts pong in its container, looks up the endpoint pong registers under
+// PongName in the container's IPC names (waiting for pong to get there first) and
+// calls it RoundTrips times; the last call (label 1) tells pong to end.
 func ping(e *user.Env) {
 	const ep = slotFirst
-	if err := e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, abi.InitSlotCSpace, ep, 1); err != nil {
-		say(e, slotConsole, "pingpong: making the endpoint: %v", err)
-		return
-	}
-	pid, err := e.StartProgram(abi.ContainerSlotSystem, []string{"pong"}, 0, 0, 0, ep, slotConsole)
+	pid, err := e.StartProgram(abi.ContainerSlotSystem, []string{"pong"}, 0, 0, 0, 0, slotConsole)
 	if err != nil {
 		say(e, slotConsole, "pingpong: starting pong: %v", err)
 		return
+	}
+	for tries := 0; ; tries++ {
+		err := e.LookupName(abi.ContainerSlotSystem, PongName, abi.InitSlotCSpace, ep)
+		if err == nil {
+			break
+		}
+		if tries == 1000 {
+			say(e, slotConsole, "pingpong: looking up %q: %v", PongName, err)
+			return
+		}
+		e.Yield()
 	}
 	sum := uint64(0)
 	for i := uint64(1); i <= RoundTrips; i++ {
@@ -123,10 +132,21 @@ func ping(e *user.Env) {
 	say(e, slotConsole, "pingpong: %d round trips with pong (pid %d), checksum %d", RoundTrips, pid, sum)
 }
 
-// pong answers each call with the word doubled, until a call with label 1.
+// PongName is the IPC name pong registers its endpoint under.
+const PongName = "pong"
+
+// pong registers an endpoint as PongName in its container's IPC names and answers
+// each call on it with the word doubled, until a call with label 1.
 func pong(e *user.Env) {
-	const ep, reply = abi.InitFirstFree, slotFirst
+	const cons, reply, ep = abi.InitFirstFree, slotFirst, slotFirst + 1
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, reply, 1); err != nil {
+		return
+	}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, abi.InitSlotCSpace, ep, 1); err != nil {
+		return
+	}
+	if err := e.RegisterName(abi.ContainerSlotSystem, PongName, ep); err != nil {
+		say(e, cons, "pong: registering %q: %v", PongName, err)
 		return
 	}
 	_, info, err := e.Recv(ep, reply)
