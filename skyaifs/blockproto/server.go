@@ -1,0 +1,138 @@
+package blockproto
+
+import (
+	"errors"
+
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+)
+
+// Config is what the server task holds, as slots of its capability space, and whom it
+// serves. It uses only the user library, so the same server runs in the simulation
+// and as a ring-3 task on the machine.
+type Config struct {
+	Endpoint abi.CPtr  // where requests arrive (Read)
+	Reply    abi.CPtr  // a Reply object
+	CSpace   abi.CPtr  // the server's own capability space
+	AS       abi.CPtr  // its address space
+	Recv     abi.CPtr  // a free slot that receives the buffer's capability space
+	Frames   abi.CPtr  // first of MaxBufferPages free slots for the buffer's frames
+	Window   uint64    // where the buffer is mapped in the server's address space
+	Client   abi.Badge // the badge of the one client's endpoint capability
+	Gone     abi.CPtr  // a notification (Write) signalled once when the device goes away; 0: none
+}
+
+// Server serves one block device to one client. It is used by one thread.
+type Server struct {
+	e         *user.Env
+	dev       block.Device
+	c         Config
+	m         *user.Mapped // the attached buffer; nil before Attach and after Detach
+	bufBlocks uint64       // its size in blocks (0: none attached)
+	gone      bool         // the device reported ErrGone; nothing reaches it any more
+	scratch   []byte       // staging between the device and the buffer, bufBlocks*block.Size
+}
+
+// NewServer returns a server for dev with configuration c.
+func NewServer(e *user.Env, dev block.Device, c Config) *Server {
+	return &Server{e: e, dev: dev, c: c}
+}
+
+// Serve answers requests forever.
+func (s *Server) Serve() {
+	e, c := s.e, s.c
+	e.SetRecvSlot(0, c.Recv)
+	badge, info, err := e.Recv(c.Endpoint, c.Reply)
+	for {
+		st, r1, r2 := BadRequest, uint64(0), uint64(0)
+		if err == nil {
+			st, r1, r2 = s.handle(badge, info)
+		}
+		if info.ExtraCaps() > 0 {
+			e.Delete(c.CSpace, c.Recv) // nothing of the client's stays behind but mapped frames
+		}
+		e.SetMR(0, uint64(st))
+		e.SetMR(1, r1)
+		e.SetMR(2, r2)
+		e.SetRecvSlot(0, c.Recv)
+		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, 3, 0))
+	}
+}
+
+// handle decodes and carries out one request whose words are in the Env's message
+// registers.
+func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint64) {
+	e := s.e
+	mr := [3]uint64{e.MR(0), e.MR(1), e.MR(2)}
+	r, st := decode(badge, s.c.Client, info.Label(), mr, info.ExtraCaps(), s.dev.Blocks(), s.bufBlocks)
+	if st != OK {
+		return st, 0, 0
+	}
+	switch r.label {
+	case LabelAttach:
+		return s.attach(r.pages), s.dev.Blocks(), s.bufBlocks
+	case LabelDetach:
+		s.detach()
+		return OK, 0, 0
+	case LabelInfo:
+		var state uint64
+		if s.gone {
+			state |= StateGone
+		}
+		return OK, s.dev.Blocks(), state
+	}
+	if s.gone {
+		return Gone, 0, 0
+	}
+	var err error
+	buf := s.scratch[:r.n*block.Size]
+	va := s.m.OutputVA() + r.off*block.Size
+	switch r.label {
+	case LabelRead:
+		if err = s.dev.ReadBlocks(r.start, buf); err == nil {
+			e.Store(va, buf)
+		}
+	case LabelWrite:
+		e.Load(va, buf)
+		err = s.dev.WriteBlocks(r.start, buf)
+	case LabelWriteFUA:
+		e.Load(va, buf)
+		err = s.dev.WriteFUA(r.start, buf)
+	case LabelFlush:
+		err = s.dev.Flush()
+	}
+	st = statusOf(err)
+	if st == Gone && !s.gone {
+		s.gone = true
+		if s.c.Gone != 0 {
+			e.Signal(s.c.Gone)
+		}
+	}
+	return st, 0, 0
+}
+
+// attach maps the buffer whose capability space arrived in the receive slot.
+func (s *Server) attach(pages uint64) Status {
+	c := s.c
+	m, err := s.e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames, c.Window, 0, pages)
+	switch {
+	case errors.Is(err, user.ErrRegionNotWritable):
+		return NotWritable
+	case errors.Is(err, abi.ErrNoMemory):
+		return NoMemory
+	case err != nil:
+		return BadRequest // a frame missing from the capability space, or not a frame
+	}
+	s.m, s.bufBlocks = m, pages
+	if uint64(len(s.scratch)) < pages*block.Size {
+		s.scratch = make([]byte, pages*block.Size)
+	}
+	return OK
+}
+
+// detach unmaps the buffer and drops the server's capabilities to its frames.
+func (s *Server) detach() {
+	s.m.Release()
+	s.m, s.bufBlocks = nil, 0
+}
