@@ -57,6 +57,9 @@ type world struct {
 	// supervise, if set, runs in init after every task started, with the file
 	// server's task id (to kill it).
 	supervise func(e *user.Env, fsd uint64)
+	// local, if set, runs in skyaifsd on the mounted filesystem instead of the file
+	// server: the filesystem over the block protocol, without the file protocol.
+	local func(f *skyfs.FS)
 	// mountErr receives skyaifsd's mount error, if any.
 	mountErr error
 }
@@ -95,6 +98,10 @@ func (w *world) skyaifsd(e *user.Env) {
 	f, err := skyfs.Mount(dev, skyfs.Options{})
 	if err != nil {
 		w.mountErr = err
+		return
+	}
+	if w.local != nil {
+		w.local(f)
 		return
 	}
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
