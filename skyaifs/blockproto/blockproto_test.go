@@ -109,7 +109,7 @@ func boot(t *testing.T, dev block.Device, progs map[string]struct {
 	pc    uint64
 	badge abi.Badge
 	run   usersim.Program
-}) {
+}, after ...func(e *user.Env, server uint64)) {
 	t.Helper()
 	all := map[uint64]usersim.Program{pcServer: serve(dev)}
 	entries := map[string]uint64{"blkd": pcServer}
@@ -127,7 +127,8 @@ func boot(t *testing.T, dev block.Device, progs map[string]struct {
 		e.Copy(cs, recvOnly, cs, ep, abi.RightRead)
 		e.Mint(cs, signal, cs, note, abi.RightWrite, 1)
 		e.Copy(cs, wait, cs, note, abi.RightRead)
-		if _, err := e.StartProgram(abi.InitSlotSystem, []string{"blkd"}, 4<<20, 0, 0, recvOnly, signal); err != nil {
+		server, err := e.StartProgram(abi.InitSlotSystem, []string{"blkd"}, 4<<20, 0, 0, recvOnly, signal)
+		if err != nil {
 			t.Error(err)
 			return
 		}
@@ -137,6 +138,9 @@ func boot(t *testing.T, dev block.Device, progs map[string]struct {
 			if _, err := e.StartProgram(abi.InitSlotSystem, []string{name}, 4<<20, 0, 0, c, wait); err != nil {
 				t.Error(err)
 			}
+		}
+		for _, f := range after {
+			f(e, server)
 		}
 	}})
 	if err != nil {
@@ -260,9 +264,17 @@ func TestBlockFaults(t *testing.T) {
 			errs = append(errs, fmt.Errorf("%s: %v, want %v", what, got, want))
 		}
 	}
-	var done, intruderDone bool
+	var done, intruderDone, checked bool
 	client := func(e *user.Env) {
-		defer func() { done = true }()
+		defer func() {
+			// Stay alive until the server's capabilities are listed: when the client
+			// ends, the kernel takes its frames back from the server too.
+			done = true
+			for !checked {
+				e.Yield()
+				e.Compute(10_000)
+			}
+		}()
 		check("read before attach", raw(e, LabelRead, 0, 1, 0), NotAttached)
 		slots := &user.Slots{Next: slotFree, Limit: 256}
 		const cs, ut, as = abi.InitSlotCSpace, abi.InitSlotUntyped, abi.InitSlotAddressSpace
@@ -284,7 +296,6 @@ func TestBlockFaults(t *testing.T) {
 			errs = append(errs, err)
 			return
 		}
-		check("second attach", raw(e, LabelAttach, 2, 0, 0, short.CSpace), AlreadyAttach)
 		before := mem.Image()
 		marker := bytes.Repeat([]byte{0xa5}, bufferPages*block.Size)
 		e.Store(r.OutputVA(), marker)
@@ -353,15 +364,116 @@ func TestBlockFaults(t *testing.T) {
 			errs = append(errs, fmt.Errorf("intruder's attach: %v", err))
 		}
 	}
+	// Once both clients are done, the server must hold exactly the eight frames of the
+	// one buffer attached: nothing from the refused attaches (the capability space
+	// sent, frames copied before a refusal) or from the intruder.
+	var held []string
+	leaks := func(e *user.Env, server uint64) {
+		for !done || !intruderDone {
+			e.Yield()
+			e.Compute(10_000)
+		}
+		held = serverCaps(e, server)
+		checked = true
+	}
 	boot(t, dev, map[string]struct {
 		pc    uint64
 		badge abi.Badge
 		run   usersim.Program
-	}{"client": {pcClient, clientBadge, client}, "intruder": {pcIntruder, intruderBadge, intruder}})
+	}{"client": {pcClient, clientBadge, client}, "intruder": {pcIntruder, intruderBadge, intruder}}, leaks)
+	if want := frameList(bufferPages); fmt.Sprint(held) != fmt.Sprint(want) {
+		t.Errorf("the server holds %v from slot %d on, want %v", held, slotRecv, want)
+	}
 	if !done || !intruderDone {
 		t.Fatal("a client did not finish")
 	}
 	for _, err := range errs {
 		t.Error(err)
+	}
+}
+
+// serverCaps lists the server task's capabilities from slotRecv on, as slot:type.
+func serverCaps(e *user.Env, server uint64) []string {
+	var held []string
+	for slot := uint64(slotRecv); ; slot++ {
+		s, c, err := e.TaskCap(abi.InitSlotSystem, server, slot)
+		if err != nil {
+			return held // abi.ErrNotFound: no capability at or after slot
+		}
+		held = append(held, fmt.Sprintf("%d:%v", s, c.Type))
+		slot = s
+	}
+}
+
+// frameList is serverCaps's listing of a server holding one buffer of n frames.
+func frameList(n int) []string {
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("%d:%v", slotFrames+i, abi.ObjFrame))
+	}
+	return want
+}
+
+// TestClientRestart: a client writes and ends without detaching; the kernel takes its
+// frames back from the server. A new task with the same badge attaches a buffer of
+// another size, which replaces what the server had, and reads what its predecessor
+// wrote; the server then holds exactly the new buffer's frames.
+func TestClientRestart(t *testing.T) {
+	dev := block.NewMem(64)
+	data := randBlocks(rand.New(rand.NewPCG(5, 6)), 6)
+	var errs []error
+	var firstDone, checked bool
+	var held []string
+	first := func(e *user.Env) {
+		defer func() { firstDone = true }()
+		c, err := attach(e, bufferPages)
+		if err == nil {
+			err = c.WriteFUA(10, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("first client: %w", err))
+		}
+	}
+	second := func(e *user.Env) {
+		defer func() {
+			for !checked {
+				e.Yield()
+				e.Compute(10_000)
+			}
+		}()
+		for !firstDone {
+			e.Yield()
+			e.Compute(10_000)
+		}
+		e.Compute(1_000_000) // the first client's task ends meanwhile
+		c, err := attach(e, 3)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("second client: %w", err))
+			return
+		}
+		got := make([]byte, len(data))
+		if err := c.ReadBlocks(10, got); err != nil || !bytes.Equal(got, data) {
+			errs = append(errs, fmt.Errorf("second client reads its predecessor's blocks: %v, equal %v", err, bytes.Equal(got, data)))
+		}
+	}
+	boot(t, dev, map[string]struct {
+		pc    uint64
+		badge abi.Badge
+		run   usersim.Program
+	}{"client": {pcClient, clientBadge, first}, "restarted": {pcIntruder, clientBadge, second}},
+		func(e *user.Env, server uint64) {
+			for !firstDone {
+				e.Yield()
+				e.Compute(10_000)
+			}
+			e.Compute(5_000_000) // the second client has attached and read
+			held = serverCaps(e, server)
+			checked = true
+		})
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if want := frameList(3); fmt.Sprint(held) != fmt.Sprint(want) {
+		t.Errorf("the server holds %v from slot %d on, want %v", held, slotRecv, want)
 	}
 }

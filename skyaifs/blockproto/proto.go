@@ -28,7 +28,8 @@
 // label is the operation; the reply's MR0 is a Status. Layouts (MRn: message word n):
 //
 //	LabelAttach   MR0 buffer pages; cap0 the buffer's capability space (frame i at
-//	              slot 1+i)          → MR1 device blocks, MR2 buffer blocks
+//	              slot 1+i)          → MR1 device blocks, MR2 buffer blocks; replaces
+//	              a buffer attached before (see below)
 //	LabelInfo                        → MR1 device blocks, MR2 state (StateGone)
 //	LabelRead     MR0 first block, MR1 block count, MR2 buffer offset in blocks
 //	LabelWrite    as LabelRead: durable after a later Flush
@@ -39,6 +40,14 @@
 // decode checks every argument before anything happens (wrong badge, unknown label,
 // no buffer attached, a count of zero, a range past the buffer or the device): a
 // refused request changes nothing on the device or in the buffer.
+//
+// # Restarts
+//
+// When the client task ends, the kernel destroys its frames and with them the
+// server's capabilities to them and its mappings. A restarted client, holding the same
+// badge, simply attaches again: Attach releases whatever the server still had of the
+// previous buffer first. If the new buffer is refused, the client has none
+// (NotAttached) until an Attach succeeds; only the client itself can bring that about.
 //
 // # Faults
 //
@@ -84,23 +93,21 @@ type Status uint64
 // protocol's own refusals, which the client reports as block.ErrIO (the request did
 // not reach the device) wrapping the Status.
 const (
-	OK            Status = iota
-	OutOfRange           // a block at or past the end of the device
-	IOError              // the medium failed
-	Gone                 // the device went away; every later request fails the same way
-	BadLength            // a block count of zero or a range past the shared buffer
-	BadRequest           // unknown label or malformed message
-	BadBadge             // the caller is not this server's client
-	NotAttached          // no buffer attached yet
-	NotWritable          // the buffer's frames were not shared writable
-	AlreadyAttach        // a buffer is attached already
-	NoMemory             // the server could not map the buffer
+	OK          Status = iota
+	OutOfRange         // a block at or past the end of the device
+	IOError            // the medium failed
+	Gone               // the device went away; every later request fails the same way
+	BadLength          // a block count of zero or a range past the shared buffer
+	BadRequest         // unknown label or malformed message
+	BadBadge           // the caller is not this server's client
+	NotAttached        // no buffer attached yet
+	NotWritable        // the buffer's frames were not shared writable
+	NoMemory           // the server could not map the buffer
 )
 
 var statusText = [...]string{"ok", "block out of range", "I/O error", "device gone",
 	"bad length", "malformed request", "caller is not the server's client",
-	"no buffer attached", "buffer not shared writable", "a buffer is attached already",
-	"server cannot map the buffer"}
+	"no buffer attached", "buffer not shared writable", "server cannot map the buffer"}
 
 func (s Status) Error() string {
 	if int(s) < len(statusText) {
@@ -167,9 +174,6 @@ func decode(badge, client abi.Badge, label uint64, mr [3]uint64, caps int, devBl
 	case LabelAttach:
 		if caps != 1 || mr[0] == 0 || mr[0] > MaxBufferPages {
 			return r, BadRequest
-		}
-		if bufBlocks != 0 {
-			return r, AlreadyAttach
 		}
 		r.pages = mr[0]
 		return r, OK

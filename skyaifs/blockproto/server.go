@@ -71,6 +71,9 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	}
 	switch r.label {
 	case LabelAttach:
+		if s.m != nil {
+			s.detach() // a restarted client's new buffer replaces its predecessor's
+		}
 		return s.attach(r.pages), s.dev.Blocks(), s.bufBlocks
 	case LabelDetach:
 		s.detach()

@@ -19,7 +19,9 @@
 // the first), their lengths in message words. The reply's MR0 is an errno
 // (golang.org/x/sys/unix values; 0 is success), MR1 and MR2 results:
 //
-//	LabelAttach   MR0 pages; cap0 the buffer's capability space
+//	LabelAttach   MR0 pages; cap0 the buffer's capability space; starts a new session:
+//	              the client's earlier handles are closed and its earlier buffer released
+//	              (a restarted client holds the same badge, but none of those)
 //	LabelOpen     MR0 flags (Linux O_*), MR1 permissions, MR2 path length → MR1 handle
 //	LabelClose    MR0 handle
 //	LabelPread    MR0 handle, MR1 offset, MR2 length → MR1 bytes read (data at 0), MR2 1 at end of file
@@ -167,9 +169,6 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 	if label == LabelAttach {
 		if caps != 1 || mr[0] < MinBufferPages || mr[0] > MaxBufferPages {
 			return r, unix.EINVAL
-		}
-		if bufSize != 0 {
-			return r, unix.EISCONN
 		}
 		r.pages = mr[0]
 		return r, 0

@@ -130,6 +130,9 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		return errno, 0, 0
 	}
 	if r.label == LabelAttach {
+		if cl.m != nil {
+			s.detach(cl)
+		}
 		return s.attach(cl, r.pages), 0, 0
 	}
 	var paths []string
