@@ -415,14 +415,15 @@ func frameList(n int) []string {
 }
 
 // TestClientRestart: a client writes and ends without detaching; the kernel takes its
-// frames back from the server. A new task with the same badge attaches a buffer of
+// frames back from the server. A new task with the same badge is refused a transfer
+// before it attaches (the server does not touch the dead window), then attaches a buffer of
 // another size, which replaces what the server had, and reads what its predecessor
 // wrote; the server then holds exactly the new buffer's frames.
 func TestClientRestart(t *testing.T) {
 	dev := block.NewMem(64)
 	data := randBlocks(rand.New(rand.NewPCG(5, 6)), 6)
 	var errs []error
-	var firstDone, checked bool
+	var firstDone, secondDone, checked bool
 	var held []string
 	first := func(e *user.Env) {
 		defer func() { firstDone = true }()
@@ -436,6 +437,7 @@ func TestClientRestart(t *testing.T) {
 	}
 	second := func(e *user.Env) {
 		defer func() {
+			secondDone = true
 			for !checked {
 				e.Yield()
 				e.Compute(10_000)
@@ -446,6 +448,11 @@ func TestClientRestart(t *testing.T) {
 			e.Compute(10_000)
 		}
 		e.Compute(1_000_000) // the first client's task ends meanwhile
+		// A request before attaching: the server still had the dead buffer; it must
+		// notice rather than fault on the unmapped window.
+		if st := raw(e, LabelRead, 10, 1, 0); st != NotAttached {
+			errs = append(errs, fmt.Errorf("read before the restarted client attached: %v", st))
+		}
 		c, err := attach(e, 3)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("second client: %w", err))
@@ -462,11 +469,10 @@ func TestClientRestart(t *testing.T) {
 		run   usersim.Program
 	}{"client": {pcClient, clientBadge, first}, "restarted": {pcIntruder, clientBadge, second}},
 		func(e *user.Env, server uint64) {
-			for !firstDone {
+			for !secondDone {
 				e.Yield()
 				e.Compute(10_000)
 			}
-			e.Compute(5_000_000) // the second client has attached and read
 			held = serverCaps(e, server)
 			checked = true
 		})

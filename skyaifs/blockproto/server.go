@@ -88,6 +88,12 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	if s.gone {
 		return Gone, 0, 0
 	}
+	if r.n > 0 && !s.alive(r.off, r.n) {
+		// The buffer's frames died with the task that made them (a restarted client
+		// that has not attached yet): touching the window would fault the server.
+		s.detach()
+		return NotAttached, 0, 0
+	}
 	var err error
 	buf := s.scratch[:r.n*block.Size]
 	va := s.m.OutputVA() + r.off*block.Size
@@ -113,6 +119,19 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 		}
 	}
 	return st, 0, 0
+}
+
+// alive reports whether the server still holds frames off…off+n-1 of the buffer. A
+// frame is destroyed, and the server's capability to it and its mapping with it,
+// when the task whose budget it came from ends. The check narrows, but cannot close,
+// the window in which that happens during a request (a fault handler would).
+func (s *Server) alive(off, n uint64) bool {
+	for i := off; i < off+n; i++ {
+		if _, err := s.e.Inspect(s.c.CSpace, s.c.Frames+abi.CPtr(i)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // attach maps the buffer whose capability space arrived in the receive slot.

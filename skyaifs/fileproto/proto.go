@@ -280,6 +280,23 @@ func splitPaths(r request, b []byte) ([]string, unix.Errno) {
 	return out, 0
 }
 
+// touches is how many bytes from the start of a buffer of size bytes the request
+// may read or write.
+func (r request) touches(size uint64) uint64 {
+	n := max(r.pathBytes(), r.n)
+	switch r.label {
+	case LabelStat, LabelFstat:
+		n = max(n, StatSize)
+	case LabelStatfs:
+		n = max(n, StatfsSize)
+	case LabelReadlink:
+		n = max(n, PathMax)
+	case LabelReaddir:
+		n = size
+	}
+	return min(n, size)
+}
+
 // pathBytes is how many buffer bytes the request's paths take.
 func (r request) pathBytes() uint64 {
 	var n uint64

@@ -135,6 +135,12 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		}
 		return s.attach(cl, r.pages), 0, 0
 	}
+	if !s.alive(cl, r.touches(cl.size)) {
+		// The buffer's frames died with the task that made them (a restarted client
+		// that has not attached yet): touching the window would fault the server.
+		s.detach(cl)
+		return unix.ENOTCONN, 0, 0
+	}
 	var paths []string
 	if len(r.pathLens) > 0 {
 		b := s.scratch[:r.pathBytes()]
@@ -277,6 +283,21 @@ func (s *Server) readdir(cl *client, path, after string) (unix.Errno, uint64, ui
 	}
 	s.e.Store(cl.m.OutputVA(), b)
 	return 0, n, more
+}
+
+// alive reports whether the server still holds the frames of cl's buffer that the
+// first n bytes lie in. A frame is destroyed, and the server's capability to it and
+// its mapping with it, when the task whose budget it came from ends. The check
+// narrows, but cannot close, the window in which that happens during a request
+// (a fault handler would; see docs/SKYAIFS.md).
+func (s *Server) alive(cl *client, n uint64) bool {
+	first := s.c.Frames + abi.CPtr(cl.slot*MaxBufferPages)
+	for i := range (n + abi.PageSize - 1) / abi.PageSize {
+		if _, err := s.e.Inspect(s.c.CSpace, first+abi.CPtr(i)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // attach maps the buffer that arrived in the receive slot into a free client slot.
