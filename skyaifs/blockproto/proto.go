@@ -109,6 +109,8 @@ var statusText = [...]string{"ok", "block out of range", "I/O error", "device go
 	"bad length", "malformed request", "caller is not the server's client",
 	"no buffer attached", "buffer not shared writable", "server cannot map the buffer"}
 
+// Error describes the status; a Status is an error so that clients can match it
+// with errors.As.
 func (s Status) Error() string {
 	if int(s) < len(statusText) {
 		return "block server: " + statusText[s]

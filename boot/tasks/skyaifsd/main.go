@@ -55,8 +55,10 @@ type clientFlags []struct {
 	dir   string
 }
 
+// String implements flag.Value.
 func (c *clientFlags) String() string { return fmt.Sprint(*c) }
 
+// Set implements flag.Value: one -client BADGE[=DIR].
 func (c *clientFlags) Set(s string) error {
 	b, dir, ok := strings.Cut(s, "=")
 	if !ok {
