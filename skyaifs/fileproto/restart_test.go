@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"golang.org/x/sys/unix"
@@ -96,5 +97,80 @@ func TestRestartedClient(t *testing.T) {
 	}
 	for _, err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestReclaimDeadClients: as many clients as the server has slots attach and end
+// without detaching, one leaving an unlinked file open. The next client's Attach
+// finds no free slot, so the server detaches the dead ones (closing their files) and
+// serves it; the unlinked file's blocks are free again.
+func TestReclaimDeadClients(t *testing.T) {
+	var errs []error
+	ended := 0
+	var free [2]uint64
+	dead := func(i int) func(e *user.Env) {
+		return func(e *user.Env) {
+			defer func() { ended++ }()
+			c, err := attach(e, 2)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("client %d: %w", i, err))
+				return
+			}
+			if i == 0 {
+				f, err := c.Open("/big", os.O_RDWR|os.O_CREATE, 0o644)
+				if err == nil {
+					_, err = f.WriteAt(make([]byte, 1<<20), 0)
+				}
+				if err == nil {
+					err = c.Remove("/big")
+				}
+				if err == nil {
+					err = c.Sync()
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+				st, _ := c.Statfs()
+				free[0] = st.FreeBlocks
+			}
+		}
+	}
+	late := func(e *user.Env) {
+		for ended < maxClients {
+			e.Yield()
+			e.Compute(10_000)
+		}
+		e.Compute(1_000_000) // the tasks end meanwhile
+		c, err := attach(e, 2)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("the client after %d dead ones: %w", maxClients, err))
+			return
+		}
+		if err := c.Sync(); err != nil {
+			errs = append(errs, err)
+		}
+		st, _ := c.Statfs()
+		free[1] = st.FreeBlocks
+	}
+	w := &world{dev: formatted(t),
+		setup: func(f *skyfs.FS, s *Server) error {
+			for b := abi.Badge(0x101); b <= 0x101+maxClients; b++ {
+				if err := s.AddClient(b, f.Root()); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	for i := range maxClients {
+		w.clients = append(w.clients, clientSpec{abi.Badge(0x101 + i), dead(i)})
+	}
+	w.clients = append(w.clients, clientSpec{0x101 + maxClients, late})
+	w.run(t)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if free[1] < free[0]+256 {
+		t.Errorf("free blocks %d while the unlinked file was open, %d after its client was reclaimed", free[0], free[1])
 	}
 }

@@ -310,6 +310,9 @@ func (s *Server) attach(cl *client, pages uint64) unix.Errno {
 		}
 	}
 	if slot < 0 {
+		slot = s.reclaim()
+	}
+	if slot < 0 {
 		return unix.EMFILE
 	}
 	c := s.c
@@ -325,6 +328,21 @@ func (s *Server) attach(cl *client, pages uint64) unix.Errno {
 	s.slots[slot] = true
 	cl.slot, cl.m, cl.size = slot, m, pages*abi.PageSize
 	return 0
+}
+
+// reclaim detaches every client whose buffer died with its task without a Detach
+// (closing its files, so unlinked files it held open are freed) and returns a client
+// slot that is free afterwards, or -1. It runs only when the slots are all taken, so
+// clients that end without detaching cost nothing until their slots are needed.
+func (s *Server) reclaim() int {
+	free := -1
+	for _, cl := range s.clients {
+		if cl.m != nil && !s.alive(cl, abi.PageSize) {
+			free = cl.slot
+			s.detach(cl)
+		}
+	}
+	return free
 }
 
 // detach closes the client's files and unmaps its buffer.
