@@ -86,7 +86,7 @@ func serve(dev block.Device) usersim.Program {
 			panic(err)
 		}
 		NewServer(e, dev, Config{Endpoint: slotGrant0, Reply: slotReply, CSpace: abi.InitSlotCSpace,
-			AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFrames, Window: serverWindow,
+			AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFrames, Window: serverWindow, WindowSize: 4 << 20,
 			Client: clientBadge, Gone: slotGrant1}).Serve()
 	}
 }
@@ -481,5 +481,51 @@ func TestClientRestart(t *testing.T) {
 	}
 	if want := frameList(3); fmt.Sprint(held) != fmt.Sprint(want) {
 		t.Errorf("the server holds %v from slot %d on, want %v", held, slotRecv, want)
+	}
+}
+
+// TestRevokedBuffer: the client revokes its buffer's frames. The server's
+// capabilities go but its mapping stays (the frames still live); the next transfer
+// gets NotAttached, and attaching a new buffer works (it is mapped in a fresh window).
+func TestRevokedBuffer(t *testing.T) {
+	dev := block.NewMem(16)
+	var errs []error
+	finished := false
+	client := func(e *user.Env) {
+		defer func() { finished = true }()
+		slots := &user.Slots{Next: slotFree, Limit: 256}
+		for round := range 3 {
+			r, err := e.NewRegion(slots, abi.InitSlotUntyped, abi.InitSlotCSpace, abi.InitSlotAddressSpace,
+				abi.FrameWindow+uint64(round)*0x100000, 0, 2)
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			c, err := Attach(e, slotGrant0, r, abi.InitSlotCSpace, slotScratch)
+			if err == nil {
+				err = c.WriteBlocks(uint64(round), make([]byte, block.Size))
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("round %d: %w", round, err))
+				return
+			}
+			for i := range abi.CPtr(2) {
+				e.Revoke(abi.InitSlotCSpace, r.Frames+i)
+			}
+			if err := c.ReadBlocks(0, make([]byte, block.Size)); !errors.Is(err, NotAttached) {
+				errs = append(errs, fmt.Errorf("round %d: read after revoking: %v", round, err))
+			}
+		}
+	}
+	boot(t, dev, map[string]struct {
+		pc    uint64
+		badge abi.Badge
+		run   usersim.Program
+	}{"client": {pcClient, clientBadge, client}})
+	if !finished {
+		t.Fatal("the client did not finish")
+	}
+	for _, err := range errs {
+		t.Error(err)
 	}
 }

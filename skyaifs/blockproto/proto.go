@@ -14,8 +14,10 @@
 // writable, nothing else) into its own slots, maps them into its address space, and
 // deletes the capability it was given. From then on every request names blocks of the
 // device and a place in the buffer; the server moves data between the device and the
-// buffer. The client can take the buffer back at any time by revoking its frames,
-// which unmaps them from the server.
+// buffer. Revoking its frames deletes the server's capabilities but not its
+// mappings (a frame is unmapped when its last capability goes); the client takes the
+// buffer back by revoking and then deleting its own frame capabilities, which destroys
+// the frames, and the server notices before it next touches the buffer (see Restarts).
 //
 // Rejected alternative: granting the region with every request, as the compression
 // service does. A region costs a capability copy and a mapping per page per request,
@@ -44,15 +46,17 @@
 // # Restarts
 //
 // When the client task ends, the kernel destroys its frames and with them the
-// server's capabilities to them and its mappings. A restarted client, holding the same
+// server's capabilities to them and its mappings. Before each transfer the server
+// checks that it still holds the frames involved; if not, it drops the buffer and
+// answers NotAttached instead of faulting on the dead window. A restarted client, holding the same
 // badge, simply attaches again: Attach releases whatever the server still had of the
 // previous buffer first. If the new buffer is refused, the client has none
 // (NotAttached) until an Attach succeeds; only the client itself can bring that about.
 //
 // # Faults
 //
-// The device's errors come back as statuses that keep their kind: StatusOutOfRange,
-// StatusIO, StatusGone and StatusBadLength become errors wrapping block.ErrOutOfRange,
+// The device's errors come back as statuses that keep their kind: OutOfRange,
+// IOError, Gone and BadLength become errors wrapping block.ErrOutOfRange,
 // ErrIO, ErrGone and ErrBadLength at the client, so the filesystem sees exactly what it
 // would see on a local device. When the device reports ErrGone the server answers every
 // later request with StatusGone without touching the device, sets StateGone in Info's

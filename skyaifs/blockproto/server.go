@@ -12,15 +12,18 @@ import (
 // serves. It uses only the user library, so the same server runs in the simulation
 // and as a ring-3 task on the machine.
 type Config struct {
-	Endpoint abi.CPtr  // where requests arrive (Read)
-	Reply    abi.CPtr  // a Reply object
-	CSpace   abi.CPtr  // the server's own capability space
-	AS       abi.CPtr  // its address space
-	Recv     abi.CPtr  // a free slot that receives the buffer's capability space
-	Frames   abi.CPtr  // first of MaxBufferPages free slots for the buffer's frames
-	Window   uint64    // where the buffer is mapped in the server's address space
-	Client   abi.Badge // the badge of the one client's endpoint capability
-	Gone     abi.CPtr  // a notification (Write) signalled once when the device goes away; 0: none
+	Endpoint abi.CPtr // where requests arrive (Read)
+	Reply    abi.CPtr // a Reply object
+	CSpace   abi.CPtr // the server's own capability space
+	AS       abi.CPtr // its address space
+	Recv     abi.CPtr // a free slot that receives the buffer's capability space
+	Frames   abi.CPtr // first of MaxBufferPages free slots for the buffer's frames
+	// Window is where the buffer is mapped in the server's address space,
+	// WindowSize bytes from it (at least MaxBufferPages pages); the space after the
+	// first window replaces one that a dead buffer left mapped (see Server.drop).
+	Window, WindowSize uint64
+	Client             abi.Badge // the badge of the one client's endpoint capability
+	Gone               abi.CPtr  // a notification (Write) signalled once when the device goes away; 0: none
 }
 
 // Server serves one block device to one client. It is used by one thread.
@@ -29,14 +32,19 @@ type Server struct {
 	dev       block.Device
 	c         Config
 	m         *user.Mapped // the attached buffer; nil before Attach and after Detach
-	bufBlocks uint64       // its size in blocks (0: none attached)
-	gone      bool         // the device reported ErrGone; nothing reaches it any more
-	scratch   []byte       // staging between the device and the buffer, bufBlocks*block.Size
+	window    uint64       // where the next buffer is mapped
+	spare     uint64       // the next unused window; spare…end is free
+	end       uint64
+	retired   bool   // no window left: every later Attach fails
+	bufBlocks uint64 // its size in blocks (0: none attached)
+	gone      bool   // the device reported ErrGone; nothing reaches it any more
+	scratch   []byte // staging between the device and the buffer, bufBlocks*block.Size
 }
 
 // NewServer returns a server for dev with configuration c.
 func NewServer(e *user.Env, dev block.Device, c Config) *Server {
-	return &Server{e: e, dev: dev, c: c}
+	return &Server{e: e, dev: dev, c: c, window: c.Window,
+		spare: c.Window + MaxBufferPages*block.Size, end: c.Window + c.WindowSize}
 }
 
 // Serve answers requests forever.
@@ -90,8 +98,9 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	}
 	if r.n > 0 && !s.alive(r.off, r.n) {
 		// The buffer's frames died with the task that made them (a restarted client
-		// that has not attached yet): touching the window would fault the server.
-		s.detach()
+		// that has not attached yet), or the client revoked them: touching the window
+		// would fault the server.
+		s.drop()
 		return NotAttached, 0, 0
 	}
 	var err error
@@ -137,7 +146,10 @@ func (s *Server) alive(off, n uint64) bool {
 // attach maps the buffer whose capability space arrived in the receive slot.
 func (s *Server) attach(pages uint64) Status {
 	c := s.c
-	m, err := s.e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames, c.Window, 0, pages)
+	if s.retired {
+		return NoMemory
+	}
+	m, err := s.e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames, s.window, 0, pages)
 	switch {
 	case errors.Is(err, user.ErrRegionNotWritable):
 		return NotWritable
@@ -151,6 +163,22 @@ func (s *Server) attach(pages uint64) Status {
 		s.scratch = make([]byte, pages*block.Size)
 	}
 	return OK
+}
+
+// drop forgets a buffer whose frames the server no longer holds. If the client
+// revoked them rather than ending, they still live and stay mapped in the window: the
+// kernel unmaps a frame when its last capability goes, and the server has none left
+// to unmap with. So the next buffer goes to an unused window; when there is none, the
+// server retires (every later Attach gets NoMemory).
+func (s *Server) drop() {
+	s.detach()
+	const span = MaxBufferPages * block.Size
+	if s.spare+span > s.end {
+		s.retired = true
+		return
+	}
+	s.window = s.spare
+	s.spare += span
 }
 
 // detach unmaps the buffer and drops the server's capabilities to its frames.

@@ -71,7 +71,7 @@ func blkd(dev block.Device) usersim.Program {
 		}
 		blockproto.NewServer(e, dev, blockproto.Config{Endpoint: slotGrant0, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 			AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotBlkFrame, Window: abi.FrameWindow,
-			Client: blkdBadge}).Serve()
+			WindowSize: 0x100_0000, Client: blkdBadge}).Serve()
 	}
 }
 
@@ -106,7 +106,7 @@ func (w *world) skyaifsd(e *user.Env) {
 	}
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
-		Window: abi.FrameWindow + 0x1000_0000, MaxClients: maxClients})
+		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients})
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return

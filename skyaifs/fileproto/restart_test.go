@@ -174,3 +174,48 @@ func TestReclaimDeadClients(t *testing.T) {
 		t.Errorf("free blocks %d while the unlinked file was open, %d after its client was reclaimed", free[0], free[1])
 	}
 }
+
+// TestRevokedBuffer: a client revokes its buffer's frames behind the server's back.
+// The server's capabilities go, but its mapping stays (the frames still live); the
+// next request gets ENOTCONN, and a new buffer is mapped in a fresh window, so
+// attaching again works, twice over.
+func TestRevokedBuffer(t *testing.T) {
+	var errs []error
+	finished := false
+	client := func(e *user.Env) {
+		defer func() { finished = true }()
+		slots := &user.Slots{Next: slotFree, Limit: 256}
+		for round := range 3 {
+			r, err := region(e, slots, abi.FrameWindow+uint64(round)*0x100000, 2)
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			c, err := Attach(e, slotGrant0, r, abi.InitSlotCSpace, slotScratch)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("round %d: attach: %w", round, err))
+				return
+			}
+			if _, err := c.Stat("/"); err != nil {
+				errs = append(errs, fmt.Errorf("round %d: stat: %w", round, err))
+			}
+			for i := range abi.CPtr(2) {
+				e.Revoke(abi.InitSlotCSpace, r.Frames+i)
+			}
+			if _, err := c.Stat("/"); !errors.Is(err, unix.ENOTCONN) {
+				errs = append(errs, fmt.Errorf("round %d: stat after revoking: %v", round, err))
+			}
+		}
+	}
+	w := &world{dev: formatted(t),
+		setup:   func(f *skyfs.FS, s *Server) error { return s.AddClient(0x101, f.Root()) },
+		clients: []clientSpec{{0x101, client}},
+	}
+	w.run(t)
+	if !finished {
+		t.Fatal("the client did not finish")
+	}
+	for _, err := range errs {
+		t.Error(err)
+	}
+}

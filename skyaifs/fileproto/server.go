@@ -41,10 +41,12 @@ type Config struct {
 	// Frames is the first of MaxClients×MaxBufferPages free slots: client slot i's
 	// buffer frames go at Frames + i×MaxBufferPages.
 	Frames abi.CPtr
-	// Window is where buffers are mapped: client slot i's at
-	// Window + i×MaxBufferPages pages.
-	Window     uint64
-	MaxClients int
+	// Window is where buffers are mapped, WindowSize bytes from it (at least
+	// MaxClients×MaxBufferPages pages). Client slot i starts with the window at
+	// Window + i×MaxBufferPages pages; the space after those replaces a slot's
+	// window that a dead buffer left mapped (see Server.drop).
+	Window, WindowSize uint64
+	MaxClients         int
 }
 
 // client is one client's state in the server.
@@ -62,15 +64,23 @@ type Server struct {
 	fs      *skyfs.FS
 	c       Config
 	clients map[abi.Badge]*client
-	slots   []bool // client slot in use
+	slots   []bool   // client slot in use (or retired: see drop)
+	windows []uint64 // each client slot's window
+	spare   uint64   // the next unused window; spare…end is free
+	end     uint64
 	next    uint64 // the next handle; handles are never reused
 	scratch []byte // staging between the filesystem and a buffer
 }
 
 // NewServer returns a server for the mounted filesystem f.
 func NewServer(e *user.Env, f *skyfs.FS, c Config) *Server {
-	return &Server{e: e, fs: f, c: c, clients: map[abi.Badge]*client{}, slots: make([]bool, c.MaxClients),
+	s := &Server{e: e, fs: f, c: c, clients: map[abi.Badge]*client{}, slots: make([]bool, c.MaxClients),
+		spare: bufferVA(c.Window, c.MaxClients), end: c.Window + c.WindowSize,
 		next: 1, scratch: make([]byte, MaxBufferPages*abi.PageSize)}
+	for i := range c.MaxClients {
+		s.windows = append(s.windows, bufferVA(c.Window, i))
+	}
+	return s
 }
 
 // AddClient lets the holder of an endpoint capability with badge (not 0) use the
@@ -137,8 +147,9 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	}
 	if !s.alive(cl, r.touches(cl.size)) {
 		// The buffer's frames died with the task that made them (a restarted client
-		// that has not attached yet): touching the window would fault the server.
-		s.detach(cl)
+		// that has not attached yet), or the client revoked them: touching the window
+		// would fault the server.
+		s.drop(cl)
 		return unix.ENOTCONN, 0, 0
 	}
 	var paths []string
@@ -316,7 +327,7 @@ func (s *Server) attach(cl *client, pages uint64) unix.Errno {
 		return unix.EMFILE
 	}
 	c := s.c
-	m, err := s.e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames+abi.CPtr(slot*MaxBufferPages), bufferVA(c.Window, slot), 0, pages)
+	m, err := s.e.MapRegion(c.Recv, c.CSpace, c.AS, c.Frames+abi.CPtr(slot*MaxBufferPages), s.windows[slot], 0, pages)
 	switch {
 	case errors.Is(err, user.ErrRegionNotWritable):
 		return unix.EACCES
@@ -338,11 +349,31 @@ func (s *Server) reclaim() int {
 	free := -1
 	for _, cl := range s.clients {
 		if cl.m != nil && !s.alive(cl, abi.PageSize) {
-			free = cl.slot
-			s.detach(cl)
+			slot := cl.slot
+			if s.drop(cl) {
+				free = slot
+			}
 		}
 	}
 	return free
+}
+
+// drop detaches a client whose buffer's frames the server no longer holds and
+// reports whether its slot can be used again. If the client revoked the frames rather
+// than ending, they still live and stay mapped in the slot's window: the kernel unmaps
+// a frame when its last capability goes, and the server has none left to unmap with.
+// So the slot moves to an unused window; when there is none, the slot is retired.
+func (s *Server) drop(cl *client) bool {
+	slot := cl.slot
+	s.detach(cl)
+	const span = MaxBufferPages * abi.PageSize
+	if s.spare+span > s.end {
+		s.slots[slot] = true // retired: never handed out again
+		return false
+	}
+	s.windows[slot] = s.spare
+	s.spare += span
+	return true
 }
 
 // detach closes the client's files and unmaps its buffer.

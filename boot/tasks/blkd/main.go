@@ -83,5 +83,5 @@ func main() {
 	fmt.Printf("blkd: serving %d blocks of virtio-blk to badge %#x\n", dev.Blocks(), *client)
 	blockproto.NewServer(e, dev, blockproto.Config{Endpoint: slotEndpoint, Reply: slotReply,
 		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: frames,
-		Window: window, Client: abi.Badge(*client), Gone: gone}).Serve()
+		Window: window, WindowSize: abi.FrameWindowSize / 2, Client: abi.Badge(*client), Gone: gone}).Serve()
 }

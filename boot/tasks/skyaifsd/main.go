@@ -104,7 +104,7 @@ func main() {
 	}
 	s := fileproto.NewServer(e, f, fileproto.Config{Endpoint: slotFiles, Reply: slotReply,
 		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotClients,
-		Window: clientWindow, MaxClients: maxClients})
+		Window: clientWindow, WindowSize: abi.FrameWindow + abi.FrameWindowSize - clientWindow, MaxClients: maxClients})
 	for _, c := range clients {
 		d, err := f.Sub(c.dir)
 		if err != nil {
