@@ -486,7 +486,8 @@ func TestClientRestart(t *testing.T) {
 
 // TestRevokedBuffer: the client revokes its buffer's frames. The server's
 // capabilities go but its mapping stays (the frames still live); the next transfer
-// gets NotAttached, and attaching a new buffer works (it is mapped in a fresh window).
+// gets NotAttached, and attaching a new buffer works (it is mapped in a fresh window):
+// after such a request, straight away, and after a Detach.
 func TestRevokedBuffer(t *testing.T) {
 	dev := block.NewMem(16)
 	var errs []error
@@ -494,7 +495,7 @@ func TestRevokedBuffer(t *testing.T) {
 	client := func(e *user.Env) {
 		defer func() { finished = true }()
 		slots := &user.Slots{Next: slotFree, Limit: 256}
-		for round := range 3 {
+		for round := range 4 {
 			r, err := e.NewRegion(slots, abi.InitSlotUntyped, abi.InitSlotCSpace, abi.InitSlotAddressSpace,
 				abi.FrameWindow+uint64(round)*0x100000, 0, 2)
 			if err != nil {
@@ -511,6 +512,15 @@ func TestRevokedBuffer(t *testing.T) {
 			}
 			for i := range abi.CPtr(2) {
 				e.Revoke(abi.InitSlotCSpace, r.Frames+i)
+			}
+			switch round {
+			case 1:
+				continue // straight to the next Attach, without a request that finds out
+			case 2:
+				if err := c.Close(); err != nil { // Detach, without a request that finds out
+					errs = append(errs, fmt.Errorf("round %d: detach: %w", round, err))
+				}
+				continue
 			}
 			if err := c.ReadBlocks(0, make([]byte, block.Size)); !errors.Is(err, NotAttached) {
 				errs = append(errs, fmt.Errorf("round %d: read after revoking: %v", round, err))

@@ -80,11 +80,11 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	switch r.label {
 	case LabelAttach:
 		if s.m != nil {
-			s.detach() // a restarted client's new buffer replaces its predecessor's
+			s.release() // a restarted client's new buffer replaces its predecessor's
 		}
 		return s.attach(r.pages), s.dev.Blocks(), s.bufBlocks
 	case LabelDetach:
-		s.detach()
+		s.release()
 		return OK, 0, 0
 	case LabelInfo:
 		var state uint64
@@ -163,6 +163,16 @@ func (s *Server) attach(pages uint64) Status {
 		s.scratch = make([]byte, pages*block.Size)
 	}
 	return OK
+}
+
+// release gives up the attached buffer: unmapped if the server still holds its
+// frames, dropped (see drop) if not.
+func (s *Server) release() {
+	if s.alive(0, s.bufBlocks) {
+		s.detach()
+	} else {
+		s.drop()
+	}
 }
 
 // drop forgets a buffer whose frames the server no longer holds. If the client

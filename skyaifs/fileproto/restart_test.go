@@ -178,14 +178,14 @@ func TestReclaimDeadClients(t *testing.T) {
 // TestRevokedBuffer: a client revokes its buffer's frames behind the server's back.
 // The server's capabilities go, but its mapping stays (the frames still live); the
 // next request gets ENOTCONN, and a new buffer is mapped in a fresh window, so
-// attaching again works, twice over.
+// attaching again works: after such a request, straight away, and after a Detach.
 func TestRevokedBuffer(t *testing.T) {
 	var errs []error
 	finished := false
 	client := func(e *user.Env) {
 		defer func() { finished = true }()
 		slots := &user.Slots{Next: slotFree, Limit: 256}
-		for round := range 3 {
+		for round := range 4 {
 			r, err := region(e, slots, abi.FrameWindow+uint64(round)*0x100000, 2)
 			if err != nil {
 				errs = append(errs, err)
@@ -201,6 +201,15 @@ func TestRevokedBuffer(t *testing.T) {
 			}
 			for i := range abi.CPtr(2) {
 				e.Revoke(abi.InitSlotCSpace, r.Frames+i)
+			}
+			switch round {
+			case 1:
+				continue // straight to the next Attach, without a request that finds out
+			case 2:
+				if err := c.Close(); err != nil { // Detach, without a request that finds out
+					errs = append(errs, fmt.Errorf("round %d: detach: %w", round, err))
+				}
+				continue
 			}
 			if _, err := c.Stat("/"); !errors.Is(err, unix.ENOTCONN) {
 				errs = append(errs, fmt.Errorf("round %d: stat after revoking: %v", round, err))

@@ -141,7 +141,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	}
 	if r.label == LabelAttach {
 		if cl.m != nil {
-			s.detach(cl)
+			s.release(cl) // a restarted client's new buffer replaces its predecessor's
 		}
 		return s.attach(cl, r.pages), 0, 0
 	}
@@ -264,7 +264,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	case LabelSync:
 		return errnoOf(s.fs.Sync()), 0, 0
 	case LabelDetach:
-		s.detach(cl)
+		s.release(cl)
 		return 0, 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
@@ -356,6 +356,16 @@ func (s *Server) reclaim() int {
 		}
 	}
 	return free
+}
+
+// release gives up cl's buffer: unmapped if the server still holds its frames,
+// dropped (see drop) if not.
+func (s *Server) release(cl *client) {
+	if s.alive(cl, cl.size) {
+		s.detach(cl)
+	} else {
+		s.drop(cl)
+	}
 }
 
 // drop detaches a client whose buffer's frames the server no longer holds and
