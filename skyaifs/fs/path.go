@@ -45,6 +45,11 @@ func (f *FS) walkFrom(root, start uint64, path string, follow bool, links *int) 
 	if len(path) > 4096 {
 		return resolved{}, unix.ENAMETOOLONG
 	}
+	if strings.IndexByte(path, 0) >= 0 {
+		// A Linux path cannot hold NUL; a name with one would be stored and then
+		// refused by the bucket decoder, leaving its directory unreadable.
+		return resolved{}, unix.EINVAL
+	}
 	trail := strings.HasSuffix(path, "/")
 	var parts []string
 	for _, p := range strings.Split(path, "/") {

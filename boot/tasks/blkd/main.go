@@ -1,0 +1,87 @@
+// Command blkd is the disk driver task: it finds the first virtio-blk disk, drives it
+// from ring 3 (hal/virtio through userbus: its Device capability, DMA pages of its own
+// memory, its interrupt line) and serves it over the block protocol
+// (skyaifs/blockproto) to one client, normally skyaifsd. Keeping the driver in a task
+// of its own means a fault in it cannot touch the filesystem's memory, and the
+// filesystem task holds no device capability.
+//
+// Slots it is started with: abi.InitFirstFree, the block endpoint (Read); optionally
+// abi.InitFirstFree+1, a notification (Write) it signals once when the disk goes
+// away. Flags: -client BADGE, the badge of the one client's endpoint capability.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
+	"github.com/skyscope-os/skyscope/hal/virtio"
+	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/blockproto"
+)
+
+// Slots of blkd's capability space (256 slots, the default for a started task).
+const (
+	slotEndpoint = abi.InitFirstFree
+	slotGone     = abi.InitFirstFree + 1
+	slotDevice   = abi.CPtr(20)
+	slotIRQ      = abi.CPtr(21)
+	slotIRQNote  = abi.CPtr(22)
+	slotReply    = abi.CPtr(23)
+	slotRecv     = abi.CPtr(24)
+	slotBusFirst = abi.CPtr(30) // userbus takes its register and DMA frames from here up
+	slotLimit    = abi.CPtr(256)
+)
+
+// window is where the client's buffer is mapped: the upper half of the frame window,
+// clear of the registers and DMA pages userbus maps from its start.
+const window = abi.FrameWindow + abi.FrameWindowSize/2
+
+func fail(format string, args ...any) {
+	fmt.Printf("blkd: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func main() {
+	client := flag.Uint64("client", 0, "badge of the client's endpoint capability")
+	flag.Parse()
+	if *client == 0 {
+		fail("-client BADGE is required")
+	}
+	e := usercall.Env()
+	info, err := userbus.Find(e, abi.InitSlotSystem, virtio.Vendor, virtio.IDBlock, slotDevice)
+	if err != nil {
+		fail("%v", err)
+	}
+	bus := userbus.New(e, slotDevice, slotBusFirst)
+	disk, err := bus.Block()
+	if err != nil {
+		fail("%v", err)
+	}
+	if err := bus.Interrupts(abi.InitSlotIRQControl, int(info.IRQ), slotIRQ, slotIRQNote, disk); err != nil {
+		fail("%v", err)
+	}
+	dev, err := block.NewSectors(disk, virtio.MaxTransfer)
+	if err != nil {
+		fail("%v", err)
+	}
+	// The buffer's frame slots follow the bus's; they must fit the capability space.
+	frames := bus.Next + 1
+	if frames+blockproto.MaxBufferPages > slotLimit {
+		fail("no room for %d buffer frame slots after slot %d", blockproto.MaxBufferPages, frames)
+	}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
+		fail("reply object: %v", err)
+	}
+	gone := abi.CPtr(0)
+	if _, err := e.Inspect(abi.InitSlotCSpace, slotGone); err == nil {
+		gone = slotGone
+	}
+	fmt.Printf("blkd: serving %d blocks of virtio-blk to badge %#x\n", dev.Blocks(), *client)
+	blockproto.NewServer(e, dev, blockproto.Config{Endpoint: slotEndpoint, Reply: slotReply,
+		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: frames,
+		Window: window, WindowSize: abi.FrameWindowSize / 2, Client: abi.Badge(*client), Gone: gone}).Serve()
+}

@@ -1,0 +1,119 @@
+// Command skyaifsd is the filesystem task: it reaches the disk through blkd over the
+// block protocol (skyaifs/blockproto), mounts SKYAIFS on it (formatting an empty
+// disk), and serves files to client tasks over the file protocol (skyaifs/fileproto).
+//
+// Slots it is started with: abi.InitFirstFree, blkd's endpoint (Write and Grant,
+// minted with the badge blkd serves); abi.InitFirstFree+1, the file endpoint (Read).
+// Flags: -client BADGE[=DIR], repeatable: a client's badge on the file endpoint and
+// the directory it sees as its root (default "/"; a confined fs.Dir, so nothing
+// outside it can be named).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/skyaifs/blockproto"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
+	"github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+)
+
+// Slots of skyaifsd's capability space (256 slots).
+const (
+	slotBlock   = abi.InitFirstFree
+	slotFiles   = abi.InitFirstFree + 1
+	slotReply   = abi.CPtr(16)
+	slotRecv    = abi.CPtr(17)
+	slotScratch = abi.CPtr(18)
+	slotFree    = abi.CPtr(20)  // the block buffer's capability space and frames
+	slotClients = abi.CPtr(100) // clients' buffer frames, maxClients×fileproto.MaxBufferPages
+	maxClients  = 4
+	blockPages  = 64 // 256 KiB: one request moves up to 64 blocks
+)
+
+// The block buffer at the frame window's start; clients' buffers after it.
+const (
+	blockWindow  = abi.FrameWindow
+	clientWindow = abi.FrameWindow + 0x1000_0000
+)
+
+func fail(format string, args ...any) {
+	fmt.Printf("skyaifsd: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// clientFlags collects -client BADGE[=DIR].
+type clientFlags []struct {
+	badge abi.Badge
+	dir   string
+}
+
+// String implements flag.Value.
+func (c *clientFlags) String() string { return fmt.Sprint(*c) }
+
+// Set implements flag.Value: one -client BADGE[=DIR].
+func (c *clientFlags) Set(s string) error {
+	b, dir, ok := strings.Cut(s, "=")
+	if !ok {
+		dir = "/"
+	}
+	n, err := strconv.ParseUint(b, 0, 64)
+	if err != nil || n == 0 {
+		return fmt.Errorf("badge %q: a number other than 0", b)
+	}
+	*c = append(*c, struct {
+		badge abi.Badge
+		dir   string
+	}{abi.Badge(n), dir})
+	return nil
+}
+
+func main() {
+	var clients clientFlags
+	flag.Var(&clients, "client", "BADGE[=DIR]: a client and the directory it sees as / (repeatable)")
+	flag.Parse()
+	if len(clients) == 0 || len(clients) > maxClients {
+		fail("1 to %d -client flags are needed", maxClients)
+	}
+	e := usercall.Env()
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
+		fail("reply object: %v", err)
+	}
+	slots := &user.Slots{Next: slotFree, Limit: slotClients}
+	r, err := e.NewRegion(slots, abi.InitSlotUntyped, abi.InitSlotCSpace, abi.InitSlotAddressSpace, blockWindow, 0, blockPages)
+	if err != nil {
+		fail("block buffer: %v", err)
+	}
+	dev, err := blockproto.Attach(e, slotBlock, r, abi.InitSlotCSpace, slotScratch)
+	if err != nil {
+		fail("attaching to blkd: %v", err)
+	}
+	f, formatted, err := fscmd.MountOrFormat(dev, fs.Options{})
+	if err != nil {
+		fail("mount: %v", err)
+	}
+	if formatted {
+		fmt.Printf("skyaifsd: the disk was empty; made a filesystem of %d blocks\n", dev.Blocks())
+	}
+	s := fileproto.NewServer(e, f, fileproto.Config{Endpoint: slotFiles, Reply: slotReply,
+		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotClients,
+		Window: clientWindow, WindowSize: abi.FrameWindow + abi.FrameWindowSize - clientWindow, MaxClients: maxClients})
+	for _, c := range clients {
+		d, err := f.Sub(c.dir)
+		if err != nil {
+			fail("client %#x: %v", c.badge, err)
+		}
+		if err := s.AddClient(c.badge, d); err != nil {
+			fail("%v", err)
+		}
+	}
+	fmt.Printf("skyaifsd: serving %d client(s)\n", len(clients))
+	s.Serve()
+}

@@ -1,0 +1,257 @@
+package fileproto
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/kernel/usersim"
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/blockproto"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"golang.org/x/sys/unix"
+)
+
+// The hosted-simulation harness: a block server task ("blkd") serves a device of the
+// test's; the filesystem task ("skyaifsd") attaches to it with a blockproto.Client,
+// mounts SKYAIFS on that client and serves the file protocol; client tasks attach to
+// skyaifsd. Every task is written against user.Env only, as on the machine.
+
+const (
+	pcBlkd = 0xa0_0000 + iota*0x1000
+	pcSkyaifsd
+	pcClient0 // client i at pcClient0 + i*0x1000
+)
+
+// Slots in every task the harness starts (grants arrive at InitFirstFree, +1).
+const (
+	slotGrant0   = abi.InitFirstFree
+	slotGrant1   = abi.InitFirstFree + 1
+	slotReply    = 16
+	slotRecv     = 17
+	slotScratch  = 18
+	slotFree     = 20  // first slot a task's own Slots allocator hands out
+	slotBlkFrame = 64  // blkd: the block buffer's frames
+	slotFSFrames = 100 // skyaifsd: clients' buffer frames, MaxClients×MaxBufferPages
+	blkdBadge    = 0xb1
+	blockPages   = 32
+	maxClients   = 3
+)
+
+// clientSpec is a client task: its badge on the file endpoint and its program.
+type clientSpec struct {
+	badge abi.Badge
+	run   func(e *user.Env)
+}
+
+// world is one simulated machine's configuration.
+type world struct {
+	dev block.Device
+	// setup adds the clients to the server (after mount) with their namespaces.
+	setup   func(f *skyfs.FS, s *Server) error
+	clients []clientSpec
+	// supervise, if set, runs in init after every task started, with the file
+	// server's task id (to kill it).
+	supervise func(e *user.Env, fsd uint64)
+	// local, if set, runs in skyaifsd on the mounted filesystem instead of the file
+	// server: the filesystem over the block protocol, without the file protocol.
+	local func(f *skyfs.FS)
+	// mountErr receives skyaifsd's mount error, if any.
+	mountErr error
+}
+
+func blkd(dev block.Device) usersim.Program {
+	return func(e *user.Env) {
+		if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
+			panic(err)
+		}
+		blockproto.NewServer(e, dev, blockproto.Config{Endpoint: slotGrant0, Reply: slotReply, CSpace: abi.InitSlotCSpace,
+			AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotBlkFrame, Window: abi.FrameWindow,
+			WindowSize: 0x100_0000, Client: blkdBadge}).Serve()
+	}
+}
+
+// region makes a buffer of pages in the calling task at va.
+func region(e *user.Env, slots *user.Slots, va, pages uint64) (*user.Region, error) {
+	return e.NewRegion(slots, abi.InitSlotUntyped, abi.InitSlotCSpace, abi.InitSlotAddressSpace, va, 0, pages)
+}
+
+func (w *world) skyaifsd(e *user.Env) {
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
+		panic(err)
+	}
+	slots := &user.Slots{Next: slotFree, Limit: slotFSFrames}
+	r, err := region(e, slots, abi.FrameWindow, blockPages)
+	if err != nil {
+		w.mountErr = err
+		return
+	}
+	dev, err := blockproto.Attach(e, slotGrant0, r, abi.InitSlotCSpace, slotScratch)
+	if err != nil {
+		w.mountErr = err
+		return
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		w.mountErr = err
+		return
+	}
+	if w.local != nil {
+		w.local(f)
+		return
+	}
+	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
+		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
+		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients})
+	if err := w.setup(f, s); err != nil {
+		w.mountErr = err
+		return
+	}
+	s.Serve()
+}
+
+// attach makes a client's buffer of pages and attaches it to the file server.
+func attach(e *user.Env, pages uint64) (*Client, error) {
+	slots := &user.Slots{Next: slotFree, Limit: 256}
+	r, err := region(e, slots, abi.FrameWindow, pages)
+	if err != nil {
+		return nil, err
+	}
+	return Attach(e, slotGrant0, r, abi.InitSlotCSpace, slotScratch)
+}
+
+// run boots the machine and runs it until every task is blocked or done.
+func (w *world) run(t testing.TB) {
+	t.Helper()
+	progs := map[uint64]usersim.Program{pcBlkd: blkd(w.dev), pcSkyaifsd: w.skyaifsd}
+	entries := map[string]uint64{"blkd": pcBlkd, "skyaifsd": pcSkyaifsd}
+	for i, c := range w.clients {
+		pc := uint64(pcClient0 + i*0x1000)
+		progs[pc] = c.run
+		entries[fmt.Sprintf("client%d", i)] = pc
+	}
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
+		const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
+		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
+		take := func() abi.CPtr { c, _ := slots.Take(); return c }
+		blkEP, blkRecv, blkCli, fileEP, fileRecv := take(), take(), take(), take(), take()
+		e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEP, 1)
+		e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEP, 1)
+		e.Copy(cs, blkRecv, cs, blkEP, abi.RightRead)
+		e.Mint(cs, blkCli, cs, blkEP, abi.RightWrite|abi.RightGrant, blkdBadge)
+		e.Copy(cs, fileRecv, cs, fileEP, abi.RightRead)
+		if _, err := e.StartProgram(abi.InitSlotSystem, []string{"blkd"}, 4<<20, 0, 0, blkRecv); err != nil {
+			t.Error(err)
+			return
+		}
+		fsd, err := e.StartProgram(abi.InitSlotSystem, []string{"skyaifsd"}, 8<<20, 0, 0, blkCli, fileRecv)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for i, c := range w.clients {
+			cp := take()
+			e.Mint(cs, cp, cs, fileEP, abi.RightWrite|abi.RightGrant, c.badge)
+			if _, err := e.StartProgram(abi.InitSlotSystem, []string{fmt.Sprintf("client%d", i)}, 4<<20, 0, 0, cp); err != nil {
+				t.Error(err)
+			}
+		}
+		if w.supervise != nil {
+			w.supervise(e, fsd)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: entries, MaxMemory: 8 << 20})
+	m.Run(600_000_000_000)
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	if w.mountErr != nil {
+		t.Fatal("skyaifsd:", w.mountErr)
+	}
+}
+
+// api is what the workloads use: the file protocol's client and the filesystem
+// called directly both provide it (direct adapts *fs.FS).
+type api interface {
+	Open(path string, flags int, perm uint32) (file, error)
+	Stat(path string) (skyfs.Stat, error)
+	Lstat(path string) (skyfs.Stat, error)
+	ReadDir(path string) ([]skyfs.DirEntry, error)
+	Mkdir(path string, perm uint32) error
+	Remove(path string) error
+	Rename(oldpath, newpath string) error
+	Truncate(path string, size int64) error
+	Symlink(target, path string) error
+	Readlink(path string) (string, error)
+	Statfs() (skyfs.Statfs, error)
+	Sync() error
+}
+
+type file interface {
+	ReadAt(b []byte, off int64) (int, error)
+	WriteAt(b []byte, off int64) (int, error)
+	Stat() (skyfs.Stat, error)
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+// remote adapts *Client to api.
+type remote struct{ *Client }
+
+func (r remote) Open(path string, flags int, perm uint32) (file, error) {
+	f, err := r.Client.Open(path, flags, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// direct adapts a Namespace of a filesystem (whose Statfs and Sync it uses) to api.
+type direct struct {
+	Namespace
+	fs *skyfs.FS
+}
+
+func (d direct) Open(path string, flags int, perm uint32) (file, error) {
+	f, err := d.OpenFile(path, flags, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (d direct) ReadDir(path string) ([]skyfs.DirEntry, error) { return d.Readdir(path) }
+
+func (d direct) Remove(path string) error {
+	err := d.Unlink(path)
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EPERM) {
+		err = d.Rmdir(path)
+	}
+	return err
+}
+
+func (d direct) Statfs() (skyfs.Statfs, error) { return d.fs.Statfs() }
+func (d direct) Sync() error                   { return d.fs.Sync() }
+
+// outcome names an error by its errno (or io.EOF), which is what the two sides must
+// agree on; the messages differ in wording.
+func outcome(err error) string {
+	var en unix.Errno
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &en):
+		return en.Error()
+	case errors.Is(err, io.EOF):
+		return "EOF"
+	}
+	return "other: " + err.Error()
+}
