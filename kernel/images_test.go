@@ -179,3 +179,44 @@ func TestSystemConsole(t *testing.T) {
 		t.Errorf("console: %q", w.Console.String())
 	}
 }
+
+// TestSpawnGrantSpace: a task started with a grant space gets the first capability and
+// then every capability of the space's slots 1, 2, … up to the first empty one, with
+// the rights they hold there; a grant space that is no capability space is refused
+// and starts nothing.
+func TestSpawnGrantSpace(t *testing.T) {
+	w := bootSystem(t, func(e *user.Env) {
+		slots := initSlots()
+		ntfn := retype(e, slots, abi.ObjNotification, 0)
+		ep := retype(e, slots, abi.ObjEndpoint, 0)
+		space := retype(e, slots, abi.ObjCSpace, 4)
+		must(t, e.Copy(space, 1, cs, ep, abi.RightWrite))
+		must(t, e.Copy(space, 2, cs, ntfn, abi.RightRead))
+		must(t, e.Copy(space, 3, cs, ep, abi.RightRead))
+		must(t, e.Copy(space, 5, cs, ep, abi.AllRights)) // after the empty slot 4: not granted
+		before, _ := e.Tasks(sys)
+		if _, err := e.StartProgramWith(sys, []string{"sleeper"}, 1<<20, 0, 0, ntfn, ep); !errors.Is(err, abi.ErrWrongType) {
+			t.Errorf("grant space that is an endpoint: %v", err)
+		}
+		if after, _ := e.Tasks(sys); len(after) != len(before) {
+			t.Errorf("a refused start made a task")
+		}
+		id, err := e.StartProgramWith(sys, []string{"sleeper"}, 1<<20, 0, 0, ntfn, space)
+		must(t, err)
+		want := []struct {
+			typ    abi.ObjectType
+			rights abi.Rights
+		}{{abi.ObjNotification, abi.AllRights}, {abi.ObjEndpoint, abi.RightWrite}, {abi.ObjNotification, abi.RightRead}, {abi.ObjEndpoint, abi.RightRead}}
+		for i, wnt := range want {
+			slot, info, err := e.TaskCap(sys, id, uint64(abi.InitFirstFree)+uint64(i))
+			if err != nil || slot != uint64(abi.InitFirstFree)+uint64(i) || info.Type != wnt.typ || info.Rights != wnt.rights {
+				t.Errorf("grant %d: slot %d %+v %v, want %v %v", i, slot, info, err, wnt.typ, wnt.rights)
+			}
+		}
+		if slot, _, err := e.TaskCap(sys, id, uint64(abi.InitFirstFree)+4); err == nil && slot < 256 {
+			t.Errorf("a capability after the grant space's first empty slot was granted (slot %d)", slot)
+		}
+		must(t, e.Kill(sys, id))
+	})
+	w.run()
+}

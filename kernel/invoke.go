@@ -63,7 +63,7 @@ var methods = [abi.NumMethods]methodSpec{
 
 	abi.ConsoleWrite: {abi.ObjConsole, abi.RightWrite, 1, 0, "write MR0 bytes from the IPC buffer (from message word 4) to the console", invConsoleWrite},
 
-	abi.SystemSpawn:      {abi.ObjSystem, abi.RightWrite, 3, 3, "start program argv (MR0 bytes, NUL-separated, from word 4) with MR1 bytes of memory at priority MR2; cap0 notified at its end, cap1–2 granted → MR0 task id", invSystemSpawn},
+	abi.SystemSpawn:      {abi.ObjSystem, abi.RightWrite, 3, 3, "start program argv (MR0 bytes, NUL-separated, from word 4) with MR1 bytes of memory at priority MR2 (bits 0–7; bit 8 SpawnGrantSpace: cap2 is a CSpace whose slots 1… are granted); cap0 notified at its end, cap1–2 granted → MR0 task id", invSystemSpawn},
 	abi.SystemTaskInfo:   {abi.ObjSystem, abi.RightRead, 1, 0, "→ words 0–13: the first task with id ≥ MR0 (id, parent, state, status, priority, threads, thread state, memory used, limit, CPU ns, name)", invSystemTaskInfo},
 	abi.SystemTaskStatus: {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 state, MR1 exit status of task MR0; an ended task is then forgotten", invSystemTaskStatus},
 	abi.SystemKill:       {abi.ObjSystem, abi.RightWrite, 1, 0, "end task MR0 and free everything it made", invSystemKill},

@@ -140,11 +140,13 @@ func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 // from the extra capabilities, inside the System object's container if it has one;
 // load makes and starts the task.
 func (k *Kernel) spawn(inv *invocation, blob []byte, load func(*Untyped, []string, TaskSpec) (*Task, abi.Errno, error)) abi.Errno {
-	mem, prio := inv.args[1], inv.args[2]
+	mem, prio, flags := inv.args[1], inv.args[2]&0xff, inv.args[2]&^0xff
 	caller := inv.t.task
 	switch {
 	case len(blob) == 0:
 		return abi.ErrRange
+	case flags&^abi.SpawnGrantSpace != 0:
+		return abi.ErrInvalidArg
 	case prio > uint64(inv.t.mcp):
 		return abi.ErrRange
 	case caller == nil:
@@ -164,9 +166,28 @@ func (k *Kernel) spawn(inv *invocation, blob []byte, load func(*Untyped, []strin
 		spec.Notify, spec.NotifyBadge = ntfn.Object().(*Notification), ntfn.Badge()
 	}
 	for i := 1; i < 3; i++ {
-		if s := inv.extra[i]; s != nil {
-			spec.Caps = append(spec.Caps, GrantedCap{Slot: s, Rights: s.Rights()})
+		s := inv.extra[i]
+		if s == nil {
+			continue
 		}
+		if i == 2 && flags&abi.SpawnGrantSpace != 0 {
+			// A capability space of grants: its slots 1, 2, … up to the first empty
+			// one are granted in order, each with the rights it holds there.
+			space, e := inv.extraOf(2, abi.ObjCSpace, abi.RightRead)
+			if e != abi.OK {
+				return e
+			}
+			cs := space.Object().(*CSpace)
+			for j := 1; j < cs.Len() && len(spec.Caps) < abi.MaxSpawnGrants; j++ {
+				g := cs.At(j)
+				if g.Empty() {
+					break
+				}
+				spec.Caps = append(spec.Caps, GrantedCap{Slot: g, Rights: g.Rights()})
+			}
+			continue
+		}
+		spec.Caps = append(spec.Caps, GrantedCap{Slot: s, Rights: s.Rights()})
 	}
 	budget := caller.budget
 	if c := sys.ctr; c != nil {

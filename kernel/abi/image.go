@@ -12,3 +12,13 @@ const (
 	// changes only these flags: that is how an image is pinned and unpinned.
 	ImagePinned = 2
 )
+
+// SystemSpawn and SystemImageSpawn: flags above the priority's 8 bits in MR2.
+const (
+	// SpawnGrantSpace: cap2 is not granted itself but is a capability space (Read)
+	// whose slots 1, 2, … up to the first empty one are granted, in order, after cap1:
+	// how a task is started with more than two capabilities.
+	SpawnGrantSpace = 1 << 8
+	// MaxSpawnGrants bounds the capabilities one start grants.
+	MaxSpawnGrants = 64
+)

@@ -145,3 +145,27 @@ func (e *Env) PowerOff(sys abi.CPtr, status int) error {
 func (e *Env) Console(sys, cs, dst abi.CPtr) error {
 	return e.invoke(sys, abi.SystemConsole, []uint64{uint64(dst)}, []abi.CPtr{cs})
 }
+
+// StartProgramWith is StartProgram for a task that needs more than two capabilities:
+// first (0: none) is granted at InitFirstFree, then the capabilities in slots 1, 2, …
+// of the capability space grants (up to its first empty slot), in order, each with
+// the rights it holds there.
+func (e *Env) StartProgramWith(sys abi.CPtr, argv []string, memory uint64, prio uint8, notify, first, grants abi.CPtr) (uint64, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return 0, abi.ErrInvalidArg
+	}
+	blob := strings.Join(argv, "\x00")
+	if len(blob) > MaxPayload {
+		return 0, ErrArgvTooLong
+	}
+	e.SetPayload([]byte(blob))
+	return e.spawnWith(sys, abi.SystemSpawn, uint64(len(blob)), memory, prio, notify, first, grants)
+}
+
+// spawnWith invokes a spawn method with a grant space.
+func (e *Env) spawnWith(sys abi.CPtr, m abi.Method, n, memory uint64, prio uint8, notify, first, grants abi.CPtr) (uint64, error) {
+	if err := e.invoke(sys, m, []uint64{n, memory, uint64(prio) | abi.SpawnGrantSpace}, []abi.CPtr{notify, first, grants}); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
