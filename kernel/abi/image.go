@@ -22,3 +22,7 @@ const (
 	// MaxSpawnGrants bounds the capabilities one start grants.
 	MaxSpawnGrants = 64
 )
+
+// ProcessCSpaceRadix sizes the capability space of the Linux processes the machine's
+// loader starts: 4,096 slots, room for a server that maps a whole shared region.
+const ProcessCSpaceRadix = 12

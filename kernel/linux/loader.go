@@ -162,9 +162,6 @@ func (h *Host) LoadImage(k *kernel.Kernel, budget *kernel.Untyped, img *kernel.I
 	return h.start(k, budget, prog, spec)
 }
 
-// ProcessCSpaceRadix sizes the capability space of the processes the loader starts.
-const ProcessCSpaceRadix = 12
-
 // start makes the task for prog with spec, its process, and starts it.
 func (h *Host) start(k *kernel.Kernel, budget *kernel.Untyped, prog *Program, spec kernel.TaskSpec) (*kernel.Task, abi.Errno, error) {
 	spec.Name, spec.Image, spec.Entry = prog.Name, prog.Image, prog.Entry
@@ -172,7 +169,7 @@ func (h *Host) start(k *kernel.Kernel, budget *kernel.Untyped, prog *Program, sp
 	if spec.CSpaceRadix == 0 {
 		// Room for servers that map a whole shared region (user.MaxRegionPages
 		// frames) at once; 256 KiB of budget, small beside a Go process's heap.
-		spec.CSpaceRadix = ProcessCSpaceRadix
+		spec.CSpaceRadix = abi.ProcessCSpaceRadix
 	}
 	task, err := k.CreateTask(budget, spec)
 	if err != nil {

@@ -196,3 +196,20 @@ func (s *Server) detach() {
 	s.m.Release()
 	s.m, s.bufBlocks = nil, 0
 }
+
+// ServeFailed answers every request on endpoint (with a Reply object it makes at slot
+// reply) with Gone: what a driver that found no usable device runs instead of Serve,
+// so that its client learns the device is gone rather than waiting for a receiver
+// that never comes. It never returns.
+func ServeFailed(e *user.Env, endpoint, reply abi.CPtr) {
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, reply, 1); err != nil {
+		return
+	}
+	e.Recv(endpoint, reply)
+	for {
+		e.SetMR(0, uint64(Gone))
+		e.SetMR(1, 0)
+		e.SetMR(2, 0)
+		e.ReplyRecv(endpoint, reply, abi.NewMsgInfo(0, 3, 0))
+	}
+}

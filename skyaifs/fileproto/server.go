@@ -396,3 +396,21 @@ func (s *Server) detach(cl *client) {
 	s.slots[cl.slot] = false
 	cl.slot, cl.m, cl.size = -1, nil, 0
 }
+
+// ServeFailed answers every request on endpoint (with a Reply object it makes at slot
+// reply) with errno: what the filesystem task runs when it cannot mount, so that its
+// clients get an error instead of waiting for a receiver that never comes. It never
+// returns.
+func ServeFailed(e *user.Env, endpoint, reply abi.CPtr, errno unix.Errno) {
+	e.Delete(abi.InitSlotCSpace, reply)
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, reply, 1); err != nil {
+		return
+	}
+	e.Recv(endpoint, reply)
+	for {
+		e.SetMR(0, uint64(errno))
+		e.SetMR(1, 0)
+		e.SetMR(2, 0)
+		e.ReplyRecv(endpoint, reply, abi.NewMsgInfo(0, 3, 0))
+	}
+}

@@ -19,8 +19,26 @@ import (
 // Usage is the commands' synopsis.
 const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df"
 
+// Files is what the commands need of a filesystem: the filesystem in this task
+// (Local) or one served by the filesystem task over the file protocol (Remote).
+type Files interface {
+	// WriteFile writes data to path (creating it; replacing its contents unless
+	// appendTo) and fsyncs it.
+	WriteFile(path string, data []byte, appendTo bool) error
+	// ReadFile copies path's contents to out.
+	ReadFile(path string, out io.Writer) error
+	// Names lists the names in directory path.
+	Names(path string) ([]string, error)
+	Mkdir(path string) error
+	// Remove removes a file or an empty directory.
+	Remove(path string) error
+	Rename(from, to string) error
+	Sync() error
+	Statfs() (fs.Statfs, error)
+}
+
 // Run serves one command (args[0] is its name) on f, writing what it shows to out.
-func Run(f *fs.FS, out io.Writer, args []string) error {
+func Run(f Files, out io.Writer, args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: " + Usage)
 	}
@@ -35,65 +53,36 @@ func Run(f *fs.FS, out io.Writer, args []string) error {
 		if err := need(2); err != nil {
 			return err
 		}
-		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if args[0] == "append" {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		}
-		h, err := f.OpenFile(args[1], flags, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := h.Write([]byte(strings.Join(args[2:], " ") + "\n")); err != nil {
-			h.Close()
-			return err
-		}
-		if err := h.Sync(); err != nil {
-			h.Close()
-			return err
-		}
-		return h.Close()
+		return f.WriteFile(args[1], []byte(strings.Join(args[2:], " ")+"\n"), args[0] == "append")
 	case "cat":
 		if err := need(1); err != nil {
 			return err
 		}
-		h, err := f.Open(args[1])
-		if err != nil {
-			return err
-		}
-		defer h.Close()
-		_, err = io.Copy(out, h)
-		return err
+		return f.ReadFile(args[1], out)
 	case "ls":
 		dir := "/"
 		if len(args) > 1 {
 			dir = args[1]
 		}
-		ents, err := f.Readdir(dir)
+		names, err := f.Names(dir)
 		if err != nil {
 			return err
 		}
-		sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
-		for _, e := range ents {
-			fmt.Fprintln(out, e.Name)
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintln(out, n)
 		}
 		return nil
 	case "mkdir":
 		if err := need(1); err != nil {
 			return err
 		}
-		return f.Mkdir(args[1], 0o755)
+		return f.Mkdir(args[1])
 	case "rm":
 		if err := need(1); err != nil {
 			return err
 		}
-		st, err := f.Lstat(args[1])
-		if err != nil {
-			return err
-		}
-		if st.IsDir() {
-			return f.Rmdir(args[1])
-		}
-		return f.Unlink(args[1])
+		return f.Remove(args[1])
 	case "mv":
 		if err := need(2); err != nil {
 			return err
@@ -112,6 +101,75 @@ func Run(f *fs.FS, out io.Writer, args []string) error {
 	}
 	return fmt.Errorf("unknown fs subcommand %q", args[0])
 }
+
+// Local is Files over a filesystem mounted in this task.
+type Local struct{ FS *fs.FS }
+
+// WriteFile implements Files.
+func (l Local) WriteFile(path string, data []byte, appendTo bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendTo {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	h, err := l.FS.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Write(data); err != nil {
+		h.Close()
+		return err
+	}
+	if err := h.Sync(); err != nil {
+		h.Close()
+		return err
+	}
+	return h.Close()
+}
+
+// ReadFile implements Files.
+func (l Local) ReadFile(path string, out io.Writer) error {
+	h, err := l.FS.Open(path)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	_, err = io.Copy(out, h)
+	return err
+}
+
+// Names implements Files.
+func (l Local) Names(path string) ([]string, error) {
+	ents, err := l.FS.Readdir(path)
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name
+	}
+	return names, err
+}
+
+// Mkdir implements Files.
+func (l Local) Mkdir(path string) error { return l.FS.Mkdir(path, 0o755) }
+
+// Remove implements Files.
+func (l Local) Remove(path string) error {
+	st, err := l.FS.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return l.FS.Rmdir(path)
+	}
+	return l.FS.Unlink(path)
+}
+
+// Rename implements Files.
+func (l Local) Rename(from, to string) error { return l.FS.Rename(from, to) }
+
+// Sync implements Files.
+func (l Local) Sync() error { return l.FS.Sync() }
+
+// Statfs implements Files.
+func (l Local) Statfs() (fs.Statfs, error) { return l.FS.Statfs() }
 
 // MountOrFormat mounts the filesystem on dev; a disk whose first block is all zeros (a
 // new, empty disk) is formatted first. formatted says whether it was. Any other disk

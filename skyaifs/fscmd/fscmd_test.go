@@ -19,7 +19,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	run := func(line string) error { return Run(f, &out, strings.Fields(line)) }
+	run := func(line string) error { return Run(Local{FS: f}, &out, strings.Fields(line)) }
 	for _, line := range []string{"mkdir /d", "write /d/a one two", "append /d/a three", "cat /d/a",
 		"mv /d/a /d/b", "ls /d", "rm /d/b", "rm /d", "ls /", "sync", "df"} {
 		if err := run(line); err != nil {

@@ -188,9 +188,11 @@ func TestBootBundleRefused(t *testing.T) {
 	}
 }
 
-// TestShellFiles: the shell's file commands on a disk image — the first boot formats
+// TestShellFiles: the shell's file commands on a disk image, through the storage
+// tasks the first file command starts (blkd drives the disk with its interrupt line,
+// skyaifsd serves files to the shell over the file protocol) — the first boot formats
 // the empty disk, makes a directory, writes and lists files, renames and removes one;
-// shutdown unmounts; the second boot finds the file again.
+// shutdown syncs; the second boot finds the file again.
 func TestShellFiles(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
@@ -202,8 +204,10 @@ func TestShellFiles(t *testing.T) {
 		{"cat /notes/a.txt", "cat /notes/c.txt", "shutdown"},
 	}
 	wants := [][]string{
-		{"formatting the empty disk (16 MiB) with SKYAIFS", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
-		{"sky> cat /notes/a.txt\nsurvives a reboot\n", "cat: open /notes/c.txt: no such file or directory"},
+		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
+			"started the disk driver (task 3) and the filesystem (task 4)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
+		{"started the disk driver (task 3) and the filesystem (task 4)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
+			"cat: open /notes/c.txt: no such file or directory"},
 	}
 	for i, cmds := range sessions {
 		pr, pw := io.Pipe()

@@ -69,5 +69,5 @@ func (d *disk) run(out io.Writer, args []string) error {
 	if d == nil {
 		return errors.New("no disk: start skysim with -disk FILE")
 	}
-	return fscmd.Run(d.fs, out, args)
+	return fscmd.Run(fscmd.Local{FS: d.fs}, out, args)
 }

@@ -5,9 +5,12 @@
 // of its own means a fault in it cannot touch the filesystem's memory, and the
 // filesystem task holds no device capability.
 //
-// Slots it is started with: abi.InitFirstFree, the block endpoint (Read); optionally
-// abi.InitFirstFree+1, a notification (Write) it signals once when the disk goes
-// away. Flags: -client BADGE, the badge of the one client's endpoint capability.
+// Slots it is started with (a grant space: user.Env.StartProgramWith):
+// abi.InitFirstFree, the block endpoint (Read); then the disk's Device capability; then
+// the handler of the disk's interrupt line (claimed by whoever holds the IRQ control);
+// optionally a notification (Write) it signals once when the disk goes away. It holds
+// nothing else: no System object, no authority over other devices or lines. Flags:
+// -client BADGE, the badge of the one client's endpoint capability.
 package main
 
 import (
@@ -23,25 +26,30 @@ import (
 	"github.com/skyscope-os/skyscope/skyaifs/blockproto"
 )
 
-// Slots of blkd's capability space (256 slots, the default for a started task).
+// Slots of blkd's capability space (4,096: a Linux process's).
 const (
 	slotEndpoint = abi.InitFirstFree
-	slotGone     = abi.InitFirstFree + 1
-	slotDevice   = abi.CPtr(20)
-	slotIRQ      = abi.CPtr(21)
+	slotDevice   = abi.InitFirstFree + 1
+	slotIRQ      = abi.InitFirstFree + 2
+	slotGone     = abi.InitFirstFree + 3
 	slotIRQNote  = abi.CPtr(22)
 	slotReply    = abi.CPtr(23)
 	slotRecv     = abi.CPtr(24)
 	slotBusFirst = abi.CPtr(30) // userbus takes its register and DMA frames from here up
-	slotLimit    = abi.CPtr(256)
+	slotLimit    = abi.CPtr(1 << abi.ProcessCSpaceRadix)
 )
 
 // window is where the client's buffer is mapped: the upper half of the frame window,
 // clear of the registers and DMA pages userbus maps from its start.
 const window = abi.FrameWindow + abi.FrameWindowSize/2
 
+// fail reports why blkd cannot serve the disk and answers every request with Gone,
+// so that its client learns it instead of waiting.
 func fail(format string, args ...any) {
 	fmt.Printf("blkd: "+format+"\n", args...)
+	e := usercall.Env()
+	e.Delete(abi.InitSlotCSpace, slotReply)
+	blockproto.ServeFailed(e, slotEndpoint, slotReply)
 	os.Exit(1)
 }
 
@@ -52,16 +60,12 @@ func main() {
 		fail("-client BADGE is required")
 	}
 	e := usercall.Env()
-	info, err := userbus.Find(e, abi.InitSlotSystem, virtio.Vendor, virtio.IDBlock, slotDevice)
-	if err != nil {
-		fail("%v", err)
-	}
 	bus := userbus.New(e, slotDevice, slotBusFirst)
 	disk, err := bus.Block()
 	if err != nil {
 		fail("%v", err)
 	}
-	if err := bus.Interrupts(abi.InitSlotIRQControl, int(info.IRQ), slotIRQ, slotIRQNote, disk); err != nil {
+	if err := bus.BindHandler(slotIRQ, slotIRQNote, disk); err != nil {
 		fail("%v", err)
 	}
 	dev, err := block.NewSectors(disk, virtio.MaxTransfer)

@@ -3,8 +3,9 @@
 // memory budget, the IRQ control, the console and the System object.
 //
 // It starts the shell with only what a shell needs — the System object (to start,
-// list and end tasks, read the kernel log, power off) and the console — and most of
-// the memory, and starts it again if it ends. It never exits.
+// list and end tasks, read the kernel log, power off), the console, and the IRQ
+// control (to give the disk driver it starts its interrupt line) — and most of the
+// memory, and starts it again if it ends. It never exits.
 //
 // It is a standard static Go program (GOOS=linux GOARCH=amd64 CGO_ENABLED=0), run by
 // the kernel's Linux-ABI personality; kernel IPC goes through hal/amd64/usercall.
@@ -20,8 +21,12 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/user"
 )
 
-// shellExit is the notification slot signalled when the shell ends.
-const shellExit = abi.InitFirstFree
+// Slots init makes: the notification signalled when the shell ends, and the grant
+// space holding what the shell gets after the System object.
+const (
+	shellExit   = abi.InitFirstFree
+	shellGrants = abi.InitFirstFree + 1
+)
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help") {
@@ -31,6 +36,14 @@ func main() {
 	e := usercall.Env()
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, shellExit, 1); err != nil {
 		fatal("making the shell's exit notification: %v", err)
+	}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjCSpace, 2, abi.InitSlotCSpace, shellGrants, 1); err != nil {
+		fatal("making the shell's grants: %v", err)
+	}
+	for i, c := range []abi.CPtr{abi.InitSlotConsole, abi.InitSlotIRQControl} {
+		if err := e.Copy(shellGrants, abi.CPtr(1+i), abi.InitSlotCSpace, c, abi.AllRights); err != nil {
+			fatal("making the shell's grants: %v", err)
+		}
 	}
 	failures := 0
 	for {
@@ -57,7 +70,7 @@ func main() {
 }
 
 // startShell starts the shell with three quarters of the free memory, the System
-// object at its slot InitFirstFree and the console at the next.
+// object at its slot InitFirstFree, the console and the IRQ control at the next two.
 func startShell(e *user.Env) (uint64, error) {
 	m, err := e.Memory(abi.InitSlotSystem)
 	if err != nil {
@@ -65,7 +78,7 @@ func startShell(e *user.Env) (uint64, error) {
 	}
 	free := m.Total - m.RootUsed
 	mem := free / 4 * 3 &^ (abi.PageSize - 1)
-	return e.StartProgram(abi.InitSlotSystem, []string{"shell"}, mem, 0, shellExit, abi.InitSlotSystem, abi.InitSlotConsole)
+	return e.StartProgramWith(abi.InitSlotSystem, []string{"shell"}, mem, 0, shellExit, abi.InitSlotSystem, shellGrants)
 }
 
 func fatal(format string, args ...any) {

@@ -13,22 +13,23 @@ import (
 	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
-	"github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 )
 
 // shell runs commands against the kernel through its System capability.
 type shell struct {
-	e       *user.Env
-	sys     abi.CPtr // the System object
-	exit    abi.CPtr // a notification signalled when a foreground program ends
-	out     io.Writer
-	uptime  func() time.Duration
-	logNext uint64   // how far `log` has shown the kernel log
-	quit    bool     // `exit` was run
-	console abi.CPtr // granted to programs ctr starts in containers (0: none)
-	ctl     *ctr.Ctl // the containers ctr made (made by the first ctr command)
-	files   *fs.FS   // the disk's filesystem, mounted by the first file command
-	mgrTask uint64   // the module manager's task id (0: not started)
+	e          *user.Env
+	sys        abi.CPtr // the System object
+	exit       abi.CPtr // a notification signalled when a foreground program ends
+	out        io.Writer
+	uptime     func() time.Duration
+	logNext    uint64            // how far `log` has shown the kernel log
+	quit       bool              // `exit` was run
+	console    abi.CPtr          // granted to programs ctr starts in containers (0: none)
+	ctl        *ctr.Ctl          // the containers ctr made (made by the first ctr command)
+	files      *fileproto.Client // the filesystem task's client, made by the first file command
+	irqControl abi.CPtr          // the IRQ control init grants (0: none): for the disk driver's line
+	mgrTask    uint64            // the module manager's task id (0: not started)
 }
 
 // command is one shell command.

@@ -1,57 +1,122 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/skyscope-os/skyscope/hal/virtio"
 	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
 	"github.com/skyscope-os/skyscope/kernel/abi"
-	"github.com/skyscope-os/skyscope/skyaifs/block"
-	"github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/kernel/user"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
 )
 
-// The shell's files: the first file command finds the machine's virtio-blk disk
-// through the System object, drives it from this task (polling: the shell holds no
-// interrupt line) and mounts SKYAIFS on it, formatting a disk that is all zeros. This
-// is a stepping stone: the filesystem is to become its own service task, and these
-// commands its clients.
+// The shell's files: the first file command starts the storage tasks and becomes a
+// client of the filesystem task.
+//
+//	shell ──file protocol──▶ skyaifsd ──block protocol──▶ blkd ──virtio──▶ disk
+//
+// blkd gets the disk's Device capability and the handler of its interrupt line (the
+// shell claims it with the IRQ control init gave it) and nothing else; skyaifsd gets
+// only a capability to call blkd and its own endpoint, so neither the filesystem nor
+// the shell touches the device, and a fault in the driver cannot reach the
+// filesystem's memory.
 
-// Slots the disk driver uses, clear of the ones ctr and peek take.
+// Slots of the shell's capability space for the storage tasks, clear of the ones ctr
+// (100–199) and peek take.
 const (
-	diskDevSlot  abi.CPtr = 210
-	diskNextSlot abi.CPtr = 211 // and up: register and DMA frames
+	diskDevSlot    abi.CPtr = 210 // the disk's Device capability
+	diskIRQSlot    abi.CPtr = 211 // its interrupt line's handler
+	blkEPSlot      abi.CPtr = 212 // blkd's endpoint
+	blkRecvSlot    abi.CPtr = 213 // … receive only, for blkd
+	blkClientSlot  abi.CPtr = 214 // … badged, for skyaifsd
+	blkGrantsSlot  abi.CPtr = 215 // blkd's grant space
+	fileEPSlot     abi.CPtr = 216 // skyaifsd's endpoint
+	fileRecvSlot   abi.CPtr = 217 // … receive only, for skyaifsd
+	fileClientSlot abi.CPtr = 218 // … badged: the shell's
+	fileScratch    abi.CPtr = 219
+	fileFirstSlot  abi.CPtr = 220 // and up: the shell's file buffer
 )
 
-// disk returns the mounted filesystem, mounting it on first use.
-func (s *shell) disk() (*fs.FS, error) {
+// storageBadge is the badge of the one client each storage server serves.
+const storageBadge = 1
+
+// Budgets of the storage tasks.
+const (
+	blkdMemory     = 16 << 20
+	skyaifsdMemory = 32 << 20
+)
+
+// filePages is the shell's file buffer: 128 KiB per request.
+const filePages = fileproto.MaxBufferPages
+
+// files returns the filesystem task's client, starting the storage tasks first.
+func (s *shell) disk() (fscmd.Files, error) {
 	if s.files != nil {
-		return s.files, nil
+		return fscmd.Remote{C: s.files}, nil
 	}
-	if _, err := userbus.Find(s.e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot); err != nil {
+	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
+	e := s.e
+	for c := diskDevSlot; c < fileFirstSlot+filePages+2; c++ {
+		e.Delete(cs, c)
+	}
+	info, err := userbus.Find(e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot)
+	if err != nil {
 		return nil, fmt.Errorf("no disk: %w (make run attaches build/disk.img; skyrun takes -disk FILE)", err)
 	}
-	b := userbus.New(s.e, diskDevSlot, diskNextSlot)
-	b.NextVA = abi.FrameWindow + 64*abi.PageSize // peek maps at the window's first page
-	drv, err := b.Block()
+	if s.irqControl == 0 {
+		return nil, fmt.Errorf("the shell holds no IRQ control to give the disk driver its interrupt line")
+	}
+	if err := e.IRQHandler(s.irqControl, int(info.IRQ), cs, diskIRQSlot); err != nil {
+		return nil, fmt.Errorf("the disk's interrupt line %d: %w", info.IRQ, explain(err))
+	}
+	steps := []func() error{
+		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEPSlot, 1) },
+		func() error { return e.Copy(cs, blkRecvSlot, cs, blkEPSlot, abi.RightRead) },
+		func() error {
+			return e.Mint(cs, blkClientSlot, cs, blkEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
+		},
+		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, blkGrantsSlot, 1) },
+		func() error { return e.Copy(blkGrantsSlot, 1, cs, diskDevSlot, abi.AllRights) },
+		func() error { return e.Copy(blkGrantsSlot, 2, cs, diskIRQSlot, abi.AllRights) },
+		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEPSlot, 1) },
+		func() error { return e.Copy(cs, fileRecvSlot, cs, fileEPSlot, abi.RightRead) },
+		func() error {
+			return e.Mint(cs, fileClientSlot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("preparing the storage tasks: %w", explain(err))
+		}
+	}
+	badge := fmt.Sprint(storageBadge)
+	blkd, err := e.StartProgramWith(s.sys, []string{"blkd", "-client", badge}, blkdMemory, 0, 0, blkRecvSlot, blkGrantsSlot)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
 	}
-	dev, err := block.NewSectors(drv, virtio.MaxTransfer)
+	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
 	if err != nil {
-		return nil, err
+		e.Kill(s.sys, blkd)
+		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
 	}
-	f, formatted, err := fscmd.MountOrFormat(dev, fs.Options{})
+	slots := &user.Slots{Next: fileFirstSlot, Limit: fileFirstSlot + filePages + 2}
+	r, err := e.NewRegion(slots, ut, cs, abi.InitSlotAddressSpace, fileBufferVA, 0, filePages)
+	if err == nil {
+		s.files, err = fileproto.Attach(e, fileClientSlot, r, cs, fileScratch)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("the disk holds no SKYAIFS filesystem I can mount: %w", err)
+		e.Kill(s.sys, fsd)
+		e.Kill(s.sys, blkd)
+		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
-	if formatted {
-		fmt.Fprintf(s.out, "formatting the empty disk (%d MiB) with SKYAIFS\n", dev.Blocks()*block.Size>>20)
-	}
-	s.files = f
-	return f, nil
+	fmt.Fprintf(s.out, "started the disk driver (task %d) and the filesystem (task %d)\n", blkd, fsd)
+	return fscmd.Remote{C: s.files}, nil
 }
+
+// fileBufferVA is where the shell maps its file buffer: in the frame window, after the
+// page peek maps.
+const fileBufferVA = abi.FrameWindow + 64*abi.PageSize
 
 // fileCommand runs one of fscmd's commands under the shell's own name for it.
 func fileCommand(name string) func(s *shell, args []string) error {
@@ -64,15 +129,14 @@ func fileCommand(name string) func(s *shell, args []string) error {
 	}
 }
 
-// unmountFiles writes everything out before the machine powers off.
+// unmountFiles makes everything written durable before the machine powers off: the
+// filesystem task syncs the disk.
 func (s *shell) unmountFiles() error {
 	if s.files == nil {
 		return nil
 	}
-	err := s.files.Unmount()
-	s.files = nil
-	if err != nil {
-		return errors.Join(errors.New("unmounting the disk"), err)
+	if err := s.files.Sync(); err != nil {
+		return fmt.Errorf("syncing the disk: %w", err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Command shell is Skyscope's interactive shell: a user task on the console that lists,
 // starts and ends tasks and shows the machine's state, through the System capability
-// init gives it (at slot abi.InitFirstFree; the console follows it).
+// init gives it (at slot abi.InitFirstFree; the console and the IRQ control follow
+// it: the shell gives the disk driver it starts its interrupt line).
 //
 // It reads raw console bytes and edits lines itself (echo, cursor keys, history). Type
 // help at the sky> prompt for the commands.
@@ -24,8 +25,10 @@ import (
 
 // Slots of the shell's capability space: what init grants, then what it makes.
 const (
-	slotSystem = abi.InitFirstFree // granted by init
-	slotExit   = abi.InitFirstFree + 2
+	slotSystem  = abi.InitFirstFree     // granted by init
+	slotConsole = abi.InitFirstFree + 1 // granted by init
+	slotIRQ     = abi.InitFirstFree + 2 // granted by init
+	slotExit    = abi.InitFirstFree + 3
 )
 
 // Prompt is what the shell shows when it waits for a command.
@@ -41,7 +44,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "shell: making a notification: %v\n", err)
 		os.Exit(1)
 	}
-	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot, console: slotSystem + 1}
+	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot, console: slotConsole, irqControl: slotIRQ}
 	fmt.Println("Skyscope shell. Type help for the commands.")
 	ed := lineedit.New(os.Stdin, os.Stdout)
 	for !s.quit {

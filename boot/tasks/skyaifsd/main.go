@@ -23,6 +23,7 @@ import (
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"golang.org/x/sys/unix"
 )
 
 // Slots of skyaifsd's capability space (256 slots).
@@ -44,8 +45,11 @@ const (
 	clientWindow = abi.FrameWindow + 0x1000_0000
 )
 
+// fail reports why the filesystem cannot be served and answers every request with
+// EIO, so that clients learn it instead of waiting.
 func fail(format string, args ...any) {
 	fmt.Printf("skyaifsd: "+format+"\n", args...)
+	fileproto.ServeFailed(usercall.Env(), slotFiles, slotReply, unix.EIO)
 	os.Exit(1)
 }
 

@@ -139,6 +139,13 @@ func (b *Bus) Interrupts(irqControl abi.CPtr, line int, irq, ntfn abi.CPtr, blk 
 	if err := b.E.IRQHandler(irqControl, line, b.CSpace, irq); err != nil {
 		return fmt.Errorf("interrupt line %d: %w", line, err)
 	}
+	return b.BindHandler(irq, ntfn, blk)
+}
+
+// BindHandler is Interrupts for a driver given the line's handler (irq) rather than
+// the authority to claim lines: it makes notification ntfn, has the handler signal it,
+// and has blk wait on it and acknowledge the line.
+func (b *Bus) BindHandler(irq, ntfn abi.CPtr, blk *virtio.Block) error {
 	if err := b.E.Retype(b.Budget, abi.ObjNotification, 0, b.CSpace, ntfn, 1); err != nil {
 		return err
 	}
