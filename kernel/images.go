@@ -13,9 +13,11 @@ import (
 // held by the kernel and keyed by the SHA3-512 digest of their bytes, so that starting
 // a module again skips fetching, decompressing and verifying it (seeds: the kernel-held
 // module cache). The manager puts an image in with SystemImagePut, through the
-// machine's System object; the kernel computes the digest itself and refuses the image
-// if it differs from the one the manager names, so an entry can never be found under a
-// digest its bytes do not have. SystemImageSpawn starts a task from a cached image as
+// machine's System object, with the package's signature over the plain binary. The
+// kernel checks that signature against its own trust root (Config.VerifyImage), so even
+// a manager that went wrong cannot make a process of unsigned bytes, and it computes
+// the digest itself and refuses the image if it differs from the one the manager
+// names, so an entry can never be found under a digest its bytes do not have. SystemImageSpawn starts a task from a cached image as
 // SystemSpawn does from the boot bundle. Entries are evicted least recently used first
 // when a new one needs room; pinned ones never are.
 
@@ -144,12 +146,19 @@ func invSystemImagePut(k *Kernel, inv *invocation) abi.Errno {
 		return abi.ErrRange
 	case nameLen == 0 || nameLen > abi.TaskNameBytes:
 		return abi.ErrRange
+	case k.cfg.VerifyImage == nil:
+		return abi.ErrNoRights // a kernel that trusts no signer caches nothing
 	}
 	buf := inv.t.ipcBuffer()
 	if buf == nil {
 		return abi.ErrNoIPCBuffer
 	}
 	p := payloadBytes(buf)
+	sigAt := abi.ImageDigestBytes + nameLen
+	sigVA, sigLen := binary.LittleEndian.Uint64(p[sigAt:]), binary.LittleEndian.Uint64(p[sigAt+8:])
+	if sigLen == 0 || sigLen > abi.MaxImageSignature {
+		return abi.ErrRange
+	}
 	img := &Image{Name: string(p[abi.ImageDigestBytes : abi.ImageDigestBytes+nameLen]),
 		Sharable: flags&abi.ImageSharable != 0, Pinned: flags&abi.ImagePinned != 0}
 	copy(img.Digest[:], p)
@@ -170,6 +179,14 @@ func invSystemImagePut(k *Kernel, inv *invocation) abi.Errno {
 	if sha3.Sum512(img.Bytes) != img.Digest {
 		k.logf("image %q from task %d: its bytes do not have the digest it was put under", img.Name, callerID(inv))
 		return abi.ErrInvalidArg
+	}
+	sig := make([]byte, sigLen)
+	if !k.CopyIn(inv.t, sigVA, sig) {
+		return abi.ErrInvalidArg
+	}
+	if err := k.cfg.VerifyImage(img.Bytes, sig); err != nil {
+		k.logf("image %q from task %d refused: %v", img.Name, callerID(inv), err)
+		return abi.ErrNoRights
 	}
 	if !k.imgCache.put(k, img) {
 		return abi.ErrNoMemory

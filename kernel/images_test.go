@@ -44,7 +44,7 @@ func TestImageCache(t *testing.T) {
 	programs := systemPrograms()
 	programs[ctrImgPC] = func(e *user.Env) {
 		s := abi.ContainerSlotSystem
-		err1 := e.PutImage(s, imgVA, 4, dExit, "exit", false, false)
+		err1 := e.PutImage(s, imgVA, 4, dExit, "exit", false, false, imgVA+0x200, 11)
 		_, err2 := e.Images(s)
 		_, err3 := e.ImageStats(s)
 		_, err4 := e.StartImage(s, dWild, []string{"wild-in-ctr"}, 0, 0, 0)
@@ -53,16 +53,36 @@ func TestImageCache(t *testing.T) {
 		mu.Unlock()
 	}
 	m, err := usersim.Boot(usersim.Config{Programs: programs,
-		// Room for two of the three images: the third evicts one.
-		Kernel: kernel.Config{Quiet: true, ImageCacheBytes: 12},
+		// Room for two of the three images: the third evicts one. An image's
+		// "signature" here is "signed:" and its bytes.
+		Kernel: kernel.Config{Quiet: true, ImageCacheBytes: 12, VerifyImage: func(img, sig []byte) error {
+			if string(sig) != "signed:"+string(img) {
+				return errors.New("signature does not verify")
+			}
+			return nil
+		}},
 		Init: func(e *user.Env) {
 			slots := initSlots()
 			ntfn := retype(e, slots, abi.ObjNotification, 0)
 			putBytes(e, slots, append(append(append([]byte{}, sleeper...), exit...), wild...))
 			vaSleeper, vaExit, vaWild := uint64(imgVA), uint64(imgVA+7), uint64(imgVA+11)
+			sigs := []struct {
+				va   uint64
+				text string
+			}{{imgVA + 0x100, "signed:sleeper"}, {imgVA + 0x200, "signed:exit"}, {imgVA + 0x300, "signed:wild"}}
+			for _, s := range sigs {
+				e.Store(s.va, []byte(s.text))
+			}
+			sigSleeper, sigExit, sigWild := [2]uint64{imgVA + 0x100, 14}, [2]uint64{imgVA + 0x200, 11}, [2]uint64{imgVA + 0x300, 11}
+			put := func(va, n uint64, d user.Digest, name string, sharable, pinned bool, sig [2]uint64) error {
+				return e.PutImage(sys, va, n, d, name, sharable, pinned, sig[0], sig[1])
+			}
 
-			if err := e.PutImage(sys, vaSleeper, 7, dExit, "sleeper", false, false); !errors.Is(err, abi.ErrInvalidArg) {
+			if err := put(vaSleeper, 7, dExit, "sleeper", false, false, sigSleeper); !errors.Is(err, abi.ErrInvalidArg) {
 				t.Errorf("put under the wrong digest: %v, want ErrInvalidArg", err)
+			}
+			if err := put(vaSleeper, 7, dSleeper, "sleeper", false, false, sigExit); !errors.Is(err, abi.ErrNoRights) {
+				t.Errorf("put with another image's signature: %v, want ErrNoRights", err)
 			}
 			if imgs, _ := e.Images(sys); len(imgs) != 0 {
 				t.Errorf("a refused put cached %+v", imgs)
@@ -71,11 +91,11 @@ func TestImageCache(t *testing.T) {
 				va, n uint64
 				name  string
 			}{{vaSleeper, 0, "x"}, {0x7000_0000, 7, "x"}, {vaSleeper, abi.MaxImageBytes + 1, "x"}} {
-				if err := e.PutImage(sys, bad.va, bad.n, dSleeper, bad.name, false, false); err == nil {
+				if err := put(bad.va, bad.n, dSleeper, bad.name, false, false, sigSleeper); err == nil {
 					t.Errorf("put %+v accepted", bad)
 				}
 			}
-			if err := e.PutImage(sys, vaSleeper, 7, dSleeper, "sleeper", false, true); err != nil {
+			if err := put(vaSleeper, 7, dSleeper, "sleeper", false, true, sigSleeper); err != nil {
 				t.Fatalf("put sleeper: %v", err)
 			}
 			if _, err := e.StartImage(sys, dExit, []string{"exit"}, 0, 0, 0); !errors.Is(err, abi.ErrNotFound) {
@@ -89,10 +109,10 @@ func TestImageCache(t *testing.T) {
 			if err != nil || info.ID != id || info.Name != "sl" {
 				t.Errorf("task from the image: %+v, %v", info, err)
 			}
-			must(t, e.PutImage(sys, vaExit, 4, dExit, "exit", false, false))
+			must(t, put(vaExit, 4, dExit, "exit", false, false, sigExit))
 			// The cache is full (11 of 12 bytes); wild needs 4: exit, the only
 			// unpinned image, goes.
-			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, false))
+			must(t, put(vaWild, 4, dWild, "wild", true, false, sigWild))
 			imgs, err := e.Images(sys)
 			must(t, err)
 			names := map[string]user.ImageInfo{}
@@ -103,8 +123,8 @@ func TestImageCache(t *testing.T) {
 				t.Errorf("images after eviction: %+v", imgs)
 			}
 			// Pin wild too; nothing can make room for exit now.
-			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, true))
-			if err := e.PutImage(sys, vaExit, 4, dExit, "exit", false, false); !errors.Is(err, abi.ErrNoMemory) {
+			must(t, put(vaWild, 4, dWild, "wild", true, true, sigWild))
+			if err := put(vaExit, 4, dExit, "exit", false, false, sigExit); !errors.Is(err, abi.ErrNoMemory) {
 				t.Errorf("put with every image pinned: %v, want ErrNoMemory", err)
 			}
 			st, err := e.ImageStats(sys)
@@ -113,7 +133,7 @@ func TestImageCache(t *testing.T) {
 				t.Errorf("stats %+v", st)
 			}
 			// Unpin wild so that a container's task may start from it.
-			must(t, e.PutImage(sys, vaWild, 4, dWild, "wild", true, false))
+			must(t, put(vaWild, 4, dWild, "wild", true, false, sigWild))
 			c := retype(e, slots, abi.ObjNotification, 0) // a free slot for the container
 			must(t, e.Delete(cs, c))
 			if _, err := e.CreateContainer(sys, "img", lim(1<<20, 4), c); err != nil {
@@ -155,6 +175,9 @@ func TestSystemConsole(t *testing.T) {
 			c, _ := slots.Take()
 			must(t, e.Console(sys, cs, c))
 			must(t, e.Print(c, "through the System's console\n"))
+			if err := e.PutImage(sys, abi.InitIPCBuffer, 8, user.Digest{}, "x", false, false, abi.InitIPCBuffer, 8); !errors.Is(err, abi.ErrNoRights) {
+				t.Errorf("a kernel without a trust root cached an image: %v", err)
+			}
 			if err := e.Console(sys, cs, c); !errors.Is(err, abi.ErrSlotFull) {
 				t.Errorf("console into a full slot: %v", err)
 			}

@@ -89,7 +89,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.FrameAddress:          {abi.ObjFrame, abi.RightWrite, 0, 0, "→ MR0 the frame's physical address (for a device's DMA)", invFrameAddress},
 	abi.ContainerAllowDevice:  {abi.ObjContainer, abi.RightWrite, 0, 1, "add Device cap0 to the container's allow-list (within its parent's): its System's SystemDevice gives the listed devices, index by index", invContainerAllowDevice},
 
-	abi.SystemImagePut:   {abi.ObjSystem, abi.RightWrite, 4, 0, "cache the image at MR0 (MR1 bytes) of the caller's memory under the digest at word 4 (checked) with flags MR2 and the name after it (MR3 bytes); a cached digest only takes the flags", invSystemImagePut},
+	abi.SystemImagePut:   {abi.ObjSystem, abi.RightWrite, 4, 0, "cache the image at MR0 (MR1 bytes) of the caller's memory under the digest at word 4 (checked) with flags MR2, the name after it (MR3 bytes), then the address and length of its signature, which the kernel checks against its trust root; a cached digest only takes the flags", invSystemImagePut},
 	abi.SystemImageSpawn: {abi.ObjSystem, abi.RightWrite, 3, 3, "start the cached image whose digest is at word 4 with argv after it (MR0 bytes), MR1 bytes of memory at priority MR2; cap0 notified at its end, cap1–2 granted → MR0 task id", invSystemImageSpawn},
 	abi.SystemImageInfo:  {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 bytes, MR1 flags, MR2 tasks started, MR3 name length, digest and name from word 4: cached image MR0 in digest order", invSystemImageInfo},
 	abi.SystemImageStats: {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 bytes cached, MR1 limit, MR2 images, MR3 hits, MR4 misses, MR5 evictions", invSystemImageStats},

@@ -55,6 +55,10 @@ type Config struct {
 	// ImageCacheBytes limits the image cache (SystemImagePut); 0 means
 	// DefaultImageCacheBytes.
 	ImageCacheBytes uint64
+	// VerifyImage checks an image's signature against the kernel's trust root before
+	// SystemImagePut caches it (on the machine: ML-DSA-87 over the plain binary, by a
+	// key the kernel trusts). Nil refuses every image.
+	VerifyImage func(image, sig []byte) error
 }
 
 // Stats counts kernel events since boot.

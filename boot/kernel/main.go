@@ -300,13 +300,9 @@ var rootKey string
 // openBundle verifies the boot bundle (a signed repository: pipeline/bootbundle) with
 // the root key and returns its programs and file tree.
 func openBundle(mod multiboot.Module) (*bootbundle.Contents, error) {
-	raw, err := hex.DecodeString(rootKey)
-	if err != nil || len(raw) == 0 {
-		return nil, fmt.Errorf("boot bundle: this kernel was built without a root key (build it with make kernel)")
-	}
-	root, err := pqc.DecodePublicKeyFile(raw)
+	root, err := rootPublicKey()
 	if err != nil {
-		return nil, fmt.Errorf("boot bundle: the built-in root key: %v", err)
+		return nil, fmt.Errorf("boot bundle: %v", err)
 	}
 	start := time.Now()
 	c, err := bootbundle.Open(amd64.PhysRead(mod.Start, int(mod.End-mod.Start)), modpkg.NewTrustRoot(root), time.Now())
@@ -316,6 +312,29 @@ func openBundle(mod multiboot.Module) (*bootbundle.Contents, error) {
 	logf("boot bundle: index serial %d signed by root key %s; verified %s (ML-DSA-87, SHA3-512) in %v",
 		c.Serial, root.ID().Short(), strings.Join(c.Modules, ", "), time.Since(start).Round(time.Millisecond))
 	return c, nil
+}
+
+// rootPublicKey decodes the built-in root key.
+func rootPublicKey() (*pqc.PublicKey, error) {
+	raw, err := hex.DecodeString(rootKey)
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("this kernel was built without a root key (build it with make kernel)")
+	}
+	root, err := pqc.DecodePublicKeyFile(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the built-in root key: %v", err)
+	}
+	return root, nil
+}
+
+// verifyImage is the kernel's check of an image the module manager puts into the image
+// cache: the package's ML-DSA-87 signature over the plain binary, by the root key.
+func verifyImage(image, sig []byte) error {
+	root, err := rootPublicKey()
+	if err != nil {
+		return err
+	}
+	return root.Verify(modpkg.DomainBinary, image, sig)
 }
 
 // runProgram runs a static Linux program from the boot bundle (a tar archive, the
@@ -382,7 +401,7 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 		return 2
 	}
 	cfg := kernel.Config{InitEntry: prog.Entry, InitImage: prog.Image, InitStackPages: prog.StackPages,
-		InitStackImage: prog.StackImage, Quiet: !interactive, ReserveFrames: kernelReserve()}
+		InitStackImage: prog.StackImage, Quiet: !interactive, ReserveFrames: kernelReserve(), VerifyImage: verifyImage}
 	k, err := kernel.Boot(amd64.NewMachine(), cfg)
 	if err != nil {
 		logf("%s: %v", argv[0], err)

@@ -6,6 +6,8 @@ const (
 	ImageDigestBytes = 64
 	// MaxImageBytes is the largest image SystemImagePut takes.
 	MaxImageBytes = 256 << 20
+	// MaxImageSignature bounds the signature SystemImagePut takes with an image.
+	MaxImageSignature = 16 << 10
 	// ImageSharable marks an image whose read-only pages tasks started from it share.
 	ImageSharable = 1
 	// ImagePinned marks an image the cache never evicts. Putting a cached digest again

@@ -146,7 +146,7 @@ const (
 	// The image cache: program images the module manager verified, kept by the kernel
 	// under the SHA3-512 digest of their bytes (the machine's System object only,
 	// except SystemImageSpawn).
-	SystemImagePut   // MR0 address, MR1 length of the image in the caller's memory, MR2 flags (ImageSharable, ImagePinned), MR3 name length; words from NumRegMRs: the 64-byte digest, then the name (RightWrite)
+	SystemImagePut   // MR0 address, MR1 length of the image in the caller's memory, MR2 flags (ImageSharable, ImagePinned), MR3 name length; words from NumRegMRs: the 64-byte digest, the name, then the signature's address and length (8 bytes each): the kernel checks the signature over the image against its trust root (RightWrite)
 	SystemImageSpawn // MR0 argv byte count, MR1 memory, MR2 priority; words from NumRegMRs: the 64-byte digest, then argv; cap0 exit notification, cap1–2 granted → MR0 task id (RightWrite)
 	SystemImageInfo  // MR0 index → MR0 bytes, MR1 flags, MR2 tasks started from it, MR3 name length; words from NumRegMRs: digest, then name (RightRead)
 	SystemImageStats // → MR0 bytes cached, MR1 limit, MR2 images, MR3 hits, MR4 misses, MR5 evictions (RightRead)

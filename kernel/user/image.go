@@ -1,6 +1,7 @@
 package user
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 
@@ -31,10 +32,12 @@ type ImageCacheStats struct {
 var ErrImageName = errors.New("image name: 1 to 32 bytes, no NUL or slash")
 
 // PutImage asks the kernel (through the machine's System object sys) to cache the n
-// bytes at va in the caller's memory as the image with digest d and name. The kernel
-// checks the digest itself. Putting a digest already cached changes only its flags,
-// which is how an image is pinned or unpinned.
-func (e *Env) PutImage(sys abi.CPtr, va, n uint64, d Digest, name string, sharable, pinned bool) error {
+// bytes at va in the caller's memory as the image with digest d and name; the sigLen
+// bytes at sigVA are the signature over the image, which the kernel checks against its
+// trust root (abi.ErrNoRights when it does not verify). The kernel checks the digest
+// itself. Putting a digest already cached changes only its flags, which is how an
+// image is pinned or unpinned.
+func (e *Env) PutImage(sys abi.CPtr, va, n uint64, d Digest, name string, sharable, pinned bool, sigVA, sigLen uint64) error {
 	if name == "" || len(name) > abi.TaskNameBytes || strings.ContainsAny(name, "\x00/") {
 		return ErrImageName
 	}
@@ -45,7 +48,10 @@ func (e *Env) PutImage(sys abi.CPtr, va, n uint64, d Digest, name string, sharab
 	if pinned {
 		flags |= abi.ImagePinned
 	}
-	e.SetPayload(append(d[:], name...))
+	p := append(d[:], name...)
+	p = binary.LittleEndian.AppendUint64(p, sigVA)
+	p = binary.LittleEndian.AppendUint64(p, sigLen)
+	e.SetPayload(p)
 	return e.invoke(sys, abi.SystemImagePut, []uint64{va, n, flags, uint64(len(name))}, nil)
 }
 

@@ -103,10 +103,16 @@ func Pack(key *pqc.PrivateKey, m Manifest, binary []byte, level compress.Level) 
 
 // Verified is a package whose every check passed. Only Verify makes one.
 type Verified struct {
-	manifest Manifest
-	binary   []byte
-	digest   [64]byte
+	manifest  Manifest
+	binary    []byte
+	digest    [64]byte
+	binarySig []byte
 }
+
+// BinarySignature returns the signature over the plain binary (domain DomainBinary, by
+// the manifest's signer), for a verifier further down — the kernel checks it again
+// before it caches the image.
+func (v *Verified) BinarySignature() []byte { return v.binarySig }
 
 // Manifest returns the verified manifest.
 func (v *Verified) Manifest() Manifest {
@@ -208,7 +214,7 @@ func VerifyWith(pkg []byte, trust *TrustRoot, lim compress.Limits, decode Decode
 		return nil, fmt.Errorf("%w: binary of %d bytes with digest %x…; the manifest names %d bytes with digest %x…",
 			ErrBinaryMismatch, len(binary), d[:4], m.BinarySize, m.BinaryDigest[:4])
 	}
-	return &Verified{manifest: *m, binary: binary, digest: pqc.Sum512(pkg)}, nil
+	return &Verified{manifest: *m, binary: binary, digest: pqc.Sum512(pkg), binarySig: env.BinarySig}, nil
 }
 
 // TrustRoot is the set of public keys whose signatures are accepted.

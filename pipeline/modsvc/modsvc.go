@@ -419,8 +419,12 @@ func (s *Server) prepare(name string, v *modpkg.Version) (*image, bool, error) {
 	img := &image{manifest: m}
 	copy(img.binary[:], m.BinaryDigest)
 	// The plain binary is still in the region's output pages, where decode left it:
-	// the kernel copies it from there and checks its digest itself.
-	if err := s.e.PutImage(s.c.System, s.region.OutputVA(), m.BinarySize, img.binary, m.Entry, m.Sharable, false); err != nil {
+	// the kernel copies it from there, checks its digest, and checks the binary
+	// signature (put in the input pages, free again) against its own trust root.
+	sig := verified.BinarySignature()
+	s.e.Store(s.region.InputVA(), sig)
+	if err := s.e.PutImage(s.c.System, s.region.OutputVA(), m.BinarySize, img.binary, m.Entry, m.Sharable, false,
+		s.region.InputVA(), uint64(len(sig))); err != nil {
 		return nil, false, fmt.Errorf("%s %s: the kernel's image cache: %w", name, ver, err)
 	}
 	s.images[pkgDigest] = img

@@ -172,7 +172,8 @@ func TestModuleManagerTask(t *testing.T) {
 		pcHello: func(e *user.Env) { e.Print(abi.InitFirstFree, "hello from a module\n") },
 	}
 	calls := func() int { mu.Lock(); defer mu.Unlock(); return len(replies) }
-	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: programs,
+	verify := func(img, sig []byte) error { return w.root.Public().Verify(modpkg.DomainBinary, img, sig) }
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true, VerifyImage: verify}, Programs: programs,
 		Sim: sim.Config{MemoryFrames: 1 << 16},
 		Init: func(e *user.Env) {
 			const cs = abi.InitSlotCSpace

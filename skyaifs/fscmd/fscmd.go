@@ -10,14 +10,16 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
 )
 
 // Usage is the commands' synopsis.
-const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df"
+const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df | bench [MiB]"
 
 // Files is what the commands need of a filesystem: the filesystem in this task
 // (Local) or one served by the filesystem task over the file protocol (Remote).
@@ -35,6 +37,8 @@ type Files interface {
 	Rename(from, to string) error
 	Sync() error
 	Statfs() (fs.Statfs, error)
+	// OpenFile opens path with os.O_* flags (creating it with mode 0644).
+	OpenFile(path string, flags int) (FileIO, error)
 }
 
 // Run serves one command (args[0] is its name) on f, writing what it shows to out.
@@ -90,6 +94,22 @@ func Run(f Files, out io.Writer, args []string) error {
 		return f.Rename(args[1], args[2])
 	case "sync":
 		return f.Sync()
+	case "bench":
+		mib := int64(8)
+		if len(args) > 1 {
+			n, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || n < 1 || n > 1024 {
+				return fmt.Errorf("bench: size %q: want 1 to 1024 (MiB)", args[1])
+			}
+			mib = n
+		}
+		r, err := Bench(f, "/.bench", mib<<20, time.Now)
+		if err != nil {
+			f.Remove("/.bench/seq")
+			return fmt.Errorf("bench: %w", err)
+		}
+		fmt.Fprint(out, r)
+		return nil
 	case "df":
 		st, err := f.Statfs()
 		if err != nil {

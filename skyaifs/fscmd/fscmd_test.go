@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
@@ -34,4 +35,30 @@ func TestCommands(t *testing.T) {
 			t.Errorf("%q succeeded", bad)
 		}
 	}
+}
+
+// TestBench runs the benchmark on a RAM disk: it measures every part and leaves the
+// filesystem as it found it.
+func TestBench(t *testing.T) {
+	dev := block.NewMem(4096)
+	if err := fs.Mkfs(dev, fs.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.Statfs()
+	r, err := Bench(Local{FS: f}, "/.bench", 2<<20, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SeqWrite <= 0 || r.SeqRead <= 0 || r.RandWrite <= 0 || r.RandRead <= 0 || r.Create <= 0 {
+		t.Errorf("a measure is missing: %+v", r)
+	}
+	after, _ := f.Statfs()
+	if after.FreeBlocks != before.FreeBlocks || after.FreeInodes != before.FreeInodes {
+		t.Errorf("bench left blocks or inodes behind: %+v, before %+v", after, before)
+	}
+	t.Log(r)
 }

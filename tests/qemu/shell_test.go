@@ -200,7 +200,7 @@ func TestShellFiles(t *testing.T) {
 	}
 	sessions := [][]string{
 		{"mkdir /notes", "write /notes/a.txt survives a reboot", "write /notes/b.txt temporary", "mv /notes/b.txt /notes/c.txt",
-			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "df", "sync", "shutdown"},
+			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "df", "fsbench 1", "sync", "shutdown"},
 		{"cat /notes/a.txt", "cat /notes/c.txt", "shutdown"},
 	}
 	wants := [][]string{
@@ -222,6 +222,12 @@ func TestShellFiles(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Fatalf("console:\n%s", con)
+		}
+		if m := regexp.MustCompile(`sequential write .*\n.*\n.*creates/s.*`).FindString(con); i == 0 {
+			if m == "" {
+				t.Errorf("fsbench printed no measurements")
+			}
+			t.Logf("fsbench on virtio-blk through skyaifsd and blkd:\n%s", m)
 		}
 	}
 }

@@ -27,6 +27,7 @@ const (
 	sinkVerify        = "modpkg.Verify"         // the signature chain: makes a *modpkg.Verified
 	sinkVerifyPackage = "VerifyPackage"         // repo.Client.VerifyPackage: index + modpkg.Verify
 	sinkVerifiedValue = "modpkg.Verified value" // a Verified made other than by Verify
+	sinkPutImage      = "PutImage"              // user.Env.PutImage: an image into the kernel's image cache
 )
 
 // allowed lists every site (file: function) that may reach each sink, and why that
@@ -34,9 +35,9 @@ const (
 // and add it here with its reason, or route it through the verifier.
 var allowed = map[string]map[string]string{
 	sinkCreateTask: {
-		"kernel/linux/loader.go: (*Host).Load":    "images come from Host.Files, filled only from the verified boot bundle (see sinkFileTree)",
-		"kernel/linux/process.go: sysExecve":      "images come from the process's FileTree files (readWhole refuses /tmp), the verified boot bundle's (see sinkFileTree)",
-		"kernel/usersim/loader.go: (Loader).Load": "the hosted simulation: a program is a Go function registered at an entry address, no image bytes run",
+		"kernel/linux/loader.go: (*Host).start":    "from Host.Load, with images from Host.Files, filled only from the verified boot bundle (see sinkFileTree), and from Host.LoadImage, with images from the kernel's image cache, each of which passed Config.VerifyImage (the root key's signature over the binary, checked by the kernel at SystemImagePut; see sinkPutImage)",
+		"kernel/linux/process.go: sysExecve":       "images come from the process's FileTree files (readWhole refuses /tmp), the verified boot bundle's (see sinkFileTree)",
+		"kernel/usersim/loader.go: (Loader).start": "the hosted simulation: a program is a Go function registered at an entry address, no image bytes run",
 	},
 	sinkKernelBoot: {
 		"boot/kernel/main.go: startBundle": "init's image from Host.Program over the verified bundle (openBundle → bootbundle.Open)",
@@ -53,16 +54,21 @@ var allowed = map[string]map[string]string{
 		"kernel/linux/linux.go: NewProcess":          "an empty tree (nil)",
 	},
 	sinkVerify: {
-		"pipeline/repo/index.go: (*Client).VerifyPackage": "the repository client: the index's digest, then the full chain",
+		"pipeline/repo/index.go: (*Client).VerifyPackage": "the repository client: the index's digest, then the full chain (VerifyWith, decompressing with Client.Decode)",
+		"pipeline/modpkg/package.go: Verify":              "Verify is VerifyWith with compress.Decode in the caller's process",
 		"tools/skyctl/commands.go: pkgVerify":             "the host tool's `pkg verify`: reports, starts nothing",
 		"container/image/image.go: Verify":                "the container image verifier: each package the image pins, after its digest matched; runtime.Instantiate takes only the *image.Verified it returns",
 	},
 	sinkVerifyPackage: {
 		"pipeline/bootbundle/bootbundle.go: Open":      "the boot bundle: every package verified before the kernel sees a byte",
 		"pipeline/manager/manager.go: (*Manager).load": "the module manager's load",
+		"pipeline/modsvc/modsvc.go: (*Server).prepare": "the module manager task's load: the index digest and the full chain, the binary decompressed by the compression service and checked after",
 	},
 	sinkVerifiedValue: {
-		"pipeline/modpkg/package.go: Verify": "the verifier itself, after every check",
+		"pipeline/modpkg/package.go: VerifyWith": "the verifier itself, after every check",
+	},
+	sinkPutImage: {
+		"pipeline/modsvc/modsvc.go: (*Server).prepare": "puts only the binary VerifyPackage returned, with its signature, which the kernel checks again against its own trust root",
 	},
 }
 
@@ -159,6 +165,8 @@ func (s *scanner) file(f *ast.File, pkgPath, rel string) {
 						s.add(sinkCreateTask, at)
 					case "VerifyPackage":
 						s.add(sinkVerifyPackage, at)
+					case "PutImage":
+						s.add(sinkPutImage, at)
 					}
 				}
 				switch {
@@ -168,7 +176,7 @@ func (s *scanner) file(f *ast.File, pkgPath, rel string) {
 					s.add(sinkSimBoot, at)
 				case isSel(x.Fun, linuxName, inLinux, "NewFileTree"):
 					s.add(sinkFileTree, at)
-				case isSel(x.Fun, modpkgName, inModpkg, "Verify"):
+				case isSel(x.Fun, modpkgName, inModpkg, "Verify"), isSel(x.Fun, modpkgName, inModpkg, "VerifyWith"):
 					s.add(sinkVerify, at)
 				}
 				// new(modpkg.Verified): a zero Verified that no check vouches for.

@@ -67,6 +67,7 @@ func init() {
 		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
 		"df":       {"", "show the disk's free space", fileCommand("df")},
 		"sync":     {"", "make everything written to the disk durable", fileCommand("sync")},
+		"fsbench":  {"[MiB]", "measure the disk through the filesystem task: sequential and random read/write, small-file creates", fileCommand("bench")},
 		"peek":     {"DEVICE BAR OFFSET", "read a 32-bit register of a device (numbered as devices lists them) through a mapping of its page", (*shell).peek},
 		"ctr":      {"SUBCOMMAND [ARG...]", "containers, docker-style: run, ps, exec, stop, kill, rm, inspect, logs, stats, link, wait (ctr help)", (*shell).ctr},
 		"exit":     {"", "end this shell (init starts a new one)", func(s *shell, _ []string) error { s.quit = true; return nil }},
