@@ -68,8 +68,8 @@ func (f *FS) getInode(ino uint64) (*inode, error) {
 // allocating or freeing chain blocks as the extent count changed.
 func (f *FS) putInode(n *inode) error {
 	need := 0
-	if len(n.Extents) > disk.InlineExtents {
-		need = (len(n.Extents) - disk.InlineExtents + disk.ExtentsPerBlock - 1) / disk.ExtentsPerBlock
+	if inl := n.InlineCap(); len(n.Extents) > inl {
+		need = (len(n.Extents) - inl + disk.ExtentsPerBlock - 1) / disk.ExtentsPerBlock
 	}
 	if need > disk.MaxChainBlocks {
 		return unix.EFBIG
@@ -95,7 +95,7 @@ func (f *FS) putInode(n *inode) error {
 	if need > 0 {
 		n.Chain = n.chain[0]
 	}
-	rest := n.Extents[min(len(n.Extents), disk.InlineExtents):]
+	rest := n.Extents[min(len(n.Extents), n.InlineCap()):]
 	for i, cb := range n.chain {
 		x := disk.ExtentBlock{Ino: n.Ino, Index: uint32(i)}
 		k := min(len(rest), disk.ExtentsPerBlock)
@@ -228,7 +228,7 @@ func (f *FS) mapBlocks(n *inode, lb uint64, count int) (int, error) {
 		if i >= 0 {
 			run = min(run, int(uint64(n.Extents[i].Logical)-cur))
 		}
-		if len(n.Extents) >= disk.MaxExtents {
+		if len(n.Extents) >= n.MaxExtentCount() {
 			return done, unix.EFBIG
 		}
 		goal := f.cursor
