@@ -111,11 +111,13 @@ func (f *FS) allocRun(goal uint64, want int) (uint64, int, error) {
 	}
 	for b := start; b < start+n; b++ {
 		f.used[b/8] |= 1 << (b % 8)
+		f.fresh[b] = true
 	}
 	f.nfree -= n
 	f.onUndo(func() {
 		for b := start; b < start+n; b++ {
 			f.used[b/8] &^= 1 << (b % 8)
+			delete(f.fresh, b)
 		}
 		f.nfree += n
 	})

@@ -14,7 +14,8 @@ import (
 // change is written back with putInode within the same operation.
 type inode struct {
 	disk.Inode
-	chain []uint64 // extent chain blocks, in order
+	chain []uint64       // extent chain blocks, in order
+	crypt *disk.CryptExt // an encrypted file's crypt extension; nil otherwise
 }
 
 // getInode returns inode ino, decoding and validating it on first use.
@@ -59,6 +60,11 @@ func (f *FS) getInode(ino uint64) (*inode, error) {
 	}
 	if err := disk.CheckExtents(&n.Inode, f.sb); err != nil {
 		return nil, err
+	}
+	if n.Flags&disk.FlagEncrypted != 0 && n.Type() == disk.TypeFile {
+		if err := f.loadCrypt(n); err != nil {
+			return nil, err
+		}
 	}
 	f.inodes[ino] = n
 	return n, nil
@@ -106,6 +112,12 @@ func (f *FS) putInode(n *inode) error {
 		enc := x.Encode()
 		if old, ok := f.meta[cb]; !ok || string(old) != string(enc) {
 			f.writeMeta(cb, enc)
+		}
+	}
+	if n.crypt != nil {
+		enc := n.crypt.Encode()
+		if old, ok := f.meta[n.Crypt]; !ok || string(old) != string(enc) {
+			f.writeMeta(n.Crypt, enc)
 		}
 	}
 	blk, off := f.sb.InodeBlock(n.Ino)
@@ -158,6 +170,11 @@ func (f *FS) freeInode(ino uint64) error {
 	}
 	for _, cb := range n.chain {
 		if err := f.freeBlock(cb); err != nil {
+			return err
+		}
+	}
+	if n.crypt != nil {
+		if err := f.freeCrypt(n); err != nil {
 			return err
 		}
 	}
@@ -301,6 +318,14 @@ func (f *FS) truncateBlocks(n *inode, keep uint64) error {
 // blockCount returns the blocks allocated to n.
 func (n *inode) blockCount() uint64 {
 	c := uint64(len(n.chain))
+	if n.crypt != nil {
+		c++
+		for _, t := range n.crypt.Tags {
+			if t != 0 {
+				c++
+			}
+		}
+	}
 	for _, e := range n.Extents {
 		c += uint64(e.Length)
 	}
@@ -310,6 +335,9 @@ func (n *inode) blockCount() uint64 {
 // readData fills buf with file bytes from offset off (which the caller has
 // clipped to the size). Holes read as zeros; buffered data wins over disk.
 func (f *FS) readData(n *inode, off uint64, buf []byte) error {
+	if n.crypt != nil {
+		return f.readDataCrypt(n, off, buf)
+	}
 	for len(buf) > 0 {
 		lb := off / block.Size
 		in := int(off % block.Size)

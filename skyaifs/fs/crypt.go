@@ -1,0 +1,682 @@
+package fs
+
+// Encryption at rest.
+//
+// A directory gets an encryption policy (SetEncryption: a key id, on an
+// empty directory, as with fscrypt); every regular file and directory
+// created in it inherits the policy. An encrypted file has its own random
+// 256-bit data key, sealed with AES-256-GCM under the key-encryption key
+// (KEK) that Options.Keys gives for the policy's key id; the sealed ("wrapped")
+// key sits in the file's crypt extension block. Each data block is sealed
+// with the data key under a fresh random 96-bit nonce, with the additional
+// data (inode, generation, file block), so a block cannot be moved to another
+// position or file. Nonce and tag live in the file's tag blocks.
+//
+// Why copy-on-write: a block and its tag must change together. Tag blocks
+// are metadata (journaled, atomic with the transaction), data blocks are
+// not; overwriting a committed block in place would, after a crash that
+// loses the transaction, leave new ciphertext under the old tag (an
+// authentication error, i.e. lost data). So a write to an encrypted block
+// that the committed state points at goes to a freshly allocated block, and
+// the old one is freed by the same transaction (and, as every freed block,
+// stays unallocatable until the transaction commits). A block allocated by
+// the running transaction is not referenced by anything committed, so it is
+// rewritten in place (f.fresh). Random nonces, not counters: a counter kept
+// in metadata would be rolled back by a crash and reused for different
+// plaintext, because the lost transaction's data blocks remain on disk.
+// With at most 2^32 seals per key (NIST SP 800-38D §8.3), random nonces are
+// safe for 2^32 block writes per file.
+//
+// Rejected: XTS (fscrypt's choice) needs no tag space but does not detect
+// tampering or block swaps; per-block tags inside the data block would make
+// blocks 4080 usable bytes and break the block-aligned I/O of everything
+// above.
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/skyscope-os/skyscope/pqc"
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	"golang.org/x/sys/unix"
+)
+
+// KeyProvider gives the filesystem its key-encryption keys. On the machine it
+// is the key vault's per-caller derived key (vault.Derive with purpose
+// KEKPurpose); on the host, DerivedKeys.
+type KeyProvider interface {
+	// KEK returns the 32-byte key-encryption key named id. An error means
+	// the key is not available; the filesystem reports it as ErrNoKey.
+	KEK(id disk.KeyID) ([]byte, error)
+}
+
+// KEKPurpose is the key-derivation purpose of SKYAIFS key-encryption keys.
+const KEKPurpose = "skyaifs/kek"
+
+// DerivedKeys derives every KEK from one secret:
+// pqc.DeriveKey(Secret, KEKPurpose, id, 32). It is the host-side provider
+// (skyctl, tests); the key vault does the same inside the machine.
+type DerivedKeys struct {
+	Secret []byte // immutable
+}
+
+// KEK implements KeyProvider.
+func (k DerivedKeys) KEK(id disk.KeyID) ([]byte, error) {
+	if len(k.Secret) == 0 {
+		return nil, errors.New("no secret")
+	}
+	return pqc.DeriveKey(k.Secret, KEKPurpose, id[:], 32), nil
+}
+
+// Encryption errors. ErrNoKey and ErrKeyRejected are errnos (as Linux's
+// fscrypt reports them) carried inside *fs.PathError; ErrAuth comes with
+// EIO and disk.ErrCorrupt.
+var (
+	// ErrNoKey: the file or directory is encrypted and its key is not
+	// available (no KeyProvider, or it does not hold the key id).
+	ErrNoKey = unix.ENOKEY
+	// ErrKeyRejected: the key provider's KEK does not open the file's
+	// wrapped data key: a wrong key, or a wrapped key that was tampered with
+	// or moved from another file.
+	ErrKeyRejected = unix.EKEYREJECTED
+	// ErrAuth: an encrypted data block, or its nonce or tag, was changed or
+	// moved; its contents are never returned.
+	ErrAuth = errors.New("skyaifs: encrypted block failed authentication")
+)
+
+// fileKey is a cached, unwrapped data key. It is valid for the inode while
+// the inode's generation and wrapped key are the ones it was made from.
+type fileKey struct {
+	gen     uint32
+	wrapped [disk.WrappedKeySize]byte
+	aead    cipher.AEAD
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// wrapAAD binds a wrapped data key to its filesystem, inode, generation and
+// key id: a wrapped key copied into another file's extension is rejected.
+func (f *FS) wrapAAD(ino uint64, gen uint32, id disk.KeyID) []byte {
+	a := make([]byte, 0, 64)
+	a = append(a, "skyaifs-wrap-v1"...)
+	a = append(a, f.sb.UUID[:]...)
+	a = binary.LittleEndian.AppendUint64(a, ino)
+	a = binary.LittleEndian.AppendUint32(a, gen)
+	return append(a, id[:]...)
+}
+
+// dataAAD binds a data block to its file and position.
+func dataAAD(n *inode, lb uint64) []byte {
+	var a [20]byte
+	binary.LittleEndian.PutUint64(a[:], n.Ino)
+	binary.LittleEndian.PutUint32(a[8:], n.Generation)
+	binary.LittleEndian.PutUint64(a[12:], lb)
+	return a[:]
+}
+
+// kek asks the provider for key id.
+func (f *FS) kek(id disk.KeyID) (cipher.AEAD, error) {
+	if f.opts.Keys == nil {
+		return nil, fmt.Errorf("%w: key %x: no key provider", ErrNoKey, id[:4])
+	}
+	k, err := f.opts.Keys.KEK(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key %x: %v", ErrNoKey, id[:4], err)
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("%w: key %x has %d bytes, want 32", ErrKeyRejected, id[:4], len(k))
+	}
+	return newGCM(k)
+}
+
+// aeadFor returns n's data cipher, unwrapping its data key on first use.
+func (f *FS) aeadFor(n *inode) (cipher.AEAD, error) {
+	x := n.crypt
+	if k := f.keys[n.Ino]; k != nil && k.gen == n.Generation && k.wrapped == x.WrappedKey {
+		return k.aead, nil
+	}
+	w, err := f.kek(x.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := w.Open(nil, x.WrapNonce[:], x.WrappedKey[:], f.wrapAAD(n.Ino, n.Generation, x.KeyID))
+	if err != nil {
+		return nil, fmt.Errorf("%w: key %x does not open the data key of inode %d (wrong key, or a tampered or moved wrapped key)",
+			ErrKeyRejected, x.KeyID[:4], n.Ino)
+	}
+	a, err := newGCM(dk)
+	if err != nil {
+		return nil, err
+	}
+	f.keys[n.Ino] = &fileKey{gen: n.Generation, wrapped: x.WrappedKey, aead: a}
+	return a, nil
+}
+
+// inherit gives n, just created in dir, dir's encryption policy: a
+// directory copies it, a regular file gets a data key and a crypt
+// extension. Symlinks stay plain (their targets are not encrypted).
+func (f *FS) inherit(dir, n *inode) error {
+	if dir.Flags&disk.FlagEncrypted == 0 {
+		return nil
+	}
+	switch n.Type() {
+	case disk.TypeDir:
+		n.Flags |= disk.FlagEncrypted
+		n.Policy = dir.Policy
+	case disk.TypeFile:
+		w, err := f.kek(dir.Policy)
+		if err != nil {
+			return err
+		}
+		x := &disk.CryptExt{Ino: n.Ino, Generation: n.Generation, Alg: disk.AlgAES256GCM, KeyID: dir.Policy}
+		dk := make([]byte, disk.DataKeySize)
+		if _, err := rand.Read(dk); err != nil {
+			return err
+		}
+		if _, err := rand.Read(x.WrapNonce[:]); err != nil {
+			return err
+		}
+		copy(x.WrappedKey[:], w.Seal(nil, x.WrapNonce[:], dk, f.wrapAAD(n.Ino, n.Generation, x.KeyID)))
+		blk, _, err := f.allocRun(f.cursor, 1)
+		if err != nil {
+			return err
+		}
+		a, err := newGCM(dk)
+		if err != nil {
+			return err
+		}
+		n.Flags |= disk.FlagEncrypted
+		n.Crypt, n.crypt = blk, x
+		f.keys[n.Ino] = &fileKey{gen: n.Generation, wrapped: x.WrappedKey, aead: a}
+	default:
+		return nil
+	}
+	return f.putInode(n)
+}
+
+// allowedIn checks that n may get a name in dir: an encrypted directory only
+// holds files and directories of its own policy (and symlinks), so that
+// everything under it stays encrypted under its key (EXDEV, as fscrypt).
+func allowedIn(dir, n *inode) error {
+	if dir.Flags&disk.FlagEncrypted == 0 || n.Type() == disk.TypeLink {
+		return nil
+	}
+	switch {
+	case n.Type() == disk.TypeDir && n.Flags&disk.FlagEncrypted != 0 && n.Policy == dir.Policy:
+		return nil
+	case n.crypt != nil && n.crypt.KeyID == dir.Policy:
+		return nil
+	}
+	return unix.EXDEV
+}
+
+// loadCrypt reads n's crypt extension (n is an encrypted regular file).
+func (f *FS) loadCrypt(n *inode) error {
+	b, err := f.readMeta(n.Crypt)
+	if err != nil {
+		return err
+	}
+	x, err := disk.DecodeCryptExt(b, n.Ino, n.Generation, f.sb)
+	if err != nil {
+		return err
+	}
+	n.crypt = x
+	return nil
+}
+
+// tagBlock returns tag block idx of n, nil if it has none.
+func (f *FS) tagBlock(n *inode, idx uint32) (*disk.TagBlock, error) {
+	if int(idx) >= len(n.crypt.Tags) || n.crypt.Tags[idx] == 0 {
+		return nil, nil
+	}
+	b, err := f.readMeta(n.crypt.Tags[idx])
+	if err != nil {
+		return nil, err
+	}
+	return disk.DecodeTagBlock(b, n.Ino, n.Generation, idx)
+}
+
+// tagEdit collects one operation's changes to n's tag blocks, so each
+// changed block is decoded and encoded once per operation.
+type tagEdit struct {
+	f       *FS
+	n       *inode
+	changed map[uint32]*disk.TagBlock
+}
+
+// set records the entry of file block lb, allocating its tag block if
+// needed.
+func (t *tagEdit) set(lb uint64, e disk.TagEntry) error {
+	idx := uint32(lb / disk.TagsPerBlock)
+	tb := t.changed[idx]
+	if tb == nil {
+		var err error
+		if tb, err = t.f.tagBlock(t.n, idx); err != nil {
+			return err
+		}
+		if tb == nil {
+			x := t.n.crypt
+			if idx >= disk.MaxTagBlocks {
+				return unix.EFBIG
+			}
+			blk, _, err := t.f.allocRun(t.f.cursor, 1)
+			if err != nil {
+				return err
+			}
+			for len(x.Tags) <= int(idx) {
+				x.Tags = append(x.Tags, 0)
+			}
+			x.Tags[idx] = blk
+			tb = &disk.TagBlock{Ino: t.n.Ino, Generation: t.n.Generation, Index: idx}
+		}
+		t.changed[idx] = tb
+	}
+	tb.Entries[lb%disk.TagsPerBlock] = e
+	return nil
+}
+
+// flush writes the changed tag blocks.
+func (t *tagEdit) flush() {
+	for idx, tb := range t.changed {
+		t.f.writeMeta(t.n.crypt.Tags[idx], tb.Encode())
+	}
+	clear(t.changed)
+}
+
+// dropTags clears the entries of file blocks at or past keep and frees the
+// tag blocks left without entries in range.
+func (f *FS) dropTags(n *inode, keep uint64) error {
+	x := n.crypt
+	for len(x.Tags) > 0 {
+		idx := uint32(len(x.Tags) - 1)
+		start := uint64(idx) * disk.TagsPerBlock
+		if start < keep {
+			tb, err := f.tagBlock(n, idx)
+			if err != nil {
+				return err
+			}
+			if tb != nil {
+				for i := keep - start; i < disk.TagsPerBlock; i++ {
+					tb.Entries[i] = disk.TagEntry{}
+				}
+				f.writeMeta(x.Tags[idx], tb.Encode())
+			}
+			break
+		}
+		if x.Tags[idx] != 0 {
+			if err := f.freeBlock(x.Tags[idx]); err != nil {
+				return err
+			}
+		}
+		x.Tags = x.Tags[:idx]
+	}
+	for len(x.Tags) > 0 && x.Tags[len(x.Tags)-1] == 0 {
+		x.Tags = x.Tags[:len(x.Tags)-1]
+	}
+	return nil
+}
+
+// freeCrypt releases n's tag blocks and extension (n's data is already
+// freed).
+func (f *FS) freeCrypt(n *inode) error {
+	if err := f.dropTags(n, 0); err != nil {
+		return err
+	}
+	delete(f.keys, n.Ino)
+	return f.freeBlock(n.Crypt)
+}
+
+// openBlock decrypts ct, the ciphertext of file block lb, with its tag
+// entry e, in place.
+func openBlock(n *inode, a cipher.AEAD, lb uint64, ct []byte, e *disk.TagEntry) ([]byte, error) {
+	if e.IsZero() {
+		return nil, fmt.Errorf("%w: %w: inode %d: file block %d is mapped but has no tag", disk.ErrCorrupt, ErrAuth, n.Ino, lb)
+	}
+	sealed := append(ct[:block.Size:block.Size], e[disk.NonceSize:]...)
+	p, err := a.Open(sealed[:0], e[:disk.NonceSize], sealed, dataAAD(n, lb))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: inode %d file block %d", disk.ErrCorrupt, ErrAuth, n.Ino, lb)
+	}
+	return p, nil
+}
+
+// plainBlock returns the plaintext of mapped file block lb at disk block p.
+func (f *FS) plainBlock(n *inode, a cipher.AEAD, lb, p uint64) ([]byte, error) {
+	ct, err := f.readBlock(p)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := f.tagBlock(n, uint32(lb/disk.TagsPerBlock))
+	if err != nil {
+		return nil, err
+	}
+	var e disk.TagEntry
+	if tb != nil {
+		e = tb.Entries[lb%disk.TagsPerBlock]
+	}
+	return openBlock(n, a, lb, ct, &e)
+}
+
+// readDataCrypt is readData for an encrypted file: it reads runs of
+// ciphertext and opens each block.
+func (f *FS) readDataCrypt(n *inode, off uint64, buf []byte) error {
+	a, err := f.aeadFor(n)
+	if err != nil {
+		return err
+	}
+	var tb *disk.TagBlock
+	tbIdx := ^uint32(0)
+	for len(buf) > 0 {
+		lb := off / block.Size
+		in := int(off % block.Size)
+		p := n.lookupBlock(lb)
+		if p == 0 {
+			k := min(len(buf), block.Size-in)
+			clear(buf[:k])
+			buf, off = buf[k:], off+uint64(k)
+			continue
+		}
+		run := 1
+		if f.data[p] == nil {
+			for uint64(run)*block.Size < uint64(in+len(buf)) && run < 256 {
+				q := n.lookupBlock(lb + uint64(run))
+				if q != p+uint64(run) || f.data[q] != nil {
+					break
+				}
+				run++
+			}
+		}
+		ct := make([]byte, run*block.Size, run*block.Size+disk.TagSize)
+		if d := f.data[p]; d != nil {
+			copy(ct, d)
+		} else if err := f.dev.ReadBlocks(p, ct); err != nil {
+			return err
+		}
+		for i := range run {
+			l := lb + uint64(i)
+			if idx := uint32(l / disk.TagsPerBlock); idx != tbIdx {
+				if tb, err = f.tagBlock(n, idx); err != nil {
+					return err
+				}
+				tbIdx = idx
+			}
+			var e disk.TagEntry
+			if tb != nil {
+				e = tb.Entries[l%disk.TagsPerBlock]
+			}
+			// Open in a block-sized copy: GCM needs room for the tag.
+			c := make([]byte, block.Size, block.Size+disk.TagSize)
+			copy(c, ct[i*block.Size:])
+			pt, err := openBlock(n, a, l, c, &e)
+			if err != nil {
+				return err
+			}
+			k := copy(buf, pt[in:])
+			buf, off, in = buf[k:], off+uint64(k), 0
+		}
+	}
+	return nil
+}
+
+// cow moves file block lb (at committed disk block p) to a fresh block and
+// frees p: the committed ciphertext is never overwritten. It changes nothing
+// when the allocation fails.
+func (f *FS) cow(n *inode, lb, p uint64) (uint64, error) {
+	if len(n.Extents)+2 > n.MaxExtentCount() {
+		return 0, unix.EFBIG
+	}
+	goal := f.cursor
+	if lb > 0 {
+		if q := n.lookupBlock(lb - 1); q != 0 {
+			goal = q + 1
+		}
+	}
+	np, _, err := f.allocRun(goal, 1)
+	if err != nil {
+		return 0, err
+	}
+	f.cursor = np + 1
+	n.unmap(lb)
+	n.insertExtent(disk.Extent{Logical: uint32(lb), Length: 1, Physical: np})
+	return np, f.freeBlock(p)
+}
+
+// unmap removes file block lb (mapped) from the extent list.
+func (n *inode) unmap(lb uint64) {
+	for i, e := range n.Extents {
+		if uint64(e.Logical) > lb || e.End() <= lb {
+			continue
+		}
+		var parts []disk.Extent
+		if uint64(e.Logical) < lb {
+			parts = append(parts, disk.Extent{Logical: e.Logical, Length: uint32(lb - uint64(e.Logical)), Physical: e.Physical})
+		}
+		if e.End() > lb+1 {
+			d := lb + 1 - uint64(e.Logical)
+			parts = append(parts, disk.Extent{Logical: uint32(lb + 1), Length: e.Length - uint32(d), Physical: e.Physical + d})
+		}
+		n.Extents = append(n.Extents[:i], append(parts, n.Extents[i+1:]...)...)
+		return
+	}
+}
+
+// writeAtCrypt is writeAt for an encrypted file. Like writeAt it may write a
+// prefix of b (fragmented or full disk) and says how much.
+func (f *FS) writeAtCrypt(n *inode, b []byte, off uint64) (int, error) {
+	end := off + uint64(len(b))
+	if end > disk.MaxCryptFileBlocks*block.Size {
+		return 0, unix.EFBIG
+	}
+	a, err := f.aeadFor(n)
+	if err != nil {
+		return 0, err
+	}
+	first, last := off/block.Size, (end-1)/block.Size
+	nonces := make([]byte, disk.NonceSize*int(last-first+1))
+	if _, err := rand.Read(nonces); err != nil {
+		return 0, err
+	}
+	tags := &tagEdit{f: f, n: n, changed: map[uint32]*disk.TagBlock{}}
+	written := 0
+	// seal encrypts plain as file block lb into disk block p.
+	seal := func(lb, p uint64, plain []byte) error {
+		nonce := nonces[disk.NonceSize*int(lb-first):][:disk.NonceSize]
+		out := a.Seal(make([]byte, 0, block.Size+disk.TagSize), nonce, plain, dataAAD(n, lb))
+		var e disk.TagEntry
+		copy(e[:], nonce)
+		copy(e[disk.NonceSize:], out[block.Size:])
+		f.writeBlockData(p, out[:block.Size])
+		return tags.set(lb, e)
+	}
+	// data places b's bytes for file block lb into plain.
+	data := func(lb uint64, plain []byte) {
+		in := 0
+		if lb == first {
+			in = int(off % block.Size)
+		}
+		written += copy(plain[in:], b[written:])
+	}
+loop:
+	for lb := first; lb <= last; {
+		if written > 0 && len(f.dirty)+opBudget/2 > f.capacity() {
+			break // fragmented: let the caller commit before going on
+		}
+		p := n.lookupBlock(lb)
+		if p == 0 {
+			run := 1
+			for lb+uint64(run) <= last && n.lookupBlock(lb+uint64(run)) == 0 && run < writeChunk {
+				run++
+			}
+			got, err := f.mapBlocks(n, lb, run)
+			if got == 0 {
+				if written > 0 {
+					break loop
+				}
+				return 0, err
+			}
+			for i := range uint64(got) {
+				plain := make([]byte, block.Size)
+				data(lb+i, plain)
+				if err := seal(lb+i, n.lookupBlock(lb+i), plain); err != nil {
+					return 0, err
+				}
+			}
+			lb += uint64(got)
+			if got < run {
+				break
+			}
+			continue
+		}
+		in := 0
+		if lb == first {
+			in = int(off % block.Size)
+		}
+		var plain []byte
+		if in == 0 && len(b)-written >= block.Size {
+			plain = make([]byte, block.Size)
+		} else if plain, err = f.plainBlock(n, a, lb, p); err != nil {
+			return 0, err
+		}
+		if !f.fresh[p] {
+			np, err := f.cow(n, lb, p)
+			if np == 0 {
+				if written > 0 && err != nil && (errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG)) {
+					break
+				}
+				return 0, err
+			}
+			if err != nil {
+				return 0, err
+			}
+			p = np
+		}
+		data(lb, plain)
+		if err := seal(lb, p, plain); err != nil {
+			return 0, err
+		}
+		lb++
+	}
+	tags.flush()
+	if e := off + uint64(written); e > n.Size {
+		n.Size = e
+	}
+	now := f.opts.now().UnixNano()
+	n.Mtime, n.Ctime = now, now
+	return written, f.putInode(n)
+}
+
+// truncateCrypt is the encrypted part of truncate to ns bytes (shrinking):
+// tags past the end go, and a partial last block is rewritten with zeros
+// after the end (copy-on-write, as every write).
+func (f *FS) truncateCrypt(n *inode, ns uint64) error {
+	if err := f.dropTags(n, (ns+block.Size-1)/block.Size); err != nil {
+		return err
+	}
+	in := ns % block.Size
+	lb := ns / block.Size
+	p := n.lookupBlock(lb)
+	if in == 0 || p == 0 {
+		return nil
+	}
+	a, err := f.aeadFor(n)
+	if err != nil {
+		return err
+	}
+	plain, err := f.plainBlock(n, a, lb, p)
+	if err != nil {
+		return err
+	}
+	clear(plain[in:])
+	if !f.fresh[p] {
+		if p, err = f.cow(n, lb, p); err != nil {
+			return err
+		}
+	}
+	var nonce [disk.NonceSize]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return err
+	}
+	out := a.Seal(make([]byte, 0, block.Size+disk.TagSize), nonce[:], plain, dataAAD(n, lb))
+	var e disk.TagEntry
+	copy(e[:], nonce[:])
+	copy(e[disk.NonceSize:], out[block.Size:])
+	f.writeBlockData(p, out[:block.Size])
+	tags := &tagEdit{f: f, n: n, changed: map[uint32]*disk.TagBlock{}}
+	if err := tags.set(lb, e); err != nil {
+		return err
+	}
+	tags.flush()
+	return nil
+}
+
+// SetEncryption gives the empty directory path the encryption policy id:
+// every file and directory created in it from now on is encrypted under a
+// data key wrapped by the key id's KEK, and inherits the policy. The key must
+// be available (ErrNoKey otherwise). Setting the same policy again does
+// nothing; a different one gives EEXIST, a non-empty directory ENOTEMPTY.
+// The first policy on a filesystem sets the superblock's encryption feature
+// flag, after which older SKYAIFS code refuses to mount the disk instead of
+// misreading it.
+func (d *Dir) SetEncryption(path string, id disk.KeyID) error {
+	f := d.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable("setencryption"); err != nil {
+		return err
+	}
+	if _, err := f.kek(id); err != nil {
+		return wrap("setencryption", path, err)
+	}
+	if f.sb.Features&disk.FeatureEncryption == 0 {
+		// Durable before any transaction holding an encrypted inode can
+		// commit. If the policy then fails or a crash loses it, the flag
+		// stays set with nothing encrypted, which is harmless.
+		nsb := *f.sb
+		nsb.Features |= disk.FeatureEncryption
+		if err := f.dev.WriteFUA(0, nsb.Encode()); err != nil {
+			return wrap("setencryption", path, err)
+		}
+		f.sb = &nsb
+	}
+	return wrap("setencryption", path, f.do(func() error {
+		n, err := d.existing(path, true)
+		if err != nil {
+			return err
+		}
+		if n.Type() != disk.TypeDir {
+			return unix.ENOTDIR
+		}
+		if n.Flags&disk.FlagEncrypted != 0 {
+			if n.Policy == id {
+				return nil
+			}
+			return unix.EEXIST
+		}
+		empty, err := f.isEmpty(n)
+		if err != nil {
+			return err
+		}
+		if !empty {
+			return unix.ENOTEMPTY
+		}
+		n.Flags |= disk.FlagEncrypted
+		n.Policy = id
+		n.Ctime = f.opts.now().UnixNano()
+		return f.putInode(n)
+	}))
+}
+
+// SetEncryption sets an encryption policy on an empty directory
+// (Dir.SetEncryption).
+func (f *FS) SetEncryption(path string, id disk.KeyID) error { return f.Root().SetEncryption(path, id) }
