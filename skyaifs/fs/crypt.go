@@ -337,14 +337,15 @@ func (f *FS) freeCrypt(n *inode) error {
 	return f.freeBlock(n.Crypt)
 }
 
-// openBlock decrypts ct, the ciphertext of file block lb, with its tag
-// entry e, in place.
-func openBlock(n *inode, a cipher.AEAD, lb uint64, ct []byte, e *disk.TagEntry) ([]byte, error) {
+// openInto decrypts ct (a block of ciphertext, with capacity for the tag
+// after it), file block lb of n, with its tag entry e, appending the
+// plaintext to dst (which may be ct[:0]).
+func openInto(dst []byte, n *inode, a cipher.AEAD, lb uint64, ct []byte, e *disk.TagEntry) ([]byte, error) {
 	if e.IsZero() {
 		return nil, fmt.Errorf("%w: %w: inode %d: file block %d is mapped but has no tag", disk.ErrCorrupt, ErrAuth, n.Ino, lb)
 	}
-	sealed := append(ct[:block.Size:block.Size], e[disk.NonceSize:]...)
-	p, err := a.Open(sealed[:0], e[:disk.NonceSize], sealed, dataAAD(n, lb))
+	sealed := append(ct[:block.Size], e[disk.NonceSize:]...)
+	p, err := a.Open(dst, e[:disk.NonceSize], sealed, dataAAD(n, lb))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: inode %d file block %d", disk.ErrCorrupt, ErrAuth, n.Ino, lb)
 	}
@@ -365,7 +366,7 @@ func (f *FS) plainBlock(n *inode, a cipher.AEAD, lb, p uint64) ([]byte, error) {
 	if tb != nil {
 		e = tb.Entries[lb%disk.TagsPerBlock]
 	}
-	return openBlock(n, a, lb, ct, &e)
+	return openInto(ct[:0], n, a, lb, ct, &e)
 }
 
 // readDataCrypt is readData for an encrypted file: it reads runs of
@@ -377,6 +378,7 @@ func (f *FS) readDataCrypt(n *inode, off uint64, buf []byte) error {
 	}
 	var tb *disk.TagBlock
 	tbIdx := ^uint32(0)
+	scratch := make([]byte, block.Size, block.Size+disk.TagSize)
 	for len(buf) > 0 {
 		lb := off / block.Size
 		in := int(off % block.Size)
@@ -397,7 +399,7 @@ func (f *FS) readDataCrypt(n *inode, off uint64, buf []byte) error {
 				run++
 			}
 		}
-		ct := make([]byte, run*block.Size, run*block.Size+disk.TagSize)
+		ct := make([]byte, run*block.Size)
 		if d := f.data[p]; d != nil {
 			copy(ct, d)
 		} else if err := f.dev.ReadBlocks(p, ct); err != nil {
@@ -415,10 +417,15 @@ func (f *FS) readDataCrypt(n *inode, off uint64, buf []byte) error {
 			if tb != nil {
 				e = tb.Entries[l%disk.TagsPerBlock]
 			}
-			// Open in a block-sized copy: GCM needs room for the tag.
-			c := make([]byte, block.Size, block.Size+disk.TagSize)
-			copy(c, ct[i*block.Size:])
-			pt, err := openBlock(n, a, l, c, &e)
+			// GCM wants ciphertext and tag contiguous: the block goes to
+			// scratch with its tag, and opens straight into buf when buf
+			// wants the whole block.
+			copy(scratch, ct[i*block.Size:(i+1)*block.Size])
+			dst := scratch[:0]
+			if in == 0 && len(buf) >= block.Size {
+				dst = buf[:0]
+			}
+			pt, err := openInto(dst, n, a, l, scratch, &e)
 			if err != nil {
 				return err
 			}
@@ -429,12 +436,13 @@ func (f *FS) readDataCrypt(n *inode, off uint64, buf []byte) error {
 	return nil
 }
 
-// cow moves file block lb (at committed disk block p) to a fresh block and
-// frees p: the committed ciphertext is never overwritten. It changes nothing
-// when the allocation fails.
-func (f *FS) cow(n *inode, lb, p uint64) (uint64, error) {
+// cow moves up to k file blocks from lb (at committed disk blocks p, p+1,
+// ...) to fresh blocks and frees the old ones: committed ciphertext is never
+// overwritten. It returns the first new block and how many moved. It changes
+// nothing when the allocation fails (np is then 0).
+func (f *FS) cow(n *inode, lb, p uint64, k int) (np uint64, got int, err error) {
 	if len(n.Extents)+2 > n.MaxExtentCount() {
-		return 0, unix.EFBIG
+		return 0, 0, unix.EFBIG
 	}
 	goal := f.cursor
 	if lb > 0 {
@@ -442,14 +450,16 @@ func (f *FS) cow(n *inode, lb, p uint64) (uint64, error) {
 			goal = q + 1
 		}
 	}
-	np, _, err := f.allocRun(goal, 1)
+	np, got, err = f.allocRun(goal, k)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	f.cursor = np + 1
-	n.unmap(lb)
-	n.insertExtent(disk.Extent{Logical: uint32(lb), Length: 1, Physical: np})
-	return np, f.freeBlock(p)
+	f.cursor = np + uint64(got)
+	for i := range uint64(got) {
+		n.unmap(lb + i)
+	}
+	n.insertExtent(disk.Extent{Logical: uint32(lb), Length: uint32(got), Physical: np})
+	return np, got, f.freeRun(p, uint64(got))
 }
 
 // unmap removes file block lb (mapped) from the extent list.
@@ -538,20 +548,18 @@ loop:
 			}
 			continue
 		}
-		in := 0
-		if lb == first {
-			in = int(off % block.Size)
-		}
-		var plain []byte
-		if in == 0 && len(b)-written >= block.Size {
-			plain = make([]byte, block.Size)
-		} else if plain, err = f.plainBlock(n, a, lb, p); err != nil {
-			return 0, err
-		}
+		// Mapped: a run of committed blocks moves to fresh ones (one
+		// allocation and one free for the run); a block this transaction
+		// allocated is rewritten where it is.
+		np, got := p, 1
 		if !f.fresh[p] {
-			np, err := f.cow(n, lb, p)
+			k := 1
+			for lb+uint64(k) <= last && k < writeChunk && n.lookupBlock(lb+uint64(k)) == p+uint64(k) && !f.fresh[p+uint64(k)] {
+				k++
+			}
+			np, got, err = f.cow(n, lb, p, k)
 			if np == 0 {
-				if written > 0 && err != nil && (errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG)) {
+				if written > 0 && (errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EFBIG)) {
 					break
 				}
 				return 0, err
@@ -559,13 +567,26 @@ loop:
 			if err != nil {
 				return 0, err
 			}
-			p = np
 		}
-		data(lb, plain)
-		if err := seal(lb, p, plain); err != nil {
-			return 0, err
+		for i := range uint64(got) {
+			in := 0
+			if lb+i == first {
+				in = int(off % block.Size)
+			}
+			var plain []byte
+			if in == 0 && len(b)-written >= block.Size {
+				plain = make([]byte, block.Size)
+			} else if plain, err = f.plainBlock(n, a, lb+i, p+i); err != nil {
+				// The old ciphertext is still at p+i: freed blocks are not
+				// reused before the commit.
+				return 0, err
+			}
+			data(lb+i, plain)
+			if err := seal(lb+i, np+i, plain); err != nil {
+				return 0, err
+			}
 		}
-		lb++
+		lb += uint64(got)
 	}
 	tags.flush()
 	if e := off + uint64(written); e > n.Size {
@@ -599,7 +620,7 @@ func (f *FS) truncateCrypt(n *inode, ns uint64) error {
 	}
 	clear(plain[in:])
 	if !f.fresh[p] {
-		if p, err = f.cow(n, lb, p); err != nil {
+		if p, _, err = f.cow(n, lb, p, 1); err != nil {
 			return err
 		}
 	}
