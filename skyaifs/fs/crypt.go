@@ -105,12 +105,13 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-// wrapAAD binds a wrapped data key to its filesystem, inode, generation and
-// key id: a wrapped key copied into another file's extension is rejected.
-func (f *FS) wrapAAD(ino uint64, gen uint32, id disk.KeyID) []byte {
+// wrapAAD binds a wrapped data key to its inode, generation and key id: a
+// wrapped key copied into another file's extension is rejected. Not to the
+// filesystem's UUID: an image copied or re-labelled must stay readable, and
+// a whole-disk rollback is outside what a disk-resident format can detect.
+func wrapAAD(ino uint64, gen uint32, id disk.KeyID) []byte {
 	a := make([]byte, 0, 64)
 	a = append(a, "skyaifs-wrap-v1"...)
-	a = append(a, f.sb.UUID[:]...)
 	a = binary.LittleEndian.AppendUint64(a, ino)
 	a = binary.LittleEndian.AppendUint32(a, gen)
 	return append(a, id[:]...)
@@ -150,7 +151,7 @@ func (f *FS) aeadFor(n *inode) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	dk, err := w.Open(nil, x.WrapNonce[:], x.WrappedKey[:], f.wrapAAD(n.Ino, n.Generation, x.KeyID))
+	dk, err := w.Open(nil, x.WrapNonce[:], x.WrappedKey[:], wrapAAD(n.Ino, n.Generation, x.KeyID))
 	if err != nil {
 		return nil, fmt.Errorf("%w: key %x does not open the data key of inode %d (wrong key, or a tampered or moved wrapped key)",
 			ErrKeyRejected, x.KeyID[:4], n.Ino)
@@ -187,7 +188,7 @@ func (f *FS) inherit(dir, n *inode) error {
 		if _, err := rand.Read(x.WrapNonce[:]); err != nil {
 			return err
 		}
-		copy(x.WrappedKey[:], w.Seal(nil, x.WrapNonce[:], dk, f.wrapAAD(n.Ino, n.Generation, x.KeyID)))
+		copy(x.WrappedKey[:], w.Seal(nil, x.WrapNonce[:], dk, wrapAAD(n.Ino, n.Generation, x.KeyID)))
 		blk, _, err := f.allocRun(f.cursor, 1)
 		if err != nil {
 			return err
