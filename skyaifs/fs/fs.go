@@ -344,7 +344,11 @@ func (f *FS) Statfs() (Statfs, error) {
 }
 
 // Superblock returns a copy of the superblock.
-func (f *FS) Superblock() disk.Superblock { return *f.sb }
+func (f *FS) Superblock() disk.Superblock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.sb
+}
 
 // usable fails if the FS was unmounted or broken by a failed commit.
 func (f *FS) usable(op string) error {
