@@ -510,13 +510,27 @@ func (f *FS) writeAtCrypt(n *inode, b []byte, off uint64) (int, error) {
 		f.writeBlockData(p, out[:block.Size])
 		return tags.set(lb, e)
 	}
-	// data places b's bytes for file block lb into plain.
-	data := func(lb uint64, plain []byte) {
+	// plainFor returns the plaintext of file block lb after the write:
+	// straight from b when the write covers the whole block (no copy),
+	// else old (zeros for a hole) with b's bytes placed in it.
+	plainFor := func(lb uint64, old func() ([]byte, error)) ([]byte, error) {
 		in := 0
 		if lb == first {
 			in = int(off % block.Size)
 		}
+		if in == 0 && len(b)-written >= block.Size {
+			written += block.Size
+			return b[written-block.Size : written], nil
+		}
+		plain := make([]byte, block.Size)
+		if old != nil {
+			var err error
+			if plain, err = old(); err != nil {
+				return nil, err
+			}
+		}
 		written += copy(plain[in:], b[written:])
+		return plain, nil
 	}
 loop:
 	for lb := first; lb <= last; {
@@ -537,8 +551,7 @@ loop:
 				return 0, err
 			}
 			for i := range uint64(got) {
-				plain := make([]byte, block.Size)
-				data(lb+i, plain)
+				plain, _ := plainFor(lb+i, nil)
 				if err := seal(lb+i, n.lookupBlock(lb+i), plain); err != nil {
 					return 0, err
 				}
@@ -570,19 +583,12 @@ loop:
 			}
 		}
 		for i := range uint64(got) {
-			in := 0
-			if lb+i == first {
-				in = int(off % block.Size)
-			}
-			var plain []byte
-			if in == 0 && len(b)-written >= block.Size {
-				plain = make([]byte, block.Size)
-			} else if plain, err = f.plainBlock(n, a, lb+i, p+i); err != nil {
-				// The old ciphertext is still at p+i: freed blocks are not
-				// reused before the commit.
+			// The old ciphertext is still at p+i: freed blocks are not
+			// reused before the commit.
+			plain, err := plainFor(lb+i, func() ([]byte, error) { return f.plainBlock(n, a, lb+i, p+i) })
+			if err != nil {
 				return 0, err
 			}
-			data(lb+i, plain)
 			if err := seal(lb+i, np+i, plain); err != nil {
 				return 0, err
 			}

@@ -24,6 +24,10 @@
 // collection, far more code than a one-transaction journal; soft updates
 // need precise dependency tracking per block.
 //
+// Encrypted files (crypt.go) are the one place with copy-on-write: the data
+// blocks only, so that each block changes together with its nonce and
+// authentication tag, which are journaled metadata.
+//
 // # Guarantees
 //
 // File.Sync (fsync) returns after the file's data and metadata, and every
