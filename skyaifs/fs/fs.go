@@ -131,7 +131,7 @@ type Stat struct {
 	Nlink      uint32
 	UID, GID   uint32
 	Size       uint64
-	Blocks     uint64 // 4096-byte blocks allocated to data (and extent chain)
+	Blocks     uint64 // 4096-byte blocks allocated to data (and extent chain, crypt extension and tag blocks)
 	Generation uint32
 	Encrypted  bool // an encrypted file, or a directory with an encryption policy
 	Atime      time.Time
