@@ -418,3 +418,53 @@ func TestOldFormatRefusal(t *testing.T) {
 		t.Fatalf("mount of a disk with an unknown feature: %v", err)
 	}
 }
+
+// TestEncryptedOverwriteFullDisk: copy-on-write needs free blocks even to
+// overwrite. On a full disk an overwrite fails with ENOSPC (or writes a
+// prefix and says so), and the file keeps old or new data per block, never
+// anything else; the disk stays consistent.
+func TestEncryptedOverwriteFullDisk(t *testing.T) {
+	f, dev := newCryptFS(t, disk.MinBlocks)
+	old := pattern(40*4096, 1)
+	must(t, f.WriteFile("/s/a", old, 0o644))
+	must(t, f.Sync())
+	// Fill the rest of the disk.
+	h, err := f.Create("/fill", 0o644)
+	must(t, err)
+	for off := int64(0); ; off += 4096 {
+		if _, err := h.WriteAt(make([]byte, 4096), off); err != nil {
+			wantErr(t, err, unix.ENOSPC)
+			break
+		}
+	}
+	must(t, h.Close())
+	must(t, f.Sync())
+	// Free 5 blocks: an overwrite of 20 blocks moves at most 5 (less the
+	// tag and bitmap needs), then stops.
+	must(t, f.Truncate("/fill", int64(internals(t, f, "/fill").Size)-5*4096))
+	must(t, f.Sync())
+	w, err := f.OpenFile("/s/a", os.O_RDWR, 0)
+	must(t, err)
+	neu := pattern(20*4096, 9)
+	k, err := w.WriteAt(neu, 4096)
+	wantErr(t, err, unix.ENOSPC)
+	if k >= len(neu) || k%4096 != 0 {
+		t.Fatalf("wrote %d bytes of %d on a full disk", k, len(neu))
+	}
+	t.Logf("overwrite on a full disk: %d of %d bytes written", k, len(neu))
+	must(t, w.Close())
+	want := append([]byte(nil), old...)
+	copy(want[4096:], neu[:k])
+	for i := range 2 {
+		if i == 1 {
+			f = remountWith(t, f, dev, testKeys)
+		}
+		got, err := f.ReadFile("/s/a")
+		must(t, err)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("after a failed overwrite of %d bytes (%d done) the file differs", len(neu), k)
+		}
+	}
+	must(t, f.Unmount())
+	checkClean(t, dev)
+}
