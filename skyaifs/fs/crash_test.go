@@ -390,7 +390,8 @@ func crashRandom(t *testing.T, opts Options) {
 }
 
 // TestCrashACEEncrypted runs every one- and two-operation ACE workload on an
-// encrypted tree.
+// encrypted tree, and a sample of 100 three-operation ones (write, fsync,
+// overwrite is where copy-on-write meets a committed block).
 func TestCrashACEEncrypted(t *testing.T) {
 	t.Parallel()
 	opts := Options{Keys: testKeys}
@@ -410,6 +411,20 @@ func TestCrashACEEncrypted(t *testing.T) {
 				}
 				runCrash(t, opts, base, mk, []wop{a, b}, rng, &st)
 			}
+		}
+	})
+	t.Run("seq3", func(t *testing.T) {
+		samples := 100
+		if testing.Short() {
+			samples = 20
+		}
+		n := len(aceOps)
+		for i := range samples {
+			k := rng.IntN(n * n * n)
+			if i == 0 {
+				k = 2*n*n + 7*n + 2 // write /foo 0+8192, fsync /foo, the same write again
+			}
+			runCrash(t, opts, base, mk, []wop{aceOps[k/(n*n)], aceOps[k/n%n], aceOps[k%n]}, rng, &st)
 		}
 	})
 	t.Logf("%d workloads, %d crash points checked", st.workloads, st.points)
