@@ -1,5 +1,7 @@
 package disk
 
+import "fmt"
+
 // Encryption at rest: the crypt extension block of an encrypted file and its
 // tag blocks (docs/SKYAIFS.md, "Encryption at rest").
 //
@@ -8,12 +10,17 @@ package disk
 // its nonce and tag change in the same transaction:
 //
 //   - the crypt extension block (SKCX): the key id, the file's data key
-//     sealed under that key (the "wrapped key"), and the table of tag blocks;
+//     sealed under that key (the "wrapped key"), and the table of tag index
+//     blocks;
+//   - tag index blocks (SKCI): tables of tag blocks;
 //   - tag blocks (SKCT): for each file block, the 12-byte nonce and the
 //     16-byte GCM tag of its current ciphertext (all zero for a hole).
 //
-// Tag block i covers file blocks [i*TagsPerBlock, (i+1)*TagsPerBlock); a
-// pointer of 0 in the table means none of them is mapped.
+// Tag block t covers file blocks [t*TagsPerBlock, (t+1)*TagsPerBlock); it is
+// entry t mod TagsPerIndex of tag index block t / TagsPerIndex. A pointer of
+// 0 (in the extension or an index block) means none of those file blocks is
+// mapped. Two levels keep the extension one block while allowing files of
+// about 140 GiB; a file under 288 MiB has one index block.
 
 // KeyID names a key-encryption key (KEK): the key the key vault derives for
 // a purpose. It is stored, never secret.
@@ -33,19 +40,21 @@ const (
 	WrappedKeySize = DataKeySize + TagSize
 	// TagsPerBlock is how many file blocks one tag block covers.
 	TagsPerBlock = (BlockSize - tagHeader) / TagEntrySize
-	// MaxTagBlocks is the size of the extension's tag block table.
-	MaxTagBlocks = (BlockSize - cxTable) / 8
-	// MaxCryptFileBlocks bounds an encrypted file (about 282 MiB): its tag
-	// table must fit in the one extension block.
-	MaxCryptFileBlocks = MaxTagBlocks * TagsPerBlock
+	// MaxIndexBlocks is the size of the extension's table of tag index
+	// blocks; TagsPerIndex the tag blocks one index block points to.
+	MaxIndexBlocks = (BlockSize - cxTable) / 8
+	TagsPerIndex   = (BlockSize - indexHeader) / 8
+	// MaxCryptFileBlocks bounds an encrypted file (about 140 GiB).
+	MaxCryptFileBlocks = MaxIndexBlocks * TagsPerIndex * TagsPerBlock
 	// AlgAES256GCM is the only data and key-wrapping algorithm.
 	AlgAES256GCM = 1
 )
 
 // Magic numbers of the crypt blocks.
 const (
-	MagicCrypt uint32 = 0x5843_4b53 // "SKCX"
-	MagicTags  uint32 = 0x5443_4b53 // "SKCT"
+	MagicCrypt    uint32 = 0x5843_4b53 // "SKCX"
+	MagicTagIndex uint32 = 0x4943_4b53 // "SKCI"
+	MagicTags     uint32 = 0x5443_4b53 // "SKCT"
 )
 
 // TagEntry is one file block's nonce and tag; all zero for a hole.
@@ -62,7 +71,7 @@ type CryptExt struct {
 	KeyID      KeyID                // which KEK sealed the data key
 	WrapNonce  [NonceSize]byte      // nonce of the sealing
 	WrappedKey [WrappedKeySize]byte // the data key, sealed under the KEK
-	Tags       []uint64             // tag block per index, 0 for none; the last is not 0
+	Index      []uint64             // tag index blocks, 0 for none; the last is not 0
 }
 
 // Crypt extension offsets.
@@ -86,8 +95,8 @@ func (x *CryptExt) Encode() []byte {
 	copy(b[cxKeyID:], x.KeyID[:])
 	copy(b[cxNonce:], x.WrapNonce[:])
 	copy(b[cxWrapped:], x.WrappedKey[:])
-	le.PutUint32(b[cxCount:], uint32(len(x.Tags)))
-	for i, t := range x.Tags {
+	le.PutUint32(b[cxCount:], uint32(len(x.Index)))
+	for i, t := range x.Index {
 		le.PutUint64(b[cxTable+8*i:], t)
 	}
 	sealHeader(b, MagicCrypt)
@@ -111,23 +120,80 @@ func DecodeCryptExt(b []byte, ino uint64, gen uint32, sb *Superblock) (*CryptExt
 		return nil, corrupt("crypt extension of inode %d: unknown algorithm %d", ino, x.Alg)
 	case !allZero(b[cxAlg+1 : cxKeyID]), !allZero(b[cxCount+4 : cxTable]):
 		return nil, corrupt("crypt extension of inode %d: reserved bytes are not zero", ino)
-	case count > MaxTagBlocks:
-		return nil, corrupt("crypt extension of inode %d: %d tag blocks, at most %d", ino, count, MaxTagBlocks)
+	case count > MaxIndexBlocks:
+		return nil, corrupt("crypt extension of inode %d: %d tag index blocks, at most %d", ino, count, MaxIndexBlocks)
 	case !allZero(b[cxTable+8*int(count):]):
-		return nil, corrupt("crypt extension of inode %d: bytes after the tag table are not zero", ino)
+		return nil, corrupt("crypt extension of inode %d: bytes after the index table are not zero", ino)
 	}
-	x.Tags = make([]uint64, count)
-	for i := range x.Tags {
-		t := le.Uint64(b[cxTable+8*i:])
-		if t != 0 && !sb.IsData(t) {
-			return nil, corrupt("crypt extension of inode %d: tag block %d outside the data area", ino, t)
-		}
-		x.Tags[i] = t
+	x.Index = make([]uint64, count)
+	if err := getPointers(x.Index, b[cxTable:], sb); err != nil {
+		return nil, corrupt("crypt extension of inode %d: %v", ino, err)
 	}
-	if count > 0 && x.Tags[count-1] == 0 {
-		return nil, corrupt("crypt extension of inode %d: the tag table ends with an empty slot", ino)
+	if count > 0 && x.Index[count-1] == 0 {
+		return nil, corrupt("crypt extension of inode %d: the index table ends with an empty slot", ino)
 	}
 	return x, nil
+}
+
+// getPointers decodes len(dst) block pointers, each 0 or in the data area.
+func getPointers(dst []uint64, b []byte, sb *Superblock) error {
+	for i := range dst {
+		t := le.Uint64(b[8*i:])
+		if t != 0 && !sb.IsData(t) {
+			return fmt.Errorf("block pointer %d outside the data area", t)
+		}
+		dst[i] = t
+	}
+	return nil
+}
+
+// TagIndex is one tag index block of an encrypted file.
+type TagIndex struct {
+	Ino        uint64
+	Generation uint32
+	Index      uint32               // position in the extension's table
+	Tags       [TagsPerIndex]uint64 // tag block Index*TagsPerIndex + j, 0 for none
+}
+
+// Tag index offsets.
+const (
+	indexHeader = 32
+)
+
+// Encode returns the block.
+func (t *TagIndex) Encode() []byte {
+	b := make([]byte, BlockSize)
+	le.PutUint64(b[tagIno:], t.Ino)
+	le.PutUint32(b[tagGen:], t.Generation)
+	le.PutUint32(b[tagIndex:], t.Index)
+	for i, p := range t.Tags {
+		le.PutUint64(b[indexHeader+8*i:], p)
+	}
+	sealHeader(b, MagicTagIndex)
+	return b
+}
+
+// Empty reports whether the index points to no tag block.
+func (t *TagIndex) Empty() bool { return t.Tags == [TagsPerIndex]uint64{} }
+
+// DecodeTagIndex validates and decodes tag index block index of inode ino,
+// generation gen.
+func DecodeTagIndex(b []byte, ino uint64, gen, index uint32, sb *Superblock) (*TagIndex, error) {
+	if err := checkHeader(b, MagicTagIndex, "tag index block"); err != nil {
+		return nil, err
+	}
+	t := &TagIndex{Ino: le.Uint64(b[tagIno:]), Generation: le.Uint32(b[tagGen:]), Index: le.Uint32(b[tagIndex:])}
+	switch {
+	case t.Ino != ino || t.Generation != gen || t.Index != index:
+		return nil, corrupt("tag index block: belongs to inode %d generation %d position %d, expected inode %d generation %d position %d",
+			t.Ino, t.Generation, t.Index, ino, gen, index)
+	case !allZero(b[tagIndex+4 : indexHeader]):
+		return nil, corrupt("tag index block of inode %d: reserved bytes are not zero", ino)
+	}
+	if err := getPointers(t.Tags[:], b[indexHeader:], sb); err != nil {
+		return nil, corrupt("tag index block of inode %d: %v", ino, err)
+	}
+	return t, nil
 }
 
 // TagBlock is one block of an encrypted file's nonces and tags.

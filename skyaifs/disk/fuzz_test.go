@@ -158,7 +158,7 @@ func FuzzJournalRecords(f *testing.F) {
 
 func sampleCryptExt() *CryptExt {
 	return &CryptExt{Ino: 6, Generation: 3, Alg: AlgAES256GCM, KeyID: KeyID{9}, WrapNonce: [NonceSize]byte{1, 2},
-		WrappedKey: [WrappedKeySize]byte{3, 4, 5}, Tags: []uint64{0, 700, 701}}
+		WrappedKey: [WrappedKeySize]byte{3, 4, 5}, Index: []uint64{0, 700, 701}}
 }
 
 func FuzzCryptExt(f *testing.F) {
@@ -186,6 +186,21 @@ func FuzzTagBlock(f *testing.F) {
 		checkErr(t, err)
 		if err == nil && !bytes.Equal(x.Encode(), b) {
 			t.Fatal("tag block decoded but does not re-encode to the same bytes")
+		}
+	})
+}
+
+func FuzzTagIndex(f *testing.F) {
+	sb := testSuper()
+	ti := &TagIndex{Ino: 6, Generation: 3, Index: 1}
+	ti.Tags[0], ti.Tags[TagsPerIndex-1] = 900, 901
+	f.Add(ti.Encode(), uint64(6), uint32(3), uint32(1))
+	f.Fuzz(func(t *testing.T, b []byte, ino uint64, gen, idx uint32) {
+		b = block(b)
+		x, err := DecodeTagIndex(b, ino, gen, idx, sb)
+		checkErr(t, err)
+		if err == nil && !bytes.Equal(x.Encode(), b) {
+			t.Fatal("tag index block decoded but does not re-encode to the same bytes")
 		}
 	})
 }

@@ -222,7 +222,8 @@ func allowedIn(dir, n *inode) error {
 	return unix.EXDEV
 }
 
-// loadCrypt reads n's crypt extension (n is an encrypted regular file).
+// loadCrypt reads n's crypt extension and tag index blocks (n is an
+// encrypted regular file).
 func (f *FS) loadCrypt(n *inode) error {
 	b, err := f.readMeta(n.Crypt)
 	if err != nil {
@@ -232,16 +233,39 @@ func (f *FS) loadCrypt(n *inode) error {
 	if err != nil {
 		return err
 	}
+	n.tagIdx = make([]*disk.TagIndex, len(x.Index))
+	for i, p := range x.Index {
+		if p == 0 {
+			continue
+		}
+		b, err := f.readMeta(p)
+		if err != nil {
+			return err
+		}
+		if n.tagIdx[i], err = disk.DecodeTagIndex(b, n.Ino, n.Generation, uint32(i), f.sb); err != nil {
+			return err
+		}
+	}
 	n.crypt = x
 	return nil
 }
 
+// tagPtr returns the disk block of n's tag block idx, 0 if it has none.
+func (n *inode) tagPtr(idx uint32) uint64 {
+	i := idx / disk.TagsPerIndex
+	if int(i) >= len(n.tagIdx) || n.tagIdx[i] == nil {
+		return 0
+	}
+	return n.tagIdx[i].Tags[idx%disk.TagsPerIndex]
+}
+
 // tagBlock returns tag block idx of n, nil if it has none.
 func (f *FS) tagBlock(n *inode, idx uint32) (*disk.TagBlock, error) {
-	if int(idx) >= len(n.crypt.Tags) || n.crypt.Tags[idx] == 0 {
+	p := n.tagPtr(idx)
+	if p == 0 {
 		return nil, nil
 	}
-	b, err := f.readMeta(n.crypt.Tags[idx])
+	b, err := f.readMeta(p)
 	if err != nil {
 		return nil, err
 	}
@@ -251,13 +275,18 @@ func (f *FS) tagBlock(n *inode, idx uint32) (*disk.TagBlock, error) {
 // tagEdit collects one operation's changes to n's tag blocks, so each
 // changed block is decoded and encoded once per operation.
 type tagEdit struct {
-	f       *FS
-	n       *inode
-	changed map[uint32]*disk.TagBlock
+	f        *FS
+	n        *inode
+	changed  map[uint32]*disk.TagBlock
+	newIndex map[uint32]bool // index blocks changed (a tag block added)
 }
 
-// set records the entry of file block lb, allocating its tag block if
-// needed.
+func (f *FS) editTags(n *inode) *tagEdit {
+	return &tagEdit{f: f, n: n, changed: map[uint32]*disk.TagBlock{}, newIndex: map[uint32]bool{}}
+}
+
+// set records the entry of file block lb, allocating its tag block (and
+// index block) if needed.
 func (t *tagEdit) set(lb uint64, e disk.TagEntry) error {
 	idx := uint32(lb / disk.TagsPerBlock)
 	tb := t.changed[idx]
@@ -267,18 +296,9 @@ func (t *tagEdit) set(lb uint64, e disk.TagEntry) error {
 			return err
 		}
 		if tb == nil {
-			x := t.n.crypt
-			if idx >= disk.MaxTagBlocks {
-				return unix.EFBIG
-			}
-			blk, _, err := t.f.allocRun(t.f.cursor, 1)
-			if err != nil {
+			if err := t.addTagBlock(idx); err != nil {
 				return err
 			}
-			for len(x.Tags) <= int(idx) {
-				x.Tags = append(x.Tags, 0)
-			}
-			x.Tags[idx] = blk
 			tb = &disk.TagBlock{Ino: t.n.Ino, Generation: t.n.Generation, Index: idx}
 		}
 		t.changed[idx] = tb
@@ -287,48 +307,107 @@ func (t *tagEdit) set(lb uint64, e disk.TagEntry) error {
 	return nil
 }
 
-// flush writes the changed tag blocks.
+// addTagBlock allocates tag block idx, and its index block if missing.
+func (t *tagEdit) addTagBlock(idx uint32) error {
+	n, x := t.n, t.n.crypt
+	i := idx / disk.TagsPerIndex
+	if i >= disk.MaxIndexBlocks {
+		return unix.EFBIG
+	}
+	if int(i) >= len(n.tagIdx) || n.tagIdx[i] == nil {
+		blk, _, err := t.f.allocRun(t.f.cursor, 1)
+		if err != nil {
+			return err
+		}
+		for len(x.Index) <= int(i) {
+			x.Index = append(x.Index, 0)
+			n.tagIdx = append(n.tagIdx, nil)
+		}
+		x.Index[i] = blk
+		n.tagIdx[i] = &disk.TagIndex{Ino: n.Ino, Generation: n.Generation, Index: i}
+	}
+	blk, _, err := t.f.allocRun(t.f.cursor, 1)
+	if err != nil {
+		return err
+	}
+	n.tagIdx[i].Tags[idx%disk.TagsPerIndex] = blk
+	t.newIndex[i] = true
+	return nil
+}
+
+// flush writes the changed tag and index blocks (the extension is written
+// by putInode).
 func (t *tagEdit) flush() {
 	for idx, tb := range t.changed {
-		t.f.writeMeta(t.n.crypt.Tags[idx], tb.Encode())
+		t.f.writeMeta(t.n.tagPtr(idx), tb.Encode())
+	}
+	for i := range t.newIndex {
+		t.f.writeMeta(t.n.crypt.Index[i], t.n.tagIdx[i].Encode())
 	}
 	clear(t.changed)
+	clear(t.newIndex)
 }
 
 // dropTags clears the entries of file blocks at or past keep and frees the
-// tag blocks left without entries in range.
+// tag blocks, and index blocks, left without entries in range. Tag blocks
+// wholly past keep are freed without being read, so removing a file needs
+// no key and reads only its index blocks.
 func (f *FS) dropTags(n *inode, keep uint64) error {
 	x := n.crypt
-	for len(x.Tags) > 0 {
-		idx := uint32(len(x.Tags) - 1)
-		start := uint64(idx) * disk.TagsPerBlock
-		if start < keep {
-			tb, err := f.tagBlock(n, idx)
-			if err != nil {
-				return err
-			}
-			if tb != nil {
-				for i := keep - start; i < disk.TagsPerBlock; i++ {
-					tb.Entries[i] = disk.TagEntry{}
+	done := false
+	for i := len(x.Index) - 1; i >= 0 && !done; i-- {
+		ti := n.tagIdx[i]
+		if ti == nil {
+			continue
+		}
+		changed := false
+		for j := disk.TagsPerIndex - 1; j >= 0; j-- {
+			idx := uint32(i*disk.TagsPerIndex + j)
+			start := uint64(idx) * disk.TagsPerBlock
+			p := ti.Tags[j]
+			if start < keep {
+				// The block holding keep: clear its tail. Every block
+				// before it is wholly below keep.
+				done = true
+				if p == 0 || keep-start >= disk.TagsPerBlock {
+					break
 				}
-				f.writeMeta(x.Tags[idx], tb.Encode())
+				tb, err := f.tagBlock(n, idx)
+				if err != nil {
+					return err
+				}
+				for k := keep - start; k < disk.TagsPerBlock; k++ {
+					tb.Entries[k] = disk.TagEntry{}
+				}
+				f.writeMeta(p, tb.Encode())
+				break
 			}
-			break
+			if p != 0 {
+				if err := f.freeBlock(p); err != nil {
+					return err
+				}
+				ti.Tags[j] = 0
+				changed = true
+			}
 		}
-		if x.Tags[idx] != 0 {
-			if err := f.freeBlock(x.Tags[idx]); err != nil {
+		switch {
+		case ti.Empty():
+			if err := f.freeBlock(x.Index[i]); err != nil {
 				return err
 			}
+			x.Index[i], n.tagIdx[i] = 0, nil
+		case changed:
+			f.writeMeta(x.Index[i], ti.Encode())
 		}
-		x.Tags = x.Tags[:idx]
 	}
-	for len(x.Tags) > 0 && x.Tags[len(x.Tags)-1] == 0 {
-		x.Tags = x.Tags[:len(x.Tags)-1]
+	for len(x.Index) > 0 && x.Index[len(x.Index)-1] == 0 {
+		x.Index = x.Index[:len(x.Index)-1]
+		n.tagIdx = n.tagIdx[:len(n.tagIdx)-1]
 	}
 	return nil
 }
 
-// freeCrypt releases n's tag blocks and extension (n's data is already
+// freeCrypt releases n's tag and tag index blocks and extension (n's data is already
 // freed).
 func (f *FS) freeCrypt(n *inode) error {
 	if err := f.dropTags(n, 0); err != nil {
@@ -498,7 +577,7 @@ func (f *FS) writeAtCrypt(n *inode, b []byte, off uint64) (int, error) {
 	if _, err := rand.Read(nonces); err != nil {
 		return 0, err
 	}
-	tags := &tagEdit{f: f, n: n, changed: map[uint32]*disk.TagBlock{}}
+	tags := f.editTags(n)
 	written := 0
 	// seal encrypts plain as file block lb into disk block p.
 	seal := func(lb, p uint64, plain []byte) error {
@@ -640,7 +719,7 @@ func (f *FS) truncateCrypt(n *inode, ns uint64) error {
 	copy(e[:], nonce[:])
 	copy(e[disk.NonceSize:], out[block.Size:])
 	f.writeBlockData(p, out[:block.Size])
-	tags := &tagEdit{f: f, n: n, changed: map[uint32]*disk.TagBlock{}}
+	tags := f.editTags(n)
 	if err := tags.set(lb, e); err != nil {
 		return err
 	}

@@ -156,8 +156,8 @@ func TestEncryptedRoundTrip(t *testing.T) {
 	must(t, err)
 	sb, err := f.Stat("/s/big")
 	must(t, err)
-	if sb.Blocks != 13+2 {
-		t.Fatalf("/s/big has %d blocks, want 13 of data, a tag block and the extension", sb.Blocks)
+	if sb.Blocks != 13+3 {
+		t.Fatalf("/s/big has %d blocks, want 13 of data, a tag block, a tag index block and the extension", sb.Blocks)
 	}
 	must(t, f.Unlink("/s/big"))
 	must(t, f.Sync())
@@ -298,7 +298,7 @@ func TestEncryptedTamper(t *testing.T) {
 	})
 	t.Run("tag bit", func(t *testing.T) {
 		dev, a, _ := setup(t)
-		rewriteMeta(t, dev, a.crypt.Tags[0], func(b []byte) []byte {
+		rewriteMeta(t, dev, a.tagPtr(0), func(b []byte) []byte {
 			tb, err := disk.DecodeTagBlock(b, a.Ino, a.Generation, 0)
 			must(t, err)
 			tb.Entries[2][20] ^= 1
@@ -308,7 +308,7 @@ func TestEncryptedTamper(t *testing.T) {
 	})
 	t.Run("nonce bit", func(t *testing.T) {
 		dev, a, _ := setup(t)
-		rewriteMeta(t, dev, a.crypt.Tags[0], func(b []byte) []byte {
+		rewriteMeta(t, dev, a.tagPtr(0), func(b []byte) []byte {
 			tb, err := disk.DecodeTagBlock(b, a.Ino, a.Generation, 0)
 			must(t, err)
 			tb.Entries[0][0] ^= 1
@@ -327,13 +327,13 @@ func TestEncryptedTamper(t *testing.T) {
 		dev, a, b := setup(t)
 		swap(dev, a.lookupBlock(1), b.lookupBlock(1))
 		var ea, eb disk.TagEntry
-		rewriteMeta(t, dev, b.crypt.Tags[0], func(raw []byte) []byte {
+		rewriteMeta(t, dev, b.tagPtr(0), func(raw []byte) []byte {
 			tb, err := disk.DecodeTagBlock(raw, b.Ino, b.Generation, 0)
 			must(t, err)
 			eb = tb.Entries[1]
 			return raw
 		})
-		rewriteMeta(t, dev, a.crypt.Tags[0], func(raw []byte) []byte {
+		rewriteMeta(t, dev, a.tagPtr(0), func(raw []byte) []byte {
 			tb, err := disk.DecodeTagBlock(raw, a.Ino, a.Generation, 0)
 			must(t, err)
 			ea, tb.Entries[1] = tb.Entries[1], eb
@@ -345,7 +345,7 @@ func TestEncryptedTamper(t *testing.T) {
 	t.Run("blocks swapped within a file", func(t *testing.T) {
 		dev, a, _ := setup(t)
 		swap(dev, a.lookupBlock(0), a.lookupBlock(2))
-		rewriteMeta(t, dev, a.crypt.Tags[0], func(raw []byte) []byte {
+		rewriteMeta(t, dev, a.tagPtr(0), func(raw []byte) []byte {
 			tb, err := disk.DecodeTagBlock(raw, a.Ino, a.Generation, 0)
 			must(t, err)
 			tb.Entries[0], tb.Entries[2] = tb.Entries[2], tb.Entries[0]
@@ -374,7 +374,7 @@ func TestEncryptedTamper(t *testing.T) {
 		// A block mapped where the tag table has no entry is refused, not
 		// read as zeros or as ciphertext.
 		dev, a, _ := setup(t)
-		rewriteMeta(t, dev, a.crypt.Tags[0], func(raw []byte) []byte {
+		rewriteMeta(t, dev, a.tagPtr(0), func(raw []byte) []byte {
 			tb, err := disk.DecodeTagBlock(raw, a.Ino, a.Generation, 0)
 			must(t, err)
 			tb.Entries[1] = disk.TagEntry{}
@@ -464,6 +464,70 @@ func TestEncryptedOverwriteFullDisk(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("after a failed overwrite of %d bytes (%d done) the file differs", len(neu), k)
 		}
+	}
+	must(t, f.Unmount())
+	checkClean(t, dev)
+}
+
+// TestEncryptedLargeSparse writes blocks far apart in an encrypted file, so
+// that its tags live in several tag index blocks, and checks reads, the
+// block count, truncation across index blocks, EFBIG at the limit, and that
+// unlink gives every block back.
+func TestEncryptedLargeSparse(t *testing.T) {
+	f, dev := newCryptFS(t, 4096)
+	per := int64(disk.TagsPerIndex * disk.TagsPerBlock) // file blocks per index block
+	offs := []int64{0, 5 * 4096, per * 4096, (3*per + 7) * 4096}
+	h, err := f.Create("/s/big", 0o644)
+	must(t, err)
+	st0, err := f.Statfs()
+	must(t, err)
+	for i, off := range offs {
+		_, err := h.WriteAt(pattern(100, byte(i)), off)
+		must(t, err)
+	}
+	_, err = h.WriteAt([]byte("x"), disk.MaxCryptFileBlocks*4096)
+	wantErr(t, err, unix.EFBIG)
+	must(t, h.Sync())
+	st, err := h.Stat()
+	must(t, err)
+	// 4 data blocks, 3 tag blocks (two share the first), 3 index blocks
+	// (index 2 has none), the extension.
+	if st.Blocks != 4+3+3+1 {
+		t.Fatalf("%d blocks, want 11", st.Blocks)
+	}
+	check := func(g *FS, n int) {
+		t.Helper()
+		r, err := g.Open("/s/big")
+		must(t, err)
+		defer r.Close()
+		for i, off := range offs[:n] {
+			b := make([]byte, 100)
+			_, err := r.ReadAt(b, off)
+			must(t, err)
+			if !bytes.Equal(b, pattern(100, byte(i))) {
+				t.Fatalf("block at %d reads back wrong", off)
+			}
+		}
+	}
+	check(f, 4)
+	must(t, h.Close())
+	f = remountWith(t, f, dev, testKeys)
+	check(f, 4)
+	checkClean(t, dev)
+	must(t, f.Truncate("/s/big", per*4096+100)) // cut inside the second index block's first tag block
+	must(t, f.Sync())
+	check(f, 3)
+	if st, _ := f.Stat("/s/big"); st.Blocks != 3+2+2+1 {
+		t.Fatalf("after truncation: %d blocks, want 8", st.Blocks)
+	}
+	f = remountWith(t, f, dev, testKeys)
+	checkClean(t, dev)
+	must(t, f.Unlink("/s/big"))
+	must(t, f.Sync())
+	st1, err := f.Statfs()
+	must(t, err)
+	if st1.FreeBlocks != st0.FreeBlocks+1 { // + the extension, allocated before st0
+		t.Fatalf("unlink left %d blocks allocated", int64(st0.FreeBlocks+1)-int64(st1.FreeBlocks))
 	}
 	must(t, f.Unmount())
 	checkClean(t, dev)

@@ -16,6 +16,9 @@ type inode struct {
 	disk.Inode
 	chain []uint64       // extent chain blocks, in order
 	crypt *disk.CryptExt // an encrypted file's crypt extension; nil otherwise
+	// tagIdx holds the decoded tag index blocks of crypt.Index (nil where
+	// the pointer is 0).
+	tagIdx []*disk.TagIndex
 }
 
 // getInode returns inode ino, decoding and validating it on first use.
@@ -320,9 +323,15 @@ func (n *inode) blockCount() uint64 {
 	c := uint64(len(n.chain))
 	if n.crypt != nil {
 		c++
-		for _, t := range n.crypt.Tags {
-			if t != 0 {
-				c++
+		for _, ti := range n.tagIdx {
+			if ti == nil {
+				continue
+			}
+			c++
+			for _, t := range ti.Tags {
+				if t != 0 {
+					c++
+				}
 			}
 		}
 	}

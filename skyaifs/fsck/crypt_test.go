@@ -42,7 +42,10 @@ func encrypted(t *testing.T) (dev *block.Mem, ext, tags uint64, a disk.Inode) {
 	must(dev.ReadBlocks(n.Crypt, raw))
 	x, err := disk.DecodeCryptExt(raw, n.Ino, n.Generation, &sb)
 	must(err)
-	return dev, n.Crypt, x.Tags[0], *n
+	must(dev.ReadBlocks(x.Index[0], raw))
+	ti, err := disk.DecodeTagIndex(raw, n.Ino, n.Generation, 0, &sb)
+	must(err)
+	return dev, n.Crypt, ti.Tags[0], *n
 }
 
 func TestEncryptedClean(t *testing.T) {
@@ -51,10 +54,10 @@ func TestEncryptedClean(t *testing.T) {
 	if !r.Clean() {
 		t.Fatalf("not clean: %q", r.Problems)
 	}
-	// data: 3 + 1 blocks, crypt extensions 2, tag blocks 2, plus the root
-	// bucket and /s's bucket.
+	// data: 3 + 1 blocks, crypt extensions 2, tag index blocks 2, tag
+	// blocks 2, plus the root bucket and /s's bucket.
 	sb, _ := disk.DecodeSuperblock(dev.Image()[:block.Size])
-	if got, want := r.UsedBlocks-sb.DataStart, uint64(4+2+2+2); got != want {
+	if got, want := r.UsedBlocks-sb.DataStart, uint64(4+2+2+2+2); got != want {
 		t.Fatalf("%d data-area blocks in use, want %d", got, want)
 	}
 }
