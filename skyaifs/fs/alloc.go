@@ -146,6 +146,32 @@ func (f *FS) findFree(from, to uint64) (uint64, bool) {
 	return 0, false
 }
 
+// findFreeRun returns the start of the first run of want free blocks in one
+// bitmap block at or after goal (wrapping around), if there is one.
+func (f *FS) findFreeRun(goal, want uint64) (uint64, bool) {
+	sb := f.sb
+	if goal < sb.DataStart || goal >= sb.Blocks {
+		goal = sb.DataStart
+	}
+	for _, r := range [][2]uint64{{goal, sb.Blocks}, {sb.DataStart, goal}} {
+		for n := r[0]; n < r[1]; {
+			s, ok := f.findFree(n, r[1])
+			if !ok {
+				break
+			}
+			e := s + 1
+			for e < sb.Blocks && e-s < want && !f.isUsed(e) && e%disk.BitsPerBitmapBlock != 0 {
+				e++
+			}
+			if e-s == want {
+				return s, true
+			}
+			n = e
+		}
+	}
+	return 0, false
+}
+
 // freeBlock frees block n in the running transaction; it stays unallocatable
 // until the transaction commits.
 func (f *FS) freeBlock(n uint64) error { return f.freeRun(n, 1) }

@@ -347,6 +347,9 @@ func TestCrashACE(t *testing.T) {
 func TestCrashRandom(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { crashRandom(t, Options{}) })
 	t.Run("encrypted", func(t *testing.T) { crashRandom(t, Options{Keys: testKeys}) })
+	// Every overwrite of a file with more than one extent rewrites its
+	// window (rewriteWindow), which normally needs a fragmented file.
+	t.Run("encrypted-windows", func(t *testing.T) { crashRandom(t, Options{Keys: testKeys, defragExtents: 1}) })
 }
 
 func crashRandom(t *testing.T, opts Options) {

@@ -433,14 +433,22 @@ func openInto(dst []byte, n *inode, a cipher.AEAD, lb uint64, ct []byte, e *disk
 }
 
 // plainBlock returns the plaintext of mapped file block lb at disk block p.
-func (f *FS) plainBlock(n *inode, a cipher.AEAD, lb, p uint64) ([]byte, error) {
+// Tags changed by the running operation (edit, may be nil) win over the
+// tag blocks.
+func (f *FS) plainBlock(n *inode, a cipher.AEAD, lb, p uint64, edit *tagEdit) ([]byte, error) {
 	ct, err := f.readBlock(p)
 	if err != nil {
 		return nil, err
 	}
-	tb, err := f.tagBlock(n, uint32(lb/disk.TagsPerBlock))
-	if err != nil {
-		return nil, err
+	idx := uint32(lb / disk.TagsPerBlock)
+	var tb *disk.TagBlock
+	if edit != nil {
+		tb = edit.changed[idx]
+	}
+	if tb == nil {
+		if tb, err = f.tagBlock(n, idx); err != nil {
+			return nil, err
+		}
 	}
 	var e disk.TagEntry
 	if tb != nil {
@@ -581,7 +589,15 @@ func (f *FS) writeAtCrypt(n *inode, b []byte, off uint64) (int, error) {
 	written := 0
 	// seal encrypts plain as file block lb into disk block p.
 	seal := func(lb, p uint64, plain []byte) error {
-		nonce := nonces[disk.NonceSize*int(lb-first):][:disk.NonceSize]
+		var nonce []byte
+		if lb >= first && lb <= last {
+			nonce = nonces[disk.NonceSize*int(lb-first):][:disk.NonceSize]
+		} else { // a neighbour re-encrypted by rewriteWindow
+			nonce = make([]byte, disk.NonceSize)
+			if _, err := rand.Read(nonce); err != nil {
+				return err
+			}
+		}
 		out := a.Seal(make([]byte, 0, block.Size+disk.TagSize), nonce, plain, dataAAD(n, lb))
 		var e disk.TagEntry
 		copy(e[:], nonce)
@@ -644,6 +660,16 @@ loop:
 		// Mapped: a run of committed blocks moves to fresh ones (one
 		// allocation and one free for the run); a block this transaction
 		// allocated is rewritten where it is.
+		if !f.fresh[p] && len(n.Extents) > f.defragAbove(n) {
+			k, err := f.rewriteWindow(n, a, tags, lb, last, plainFor, seal)
+			if err != nil {
+				return 0, err
+			}
+			if k > 0 {
+				lb += uint64(k)
+				continue
+			}
+		}
 		np, got := p, 1
 		if !f.fresh[p] {
 			k := 1
@@ -664,7 +690,7 @@ loop:
 		for i := range uint64(got) {
 			// The old ciphertext is still at p+i: freed blocks are not
 			// reused before the commit.
-			plain, err := plainFor(lb+i, func() ([]byte, error) { return f.plainBlock(n, a, lb+i, p+i) })
+			plain, err := plainFor(lb+i, func() ([]byte, error) { return f.plainBlock(n, a, lb+i, p+i, tags) })
 			if err != nil {
 				return 0, err
 			}
@@ -681,6 +707,103 @@ loop:
 	now := f.opts.now().UnixNano()
 	n.Mtime, n.Ctime = now, now
 	return written, f.putInode(n)
+}
+
+// defragAbove is the extent count above which copy-on-write rewrites whole
+// windows (rewriteWindow): half the most an inode can hold, so files that
+// are not fragmented pay nothing, and fragmented ones stop growing extents.
+func (f *FS) defragAbove(n *inode) int {
+	if f.opts.defragExtents > 0 {
+		return f.opts.defragExtents
+	}
+	return n.MaxExtentCount() / 2
+}
+
+// rewriteWindow is copy-on-write for a fragmented file. Moving single blocks
+// splits an extent in three; random overwrites would soon hit the extent
+// limit (EFBIG after about a thousand). Instead, the blocks mapped without a
+// gap around lb, within lb's aligned window of writeChunk file blocks, all
+// move to one fresh run (those the write does not cover
+// are re-encrypted with fresh nonces), so the window becomes one extent.
+// It returns how many blocks of the write, from lb on, it wrote; 0 (and no
+// change) when there is nothing to merge or no free run that long, and the
+// caller moves lb alone.
+func (f *FS) rewriteWindow(n *inode, a cipher.AEAD, tags *tagEdit, lb, last uint64,
+	plainFor func(uint64, func() ([]byte, error)) ([]byte, error), seal func(lb, p uint64, plain []byte) error) (int, error) {
+	// Blocks this transaction allocated move too (their ciphertext is
+	// buffered; freeing them wastes them only until the commit): a window
+	// stops only at holes, so it always becomes one extent.
+	mapped := func(x uint64) bool { return n.lookupBlock(x) != 0 }
+	w0 := lb &^ (writeChunk - 1)
+	s, e := lb, lb+1
+	for s > w0 && mapped(s-1) {
+		s--
+	}
+	for e < w0+writeChunk && mapped(e) {
+		e++
+	}
+	if e-s < 2 || len(n.Extents)+2 > n.MaxExtentCount() {
+		return 0, nil
+	}
+	goal := f.cursor
+	if s > 0 {
+		if q := n.lookupBlock(s - 1); q != 0 {
+			goal = q + 1
+		}
+	}
+	// allocRun takes the first free block after the goal, which on a disk
+	// whose free space copy-on-write has fragmented is often a lone one:
+	// look for a run that fits first.
+	if r, ok := f.findFreeRun(goal, e-s); ok {
+		goal = r
+	}
+	np, got, err := f.allocRun(goal, int(e-s))
+	if err != nil {
+		return 0, nil
+	}
+	if got < int(e-s) {
+		// No run that long here: give it back (usable after the commit,
+		// as every freed block) and move lb alone.
+		return 0, f.freeRun(np, uint64(got))
+	}
+	f.cursor = np + uint64(got)
+	old := make([]uint64, e-s)
+	plain := make([][]byte, e-s)
+	done := 0
+	for i := range old {
+		x := s + uint64(i)
+		old[i] = n.lookupBlock(x)
+		get := func() ([]byte, error) { return f.plainBlock(n, a, x, old[i], tags) }
+		if x >= lb && x <= last {
+			plain[i], err = plainFor(x, get)
+			done++
+		} else {
+			plain[i], err = get()
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	for i := range old {
+		n.unmap(s + uint64(i))
+	}
+	for i := 0; i < len(old); {
+		j := i + 1
+		for j < len(old) && old[j] == old[j-1]+1 {
+			j++
+		}
+		if err := f.freeRun(old[i], uint64(j-i)); err != nil {
+			return 0, err
+		}
+		i = j
+	}
+	n.insertExtent(disk.Extent{Logical: uint32(s), Length: uint32(e - s), Physical: np})
+	for i := range old {
+		if err := seal(s+uint64(i), np+uint64(i), plain[i]); err != nil {
+			return 0, err
+		}
+	}
+	return done, nil
 }
 
 // truncateCrypt is the encrypted part of truncate to ns bytes (shrinking):
@@ -700,7 +823,7 @@ func (f *FS) truncateCrypt(n *inode, ns uint64) error {
 	if err != nil {
 		return err
 	}
-	plain, err := f.plainBlock(n, a, lb, p)
+	plain, err := f.plainBlock(n, a, lb, p, nil)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,10 @@ type Options struct {
 	// files (crypt.go). Nil: encrypted files cannot be read, written or
 	// created (ErrNoKey); everything else works.
 	Keys KeyProvider
+
+	// defragExtents, if not zero, replaces defragAbove's threshold (tests
+	// use it to exercise rewriteWindow on small files).
+	defragExtents int
 }
 
 // FS is a mounted filesystem.

@@ -22,6 +22,13 @@ func TestModelProperty(t *testing.T) { modelProperty(t, Options{}) }
 // clean at the end.
 func TestModelPropertyEncrypted(t *testing.T) { modelProperty(t, Options{Keys: testKeys}) }
 
+// TestModelPropertyEncryptedWindows is TestModelPropertyEncrypted with the
+// window rewrite of fragmented files (rewriteWindow) on every overwrite of a
+// file with more than one extent.
+func TestModelPropertyEncryptedWindows(t *testing.T) {
+	modelProperty(t, Options{Keys: testKeys, defragExtents: 1})
+}
+
 func modelProperty(t *testing.T, opts Options) {
 	names := []string{"/a", "/b", "/d", "/d/a", "/d/e", "/d/e/f", "/e"}
 	rapid.Check(t, func(rt *rapid.T) {
