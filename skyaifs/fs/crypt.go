@@ -47,8 +47,9 @@ import (
 )
 
 // KeyProvider gives the filesystem its key-encryption keys. On the machine it
-// is the key vault's per-caller derived key (vault.Derive with purpose
-// KEKPurpose); on the host, DerivedKeys.
+// is to be the key vault: vault.Derive(secret, VaultPurpose(id), 32), which
+// binds the key to the calling task's badge as well (not wired yet); on the
+// host, DerivedKeys.
 type KeyProvider interface {
 	// KEK returns the 32-byte key-encryption key named id. An error means
 	// the key is not available; the filesystem reports it as ErrNoKey.
@@ -58,9 +59,15 @@ type KeyProvider interface {
 // KEKPurpose is the key-derivation purpose of SKYAIFS key-encryption keys.
 const KEKPurpose = "skyaifs/kek"
 
+// VaultPurpose is the purpose string to ask the key vault's Derive for the
+// KEK named id: the vault's derivation has no separate context (it uses the
+// caller's badge), so the key id goes into the purpose.
+func VaultPurpose(id disk.KeyID) string { return fmt.Sprintf("%s/%x", KEKPurpose, id[:]) }
+
 // DerivedKeys derives every KEK from one secret:
 // pqc.DeriveKey(Secret, KEKPurpose, id, 32). It is the host-side provider
-// (skyctl, tests); the key vault does the same inside the machine.
+// (skyctl, tests). Its keys differ from the vault's (different secret, and
+// the vault binds the caller), so an image is encrypted for one or the other.
 type DerivedKeys struct {
 	Secret []byte // immutable
 }

@@ -574,3 +574,9 @@ func TestEncryptedRandomOverwrites(t *testing.T) {
 	must(t, f.Unmount())
 	checkClean(t, dev)
 }
+
+func TestVaultPurpose(t *testing.T) {
+	if got, want := VaultPurpose(disk.KeyID{0xab, 1}), "skyaifs/kek/ab010000000000000000000000000000"; got != want {
+		t.Fatalf("VaultPurpose = %q, want %q", got, want)
+	}
+}
