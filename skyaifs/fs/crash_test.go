@@ -230,7 +230,7 @@ func runCrash(t *testing.T, opts Options, base []byte, mk func() *model, ops []w
 		}
 		hi = max(hi, lo) // a durable op that wrote nothing still completed
 		where := fmt.Sprintf("workload %q, crash after %d of %d device operations (keep=%v)", names, n, len(log), keep != nil)
-		cdev := block.Must(block.NewMemFrom(img))
+		cdev := block.Must(block.NewMemOwned(img))
 		if r, err := fsck.Check(cdev, fsck.Options{}); err != nil || !r.Clean() {
 			t.Fatalf("%s: fsck before mount: %v %q", where, err, problems(r))
 		}
@@ -393,7 +393,7 @@ func crashRandom(t *testing.T, opts Options) {
 }
 
 // TestCrashACEEncrypted runs every one- and two-operation ACE workload on an
-// encrypted tree, and a sample of 100 three-operation ones (write, fsync,
+// encrypted tree, and a sample of 50 three-operation ones (write, fsync,
 // overwrite is where copy-on-write meets a committed block).
 func TestCrashACEEncrypted(t *testing.T) {
 	t.Parallel()
@@ -417,9 +417,9 @@ func TestCrashACEEncrypted(t *testing.T) {
 		}
 	})
 	t.Run("seq3", func(t *testing.T) {
-		samples := 100
+		samples := 50
 		if testing.Short() {
-			samples = 20
+			samples = 10
 		}
 		n := len(aceOps)
 		for i := range samples {

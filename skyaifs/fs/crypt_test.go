@@ -548,7 +548,7 @@ func TestEncryptedRandomOverwrites(t *testing.T) {
 	must(t, err)
 	must(t, h.Sync())
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 3000 {
+	for i := range 1500 {
 		off := rng.IntN(blocks*4096 - 6000)
 		b := pattern(1+rng.IntN(5000), byte(i))
 		if _, err := h.WriteAt(b, int64(off)); err != nil {
@@ -570,7 +570,7 @@ func TestEncryptedRandomOverwrites(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("contents differ after random overwrites")
 	}
-	t.Logf("%d extents after 3000 random overwrites of a %d-block file", ext, blocks)
+	t.Logf("%d extents after 1500 random overwrites of a %d-block file", ext, blocks)
 	must(t, f.Unmount())
 	checkClean(t, dev)
 }
