@@ -136,3 +136,20 @@ func TestCutAfter(t *testing.T) {
 		t.Fatalf("read after the cut: %v", err)
 	}
 }
+
+func TestNewMemOwned(t *testing.T) {
+	img := blk(7)
+	m, err := NewMemOwned(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteBlocks(0, blk(9)); err != nil {
+		t.Fatal(err)
+	}
+	if img[0] != 9 {
+		t.Fatal("NewMemOwned copied the image instead of taking it over")
+	}
+	if _, err := NewMemOwned(make([]byte, Size+1)); !errors.Is(err, ErrBadLength) {
+		t.Fatalf("bad length: %v", err)
+	}
+}

@@ -25,6 +25,16 @@ func NewMemFrom(img []byte) (*Mem, error) {
 	return &Mem{data: append([]byte(nil), img...)}, nil
 }
 
+// NewMemOwned is NewMemFrom without the copy: the Mem takes img over, and the
+// caller must not use img afterwards. The crash harness builds thousands of
+// fresh images (block.CrashImage) and would otherwise copy each one again.
+func NewMemOwned(img []byte) (*Mem, error) {
+	if len(img) == 0 || len(img)%Size != 0 {
+		return nil, fmt.Errorf("%w: image of %d bytes", ErrBadLength, len(img))
+	}
+	return &Mem{data: img}, nil
+}
+
 // Blocks implements Device.
 func (m *Mem) Blocks() uint64 { return uint64(len(m.data) / Size) }
 

@@ -60,7 +60,19 @@ func FuzzInode(f *testing.F) {
 	b2 := make([]byte, InodeSize)
 	d.Encode(b2)
 	f.Add(b2, uint64(1))
+	// Encrypted inodes: a file naming its crypt extension, a directory
+	// holding a policy.
+	e := sampleInode()
+	e.Flags, e.Crypt = FlagEncrypted, 333
+	b3 := make([]byte, InodeSize)
+	e.Encode(b3)
+	f.Add(b3, uint64(5))
+	d.Flags, d.Policy = FlagEncrypted, KeyID{1, 2, 3}
+	b4 := make([]byte, InodeSize)
+	d.Encode(b4)
+	f.Add(b4, uint64(1))
 	sb := testSuper()
+	sb.Features = FeatureEncryption
 	f.Fuzz(func(t *testing.T, b []byte, ino uint64) {
 		raw := make([]byte, InodeSize)
 		copy(raw, b)
@@ -69,7 +81,7 @@ func FuzzInode(f *testing.F) {
 		if err != nil || n == nil {
 			return
 		}
-		if count <= InlineExtents {
+		if count <= uint32(n.InlineCap()) {
 			out := make([]byte, InodeSize)
 			n.Encode(out)
 			if !bytes.Equal(out, raw) {
@@ -140,6 +152,55 @@ func FuzzJournalRecords(f *testing.F) {
 		checkErr(t, err)
 		if err == nil && !bytes.Equal(c.Encode(), cb) {
 			t.Fatal("commit decoded but does not re-encode to the same bytes")
+		}
+	})
+}
+
+func sampleCryptExt() *CryptExt {
+	return &CryptExt{Ino: 6, Generation: 3, Alg: AlgAES256GCM, KeyID: KeyID{9}, WrapNonce: [NonceSize]byte{1, 2},
+		WrappedKey: [WrappedKeySize]byte{3, 4, 5}, Index: []uint64{0, 700, 701}}
+}
+
+func FuzzCryptExt(f *testing.F) {
+	sb := testSuper()
+	f.Add(sampleCryptExt().Encode(), uint64(6), uint32(3))
+	f.Add((&CryptExt{Ino: 1, Alg: AlgAES256GCM}).Encode(), uint64(1), uint32(0))
+	f.Fuzz(func(t *testing.T, b []byte, ino uint64, gen uint32) {
+		b = block(b)
+		x, err := DecodeCryptExt(b, ino, gen, sb)
+		checkErr(t, err)
+		if err == nil && !bytes.Equal(x.Encode(), b) {
+			t.Fatal("crypt extension decoded but does not re-encode to the same bytes")
+		}
+	})
+}
+
+func FuzzTagBlock(f *testing.F) {
+	tb := &TagBlock{Ino: 6, Generation: 3, Index: 2}
+	tb.Entries[0] = TagEntry{1, 2, 3}
+	tb.Entries[TagsPerBlock-1] = TagEntry{27: 9}
+	f.Add(tb.Encode(), uint64(6), uint32(3), uint32(2))
+	f.Fuzz(func(t *testing.T, b []byte, ino uint64, gen, idx uint32) {
+		b = block(b)
+		x, err := DecodeTagBlock(b, ino, gen, idx)
+		checkErr(t, err)
+		if err == nil && !bytes.Equal(x.Encode(), b) {
+			t.Fatal("tag block decoded but does not re-encode to the same bytes")
+		}
+	})
+}
+
+func FuzzTagIndex(f *testing.F) {
+	sb := testSuper()
+	ti := &TagIndex{Ino: 6, Generation: 3, Index: 1}
+	ti.Tags[0], ti.Tags[TagsPerIndex-1] = 900, 901
+	f.Add(ti.Encode(), uint64(6), uint32(3), uint32(1))
+	f.Fuzz(func(t *testing.T, b []byte, ino uint64, gen, idx uint32) {
+		b = block(b)
+		x, err := DecodeTagIndex(b, ino, gen, idx, sb)
+		checkErr(t, err)
+		if err == nil && !bytes.Equal(x.Encode(), b) {
+			t.Fatal("tag index block decoded but does not re-encode to the same bytes")
 		}
 	})
 }

@@ -68,7 +68,38 @@ type Inode struct {
 	Parent     uint64   // directories: the parent directory (the root is its own parent)
 	Chain      uint64   // first extent chain block, 0 if all extents are inline
 	Extents    []Extent // sorted by Logical, not overlapping; len = the extent count
+
+	// Flags holds Flag* bits. FlagEncrypted needs FeatureEncryption on the
+	// superblock and takes the last inline extent slot for Crypt or Policy.
+	Flags uint32
+	// Crypt is an encrypted file's crypt extension block (FlagEncrypted on
+	// a regular file): the wrapped data key and the tag blocks.
+	Crypt uint64
+	// Policy is the key an encrypted directory's new files and
+	// subdirectories are encrypted under (FlagEncrypted on a directory).
+	Policy KeyID
 }
+
+// Inode flags.
+const (
+	// FlagEncrypted: a regular file whose data is encrypted (Crypt names its
+	// crypt extension), or a directory with an encryption policy (Policy)
+	// that everything created in it inherits. Never on a symlink.
+	FlagEncrypted uint32 = 1 << 0
+	knownFlags           = FlagEncrypted
+)
+
+// InlineCap returns how many extents the inode itself holds: one slot fewer
+// when FlagEncrypted uses the last slot for Crypt or Policy.
+func (n *Inode) InlineCap() int {
+	if n.Flags&FlagEncrypted != 0 {
+		return InlineExtents - 1
+	}
+	return InlineExtents
+}
+
+// MaxExtentCount returns the most extents this inode can have.
+func (n *Inode) MaxExtentCount() int { return n.InlineCap() + MaxChainBlocks*ExtentsPerBlock }
 
 // Type returns the type bits of Mode.
 func (n *Inode) Type() uint32 { return n.Mode & TypeMask }
@@ -90,7 +121,11 @@ const (
 	inChain   = 72
 	inExtents = 80
 	inIno     = inExtents + InlineExtents*extentSize // 240
+	inFlags   = inIno + 8                            // 248
 	inCRC     = InodeSize - 4                        // 252
+	// inCryptSlot is the last inline extent slot, which holds Crypt (u64,
+	// then 8 zero bytes) or Policy when FlagEncrypted is set.
+	inCryptSlot = inExtents + (InlineExtents-1)*extentSize // 224
 )
 
 // Encode writes the inode into dst (InodeSize bytes): the fixed fields and
@@ -112,10 +147,18 @@ func (n *Inode) Encode(dst []byte) {
 	le.PutUint32(b[inNext:], uint32(len(n.Extents)))
 	le.PutUint64(b[inParent:], n.Parent)
 	le.PutUint64(b[inChain:], n.Chain)
-	for i, e := range n.Extents[:min(len(n.Extents), InlineExtents)] {
+	for i, e := range n.Extents[:min(len(n.Extents), n.InlineCap())] {
 		putExtent(b[inExtents+i*extentSize:], e)
 	}
+	if n.Flags&FlagEncrypted != 0 {
+		if n.Type() == TypeDir {
+			copy(b[inCryptSlot:], n.Policy[:])
+		} else {
+			le.PutUint64(b[inCryptSlot:], n.Crypt)
+		}
+	}
 	le.PutUint64(b[inIno:], n.Ino)
+	le.PutUint32(b[inFlags:], n.Flags)
 	le.PutUint32(b[inCRC:], Checksum(b[:inCRC]))
 }
 
@@ -146,21 +189,37 @@ func DecodeInode(src []byte, ino uint64, sb *Superblock) (n *Inode, count uint32
 	if n.Ino != ino {
 		return nil, 0, corrupt("inode %d: records number %d (misplaced write?)", ino, n.Ino)
 	}
-	if le.Uint32(src[inIno+8:]) != 0 {
-		return nil, 0, corrupt("inode %d: reserved bytes are not zero", ino)
+	n.Flags = le.Uint32(src[inFlags:])
+	if n.Flags&^knownFlags != 0 {
+		return nil, 0, corrupt("inode %d: unknown flags %#x", ino, n.Flags)
 	}
 	switch n.Type() {
 	case TypeFile, TypeDir, TypeLink:
 	default:
 		return nil, 0, corrupt("inode %d: mode %#o has no valid file type", ino, n.Mode)
 	}
+	if n.Flags&FlagEncrypted != 0 {
+		switch {
+		case sb.Features&FeatureEncryption == 0:
+			return nil, 0, corrupt("inode %d: encrypted, but the superblock lacks the encryption feature", ino)
+		case n.Type() == TypeLink:
+			return nil, 0, corrupt("inode %d: an encrypted symlink", ino)
+		case n.Type() == TypeDir:
+			n.Policy = KeyID(src[inCryptSlot : inCryptSlot+16])
+		default:
+			n.Crypt = le.Uint64(src[inCryptSlot:])
+			if !sb.IsData(n.Crypt) || le.Uint64(src[inCryptSlot+8:]) != 0 {
+				return nil, 0, corrupt("inode %d: crypt extension block %d outside the data area", ino, n.Crypt)
+			}
+		}
+	}
 	if n.Mode&^(TypeMask|PermMask) != 0 {
 		return nil, 0, corrupt("inode %d: mode %#o has unknown bits", ino, n.Mode)
 	}
-	if count > MaxExtents {
-		return nil, 0, corrupt("inode %d: %d extents, at most %d", ino, count, MaxExtents)
+	if count > uint32(n.MaxExtentCount()) {
+		return nil, 0, corrupt("inode %d: %d extents, at most %d", ino, count, n.MaxExtentCount())
 	}
-	if (count > InlineExtents) != (n.Chain != 0) {
+	if (count > uint32(n.InlineCap())) != (n.Chain != 0) {
 		return nil, 0, corrupt("inode %d: %d extents but extent chain block %d", ino, count, n.Chain)
 	}
 	if n.Chain != 0 && !sb.IsData(n.Chain) {
@@ -179,15 +238,15 @@ func DecodeInode(src []byte, ino uint64, sb *Superblock) (n *Inode, count uint32
 	if n.Size > MaxFileBlocks*BlockSize {
 		return nil, 0, corrupt("inode %d: size %d over the limit", ino, n.Size)
 	}
-	inline := min(int(count), InlineExtents)
+	inline := min(int(count), n.InlineCap())
 	n.Extents = make([]Extent, inline, count)
 	for i := range inline {
 		n.Extents[i] = getExtent(src[inExtents+i*extentSize:])
 	}
-	if !allZero(src[inExtents+inline*extentSize : inIno]) {
+	if !allZero(src[inExtents+inline*extentSize : inExtents+n.InlineCap()*extentSize]) {
 		return nil, 0, corrupt("inode %d: unused extent slots are not zero", ino)
 	}
-	if count <= InlineExtents {
+	if count <= uint32(n.InlineCap()) {
 		if err := CheckExtents(n, sb); err != nil {
 			return nil, 0, err
 		}

@@ -27,6 +27,19 @@ const (
 	BitsPerBitmapBlock = (BlockSize - bitmapHeader) * 8
 )
 
+// Feature flags of Superblock.Features. A feature changes what some
+// structures may contain; a reader that does not know a flag set on a disk
+// refuses the disk (DecodeSuperblock) instead of misreading it, while a disk
+// without the flag is exactly the format of the code before the feature.
+const (
+	// FeatureEncryption: inodes may carry FlagEncrypted (encryption policies
+	// on directories, encrypted file data with crypt extension and tag
+	// blocks). Set on an existing filesystem the first time a policy is set.
+	FeatureEncryption uint32 = 1 << 0
+	// KnownFeatures are the flags this code reads.
+	KnownFeatures = FeatureEncryption
+)
+
 // superMagic opens block 0.
 var superMagic = [8]byte{'S', 'K', 'Y', 'A', 'I', 'F', 'S', 0}
 
@@ -46,6 +59,7 @@ type Superblock struct {
 	HashSeed      uint64   // seed of the directory name hash
 	UUID          [16]byte // identifies this filesystem
 	Created       int64    // mkfs time, ns since the Unix epoch
+	Features      uint32   // Feature* flags in use on this disk
 }
 
 // Geometry computes a superblock's layout fields for a disk of blocks blocks
@@ -122,6 +136,7 @@ func (s *Superblock) Encode() []byte {
 	le.PutUint64(b[sbSeed:], s.HashSeed)
 	copy(b[sbUUID:], s.UUID[:])
 	le.PutUint64(b[sbCreated:], uint64(s.Created))
+	le.PutUint32(b[sbFlags:], s.Features)
 	le.PutUint32(b[sbCRC:], Checksum(b[:sbCRC]))
 	return b
 }
@@ -148,8 +163,8 @@ func DecodeSuperblock(b []byte) (*Superblock, error) {
 	if r := le.Uint64(b[sbRoot:]); r != RootIno {
 		return nil, corrupt("superblock: root inode %d, want %d", r, RootIno)
 	}
-	if f := le.Uint32(b[sbFlags:]); f != 0 {
-		return nil, corrupt("superblock: unknown feature flags %#x", f)
+	if f := le.Uint32(b[sbFlags:]); f&^KnownFeatures != 0 {
+		return nil, corrupt("superblock: unknown feature flags %#x (the disk was made by a newer SKYAIFS; use a newer skyctl or kernel)", f&^KnownFeatures)
 	}
 	if !allZero(b[sbEnd:sbCRC]) {
 		return nil, corrupt("superblock: reserved bytes are not zero")
@@ -161,12 +176,13 @@ func DecodeSuperblock(b []byte) (*Superblock, error) {
 		InodeStart: le.Uint64(b[sbIStart:]), InodeBlocks: le.Uint64(b[sbIBlocks:]),
 		DataStart: le.Uint64(b[sbDStart:]), HashSeed: le.Uint64(b[sbSeed:]),
 		UUID: [16]byte(b[sbUUID : sbUUID+16]), Created: int64(le.Uint64(b[sbCreated:])),
+		Features: le.Uint32(b[sbFlags:]),
 	}
 	g, err := Geometry(s.Blocks, s.Inodes)
 	if err != nil {
 		return nil, corrupt("superblock: %v", err)
 	}
-	g.HashSeed, g.UUID, g.Created = s.HashSeed, s.UUID, s.Created
+	g.HashSeed, g.UUID, g.Created, g.Features = s.HashSeed, s.UUID, s.Created, s.Features
 	if g != *s {
 		return nil, corrupt("superblock: layout %+v does not match the geometry of %d blocks and %d inodes", *s, s.Blocks, s.Inodes)
 	}

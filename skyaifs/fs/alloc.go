@@ -111,11 +111,13 @@ func (f *FS) allocRun(goal uint64, want int) (uint64, int, error) {
 	}
 	for b := start; b < start+n; b++ {
 		f.used[b/8] |= 1 << (b % 8)
+		f.fresh[b] = true
 	}
 	f.nfree -= n
 	f.onUndo(func() {
 		for b := start; b < start+n; b++ {
 			f.used[b/8] &^= 1 << (b % 8)
+			delete(f.fresh, b)
 		}
 		f.nfree += n
 	})
@@ -140,6 +142,32 @@ func (f *FS) findFree(from, to uint64) (uint64, bool) {
 			return n, true
 		}
 		n++
+	}
+	return 0, false
+}
+
+// findFreeRun returns the start of the first run of want free blocks in one
+// bitmap block at or after goal (wrapping around), if there is one.
+func (f *FS) findFreeRun(goal, want uint64) (uint64, bool) {
+	sb := f.sb
+	if goal < sb.DataStart || goal >= sb.Blocks {
+		goal = sb.DataStart
+	}
+	for _, r := range [][2]uint64{{goal, sb.Blocks}, {sb.DataStart, goal}} {
+		for n := r[0]; n < r[1]; {
+			s, ok := f.findFree(n, r[1])
+			if !ok {
+				break
+			}
+			e := s + 1
+			for e < sb.Blocks && e-s < want && !f.isUsed(e) && e%disk.BitsPerBitmapBlock != 0 {
+				e++
+			}
+			if e-s == want {
+				return s, true
+			}
+			n = e
+		}
 	}
 	return 0, false
 }

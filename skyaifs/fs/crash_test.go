@@ -30,6 +30,12 @@ import (
 //     touched, exactly those contents;
 //   - hold in every file only zeros and data written to that same file
 //     (every write is tagged with the writing file's model identity).
+//
+// The encrypted variants run the same workloads on an image whose root
+// directory has an encryption policy (so every file and directory is
+// encrypted), mounted with the key: every read decrypts and authenticates,
+// so a block whose tag did not change with it (or the reverse) fails the
+// check.
 
 // wop is one workload operation, applied to both the filesystem and the
 // model; the two must agree on success or the errno.
@@ -139,8 +145,9 @@ var aceOps = []wop{
 	opLink("/foo", "/A/foolink"), opLink("/bar", "/new"),
 }
 
-// crashBase is the starting image of every workload, and the model of it.
-func crashBase(t testing.TB) ([]byte, func() *model) {
+// crashBase is the starting image of every workload, and the model of it;
+// with opts.Keys set, the root directory is encrypted under testKeyID first.
+func crashBase(t testing.TB, opts Options) ([]byte, func() *model) {
 	t.Helper()
 	setup := []wop{opCreate("/foo"), opWrite("/foo", 0, 16384), opCreate("/bar"), opWrite("/bar", 0, 4096),
 		opMkdir("/A"), opCreate("/A/baz"), opWrite("/A/baz", 0, 8192)}
@@ -153,8 +160,11 @@ func crashBase(t testing.TB) ([]byte, func() *model) {
 	}
 	dev := block.NewMem(512)
 	must(t, Mkfs(dev, Options{Seed: 99}))
-	f, err := Mount(dev, Options{})
+	f, err := Mount(dev, opts)
 	must(t, err)
+	if opts.Keys != nil {
+		must(t, f.SetEncryption("/", testKeyID))
+	}
 	m := newModel()
 	for i, op := range setup {
 		if fe, me := op.apply(f, m, uint32(1000+i)); fe != nil || me != nil {
@@ -172,11 +182,11 @@ var nilFS = &FS{closed: true}
 type crashStats struct{ workloads, points int }
 
 // runCrash runs one workload and checks every crash point.
-func runCrash(t *testing.T, base []byte, mk func() *model, ops []wop, rng *rand.Rand, st *crashStats) {
+func runCrash(t *testing.T, opts Options, base []byte, mk func() *model, ops []wop, rng *rand.Rand, st *crashStats) {
 	t.Helper()
 	dev := block.Must(block.NewMemFrom(base))
 	rec := block.NewRecorder(dev)
-	f, err := Mount(rec, Options{})
+	f, err := Mount(rec, opts)
 	must(t, err)
 	m := mk()
 	snaps := []mstate{m.snapshot()}
@@ -220,11 +230,11 @@ func runCrash(t *testing.T, base []byte, mk func() *model, ops []wop, rng *rand.
 		}
 		hi = max(hi, lo) // a durable op that wrote nothing still completed
 		where := fmt.Sprintf("workload %q, crash after %d of %d device operations (keep=%v)", names, n, len(log), keep != nil)
-		cdev := block.Must(block.NewMemFrom(img))
+		cdev := block.Must(block.NewMemOwned(img))
 		if r, err := fsck.Check(cdev, fsck.Options{}); err != nil || !r.Clean() {
 			t.Fatalf("%s: fsck before mount: %v %q", where, err, problems(r))
 		}
-		g, err := Mount(cdev, Options{})
+		g, err := Mount(cdev, opts)
 		if err != nil {
 			t.Fatalf("%s: mount: %v", err, where)
 		}
@@ -292,12 +302,13 @@ func sameErrno(a, b error) bool {
 }
 
 func TestCrashACE(t *testing.T) {
-	base, mk := crashBase(t)
+	t.Parallel()
+	base, mk := crashBase(t, Options{})
 	rng := rand.New(rand.NewPCG(7, 7))
 	var st crashStats
 	t.Run("seq1", func(t *testing.T) {
 		for _, a := range aceOps {
-			runCrash(t, base, mk, []wop{a}, rng, &st)
+			runCrash(t, Options{}, base, mk, []wop{a}, rng, &st)
 		}
 	})
 	t.Run("seq2", func(t *testing.T) {
@@ -306,7 +317,7 @@ func TestCrashACE(t *testing.T) {
 				if testing.Short() && rng.IntN(4) != 0 {
 					continue
 				}
-				runCrash(t, base, mk, []wop{a, b}, rng, &st)
+				runCrash(t, Options{}, base, mk, []wop{a, b}, rng, &st)
 			}
 		}
 	})
@@ -322,7 +333,7 @@ func TestCrashACE(t *testing.T) {
 					if !full && rng.IntN(len(aceOps)*len(aceOps)*len(aceOps)) >= samples {
 						continue
 					}
-					runCrash(t, base, mk, []wop{a, b, c}, rng, &st)
+					runCrash(t, Options{}, base, mk, []wop{a, b, c}, rng, &st)
 				}
 			}
 		}
@@ -334,7 +345,15 @@ func TestCrashACE(t *testing.T) {
 // over a larger name set), crash-checked at every flush point and at random
 // points between.
 func TestCrashRandom(t *testing.T) {
-	base, mk := crashBase(t)
+	t.Run("plain", func(t *testing.T) { crashRandom(t, Options{}) })
+	t.Run("encrypted", func(t *testing.T) { crashRandom(t, Options{Keys: testKeys}) })
+	// Every overwrite of a file with more than one extent rewrites its
+	// window (rewriteWindow), which normally needs a fragmented file.
+	t.Run("encrypted-windows", func(t *testing.T) { crashRandom(t, Options{Keys: testKeys, defragExtents: 1}) })
+}
+
+func crashRandom(t *testing.T, opts Options) {
+	base, mk := crashBase(t, opts)
 	rng := rand.New(rand.NewPCG(11, 13))
 	n := 400
 	if testing.Short() {
@@ -369,6 +388,47 @@ func TestCrashRandom(t *testing.T) {
 		}
 	}
 	var st crashStats
-	runCrash(t, base, mk, ops, rng, &st)
+	runCrash(t, opts, base, mk, ops, rng, &st)
 	t.Logf("%d operations, %d crash points checked", len(ops), st.points)
+}
+
+// TestCrashACEEncrypted runs every one- and two-operation ACE workload on an
+// encrypted tree, and a sample of 50 three-operation ones (write, fsync,
+// overwrite is where copy-on-write meets a committed block).
+func TestCrashACEEncrypted(t *testing.T) {
+	t.Parallel()
+	opts := Options{Keys: testKeys}
+	base, mk := crashBase(t, opts)
+	rng := rand.New(rand.NewPCG(8, 8))
+	var st crashStats
+	t.Run("seq1", func(t *testing.T) {
+		for _, a := range aceOps {
+			runCrash(t, opts, base, mk, []wop{a}, rng, &st)
+		}
+	})
+	t.Run("seq2", func(t *testing.T) {
+		for _, a := range aceOps {
+			for _, b := range aceOps {
+				if testing.Short() && rng.IntN(4) != 0 {
+					continue
+				}
+				runCrash(t, opts, base, mk, []wop{a, b}, rng, &st)
+			}
+		}
+	})
+	t.Run("seq3", func(t *testing.T) {
+		samples := 50
+		if testing.Short() {
+			samples = 10
+		}
+		n := len(aceOps)
+		for i := range samples {
+			k := rng.IntN(n * n * n)
+			if i == 0 {
+				k = 2*n*n + 7*n + 2 // write /foo 0+8192, fsync /foo, the same write again
+			}
+			runCrash(t, opts, base, mk, []wop{aceOps[k/(n*n)], aceOps[k/n%n], aceOps[k%n]}, rng, &st)
+		}
+	})
+	t.Logf("%d workloads, %d crash points checked", st.workloads, st.points)
 }

@@ -226,6 +226,9 @@ func (f *FS) writeAt(n *inode, b []byte, off uint64) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if n.crypt != nil {
+		return f.writeAtCrypt(n, b, off)
+	}
 	first := off / block.Size
 	last := (end - 1) / block.Size
 	// Blocks that are holes now get freshly allocated blocks, whose old

@@ -24,6 +24,10 @@
 // collection, far more code than a one-transaction journal; soft updates
 // need precise dependency tracking per block.
 //
+// Encrypted files (crypt.go) are the one place with copy-on-write: the data
+// blocks only, so that each block changes together with its nonce and
+// authentication tag, which are journaled metadata.
+//
 // # Guarantees
 //
 // File.Sync (fsync) returns after the file's data and metadata, and every
@@ -74,13 +78,21 @@ type Options struct {
 	// Seed, if not zero, fixes Mkfs's directory hash seed and UUID (tests
 	// use it for reproducible images).
 	Seed uint64
+	// Keys provides the key-encryption keys of encrypted directories and
+	// files (crypt.go). Nil: encrypted files cannot be read, written or
+	// created (ErrNoKey); everything else works.
+	Keys KeyProvider
+
+	// defragExtents, if not zero, replaces defragAbove's threshold (tests
+	// use it to exercise rewriteWindow on small files).
+	defragExtents int
 }
 
 // FS is a mounted filesystem.
 type FS struct {
 	mu   sync.Mutex
 	dev  block.Device     // immutable
-	sb   *disk.Superblock // immutable
+	sb   *disk.Superblock // immutable, except that SetEncryption replaces it (under mu) to set a feature flag
 	opts Options          // immutable
 
 	// Metadata cache (txn.go). Protected by mu.
@@ -102,12 +114,17 @@ type FS struct {
 	inodeUsed   []bool   // inode slot in use
 	nfreeInodes uint64
 	inoHint     uint64 // allocInode's next-fit position
+	// fresh holds the blocks allocated by the running transaction: nothing
+	// committed points at them, so encrypted data may be rewritten there in
+	// place (crypt.go). Cleared at commit.
+	fresh map[uint64]bool
 
 	// Decoded caches, rebuilt from meta on demand. Protected by mu.
 	inodes  map[uint64]*inode
 	dirs    map[uint64]*dirIndex
 	buckets map[uint64]*disk.Bucket // decoded directory buckets by disk block
 	open    map[uint64]int          // open File handles per inode
+	keys    map[uint64]*fileKey     // unwrapped data keys of encrypted files, by inode
 	closed  bool
 }
 
@@ -118,8 +135,9 @@ type Stat struct {
 	Nlink      uint32
 	UID, GID   uint32
 	Size       uint64
-	Blocks     uint64 // 4096-byte blocks allocated to data (and extent chain)
+	Blocks     uint64 // 4096-byte blocks allocated to data (and extent chain, crypt extension and tag blocks)
 	Generation uint32
+	Encrypted  bool // an encrypted file, or a directory with an encryption policy
 	Atime      time.Time
 	Mtime      time.Time
 	Ctime      time.Time
@@ -241,7 +259,8 @@ func Mount(dev block.Device, opts Options) (*FS, error) {
 	}
 	f := &FS{dev: dev, sb: sb, opts: opts, seq: 1,
 		meta: map[uint64][]byte{}, dirty: map[uint64]bool{}, data: map[uint64][]byte{},
-		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, buckets: map[uint64]*disk.Bucket{}, open: map[uint64]int{}}
+		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, buckets: map[uint64]*disk.Bucket{}, open: map[uint64]int{},
+		fresh: map[uint64]bool{}, keys: map[uint64]*fileKey{}}
 	if t != nil {
 		f.seq = t.Seq + 1
 	} else {
@@ -333,7 +352,11 @@ func (f *FS) Statfs() (Statfs, error) {
 }
 
 // Superblock returns a copy of the superblock.
-func (f *FS) Superblock() disk.Superblock { return *f.sb }
+func (f *FS) Superblock() disk.Superblock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.sb
+}
 
 // usable fails if the FS was unmounted or broken by a failed commit.
 func (f *FS) usable(op string) error {

@@ -228,7 +228,7 @@ func TestUnlinkedOpenFile(t *testing.T) {
 // writes, for many N: the filesystem reports errors once the power is gone
 // (never panics), and the disk left behind checks clean and mounts.
 func TestPowerCut(t *testing.T) {
-	base, _ := crashBase(t)
+	base, _ := crashBase(t, Options{})
 	for n := uint64(0); n < 400; n += 7 {
 		mem := block.Must(block.NewMemFrom(base))
 		cut := block.NewCutAfter(mem, n)

@@ -14,7 +14,11 @@ import (
 // change is written back with putInode within the same operation.
 type inode struct {
 	disk.Inode
-	chain []uint64 // extent chain blocks, in order
+	chain []uint64       // extent chain blocks, in order
+	crypt *disk.CryptExt // an encrypted file's crypt extension; nil otherwise
+	// tagIdx holds the decoded tag index blocks of crypt.Index (nil where
+	// the pointer is 0).
+	tagIdx []*disk.TagIndex
 }
 
 // getInode returns inode ino, decoding and validating it on first use.
@@ -60,6 +64,11 @@ func (f *FS) getInode(ino uint64) (*inode, error) {
 	if err := disk.CheckExtents(&n.Inode, f.sb); err != nil {
 		return nil, err
 	}
+	if n.Flags&disk.FlagEncrypted != 0 && n.Type() == disk.TypeFile {
+		if err := f.loadCrypt(n); err != nil {
+			return nil, err
+		}
+	}
 	f.inodes[ino] = n
 	return n, nil
 }
@@ -68,8 +77,8 @@ func (f *FS) getInode(ino uint64) (*inode, error) {
 // allocating or freeing chain blocks as the extent count changed.
 func (f *FS) putInode(n *inode) error {
 	need := 0
-	if len(n.Extents) > disk.InlineExtents {
-		need = (len(n.Extents) - disk.InlineExtents + disk.ExtentsPerBlock - 1) / disk.ExtentsPerBlock
+	if inl := n.InlineCap(); len(n.Extents) > inl {
+		need = (len(n.Extents) - inl + disk.ExtentsPerBlock - 1) / disk.ExtentsPerBlock
 	}
 	if need > disk.MaxChainBlocks {
 		return unix.EFBIG
@@ -95,7 +104,7 @@ func (f *FS) putInode(n *inode) error {
 	if need > 0 {
 		n.Chain = n.chain[0]
 	}
-	rest := n.Extents[min(len(n.Extents), disk.InlineExtents):]
+	rest := n.Extents[min(len(n.Extents), n.InlineCap()):]
 	for i, cb := range n.chain {
 		x := disk.ExtentBlock{Ino: n.Ino, Index: uint32(i)}
 		k := min(len(rest), disk.ExtentsPerBlock)
@@ -106,6 +115,12 @@ func (f *FS) putInode(n *inode) error {
 		enc := x.Encode()
 		if old, ok := f.meta[cb]; !ok || string(old) != string(enc) {
 			f.writeMeta(cb, enc)
+		}
+	}
+	if n.crypt != nil {
+		enc := n.crypt.Encode()
+		if old, ok := f.meta[n.Crypt]; !ok || string(old) != string(enc) {
+			f.writeMeta(n.Crypt, enc)
 		}
 	}
 	blk, off := f.sb.InodeBlock(n.Ino)
@@ -158,6 +173,11 @@ func (f *FS) freeInode(ino uint64) error {
 	}
 	for _, cb := range n.chain {
 		if err := f.freeBlock(cb); err != nil {
+			return err
+		}
+	}
+	if n.crypt != nil {
+		if err := f.freeCrypt(n); err != nil {
 			return err
 		}
 	}
@@ -228,7 +248,7 @@ func (f *FS) mapBlocks(n *inode, lb uint64, count int) (int, error) {
 		if i >= 0 {
 			run = min(run, int(uint64(n.Extents[i].Logical)-cur))
 		}
-		if len(n.Extents) >= disk.MaxExtents {
+		if len(n.Extents) >= n.MaxExtentCount() {
 			return done, unix.EFBIG
 		}
 		goal := f.cursor
@@ -301,6 +321,20 @@ func (f *FS) truncateBlocks(n *inode, keep uint64) error {
 // blockCount returns the blocks allocated to n.
 func (n *inode) blockCount() uint64 {
 	c := uint64(len(n.chain))
+	if n.crypt != nil {
+		c++
+		for _, ti := range n.tagIdx {
+			if ti == nil {
+				continue
+			}
+			c++
+			for _, t := range ti.Tags {
+				if t != 0 {
+					c++
+				}
+			}
+		}
+	}
 	for _, e := range n.Extents {
 		c += uint64(e.Length)
 	}
@@ -310,6 +344,9 @@ func (n *inode) blockCount() uint64 {
 // readData fills buf with file bytes from offset off (which the caller has
 // clipped to the size). Holes read as zeros; buffered data wins over disk.
 func (f *FS) readData(n *inode, off uint64, buf []byte) error {
+	if n.crypt != nil {
+		return f.readDataCrypt(n, off, buf)
+	}
 	for len(buf) > 0 {
 		lb := off / block.Size
 		in := int(off % block.Size)

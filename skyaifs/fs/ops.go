@@ -34,6 +34,9 @@ func (d *Dir) Mkdir(path string, perm uint32) error {
 		if err := f.initDir(n); err != nil {
 			return err
 		}
+		if err := f.inherit(r.dir, n); err != nil {
+			return err
+		}
 		if err := f.dirAdd(r.dir, disk.DirEntry{Name: r.name, Ino: n.Ino, Type: disk.EntDir}); err != nil {
 			return err
 		}
@@ -55,6 +58,9 @@ func (f *FS) create(r resolved, mode uint32) (*inode, error) {
 	}
 	n, err := f.newInode(mode, 0)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.inherit(r.dir, n); err != nil {
 		return nil, err
 	}
 	if err := f.dirAdd(r.dir, disk.DirEntry{Name: r.name, Ino: n.Ino, Type: disk.EntryType(mode & disk.TypeMask)}); err != nil {
@@ -157,7 +163,7 @@ func (d *Dir) existing(path string, follow bool) (*inode, error) {
 
 func statOf(n *inode) Stat {
 	return Stat{Ino: n.Ino, Mode: n.Mode, Nlink: n.Nlink, UID: n.UID, GID: n.GID, Size: n.Size,
-		Blocks: n.blockCount(), Generation: n.Generation,
+		Blocks: n.blockCount(), Generation: n.Generation, Encrypted: n.Flags&disk.FlagEncrypted != 0,
 		Atime: time.Unix(0, n.Atime), Mtime: time.Unix(0, n.Mtime), Ctime: time.Unix(0, n.Ctime), Btime: time.Unix(0, n.Btime)}
 }
 
@@ -308,6 +314,9 @@ func (d *Dir) Link(oldpath, newpath string) error {
 		if n.Nlink == ^uint32(0) {
 			return unix.EMLINK
 		}
+		if err := allowedIn(r.dir, n); err != nil {
+			return err
+		}
 		if err := f.dirAdd(r.dir, disk.DirEntry{Name: r.name, Ino: n.Ino, Type: disk.EntryType(n.Type())}); err != nil {
 			return err
 		}
@@ -360,6 +369,11 @@ func (d *Dir) rename(oldpath, newpath string) error {
 	}
 	if dst.ino == src.ino {
 		return nil // the same file: POSIX says do nothing
+	}
+	if dst.dir.Ino != src.dir.Ino {
+		if err := allowedIn(dst.dir, n); err != nil {
+			return err
+		}
 	}
 	if isDir {
 		// The target's directory must not be the moved directory or inside it.
@@ -484,7 +498,8 @@ func (f *FS) truncate(n *inode, size int64) error {
 		return unix.EINVAL
 	case size < 0:
 		return unix.EINVAL
-	case uint64(size) > disk.MaxFileBlocks*block.Size:
+	case uint64(size) > disk.MaxFileBlocks*block.Size,
+		n.crypt != nil && uint64(size) > disk.MaxCryptFileBlocks*block.Size:
 		return unix.EFBIG
 	}
 	ns := uint64(size)
@@ -492,7 +507,11 @@ func (f *FS) truncate(n *inode, size int64) error {
 		if err := f.truncateBlocks(n, (ns+block.Size-1)/block.Size); err != nil {
 			return err
 		}
-		if in := ns % block.Size; in != 0 {
+		if n.crypt != nil {
+			if err := f.truncateCrypt(n, ns); err != nil {
+				return err
+			}
+		} else if in := ns % block.Size; in != 0 {
 			if p := n.lookupBlock(ns / block.Size); p != 0 {
 				b, err := f.readBlock(p)
 				if err != nil {

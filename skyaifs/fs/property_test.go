@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
+	"github.com/skyscope-os/skyscope/skyaifs/fsck"
 	"pgregory.net/rapid"
 )
 
@@ -12,16 +13,37 @@ import (
 // the filesystem's tree (paths, types, sizes, link counts, hard-link groups
 // and every byte of every file) must equal the model's, and each operation
 // must succeed or fail with the same errno in both.
-func TestModelProperty(t *testing.T) {
+func TestModelProperty(t *testing.T) { modelProperty(t, Options{}) }
+
+// TestModelPropertyEncrypted is TestModelProperty on an encrypted root
+// directory (everything in the tree encrypted): the same model, so an
+// encrypted tree behaves exactly as a plain one, byte for byte, across
+// copy-on-write overwrites, truncations and remounts; fsck finds the disk
+// clean at the end.
+func TestModelPropertyEncrypted(t *testing.T) { modelProperty(t, Options{Keys: testKeys}) }
+
+// TestModelPropertyEncryptedWindows is TestModelPropertyEncrypted with the
+// window rewrite of fragmented files (rewriteWindow) on every overwrite of a
+// file with more than one extent.
+func TestModelPropertyEncryptedWindows(t *testing.T) {
+	modelProperty(t, Options{Keys: testKeys, defragExtents: 1})
+}
+
+func modelProperty(t *testing.T, opts Options) {
 	names := []string{"/a", "/b", "/d", "/d/a", "/d/e", "/d/e/f", "/e"}
 	rapid.Check(t, func(rt *rapid.T) {
 		dev := block.NewMem(1024)
 		if err := Mkfs(dev, Options{Seed: 5}); err != nil {
 			rt.Fatal(err)
 		}
-		f, err := Mount(dev, Options{})
+		f, err := Mount(dev, opts)
 		if err != nil {
 			rt.Fatal(err)
+		}
+		if opts.Keys != nil {
+			if err := f.SetEncryption("/", testKeyID); err != nil {
+				rt.Fatal(err)
+			}
 		}
 		m := newModel()
 		path := rapid.SampledFrom(names)
@@ -56,7 +78,7 @@ func TestModelProperty(t *testing.T) {
 				if err := f.Unmount(); err != nil {
 					rt.Fatal(err)
 				}
-				if f, err = Mount(dev, Options{}); err != nil {
+				if f, err = Mount(dev, opts); err != nil {
 					rt.Fatal(err)
 				}
 				op = wop{name: "remount", apply: func(*FS, *model, uint32) (error, error) { return nil, nil }}
@@ -81,6 +103,11 @@ func TestModelProperty(t *testing.T) {
 		}
 		if err := f.Unmount(); err != nil {
 			rt.Fatal(err)
+		}
+		if opts.Keys != nil {
+			if r, err := fsck.Check(dev, fsck.Options{}); err != nil || !r.Clean() {
+				rt.Fatalf("fsck: %v %q", err, problems(r))
+			}
 		}
 	})
 }

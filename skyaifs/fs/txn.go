@@ -156,6 +156,7 @@ func (f *FS) commit() error {
 		return err
 	}
 	clear(f.dirty)
+	clear(f.fresh)
 	for _, n := range f.pendingFree {
 		f.used[n/8] &^= 1 << (n % 8)
 		delete(f.meta, n)

@@ -15,7 +15,10 @@
 //     directory that names it, and everything is reachable from the root;
 //   - link counts: a file's count is its number of names, a directory's is
 //     2 plus its subdirectories;
-//   - the bitmap marks exactly the owned blocks.
+//   - the bitmap marks exactly the owned blocks;
+//   - encrypted files: the crypt extension and every tag index and tag
+//     block decode and belong to the file (inode and generation), and
+//     exactly the mapped file blocks have a nonce and tag.
 //
 // In-use inodes with no links and no names are orphans left by a crash while
 // the file was open; they are not problems (mount frees them), and repair
@@ -26,7 +29,11 @@
 // with bad buckets or bad entries are rebuilt from their valid entries;
 // directories named twice lose the extra names; unreachable files and
 // directories are linked into the root as "lost+found.INO"; link counts and
-// parent fields are set; the bitmap is rewritten. A superblock that does not
+// parent fields are set; stale tag entries of encrypted files (for blocks not
+// mapped) are cleared; an encrypted file whose extension, tag index or tag blocks do not
+// decode, or with a mapped block without a tag (unreadable anyway), is
+// cleared; the bitmap is rewritten. fsck needs no keys: it checks the
+// structure, not the ciphertext (reading the file does that). A superblock that does not
 // decode, or a root directory that is lost, cannot be repaired.
 package fsck
 
@@ -201,6 +208,12 @@ func (c *checker) scanInodes() error {
 			}
 			if err == nil {
 				err = disk.CheckExtents(n, sb)
+			}
+			if err == nil && n.Flags&disk.FlagEncrypted != 0 && n.Type() == disk.TypeFile {
+				var extra []uint64
+				if extra, err = c.scanCrypt(n); err == nil {
+					chain = append(chain, extra...)
+				}
 			}
 			if err != nil {
 				c.problem("%v; the inode is cleared", err)
@@ -463,4 +476,79 @@ func (c *checker) connectivity() error {
 		}
 	}
 	return nil
+}
+
+// scanCrypt checks encrypted file n's crypt extension, tag index blocks and
+// tag blocks and returns their block numbers (owned by n). An error clears
+// the file.
+func (c *checker) scanCrypt(n *disk.Inode) ([]uint64, error) {
+	b, err := c.read(n.Crypt)
+	if err != nil {
+		return nil, err
+	}
+	x, err := disk.DecodeCryptExt(b, n.Ino, n.Generation, c.sb)
+	if err != nil {
+		return nil, err
+	}
+	blocks := []uint64{n.Crypt}
+	tags := map[uint64]uint64{} // tag block position -> disk block
+	for i, p := range x.Index {
+		if p == 0 {
+			continue
+		}
+		raw, err := c.read(p)
+		if err != nil {
+			return nil, err
+		}
+		ti, err := disk.DecodeTagIndex(raw, n.Ino, n.Generation, uint32(i), c.sb)
+		if err != nil {
+			return nil, err
+		}
+		if ti.Empty() {
+			return nil, fmt.Errorf("inode %d: tag index block %d points to no tag block", n.Ino, i)
+		}
+		blocks = append(blocks, p)
+		for j, t := range ti.Tags {
+			if t != 0 {
+				tags[uint64(i)*disk.TagsPerIndex+uint64(j)] = t
+			}
+		}
+	}
+	mapped := map[uint64]bool{}
+	for _, e := range n.Extents {
+		for lb := uint64(e.Logical); lb < e.End(); lb++ {
+			if tags[lb/disk.TagsPerBlock] == 0 {
+				return nil, fmt.Errorf("inode %d: file block %d is mapped but has no tag block", n.Ino, lb)
+			}
+			mapped[lb] = true
+		}
+	}
+	for _, idx := range sortedKeys(tags) {
+		t := tags[idx]
+		raw, err := c.read(t)
+		if err != nil {
+			return nil, err
+		}
+		tb, err := disk.DecodeTagBlock(raw, n.Ino, n.Generation, uint32(idx))
+		if err != nil {
+			return nil, err
+		}
+		stale := false
+		for j := range tb.Entries {
+			lb := idx*disk.TagsPerBlock + uint64(j)
+			switch z := tb.Entries[j].IsZero(); {
+			case mapped[lb] && z:
+				return nil, fmt.Errorf("inode %d: file block %d is mapped but has no nonce and tag", n.Ino, lb)
+			case !mapped[lb] && !z:
+				c.problem("inode %d: tag entry for file block %d, which is not mapped; the entry is cleared", n.Ino, lb)
+				tb.Entries[j] = disk.TagEntry{}
+				stale = true
+			}
+		}
+		if stale && c.repair {
+			c.overlay[t] = tb.Encode()
+		}
+		blocks = append(blocks, t)
+	}
+	return blocks, nil
 }

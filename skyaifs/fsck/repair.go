@@ -139,8 +139,8 @@ func (c *checker) rebuildDir(ino uint64) error {
 	}
 	n.Size = uint64(len(buckets)) * block.Size
 	var chain []uint64
-	if len(n.Extents) > disk.InlineExtents {
-		rest := n.Extents[disk.InlineExtents:]
+	if len(n.Extents) > n.InlineCap() {
+		rest := n.Extents[n.InlineCap():]
 		for len(rest) > 0 {
 			b, err := c.allocBlock(ino, &from)
 			if err != nil {
@@ -152,7 +152,7 @@ func (c *checker) rebuildDir(ino uint64) error {
 		if len(chain) > disk.MaxChainBlocks {
 			return fmt.Errorf("fsck: rebuilt directory %d is too fragmented", ino)
 		}
-		rest = n.Extents[disk.InlineExtents:]
+		rest = n.Extents[n.InlineCap():]
 		for i, b := range chain {
 			x := disk.ExtentBlock{Ino: ino, Index: uint32(i)}
 			k := min(len(rest), disk.ExtentsPerBlock)

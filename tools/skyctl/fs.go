@@ -93,13 +93,25 @@ func fsFsck(args []string, stdout io.Writer) error {
 	}
 }
 
-// mountImage opens and mounts an image file; done unmounts and closes it.
-func mountImage(path string) (f *skyfs.FS, done func() error, err error) {
+// mountImage opens and mounts an image file, with the key provider of
+// secretFile when it is not empty; done unmounts and closes it.
+func mountImage(path, secretFile string) (f *skyfs.FS, done func() error, err error) {
+	var opts skyfs.Options
+	if secretFile != "" {
+		secret, err := os.ReadFile(secretFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(secret) < 16 {
+			return nil, nil, fmt.Errorf("%s: a secret of %d bytes; at least 16 wanted", secretFile, len(secret))
+		}
+		opts.Keys = skyfs.DerivedKeys{Secret: secret}
+	}
 	dev, err := block.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err = skyfs.Mount(dev, skyfs.Options{})
+	f, err = skyfs.Mount(dev, opts)
 	if err != nil {
 		dev.Close()
 		return nil, nil, fmt.Errorf("%s: %w (try skyctl fs fsck)", path, err)
@@ -121,7 +133,7 @@ func fsLs(args []string, stdout io.Writer) error {
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and PATH"}
 	}
-	f, done, err := mountImage(fs.Arg(0))
+	f, done, err := mountImage(fs.Arg(0), "")
 	if err != nil {
 		return err
 	}
@@ -166,14 +178,15 @@ func printStat(w io.Writer, f *skyfs.FS, path, name string, st skyfs.Stat) {
 }
 
 func fsCat(args []string, stdout io.Writer) error {
-	fs := newFlags("fs cat", "IMAGE PATH", stdout)
+	fs := newFlags("fs cat", "[--secret FILE] IMAGE PATH", stdout)
+	secret := fs.String("secret", "", "file holding the secret the keys of encrypted files derive from")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and PATH"}
 	}
-	f, done, err := mountImage(fs.Arg(0))
+	f, done, err := mountImage(fs.Arg(0), *secret)
 	if err != nil {
 		return err
 	}
@@ -203,8 +216,9 @@ func fsCat(args []string, stdout io.Writer) error {
 }
 
 func fsPut(args []string, stdout io.Writer) error {
-	fs := newFlags("fs put", "[--mode 0644] IMAGE HOSTFILE PATH", stdout)
+	fs := newFlags("fs put", "[--mode 0644] [--secret FILE] IMAGE HOSTFILE PATH", stdout)
 	mode := fs.Uint("mode", 0o644, "permissions of the new file")
+	secret := fs.String("secret", "", "file holding the secret the keys of encrypted files derive from")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -215,7 +229,7 @@ func fsPut(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, done, err := mountImage(fs.Arg(0))
+	f, done, err := mountImage(fs.Arg(0), *secret)
 	if err != nil {
 		return err
 	}
@@ -228,4 +242,60 @@ func fsPut(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s:%s (%d bytes)\n", fs.Arg(0), fs.Arg(2), len(data))
 	return nil
+}
+
+// fsEncrypt sets an encryption policy on an empty directory of an image. The
+// key id is the name, up to 16 bytes (stored in the clear, so a name that
+// says which secret to use); the KEK is derived from the secret file as the
+// key vault derives it (fs.DerivedKeys).
+func fsEncrypt(args []string, stdout io.Writer) error {
+	fs := newFlags("fs encrypt", "--secret FILE --key-id NAME IMAGE DIR", stdout)
+	secret := fs.String("secret", "", "file holding the secret (at least 16 bytes)")
+	name := fs.String("key-id", "", "name of the key, 1 to 16 bytes")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want IMAGE and DIR"}
+	}
+	if *secret == "" {
+		return usageError{"--secret is required"}
+	}
+	if len(*name) == 0 || len(*name) > len(disk.KeyID{}) {
+		return usageError{"--key-id wants a name of 1 to 16 bytes"}
+	}
+	var id disk.KeyID
+	copy(id[:], *name)
+	f, done, err := mountImage(fs.Arg(0), *secret)
+	if err != nil {
+		return err
+	}
+	err = f.SetEncryption(fs.Arg(1), id)
+	if derr := done(); err == nil {
+		err = derr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s:%s: encrypted under key %q\n", fs.Arg(0), fs.Arg(1), *name)
+	return nil
+}
+
+func fsMkdir(args []string, stdout io.Writer) error {
+	fs := newFlags("fs mkdir", "IMAGE PATH", stdout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want IMAGE and PATH"}
+	}
+	f, done, err := mountImage(fs.Arg(0), "")
+	if err != nil {
+		return err
+	}
+	err = f.Mkdir(fs.Arg(1), 0o755)
+	if derr := done(); err == nil {
+		err = derr
+	}
+	return err
 }

@@ -91,3 +91,46 @@ func TestFsCommands(t *testing.T) {
 		t.Errorf("fsck of a non-image: %d %s", code, out)
 	}
 }
+
+// TestFsEncrypt makes an encrypted directory with a key file, writes a file
+// into it and reads it back; without the secret, or with another, the read
+// fails and the plaintext is nowhere in the image.
+func TestFsEncrypt(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	secret := filepath.Join(dir, "secret")
+	other := filepath.Join(dir, "other")
+	os.WriteFile(secret, []byte("0123456789abcdef-the-secret"), 0o600)
+	os.WriteFile(other, []byte("0123456789abcdef-not-the-one"), 0o600)
+	host := filepath.Join(dir, "plain.txt")
+	data := bytes.Repeat([]byte("top secret line\n"), 1000)
+	os.WriteFile(host, data, 0o644)
+	mustRun(t, "fs", "mkfs", img, "8M")
+	mustRun(t, "fs", "mkdir", img, "/vault")
+	if code, out := skyctl(t, "fs", "encrypt", "--key-id", "k1", img, "/vault"); code != 2 || !strings.Contains(out, "--secret") {
+		t.Errorf("encrypt without --secret: %d %s", code, out)
+	}
+	if out := mustRun(t, "fs", "encrypt", "--secret", secret, "--key-id", "k1", img, "/vault"); !strings.Contains(out, "encrypted") {
+		t.Errorf("encrypt: %s", out)
+	}
+	mustRun(t, "fs", "put", "--secret", secret, img, host, "/vault/s.txt")
+	if code, out := skyctl(t, "fs", "put", img, host, "/vault/t.txt"); code != 1 || !strings.Contains(out, "key") {
+		t.Errorf("put without the secret: %d %s", code, out)
+	}
+	if out := mustRun(t, "fs", "cat", "--secret", secret, img, "/vault/s.txt"); out != string(data) {
+		t.Errorf("cat returned %d bytes, want %d", len(out), len(data))
+	}
+	if code, out := skyctl(t, "fs", "cat", img, "/vault/s.txt"); code != 1 || !strings.Contains(out, "key") {
+		t.Errorf("cat without the secret: %d %s", code, out)
+	}
+	if code, out := skyctl(t, "fs", "cat", "--secret", other, img, "/vault/s.txt"); code != 1 || !strings.Contains(out, "rejected") {
+		t.Errorf("cat with another secret: %d %s", code, out)
+	}
+	raw, _ := os.ReadFile(img)
+	if bytes.Contains(raw, []byte("top secret line")) {
+		t.Error("plaintext found in the image")
+	}
+	if out := mustRun(t, "fs", "fsck", img); !strings.Contains(out, "clean") {
+		t.Errorf("fsck: %s", out)
+	}
+}

@@ -12,7 +12,8 @@
 //	skyctl bundle build --key K -o OUT PROGRAM...
 //	skyctl audit verify --pub P [--strict] LOG
 //	skyctl fs mkfs IMAGE SIZE | fs fsck [--repair] IMAGE
-//	skyctl fs ls|cat IMAGE PATH | fs put IMAGE HOSTFILE PATH
+//	skyctl fs ls|cat IMAGE PATH | fs put IMAGE HOSTFILE PATH   (cat, put: [--secret FILE])
+//	skyctl fs mkdir IMAGE PATH | fs encrypt --secret FILE --key-id NAME IMAGE DIR
 //	skyctl image build --key K --name N [limits] -o OUT.skyimg PKG...
 //	skyctl image verify --pub P [--store DIR] IMAGE
 //	skyctl image inspect IMAGE
@@ -66,6 +67,11 @@ SKYAIFS disk images (journaling filesystem; docs/SKYAIFS.md):
   fs ls IMAGE PATH             list a directory (or describe a file)
   fs cat IMAGE PATH            write a file's contents to stdout
   fs put IMAGE HOSTFILE PATH   copy a host file into the image
+  fs mkdir IMAGE PATH          make a directory
+  fs encrypt --secret FILE --key-id NAME IMAGE DIR
+                               give an empty directory an encryption policy: what is
+                               created in it is encrypted under a key derived from FILE
+                               (cat and put take --secret FILE for encrypted files)
 
 Container images (a signed descriptor template pinning packages by SHA3-512):
   image build --key K --name N [--cpu 20%] [--mem 64M] [--pids 32] -o OUT.skyimg PKG...
@@ -111,6 +117,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"fs ls":            fsLs,
 		"fs cat":           fsCat,
 		"fs put":           fsPut,
+		"fs encrypt":       fsEncrypt,
+		"fs mkdir":         fsMkdir,
 		"image build":      imageBuild,
 		"image verify":     imageVerify,
 		"image inspect":    imageInspect,
