@@ -125,7 +125,11 @@ func intrTrap() {
 	case v >= irqBase && v < irqBase+16:
 		if !deviceInterrupt(v) {
 			picEOI(v)
+			return
 		}
+		// The kernel loop may wait for this line (Idle): give it the CPU now rather
+		// than at the next timer tick, or every driver request waits up to a tick.
+		yieldCurrent()
 	case v < 32:
 		raiseSignal(t, v, 0)
 	}

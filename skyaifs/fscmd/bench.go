@@ -20,7 +20,9 @@ type FileIO interface {
 }
 
 // OpenFile implements Files.
-func (l Local) OpenFile(path string, flags int) (FileIO, error) { return l.FS.OpenFile(path, flags, 0o644) }
+func (l Local) OpenFile(path string, flags int) (FileIO, error) {
+	return l.FS.OpenFile(path, flags, 0o644)
+}
 
 // OpenFile implements Files.
 func (r Remote) OpenFile(path string, flags int) (FileIO, error) {
