@@ -155,11 +155,15 @@ func TestContainerCPUBudgetModel(t *testing.T) {
 				for _, c := range ctrs {
 					last[c] = at0[c]
 				}
-				for now := m.Now(); now < end; now = m.Now() {
+				// Step from period end to period end as planned, not from where the
+				// machine stopped: a stop a few ns late could otherwise step over another
+				// container's period end just after it, and read two of its periods as one.
+				for cursor := m.Now(); cursor < end; {
 					next := end
 					for _, c := range ctrs {
-						next = min(next, c.start+((now-c.start)/c.period+1)*c.period)
+						next = min(next, c.start+((cursor-c.start)/c.period+1)*c.period)
 					}
+					cursor = next
 					m.Run(next)
 					if m.Now() < next || m.Now() > next+stopSlack {
 						rt.Fatalf("the machine stopped at %d, not %d", m.Now(), next)
