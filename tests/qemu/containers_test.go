@@ -31,7 +31,8 @@ const densityMem = "3M"
 // counts; pingpong's two processes find each other by IPC name and complete their
 // round trips; a hostile probe inside a container with --pids 4 --mem 32M is refused
 // every attempt to reach outside or past its limits, including an IPC name another
-// container holds; everything is stopped and removed. Then densityCount idle
+// container holds, and its report is in its container's output log (ctr logs);
+// everything is stopped and removed. Then densityCount idle
 // containers (hello sleeping, 8 MiB limit each) are started, and the free memory
 // before and after gives the memory an idle container costs and how many fit in the
 // machine's 512 MiB.
@@ -58,6 +59,7 @@ func TestContainersOnMachine(t *testing.T) {
 		"ctr run --pids 4 --mem 32M hostile",
 		"ctr wait hostile-6",
 		"ctr inspect hostile-6",
+		"ctr logs hostile-6",
 		"ctr inspect pp",
 		"ctr stop pp",
 		"ctr wait pp",
@@ -105,13 +107,22 @@ func TestContainersOnMachine(t *testing.T) {
 			t.Errorf("console lacks %q", want)
 		}
 	}
+	held := regexp.MustCompile(`memhog: holding (\d+) MiB`).FindAllStringSubmatch(con, -1)
+	if len(held) == 0 {
+		t.Errorf("memhog printed nothing it held")
+	} else if last, _ := strconv.Atoi(held[len(held)-1][1]); last >= 32 {
+		t.Errorf("memhog held %d MiB in a 32 MiB container", last)
+	} else {
+		t.Logf("memhog (--mem 32M): killed by the container's OOM policy while holding %d MiB", last)
+	}
 	if strings.Index(con, "pingpong: holding") > strings.Index(con, "hostile: 256 slots probed") {
 		t.Errorf("hostile probed before pp registered its IPC name")
 	}
-	if m := regexp.MustCompile(`hostile: (\d+) attempts, all refused`).FindStringSubmatch(con); m == nil {
-		t.Errorf("hostile did not report every attempt refused")
+	// Once as it ran and once more from its container's output log (ctr logs).
+	if m := regexp.MustCompile(`hostile: (\d+) attempts, all refused`).FindAllStringSubmatch(con, -1); len(m) != 2 {
+		t.Errorf("hostile reported every attempt refused %d times, want 2 (on the console and in ctr logs)", len(m))
 	} else {
-		t.Logf("hostile container (--pids 4 --mem 32M): %s attempts, all refused", m[1])
+		t.Logf("hostile container (--pids 4 --mem 32M): %s attempts, all refused", m[0][1])
 	}
 	if m := regexp.MustCompile(`pingpong: 10000 round trips with pid 2 \(found by IPC name "pingpong"\) in (\S+), (\S+) per round trip`).FindStringSubmatch(con); m == nil {
 		t.Errorf("pingpong did not complete 10000 round trips")
