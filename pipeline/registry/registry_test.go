@@ -99,27 +99,17 @@ func TestLiveUpdate(t *testing.T) {
 		},
 	}
 	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
-		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
-		take := func() abi.CPtr { c, _ := slots.Take(); return c }
-		regEP, svcEP, reply, exit := take(), take(), take(), take()
-		for _, o := range []struct {
-			slot abi.CPtr
-			typ  abi.ObjectType
-		}{{regEP, abi.ObjEndpoint}, {svcEP, abi.ObjEndpoint}, {reply, abi.ObjReply}, {exit, abi.ObjNotification}} {
-			if err := e.Retype(abi.InitSlotUntyped, o.typ, 0, abi.InitSlotCSpace, o.slot, 1); err != nil {
-				t.Error(err)
-				return
-			}
+		w, err := newRegistryWorld(e)
+		if err != nil {
+			t.Error(err)
+			return
 		}
-		free := slots.Next
-		slots.Next += 5
+		take, regEP, svcEP := w.take, w.regEP, w.svcEP
 		clientCap, updaterCap, intruderCap := take(), take(), take()
 		e.Mint(abi.InitSlotCSpace, intruderCap, abi.InitSlotCSpace, regEP, abi.RightWrite, 0x5)
 		e.Mint(abi.InitSlotCSpace, clientCap, abi.InitSlotCSpace, svcEP, abi.RightWrite, 0x11)
 		e.Mint(abi.InitSlotCSpace, updaterCap, abi.InitSlotCSpace, regEP, abi.RightWrite, BadgeUpdater)
-		r, err := Start(e, Config{System: abi.InitSlotSystem, Endpoint: regEP, Service: svcEP, Reply: reply, Exit: exit,
-			CSpace: abi.InitSlotCSpace, Free: free, Initial: "svc-v1", Timeout: 200, PollNanos: 100_000,
-			Log: func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }})
+		r, err := w.start(e, func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() })
 		if err != nil {
 			t.Error(err)
 			return
@@ -253,26 +243,16 @@ func TestLiveUpdateHandsOverState(t *testing.T) {
 		},
 	}
 	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
-		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
-		take := func() abi.CPtr { c, _ := slots.Take(); return c }
-		regEP, svcEP, reply, exit := take(), take(), take(), take()
-		for _, o := range []struct {
-			slot abi.CPtr
-			typ  abi.ObjectType
-		}{{regEP, abi.ObjEndpoint}, {svcEP, abi.ObjEndpoint}, {reply, abi.ObjReply}, {exit, abi.ObjNotification}} {
-			if err := e.Retype(abi.InitSlotUntyped, o.typ, 0, abi.InitSlotCSpace, o.slot, 1); err != nil {
-				t.Error(err)
-				return
-			}
+		w, err := newRegistryWorld(e)
+		if err != nil {
+			t.Error(err)
+			return
 		}
-		free := slots.Next
-		slots.Next += 5
+		take, regEP, svcEP := w.take, w.regEP, w.svcEP
 		clientCap, updaterCap := take(), take()
 		e.Mint(abi.InitSlotCSpace, clientCap, abi.InitSlotCSpace, svcEP, abi.RightWrite, 0x11)
 		e.Mint(abi.InitSlotCSpace, updaterCap, abi.InitSlotCSpace, regEP, abi.RightWrite, BadgeUpdater)
-		r, err := Start(e, Config{System: abi.InitSlotSystem, Endpoint: regEP, Service: svcEP, Reply: reply, Exit: exit,
-			CSpace: abi.InitSlotCSpace, Free: free, Initial: "svc-v1", Timeout: 200, PollNanos: 100_000,
-			Log: func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }})
+		r, err := w.start(e, func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() })
 		if err != nil {
 			t.Error(err)
 			return
@@ -313,4 +293,34 @@ func TestLiveUpdateHandsOverState(t *testing.T) {
 		t.Fatalf("V2 answered from call %d, before the update was requested\n%s", switched, strings.Join(log, "\n"))
 	}
 	t.Logf("V2 took over at call %d with the count; log:\n%s", switched, strings.Join(log, "\n"))
+}
+
+// registryWorld is init's side of a registry test: the registry's and the service's
+// endpoints, a Reply object, the exit notification and the registry's free slots.
+type registryWorld struct {
+	take                            func() abi.CPtr
+	regEP, svcEP, reply, exit, free abi.CPtr
+}
+
+func newRegistryWorld(e *user.Env) (*registryWorld, error) {
+	slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
+	w := &registryWorld{take: func() abi.CPtr { c, _ := slots.Take(); return c }}
+	w.regEP, w.svcEP, w.reply, w.exit = w.take(), w.take(), w.take(), w.take()
+	for _, o := range []struct {
+		slot abi.CPtr
+		typ  abi.ObjectType
+	}{{w.regEP, abi.ObjEndpoint}, {w.svcEP, abi.ObjEndpoint}, {w.reply, abi.ObjReply}, {w.exit, abi.ObjNotification}} {
+		if err := e.Retype(abi.InitSlotUntyped, o.typ, 0, abi.InitSlotCSpace, o.slot, 1); err != nil {
+			return nil, err
+		}
+	}
+	w.free = slots.Next
+	slots.Next += 5
+	return w, nil
+}
+
+// start starts the registry with svc-v1 as version 1.
+func (w *registryWorld) start(e *user.Env, log func(string)) (*Registry, error) {
+	return Start(e, Config{System: abi.InitSlotSystem, Endpoint: w.regEP, Service: w.svcEP, Reply: w.reply, Exit: w.exit,
+		CSpace: abi.InitSlotCSpace, Free: w.free, Initial: "svc-v1", Timeout: 200, PollNanos: 100_000, Log: log})
 }
