@@ -89,18 +89,16 @@ type Config struct {
 	System, Endpoint, Reply   abi.CPtr // machine System; requests (Read); a Reply object
 	CSpace, AS, Untyped       abi.CPtr // its own capability space, address space, memory
 	Slots                     *user.Slots
-	RegionVA                  uint64 // where its regions are mapped: MaxRegionPages+vaultIn+vaultOut pages
-	Compress, Vault           abi.CPtr
-	VaultKey                  int // the vault's signing key for audit seals
+	RegionVA                  uint64   // where its regions are mapped: MaxRegionPages+vaultIn+vaultOut pages
+	Compress, Vault, Registry abi.CPtr // the services it calls (Registry with BadgeUpdater)
+	VaultKey                  int      // the vault's signing key for audit seals
 	Store                     manager.Store
 	Index                     []byte
 	Trust                     *modpkg.TrustRoot
 	Policy                    manager.Policy
 	Now                       func() time.Time
 	Log                       func(string)
-	RegistryTimeout           int   // polls a new version has to report ready
-	RegistryPollNanos         int64 // CPU time per poll in the simulation
-	ConsoleFromSystem         bool  // fetch a console capability (SystemConsole) to endow modules with
+	ConsoleFromSystem         bool // fetch a console capability (SystemConsole) to endow modules with
 	LoadMemory, ServiceMemory uint64
 }
 
@@ -110,11 +108,10 @@ type image struct {
 	binary   user.Digest
 }
 
-// service is a module running under a registry.
+// service is a module running under the registry task.
 type service struct {
 	name    string
 	version modpkg.Version
-	reg     *registry.Registry
 	client  abi.CPtr // the service endpoint, Write: what clients are endowed with
 }
 
@@ -176,9 +173,6 @@ func (s *Server) record(kind audit.Kind, subject, version, detail string) {
 func New(e *user.Env, c Config) (*Server, error) {
 	if c.Now == nil {
 		c.Now = time.Now
-	}
-	if c.RegistryTimeout == 0 {
-		c.RegistryTimeout = 2000
 	}
 	s := &Server{e: e, c: c, images: map[[64]byte]*image{}, installed: map[string]modpkg.Version{},
 		services: map[string]*service{}, pred: manager.NewPredictor(), warm: map[user.Digest]bool{},
@@ -588,71 +582,33 @@ func (s *Server) source(name string) (abi.CPtr, bool) {
 	return 0, false
 }
 
-// program is how a registry names a module version it starts: "NAME@VERSION".
-func program(name string, v modpkg.Version) string { return name + "@" + v.String() }
-
-// startVersion is a registry's Start hook: it prepares the named module version (from
-// the cache or verified afresh) and starts it with the registry's grants.
-func (s *Server) startVersion(prog string, exit, recv, report abi.CPtr) (uint64, error) {
-	name, vs, ok := strings.Cut(prog, "@")
-	v, err := modpkg.ParseVersion(vs)
-	if !ok || err != nil {
-		return 0, fmt.Errorf("bad program %q", prog)
-	}
-	img, _, err := s.prepare(name, &v)
+// startService registers a service module with the registry task, which starts its
+// first version from the image the kernel caches; the manager keeps the capability to
+// call the service, to endow clients with.
+func (s *Server) startService(img *image) (uint64, error) {
+	m := img.manifest
+	client, err := s.slot()
 	if err != nil {
 		return 0, err
 	}
-	if g, _ := s.c.Policy.Endow(img.manifest.Name, img.manifest.Caps); !has(g, CapService) {
-		return 0, fmt.Errorf("%s %s is not a service module", name, v)
+	mem := min(m.MemoryLimit, s.c.ServiceMemory)
+	out, id, err := registry.Register(s.e, s.c.Registry, client, m.Name, img.binary, m.Entry, mem)
+	if err == nil && out != registry.Updated {
+		err = errors.New(registry.OutcomeText(out))
 	}
-	mem := min(img.manifest.MemoryLimit, s.c.ServiceMemory)
-	return s.e.StartImage(s.c.System, img.binary, []string{img.manifest.Entry}, mem, 0, exit, recv, report)
+	if err != nil {
+		s.e.Delete(s.c.CSpace, client)
+		s.spare = append(s.spare, client)
+		return 0, fmt.Errorf("registering the service: %w", err)
+	}
+	s.services[m.Name] = &service{name: m.Name, version: m.Version, client: client}
+	return id, nil
 }
 
-// startService makes a service's endpoints and registry and starts its first version.
-func (s *Server) startService(img *image) (uint64, error) {
-	e, c := s.e, s.c
-	m := img.manifest
-	take := func(n int) (abi.CPtr, error) {
-		first, err := c.Slots.Take()
-		for i := 1; i < n && err == nil; i++ {
-			_, err = c.Slots.Take() // Slots hands out consecutive slots
-		}
-		return first, err
-	}
-	regEP, err := take(1)
-	if err != nil {
-		return 0, err
-	}
-	svcEP, _ := take(1)
-	reply, _ := take(1)
-	exit, _ := take(1)
-	client, _ := take(1)
-	free, err := take(5)
-	if err != nil {
-		return 0, err
-	}
-	for _, o := range []struct {
-		slot abi.CPtr
-		typ  abi.ObjectType
-	}{{regEP, abi.ObjEndpoint}, {svcEP, abi.ObjEndpoint}, {reply, abi.ObjReply}, {exit, abi.ObjNotification}} {
-		if err := e.Retype(c.Untyped, o.typ, 0, c.CSpace, o.slot, 1); err != nil {
-			return 0, err
-		}
-	}
-	if err := e.Copy(c.CSpace, client, c.CSpace, svcEP, abi.RightWrite); err != nil {
-		return 0, err
-	}
-	reg, err := registry.Start(e, registry.Config{System: c.System, Endpoint: regEP, Service: svcEP, Reply: reply,
-		Exit: exit, CSpace: c.CSpace, Free: free, Initial: program(m.Name, m.Version), Timeout: c.RegistryTimeout,
-		PollNanos: c.RegistryPollNanos, Log: s.c.Log, Start: s.startVersion, AwaitFirst: true})
-	if err != nil {
-		return 0, err
-	}
-	id, _ := reg.Current()
-	s.services[m.Name] = &service{name: m.Name, version: m.Version, reg: reg, client: client}
-	return id, nil
+// serving returns the task serving service name and its registry's phase.
+func (s *Server) serving(name string) (uint64, registry.Phase) {
+	id, phase, _, _ := registry.Status(s.e, s.c.Registry, name)
+	return id, phase
 }
 
 // Update replaces the version serving module name with version v, through its
@@ -667,28 +623,39 @@ func (s *Server) Update(name string, v modpkg.Version) (string, error) {
 		return "", s.refuse(name, v.String(), err)
 	}
 	from := svc.version
+	if !has(grantsOf(s.c.Policy, img), CapService) {
+		return "", s.refuse(name, v.String(), fmt.Errorf("%s %s is not a service module", name, v))
+	}
 	s.record(audit.KindUpdateStart, name, v.String(), "from "+from.String())
-	out := svc.reg.Update(program(name, v), img.manifest.StateHandover)
+	mem := min(img.manifest.MemoryLimit, s.c.ServiceMemory)
+	out, id, err := registry.UpdateImage(s.e, s.c.Registry, name, img.binary, img.manifest.Entry, mem, img.manifest.StateHandover)
+	if err != nil {
+		return "", s.refuse(name, v.String(), fmt.Errorf("the registry task: %w", err))
+	}
 	if out != registry.Updated {
 		kind := audit.KindRollback
 		if out == registry.NoProgram || out == registry.NotAllowed {
 			kind = audit.KindRefuse
 		}
-		s.record(kind, name, v.String(), clip(registry.OutcomeText(out), audit.MaxDetail))
+		s.record(kind, name, v.String(), registry.OutcomeText(out))
 		s.stats.Refusals++
-		id, _ := svc.reg.Current()
 		return "", fmt.Errorf("update %s %s → %s: %s; %s %s (task %d) serves", name, from, v, registry.OutcomeText(out), name, from, id)
 	}
 	svc.version = v
 	s.installed[name] = v
 	s.client.Installed(name, v)
-	id, _ := svc.reg.Current()
 	handover := ""
 	if img.manifest.StateHandover {
 		handover = ", state handed over"
 	}
-	s.record(audit.KindUpdateCommit, name, v.String(), clip(fmt.Sprintf("from %s, task %d%s", from, id, handover), audit.MaxDetail))
+	s.record(audit.KindUpdateCommit, name, v.String(), fmt.Sprintf("from %s, task %d%s", from, id, handover))
 	return fmt.Sprintf("updated %s %s → %s: task %d serves%s\n", name, from, v, id, handover), nil
+}
+
+// grantsOf returns what the policy endows img's module with.
+func grantsOf(p manager.Policy, img *image) []manager.Grant {
+	g, _ := p.Endow(img.manifest.Name, img.manifest.Caps)
+	return g
 }
 
 // modules lists the repository's modules: version, whether the kernel caches the
@@ -714,7 +681,7 @@ func (s *Server) modules() string {
 		if cur, ok := s.installed[en.Name]; ok && cur == en.Version {
 			state = "installed"
 			if svc := s.services[en.Name]; svc != nil {
-				id, _ := svc.reg.Current()
+				id, _ := s.serving(en.Name)
 				state = fmt.Sprintf("serving (task %d)", id)
 			}
 		}
@@ -748,8 +715,8 @@ func (s *Server) servicesText() string {
 	fmt.Fprintf(&b, "%-16s %-8s %-6s %s\n", "SERVICE", "VERSION", "TASK", "REGISTRY")
 	for _, n := range names {
 		svc := s.services[n]
-		id, _ := svc.reg.Current()
-		fmt.Fprintf(&b, "%-16s %-8s %-6d %s\n", n, svc.version, id, svc.reg.Phase())
+		id, phase := s.serving(n)
+		fmt.Fprintf(&b, "%-16s %-8s %-6d %s\n", n, svc.version, id, phase)
 	}
 	return b.String()
 }

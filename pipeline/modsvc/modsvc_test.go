@@ -34,6 +34,7 @@ const (
 	pcCounterBad
 	pcClient
 	pcHello
+	pcRegistry
 )
 
 // world is one simulated machine with the pipeline's packages in its store.
@@ -143,15 +144,18 @@ func TestModuleManagerTask(t *testing.T) {
 		pcCompress: func(e *user.Env) { compsvc.RunTask(e, 0x5000_0000) },
 		pcManager: func(e *user.Env) {
 			s, err := Start(e, Setup{Store: w.store, Index: w.index, Trust: modpkg.NewTrustRoot(w.root.Public()),
-				Policy: policy, Vault: "vault", Compress: "compressd", RegionVA: 0x6000_0000,
+				Policy: policy, Vault: "vault", Compress: "compressd", Registry: "registry", RegionVA: 0x6000_0000,
 				LoadMemory: 2 << 20, ServiceMemory: 2 << 20, VaultMemory: 8 << 20, CompressMemory: 8 << 20,
-				RegistryTimeout: 200, RegistryPollNanos: 100_000,
-				Log: func(l string) { mu.Lock(); logs = append(logs, l); mu.Unlock() }})
+				RegistryMemory: 12 << 20,
+				Log:            func(l string) { mu.Lock(); logs = append(logs, l); mu.Unlock() }})
 			if err != nil {
 				t.Errorf("manager: %v", err)
 				return
 			}
 			s.Serve()
+		},
+		pcRegistry: func(e *user.Env) {
+			registry.RunTask(e, 200, 100_000, func(l string) { mu.Lock(); logs = append(logs, l); mu.Unlock() })
 		},
 		pcCounterV1:  counter(1, true),
 		pcCounterV2:  counter(2, true),
@@ -238,7 +242,7 @@ func TestModuleManagerTask(t *testing.T) {
 	}
 	m.SetLoader(usersim.Loader{CSpaceRadix: 12, Entries: map[string]uint64{"vault": pcVault, "compressd": pcCompress,
 		"modmgr": pcManager, "counter-v1": pcCounterV1, "counter-v2": pcCounterV2, "counter-bad": pcCounterBad,
-		"client": pcClient, "hello": pcHello}})
+		"client": pcClient, "hello": pcHello, "registry": pcRegistry}})
 	m.Run(20_000_000_000)
 	mu.Lock()
 	defer mu.Unlock()

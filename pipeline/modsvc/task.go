@@ -8,6 +8,7 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/pipeline/manager"
 	"github.com/skyscope-os/skyscope/pipeline/modpkg"
+	"github.com/skyscope-os/skyscope/pipeline/registry"
 )
 
 // Task slots: what the manager task is started with (by init).
@@ -23,24 +24,20 @@ type Setup struct {
 	Index  []byte
 	Trust  *modpkg.TrustRoot
 	Policy manager.Policy
-	// Vault and Compress are the programs of the key vault and the compression
-	// service, which the manager starts as tasks of their own.
-	Vault, Compress string
+	// Vault, Compress and Registry are the programs of the key vault, the compression
+	// service and the service registry, which the manager starts as tasks of their own.
+	Vault, Compress, Registry string
 	// RegionVA is where the manager maps its shared regions
 	// (MaxRegionPages+4 pages).
 	RegionVA uint64
 	// LoadMemory and ServiceMemory cap the budgets of the modules it starts (a
 	// manifest may ask for less).
 	LoadMemory, ServiceMemory uint64
-	// VaultMemory and CompressMemory are the budgets of the key vault and the
-	// compression service.
-	VaultMemory, CompressMemory uint64
-	Now                         func() time.Time
-	Log                         func(string)
-	// RegistryTimeout and RegistryPollNanos bound a new version's initialisation
-	// (polls, and simulated CPU time per poll).
-	RegistryTimeout   int
-	RegistryPollNanos int64
+	// VaultMemory, CompressMemory and RegistryMemory are the budgets of the key vault,
+	// the compression service and the registry (whose budget holds the services' too).
+	VaultMemory, CompressMemory, RegistryMemory uint64
+	Now                                         func() time.Time
+	Log                                         func(string)
 }
 
 // Start prepares the manager task: it makes its Reply object, starts the key vault and
@@ -58,10 +55,11 @@ func Start(e *user.Env, st Setup) (*Server, error) {
 	}
 	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 	reply, vaultEP, vaultRecv, vaultUse, compEP, compRecv, compUse := take(), take(), take(), take(), take(), take(), take()
+	regEP, regRecv, regUse := take(), take(), take()
 	for _, o := range []struct {
 		slot abi.CPtr
 		typ  abi.ObjectType
-	}{{reply, abi.ObjReply}, {vaultEP, abi.ObjEndpoint}, {compEP, abi.ObjEndpoint}} {
+	}{{reply, abi.ObjReply}, {vaultEP, abi.ObjEndpoint}, {compEP, abi.ObjEndpoint}, {regEP, abi.ObjEndpoint}} {
 		if err := e.Retype(ut, o.typ, 0, cs, o.slot, 1); err != nil {
 			return nil, fmt.Errorf("making the manager's objects: %w", err)
 		}
@@ -79,6 +77,14 @@ func Start(e *user.Env, st Setup) (*Server, error) {
 	if err := e.Mint(cs, compUse, cs, compEP, abi.RightWrite|abi.RightGrant, 1); err != nil {
 		return nil, err
 	}
+	// The registry answers a registration with a capability to the service: its
+	// receive capability needs GrantReply. The manager's is badged to update.
+	if err := e.Copy(cs, regRecv, cs, regEP, abi.RightRead|abi.RightGrantReply); err != nil {
+		return nil, err
+	}
+	if err := e.Mint(cs, regUse, cs, regEP, abi.RightWrite, registry.BadgeUpdater); err != nil {
+		return nil, err
+	}
 	var helpers []uint64
 	stop := func() { // a failed start leaves no helper behind
 		for _, id := range helpers {
@@ -90,8 +96,14 @@ func Start(e *user.Env, st Setup) (*Server, error) {
 		name string
 		recv abi.CPtr
 		mem  uint64
-	}{{st.Vault, vaultRecv, st.VaultMemory}, {st.Compress, compRecv, st.CompressMemory}} {
-		id, err := e.StartProgram(TaskSlotSystem, []string{p.name}, p.mem, 0, 0, p.recv)
+		sys  bool
+	}{{st.Vault, vaultRecv, st.VaultMemory, false}, {st.Compress, compRecv, st.CompressMemory, false},
+		{st.Registry, regRecv, st.RegistryMemory, true}} {
+		grants := []abi.CPtr{p.recv}
+		if p.sys { // the registry starts versions: System first, then its endpoint
+			grants = []abi.CPtr{TaskSlotSystem, p.recv}
+		}
+		id, err := e.StartProgram(TaskSlotSystem, []string{p.name}, p.mem, 0, 0, grants...)
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("starting %s: %w", p.name, err)
@@ -104,8 +116,7 @@ func Start(e *user.Env, st Setup) (*Server, error) {
 	s, err := New(e, Config{System: TaskSlotSystem, Endpoint: TaskSlotEndpoint, Reply: reply, CSpace: cs,
 		AS: abi.InitSlotAddressSpace, Untyped: ut, Slots: slots, RegionVA: st.RegionVA, Compress: compUse,
 		Vault: vaultUse, VaultKey: 0, Store: st.Store, Index: st.Index, Trust: st.Trust, Policy: st.Policy,
-		Now: st.Now, Log: st.Log, RegistryTimeout: st.RegistryTimeout, RegistryPollNanos: st.RegistryPollNanos,
-		ConsoleFromSystem: true, LoadMemory: st.LoadMemory, ServiceMemory: st.ServiceMemory})
+		Registry: regUse, Now: st.Now, Log: st.Log, ConsoleFromSystem: true, LoadMemory: st.LoadMemory, ServiceMemory: st.ServiceMemory})
 	if err != nil {
 		stop()
 		return nil, err

@@ -11,8 +11,8 @@ import (
 )
 
 // TestModules drives the module pipeline on the machine from the shell: the first
-// module command starts the module manager, which starts the key vault and the
-// compression service as tasks of their own. A service module is loaded (verified,
+// module command starts the module manager, which starts the key vault, the
+// compression service and the service registry as tasks of their own. A service module is loaded (verified,
 // decompressed by the compression service, started from the kernel's image cache), a
 // client calls it without pause, an update to a version whose self-test fails is
 // rolled back with the old version serving, the update to a good version hands the
@@ -46,10 +46,12 @@ func TestModules(t *testing.T) {
 		"started the module manager as task 3",
 		"modmgr: started vault as task 4",
 		"modmgr: started compressd as task 5",
-		"loaded counter 1.0.0 as task 6 (verified and decompressed by the compression service",
+		"modmgr: started registry as task 6",
+		"registry: service counter registered: task 7 serves",
+		"loaded counter 1.0.0 as task 7 (verified and decompressed by the compression service",
 		"endowed: svc-counter (-W--)",
 		"counter-client: call 0 answered by version 1",
-		"update counter 1.0.0 → 2.1.0: rolled back: the new version's self-test failed; counter 1.0.0 (task 6) serves",
+		"update counter 1.0.0 → 2.1.0: rolled back: the new version's self-test failed; counter 1.0.0 (task 7) serves",
 		"updated counter 1.0.0 → 2.0.0: task ",
 		", state handed over",
 		"rollback refused: counter 1.0.0 is older than the installed 2.0.0",

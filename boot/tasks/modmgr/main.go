@@ -2,7 +2,8 @@
 // the first module command with the machine's System object and a receive-only
 // capability to its request endpoint. It starts the key vault and the compression
 // service as tasks of their own, then serves the shell's commands: modules, load NAME
-// [VERSION], update NAME VERSION, services, audit.
+// [VERSION], update NAME VERSION, services, audit. Services run under the registry
+// task, which it starts too.
 //
 // Its repository is the folder /modules of the boot bundle's file tree: a signed
 // index, packages, and the root public key it trusts. The kernel verified the bundle
@@ -50,9 +51,9 @@ func main() {
 		fatal(fmt.Errorf("reading the trusted key: %w", err))
 	}
 	s, err := modsvc.Start(usercall.Env(), modsvc.Setup{Store: manager.DirStore(Repository), Index: index,
-		Trust: modpkg.NewTrustRoot(root), Policy: policy, Vault: "vault", Compress: "compressd",
-		RegionVA: abi.FrameWindow, LoadMemory: 12 << 20, ServiceMemory: 12 << 20, VaultMemory: 8 << 20, CompressMemory: 16 << 20,
-		RegistryTimeout: 20_000, Log: func(l string) { fmt.Println("modmgr: " + l) }})
+		Trust: modpkg.NewTrustRoot(root), Policy: policy, Vault: "vault", Compress: "compressd", Registry: "registry",
+		RegionVA: abi.FrameWindow, LoadMemory: 12 << 20, ServiceMemory: 12 << 20, VaultMemory: 8 << 20,
+		CompressMemory: 16 << 20, RegistryMemory: 40 << 20, Log: func(l string) { fmt.Println("modmgr: " + l) }})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "modmgr: %v\n", err)
 		modsvc.ServeFailed(usercall.Env(), err)
