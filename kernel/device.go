@@ -221,3 +221,27 @@ func invContainerAllowDevice(k *Kernel, inv *invocation) abi.Errno {
 	}
 	return abi.OK
 }
+
+// Devices returns the machine's devices, as SystemDevice numbers them, for tools and
+// runtimes that name devices (container/runtime maps a descriptor's device names).
+func (k *Kernel) Devices() []hal.Device { return k.m.Devices().List() }
+
+// AllowDevice adds device index (as Devices numbers it) to c's allow-list, as
+// ContainerAllowDevice does: c's System object then gives it. A nested container gets
+// no device its parent lacks.
+func (k *Kernel) AllowDevice(c *Container, index int) error {
+	if index < 0 || index >= len(k.Devices()) {
+		return ctrErr(abi.ErrNotFound, "no device %d", index)
+	}
+	if !c.parent.allowed(index) {
+		return ctrErr(abi.ErrNoRights, "device %d is not on the allow-list of %s's parent", index, c.name)
+	}
+	if !c.allowed(index) {
+		c.devices = append(c.devices, index)
+	}
+	return nil
+}
+
+// AllowedDevices returns c's device allow-list: device indexes, in the order allowed
+// (its System object's SystemDevice numbers them 0, 1, … in this order).
+func (c *Container) AllowedDevices() []int { return append([]int(nil), c.devices...) }

@@ -22,7 +22,8 @@ var ErrParent = errors.New("container descriptor names another parent")
 // Limits returns the kernel limits a descriptor asks for: its CPU budget, priority
 // ceiling, memory, task limit, OOM policy and I/O rates, and a shared pid namespace
 // if its namespaces say so. (The kernel keeps the I/O rate limits; the services that
-// do the I/O charge requests to them. Devices are allowed one by one.)
+// do the I/O charge requests to them. Create puts the descriptor's devices on the
+// container's allow-list.)
 func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
 	l := abi.ContainerLimits{
 		Memory:    d.Limits.Memory,
@@ -54,8 +55,9 @@ func KernelName(d *descriptor.Descriptor) string {
 }
 
 // Create makes the container v describes, nested in parent (k.RootContainer() for a
-// top-level one, whose descriptor names no parent), with its limits and its user and
-// group id mappings. The descriptor's parent, if it names one, must be parent. The
+// top-level one, whose descriptor names no parent), with its limits, its user and
+// group id mappings, and the devices its descriptor names on its allow-list
+// (MatchDevices). The descriptor's parent, if it names one, must be parent. The
 // kernel checks the limits and mappings against parent's; on an error nothing was
 // made.
 func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) (*kernel.Container, error) {
@@ -67,9 +69,25 @@ func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) 
 	if d.Parent != want && !(len(d.Parent) > abi.ContainerNameBytes && KernelName(&descriptor.Descriptor{Name: d.Parent}) == want) {
 		return nil, fmt.Errorf("%w: %q, asked to nest in %q", ErrParent, d.Parent, want)
 	}
+	// The devices first: a name this machine lacks refuses the descriptor before
+	// anything is made.
+	var devices []int
+	for _, name := range d.Limits.Devices {
+		idx, err := MatchDevices(k.Devices(), name)
+		if err != nil {
+			return nil, fmt.Errorf("container %s: %w", d.Name, err)
+		}
+		devices = append(devices, idx...)
+	}
 	c, err := k.CreateContainer(parent, KernelName(d), Limits(d))
 	if err != nil {
 		return nil, err
+	}
+	for _, i := range devices {
+		if err := k.AllowDevice(c, i); err != nil {
+			_ = k.DestroyContainer(c)
+			return nil, fmt.Errorf("container %s: %w", d.Name, err)
+		}
 	}
 	for _, ids := range []struct {
 		kind abi.IDKind

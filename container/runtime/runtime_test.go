@@ -5,8 +5,11 @@ import (
 	mathrand "math/rand/v2"
 	"testing"
 
+	"fmt"
 	"github.com/skyscope-os/skyscope/container/descriptor"
 	"github.com/skyscope-os/skyscope/container/runtime"
+	"github.com/skyscope-os/skyscope/hal"
+	"github.com/skyscope-os/skyscope/hal/sim"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
@@ -163,6 +166,62 @@ func TestLinkFromDescriptors(t *testing.T) {
 	}
 	if err := m.RevokeLink(cd, l.ID()); err != nil || !space.At(100).Empty() || !space.At(101).Empty() {
 		t.Errorf("revoke: %v", err)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeviceNames: a descriptor's device names put the devices they describe on the
+// container's allow-list (by PCI ids, PCI address or kind); a name that matches no
+// device, or a device the parent lacks, refuses the descriptor and makes nothing.
+func TestDeviceNames(t *testing.T) {
+	devs := []hal.Device{
+		{Bus: 0, Slot: 2, Vendor: 0x8086, ID: 0x10d3, Class: 0x02},
+		{Bus: 0, Slot: 3, Vendor: 0x1af4, ID: 0x1042, Class: 0x01, Subclass: 0x00},
+		{Bus: 0, Slot: 4, Vendor: 0x1af4, ID: 0x1042, Class: 0x01},
+		{Bus: 0, Slot: 0x1f, Func: 2, Vendor: 0x8086, ID: 0x2922, Class: 0x01, Subclass: 0x06, ProgIF: 0x01},
+	}
+	for _, c := range []struct {
+		name string
+		want []int
+	}{{"e1000e", []int{0}}, {"virtio-blk", []int{1, 2}}, {"1af4:1042", []int{1, 2}}, {"00:1f.2", []int{3}},
+		{"ahci", []int{3}}, {"00:04.0", []int{2}}} {
+		got, err := runtime.MatchDevices(devs, c.name)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"virtio-net", "nvme", "1234:5678", "00:09.0", "blk", "1af4:10420", "0:1f.2", "00:1f.9"} {
+		if got, err := runtime.MatchDevices(devs, bad); err == nil {
+			t.Errorf("%s matched %v", bad, got)
+		}
+	}
+	m, err := usersim.Boot(usersim.Config{Init: func(*user.Env) {}, Kernel: kernel.Config{Quiet: true}, Sim: sim.Config{Devices: devs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	k := key(t)
+	d := desc("disks", "", 4<<20, 4)
+	d.Limits.Devices = []string{"virtio-blk", "e1000e"}
+	c, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.AllowedDevices(); fmt.Sprint(got) != "[1 2 0]" {
+		t.Errorf("allow-list %v, want [1 2 0]", got)
+	}
+	before := len(m.Containers())
+	missing := desc("nic", "", 1<<20, 2)
+	missing.Limits.Devices = []string{"virtio-net"}
+	if _, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, missing)); err == nil || len(m.Containers()) != before {
+		t.Errorf("a device this machine lacks: %v; %d containers, were %d", err, len(m.Containers()), before)
+	}
+	nested := desc("inner", "disks", 1<<20, 2)
+	nested.Limits.Devices = []string{"ahci"} // the parent has no AHCI controller on its list
+	if _, err := runtime.Create(m.Kernel, c, verified(t, k, nested)); kernel.ErrnoOf(err, 0) != abi.ErrNoRights || len(m.Containers()) != before {
+		t.Errorf("a device the parent lacks: %v; %d containers, were %d", err, len(m.Containers()), before)
 	}
 	if err := m.CheckInvariants(); err != nil {
 		t.Fatal(err)
