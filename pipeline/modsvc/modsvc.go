@@ -331,7 +331,20 @@ func (s *Server) exec(line string, admin bool) (string, error) {
 	case "services":
 		return s.servicesText(), nil
 	case "audit":
-		return s.auditText()
+		switch {
+		case len(f) == 1:
+			return s.auditText()
+		case len(f) == 2 && f[1] == "log":
+			// The log file itself, sealed first, for `skyctl audit verify`.
+			if err := s.log.Seal(); err != nil {
+				return "", fmt.Errorf("sealing the audit log: %w", err)
+			}
+			return string(s.log.Bytes()), nil
+		case len(f) == 2 && f[1] == "key":
+			b, err := pqc.EncodePublicKeyFile(s.vaultKey)
+			return string(b), err
+		}
+		return "", errors.New("usage: audit [log|key]")
 	case "load", "update":
 		if !admin {
 			return "", s.refuse(strings.Join(f[1:min(2, len(f))], ""), "", fmt.Errorf("%s: the capability used does not allow it", f[0]))
@@ -352,7 +365,7 @@ func (s *Server) exec(line string, admin bool) (string, error) {
 		}
 		return s.Update(f[1], *v)
 	}
-	return "", fmt.Errorf("unknown command %q: modules, load NAME [VERSION], update NAME VERSION, services, audit", f[0])
+	return "", fmt.Errorf("unknown command %q: modules, load NAME [VERSION], update NAME VERSION, services, audit [log|key]", f[0])
 }
 
 // reap reads the status of the plain modules that ended, so that the kernel forgets

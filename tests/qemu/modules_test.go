@@ -2,11 +2,17 @@ package qemu_test
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skyscope-os/skyscope/pipeline/audit"
+	"github.com/skyscope-os/skyscope/pqc"
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -19,8 +25,14 @@ import (
 // count over, and the client finds no call lost or repeated across both. An update to
 // an older version is refused. A second load of a module comes from the kernel's
 // image cache without decompressing or verifying again, and the capability the policy
-// does not allow is refused. The audit log verifies with the vault's key.
+// does not allow is refused. The audit log verifies with the vault's key, in the
+// guest and, saved to the disk (`audit save /`), on the host as `skyctl audit verify`
+// checks it.
 func TestModules(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: []string{
 		"load counter 1.0.0",
@@ -33,10 +45,11 @@ func TestModules(t *testing.T) {
 		"load hello",
 		"run hello -sleep 20s", // the client's last 2,000 calls
 		"audit",
+		"audit save /",
 		"modules",
 		"shutdown",
 	}}
-	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 4 * time.Minute})
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 4 * time.Minute, Disk: img})
 	pw.Close()
 	con := strings.ReplaceAll(res.Console, "\r", "")
 	if res.Status != 0 {
@@ -83,6 +96,37 @@ func TestModules(t *testing.T) {
 			t.Errorf("cold load %s, cached %s: want the cached one at least 10× faster", cold[1], cold[2])
 		}
 		t.Logf("module load on the machine: cold %s, cached %s; %s", cold[1], cold[2], client)
+	}
+	// The saved log verifies on the host with the vault's key, as skyctl audit verify
+	// checks it: every seal by that key, the whole log sealed.
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	f, err := skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		t.Fatalf("the disk after audit save: %v", err)
+	}
+	read := func(path string) []byte {
+		r, err := f.Open(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	key, err := pqc.DecodePublicKeyFile(read("/audit-key.pub"))
+	if err != nil {
+		t.Fatalf("the vault's key file: %v", err)
+	}
+	rep, err := audit.Verify(read("/audit.log"), audit.NewTrustRoot(key), audit.Strict())
+	if err != nil || rep.Records < 8 || rep.Kinds[audit.KindRollback] != 1 || rep.Kinds[audit.KindUpdateCommit] != 1 {
+		t.Errorf("the saved audit log: %v; %+v", err, rep)
 	}
 	if t.Failed() {
 		t.Logf("console:\n%s", con)

@@ -57,7 +57,7 @@ func init() {
 		"load":     {"NAME [VERSION]", "load a module from the repository (verified, decompressed by the compression service) and start it", moduleCommand("load")},
 		"update":   {"NAME VERSION", "live-update a service module; rolled back if the new version fails to start", moduleCommand("update")},
 		"services": {"", "list the services the module manager runs and their versions", moduleCommand("services")},
-		"audit":    {"", "show and verify the module manager's audit log (sealed by the key vault)", moduleCommand("audit")},
+		"audit":    {"[save DIR]", "show and verify the module manager's audit log (sealed by the key vault); save writes it and the vault's key to the disk", (*shell).audit},
 		"devices":  {"", "list the machine's devices: number, PCI address, vendor:device, class, interrupt line, register regions", (*shell).devices},
 		"ls":       {"[PATH]", "list a directory of the disk (SKYAIFS)", fileCommand("ls")},
 		"cat":      {"PATH", "print a file of the disk", fileCommand("cat")},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -97,4 +98,41 @@ func moduleCommand(name string) func(s *shell, args []string) error {
 	return func(s *shell, args []string) error {
 		return s.managerCommand(strings.Join(append([]string{name}, args...), " "))
 	}
+}
+
+// audit shows and verifies the module manager's audit log; `audit save DIR` also writes
+// the log and the vault's public key to the disk, for `skyctl audit verify` on the host.
+func (s *shell) audit(args []string) error {
+	if len(args) == 0 {
+		return s.managerCommand("audit")
+	}
+	if len(args) != 2 || args[0] != "save" {
+		return errors.New("usage: audit [save DIR]")
+	}
+	mgr, err := s.manager()
+	if err != nil {
+		return err
+	}
+	log, err := modsvc.Command(s.e, mgr, "audit log")
+	if err != nil {
+		return err
+	}
+	key, err := modsvc.Command(s.e, mgr, "audit key")
+	if err != nil {
+		return err
+	}
+	files, err := s.disk()
+	if err != nil {
+		return err
+	}
+	dir := strings.TrimRight(args[1], "/")
+	for _, f := range []struct{ name, data string }{{dir + "/audit.log", log}, {dir + "/audit-key.pub", key}} {
+		if err := files.WriteFile(f.name, []byte(f.data), false); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(s.out, "wrote %s/audit.log (%d bytes) and %s/audit-key.pub (the vault's key); on the host:\n"+
+		"  skyctl fs cat IMAGE %s/audit.log > audit.log; skyctl fs cat IMAGE %s/audit-key.pub > vault.pub\n"+
+		"  skyctl audit verify --pub vault.pub audit.log\n", dir, len(log), dir, dir, dir)
+	return nil
 }
