@@ -447,7 +447,7 @@ func (c *Ctl) ps(args []string) error {
 			return err
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d/%d\t%v\t%s/%s\tcpu %s\n", x.id, x.name, x.image, c.state(x, i), i.Tasks, i.Limits.MaxTasks,
-			time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), size(i.Limits.Memory), cpuLimit(i.Limits))
+			time.Duration(i.CPUNanos).Round(time.Millisecond), Size(i.MemUsed), Size(i.Limits.Memory), cpuLimit(i.Limits))
 	}
 	return w.Flush()
 }
@@ -568,7 +568,7 @@ func (c *Ctl) inspect(args []string) error {
 	l := i.Limits
 	fmt.Fprintf(c.Out, "id        %d (parent %d)\nname      %s\nimage     %s %s\nstate     %s\n", i.ID, i.Parent, x.name,
 		x.image, strings.Join(x.argv, " "), c.state(x, i))
-	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, size(l.Memory), l.MaxTasks, l.OOM)
+	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, Size(l.Memory), l.MaxTasks, l.OOM)
 	pidns := "private"
 	if l.Flags&abi.ContainerSharedPID != 0 {
 		pidns = "shared with the parent"
@@ -588,9 +588,9 @@ func (c *Ctl) inspect(args []string) error {
 		}
 		fmt.Fprintf(c.Out, "%smap    %s\n", kind, strings.Join(parts, " "))
 	}
-	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), i.Tasks)
-	fmt.Fprintf(c.Out, "io        limits %s, %s; charged %s in %d operations, delayed %v\n", ioRate(l.IOBytes, size(l.IOBytes)+"/s"),
-		ioRate(l.IOOps, fmt.Sprintf("%d ops/s", l.IOOps)), size(i.IOBytesCharged), i.IOOpsCharged, time.Duration(i.IODelayNanos).Round(time.Millisecond))
+	fmt.Fprintf(c.Out, "usage     cpu %v, memory %s, %d tasks\n", time.Duration(i.CPUNanos).Round(time.Millisecond), Size(i.MemUsed), i.Tasks)
+	fmt.Fprintf(c.Out, "io        limits %s, %s; charged %s in %d operations, delayed %v\n", ioRate(l.IOBytes, Size(l.IOBytes)+"/s"),
+		ioRate(l.IOOps, fmt.Sprintf("%d ops/s", l.IOOps)), Size(i.IOBytesCharged), i.IOOpsCharged, time.Duration(i.IODelayNanos).Round(time.Millisecond))
 	fmt.Fprintf(c.Out, "events    memory limit hits %d, OOM kills %d, task limit hits %d\n", i.MemLimitHits, i.OOMKills, i.TaskLimitHits)
 	names, err := c.E.ContainerNames(x.cap)
 	if err != nil {
@@ -610,7 +610,7 @@ func (c *Ctl) inspect(args []string) error {
 		if t.State != abi.TaskLive {
 			st += " " + strconv.FormatInt(t.Status, 10)
 		}
-		fmt.Fprintf(c.Out, "  pid %d  %s  %s  memory %s  cpu %v\n", t.ID, t.Name, st, size(t.MemUsed), time.Duration(t.CPUNanos).Round(time.Millisecond))
+		fmt.Fprintf(c.Out, "  pid %d  %s  %s  memory %s  cpu %v\n", t.ID, t.Name, st, Size(t.MemUsed), time.Duration(t.CPUNanos).Round(time.Millisecond))
 	}
 	for _, lk := range c.links {
 		if lk.client == x || lk.server == x {
@@ -686,7 +686,7 @@ func (c *Ctl) stats(args []string) error {
 		}
 		x.lastCPU, x.lastAt = i.CPUNanos, now
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s / %s\t%.1f%%\t%d/%d\t%d\t%d\n", x.id, x.name, pct, cpuLimit(i.Limits),
-			time.Duration(i.CPUNanos).Round(time.Millisecond), size(i.MemUsed), size(i.Limits.Memory),
+			time.Duration(i.CPUNanos).Round(time.Millisecond), Size(i.MemUsed), Size(i.Limits.Memory),
 			100*float64(i.MemUsed)/float64(max(i.Limits.Memory, 1)), i.Tasks, i.Limits.MaxTasks, i.MemLimitHits, i.OOMKills)
 	}
 	return w.Flush()
@@ -775,8 +775,8 @@ func ioRate(rate uint64, s string) string {
 	return s
 }
 
-// size formats a byte count in binary units.
-func size(b uint64) string {
+// Size formats a byte count in binary units ("12M"), as ctr and the shell show memory.
+func Size(b uint64) string {
 	switch {
 	case b >= 10<<30:
 		return fmt.Sprintf("%dG", b>>30)

@@ -117,7 +117,7 @@ func (s *shell) ps(args []string) error {
 			state += " " + strconv.FormatInt(t.Status, 10)
 		}
 		fmt.Fprintf(w, "%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t %s\t\n", t.ID, t.Parent, state, t.Threads, t.Priority,
-			size(t.MemUsed), size(t.MemLimit), time.Duration(t.CPUNanos).Round(time.Millisecond), t.Name)
+			ctr.Size(t.MemUsed), ctr.Size(t.MemLimit), time.Duration(t.CPUNanos).Round(time.Millisecond), t.Name)
 	}
 	return w.Flush()
 }
@@ -192,10 +192,10 @@ func (s *shell) mem(args []string) error {
 		}
 	}
 	fmt.Fprintf(s.out, "memory %s, free frames %s; task budgets hold %s of which tasks use %s\n",
-		size(m.Total), size(m.Free), size(m.RootUsed), size(used))
+		ctr.Size(m.Total), ctr.Size(m.Free), ctr.Size(m.RootUsed), ctr.Size(used))
 	if m.SharedImages > 0 {
 		fmt.Fprintf(s.out, "shared code: %d programs, %d frames mapped %d times (sharing saves %s)\n",
-			m.SharedImages, m.SharedFrames, m.SharedMappings, size((m.SharedMappings-m.SharedFrames)*abi.PageSize))
+			m.SharedImages, m.SharedFrames, m.SharedMappings, ctr.Size((m.SharedMappings-m.SharedFrames)*abi.PageSize))
 	}
 	return nil
 }
@@ -288,19 +288,6 @@ func explain(err error) error {
 	return err
 }
 
-// size formats a byte count in binary units.
-func size(b uint64) string {
-	switch {
-	case b >= 10<<30:
-		return fmt.Sprintf("%dG", b>>30)
-	case b >= 10<<20:
-		return fmt.Sprintf("%dM", b>>20)
-	case b >= 10<<10:
-		return fmt.Sprintf("%dK", b>>10)
-	}
-	return fmt.Sprintf("%dB", b)
-}
-
 // scratchSlot is where devices puts each Device capability while it reads the
 // device's description; the capability is deleted again at once.
 const scratchSlot abi.CPtr = 200
@@ -325,7 +312,7 @@ func (s *shell) devices(args []string) error {
 			case b.Flags&abi.BARIO != 0:
 				fmt.Fprintf(s.out, " bar%d io %#x+%d", j, b.Addr, b.Size)
 			default:
-				fmt.Fprintf(s.out, " bar%d mem %#x %s", j, b.Addr, size(b.Size))
+				fmt.Fprintf(s.out, " bar%d mem %#x %s", j, b.Addr, ctr.Size(b.Size))
 			}
 		}
 		fmt.Fprintln(s.out)
