@@ -28,7 +28,6 @@ const (
 	SlotNIC     = abi.InitFirstFree + 1 // granted by ctr with --net NAME
 	slotNtfn    = abi.CPtr(16)          // the vNIC's receive notification
 	slotProbe   = abi.CPtr(17)          // nethostile's scratch
-	slotLast    = abi.CPtr(255)         // a simulated task's last slot (a machine process has more)
 )
 
 // EchoPort is the port udpecho answers on and udpping sends to.
@@ -40,6 +39,7 @@ type Env struct {
 	Print func(string)         // a line to the console
 	Now   func() time.Duration // machine time
 	Sleep func(time.Duration)  // let time pass
+	Slots abi.CPtr             // the size of its capability space (0: 256, a simulated task's)
 }
 
 func (d Env) say(format string, args ...any) { d.Print(fmt.Sprintf(format, args...)) }
@@ -145,7 +145,11 @@ func Hostile(d Env, deny []netip.Addr) (attempts, breaches int) {
 	e := d.E
 	if ci, err := e.Inspect(abi.InitSlotCSpace, SlotNIC); err != nil || ci.Type != abi.ObjEndpoint {
 		// No vNIC: nothing in the space may answer as the supervisor.
-		for s := abi.CPtr(0); s <= slotLast; s++ {
+		last := d.Slots
+		if last == 0 {
+			last = 256
+		}
+		for s := abi.CPtr(0); s < last; s++ {
 			ci, err := e.Inspect(abi.InitSlotCSpace, s)
 			if err != nil || ci.Type != abi.ObjEndpoint {
 				continue
