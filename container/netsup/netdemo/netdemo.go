@@ -219,6 +219,11 @@ func Hostile(d Env, deny []netip.Addr) (attempts, breaches int) {
 // clock: netsup (the supervisor), udpecho (echoes forever), udpping (100 round trips
 // to 10.88.0.2) and nethostile (denied: 8.8.8.8 and 2001:db8::1).
 func Programs(now func() time.Duration) map[string]usersim.Program {
+	return programs(now, 100)
+}
+
+// programs returns the programs with udpping making pings round trips.
+func programs(now func() time.Duration, pings int) map[string]usersim.Program {
 	env := func(e *user.Env) Env {
 		return Env{E: e, Now: now, Print: func(s string) { _ = e.Print(SlotConsole, s+"\n") },
 			Sleep: func(d time.Duration) { e.Compute(int64(d)) }}
@@ -237,7 +242,7 @@ func Programs(now func() time.Duration) map[string]usersim.Program {
 		},
 		"udpping": func(e *user.Env) {
 			d := env(e)
-			r, err := Ping(d, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 88, 0, 2}), EchoPort), 100, 64)
+			r, err := Ping(d, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 88, 0, 2}), EchoPort), pings, 64)
 			if err != nil {
 				d.say("udpping: %v", err)
 				return
@@ -256,7 +261,10 @@ var Names = []string{"netsup", "udpecho", "udpping", "nethostile"}
 // Install registers the programs in programs at entry addresses from base on (a page
 // apart) and adds their names to entries.
 func Install(programs map[uint64]usersim.Program, entries map[string]uint64, base uint64, now func() time.Duration) {
-	ps := Programs(now)
+	install(programs, entries, base, Programs(now))
+}
+
+func install(programs map[uint64]usersim.Program, entries map[string]uint64, base uint64, ps map[string]usersim.Program) {
 	for i, name := range Names {
 		pc := base + uint64(i)*abi.PageSize
 		programs[pc] = ps[name]

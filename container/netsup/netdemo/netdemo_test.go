@@ -22,7 +22,12 @@ import (
 // are the network demos; ctr starts the supervisor (netsup) when a container first
 // asks for a vNIC. "sleep D" lets D of machine time pass. It returns ctr's output and
 // the console.
-func session(t *testing.T, lines ...string) (string, string) {
+func session(t testing.TB, lines ...string) (string, string) {
+	return sessionWith(t, 100, lines...)
+}
+
+// sessionWith is session with udpping making pings round trips.
+func sessionWith(t testing.TB, pings int, lines ...string) (string, string) {
 	t.Helper()
 	var out bytes.Buffer
 	const (
@@ -36,12 +41,12 @@ func session(t *testing.T, lines ...string) (string, string) {
 	)
 	var m *usersim.Machine
 	now := func() time.Duration { return time.Duration(m.Now()) }
-	programs := map[uint64]usersim.Program{}
+	progs := map[uint64]usersim.Program{}
 	entries := map[string]uint64{}
-	Install(programs, entries, 0x200_0000, now)
+	install(progs, entries, 0x200_0000, programs(now, pings))
 	m, err := usersim.Boot(usersim.Config{
 		Kernel:   kernel.Config{Quiet: true},
-		Programs: programs,
+		Programs: progs,
 		Init: func(e *user.Env) {
 			must := func(err error) {
 				if err != nil {
