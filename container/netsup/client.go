@@ -50,57 +50,121 @@ func AttachNIC(e *user.Env, ep, ntfn abi.CPtr, sleep func(time.Duration)) (*NICC
 // (its container is over its I/O rate), Send waits as told and sends again, so
 // over-limit frames are delayed, not refused.
 func (c *NICClient) Send(frame []byte) error {
+	_, err := c.send(frame, false)
+	return err
+}
+
+// SendRecv sends a frame as Send does and then waits for one, as Recv does, in one
+// call to the supervisor when a frame comes soon: a request and its answer, or an
+// answer and the next request, cost one call instead of two.
+func (c *NICClient) SendRecv(frame []byte) ([]byte, error) {
+	f, err := c.send(frame, true)
+	if err != nil || f != nil {
+		return f, err
+	}
+	return c.Recv()
+}
+
+// send sends frame; with then set, the supervisor answers with a frame for the vNIC
+// if one comes (f), or says to receive as usual (nil).
+func (c *NICClient) send(frame []byte, then bool) ([]byte, error) {
 	if len(frame) > MaxFrame {
-		return fmt.Errorf("netsup: a frame of %d bytes: at most %d", len(frame), MaxFrame)
+		return nil, fmt.Errorf("netsup: a frame of %d bytes: at most %d", len(frame), MaxFrame)
+	}
+	flag := uint64(0)
+	if then {
+		flag = 1
 	}
 	for {
 		e := c.e
 		e.SetMR(0, uint64(len(frame)))
+		e.SetMR(1, flag)
 		n := e.SetPayload(frame)
 		if _, err := e.Call(c.ep, abi.NewMsgInfo(LabelSend, n, 0)); err != nil {
-			return fmt.Errorf("netsup: the supervisor: %w", err)
+			return nil, fmt.Errorf("netsup: the supervisor: %w", err)
 		}
 		switch st := Status(e.MR(0)); st {
 		case OK:
-			return nil
+			if !then {
+				return nil, nil
+			}
+			return c.frame()
+		case Empty: // sent; nothing to receive yet
+			return nil, nil
 		case Dropped:
-			return DropError{Reason(e.MR(1))}
+			return nil, DropError{Reason(e.MR(1))}
 		case Busy:
 			c.sleep(time.Duration(e.MR(1)))
 		default:
-			return st
+			return nil, st
 		}
 	}
+}
+
+// frame reads the frame of an OK receive reply.
+func (c *NICClient) frame() ([]byte, error) {
+	n := c.e.MR(1)
+	if n > MaxFrame {
+		return nil, BadRequest
+	}
+	return c.e.Payload(int(n)), nil
 }
 
 // SendUDP sends a UDP datagram from the vNIC's address of dst's IP version and port
 // sport to dst.
 func (c *NICClient) SendUDP(dst netip.AddrPort, sport uint16, data []byte) error {
-	src := c.IPv4
-	if dst.Addr().Is6() {
-		src = c.IPv6
-	}
-	f, err := BuildUDP(c.MAC, MAC{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, src, dst.Addr(), sport, dst.Port(), data)
+	f, err := c.UDPFrame(dst, sport, data)
 	if err != nil {
 		return err
 	}
 	return c.Send(f)
 }
 
+// UDPFrame builds the frame SendUDP sends: from the vNIC's MAC and its address of
+// dst's IP version, to the broadcast MAC (the switch forwards by IP address).
+func (c *NICClient) UDPFrame(dst netip.AddrPort, sport uint16, data []byte) ([]byte, error) {
+	src := c.IPv4
+	if dst.Addr().Is6() {
+		src = c.IPv6
+	}
+	return BuildUDP(c.MAC, MAC{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, src, dst.Addr(), sport, dst.Port(), data)
+}
+
+// UDPOf reads the UDP datagram a received frame carries and its sender; ok is false
+// for a frame that is not well-formed UDP.
+func UDPOf(f []byte) (UDP, netip.AddrPort, bool) {
+	h, err := ParseFrame(f)
+	if err != nil {
+		return UDP{}, netip.AddrPort{}, false
+	}
+	u, err := ParseUDP(h)
+	if err != nil {
+		return UDP{}, netip.AddrPort{}, false
+	}
+	return u, netip.AddrPortFrom(h.Src, u.SrcPort), true
+}
+
 // TryRecv returns a frame queued for the vNIC, or nil and how long until a held one is
 // due (0: none queued).
 func (c *NICClient) TryRecv() ([]byte, time.Duration, error) {
+	return c.recv(false)
+}
+
+// recv asks for a frame; with block set, the supervisor answers only when one comes
+// (or one is held, or another receiver of the vNIC took its place).
+func (c *NICClient) recv(block bool) ([]byte, time.Duration, error) {
 	e := c.e
-	if _, err := e.Call(c.ep, abi.NewMsgInfo(LabelRecv, 0, 0)); err != nil {
+	e.SetMR(0, 0)
+	if block {
+		e.SetMR(0, 1)
+	}
+	if _, err := e.Call(c.ep, abi.NewMsgInfo(LabelRecv, 1, 0)); err != nil {
 		return nil, 0, fmt.Errorf("netsup: the supervisor: %w", err)
 	}
 	switch st := Status(e.MR(0)); st {
 	case OK:
-		n := e.MR(1)
-		if n > MaxFrame {
-			return nil, 0, BadRequest
-		}
-		return e.Payload(int(n)), 0, nil
+		f, err := c.frame()
+		return f, 0, err
 	case Empty:
 		return nil, time.Duration(e.MR(1)), nil
 	default:
@@ -108,11 +172,12 @@ func (c *NICClient) TryRecv() ([]byte, time.Duration, error) {
 	}
 }
 
-// Recv waits for a frame: on the receive notification while nothing is queued, for
-// the time the supervisor says while a frame is held.
+// Recv waits for a frame: in the supervisor while nothing is queued (or on the
+// receive notification, if another receiver of the vNIC waits there), for the time
+// the supervisor says while a frame is held.
 func (c *NICClient) Recv() ([]byte, error) {
 	for {
-		f, wait, err := c.TryRecv()
+		f, wait, err := c.recv(true)
 		if err != nil || f != nil {
 			return f, err
 		}
@@ -134,15 +199,9 @@ func (c *NICClient) RecvUDP() (UDP, netip.AddrPort, error) {
 		if err != nil {
 			return UDP{}, netip.AddrPort{}, err
 		}
-		h, err := ParseFrame(f)
-		if err != nil {
-			continue
+		if u, from, ok := UDPOf(f); ok {
+			return u, from, nil
 		}
-		u, err := ParseUDP(h)
-		if err != nil {
-			continue
-		}
-		return u, netip.AddrPortFrom(h.Src, u.SrcPort), nil
 	}
 }
 

@@ -32,10 +32,16 @@ const (
 //
 //	LabelAttach  → MR1 host number (its addresses: Addrs), MR2 MTU; cap0 the vNIC's
 //	             receive notification (Read), signalled when a frame is queued for it
-//	LabelSend    MR0 the frame's byte count; payload: the frame
-//	             → OK; Dropped with MR1 the Reason; Busy with MR1 the ns to wait
-//	LabelRecv    → OK with MR1 the frame's byte count, payload the frame; Empty with
-//	             MR1 the ns until a held frame is due (0: nothing queued)
+//	LabelSend    MR0 the frame's byte count, MR1 1: then receive as LabelRecv with
+//	             MR0 1 (else 0); payload: the frame
+//	             → OK (with MR1 1: and a frame, as LabelRecv answers); Dropped with
+//	             MR1 the Reason; Busy with MR1 the ns to wait (not sent)
+//	LabelRecv    MR0 1: block (else 0)
+//	             → OK with MR1 the frame's byte count, payload the frame; Empty with
+//	             MR1 the ns until a held frame is due (0: nothing queued). A blocking
+//	             receive with nothing queued is answered when a frame comes: the
+//	             supervisor parks the caller on the vNIC's own Reply object; a later
+//	             blocking receive on the same vNIC displaces it (it gets Empty)
 const (
 	LabelAdd    = 0x4e37_0001
 	LabelRemove = 0x4e37_0002

@@ -11,7 +11,7 @@ import (
 
 // SlotsPerNIC is how many capability slots the server keeps for each vNIC, from
 // Config.First on: the vNIC's endpoint capability (the root of every copy of it), its
-// receive notification, a Read copy of that for the vNIC's holder, and the container
+// receive notification, a Read copy of that for the vNIC's holder and the container
 // capability it charges I/O to.
 const SlotsPerNIC = 4
 
@@ -25,6 +25,7 @@ type Config struct {
 	Untyped  abi.CPtr // its budget: the vNICs' notifications come from it
 	Recv     abi.CPtr // a free slot that receives a container capability
 	First    abi.CPtr // first of MaxNICs*SlotsPerNIC free slots
+	Replies  abi.CPtr // first of MaxNICs free slots, for Reply objects that hold parked receivers
 	// Now is the machine's time; frames held for a container's I/O rate become
 	// receivable at a time of this clock.
 	Now func() time.Duration
@@ -33,14 +34,18 @@ type Config struct {
 // Server is the NIC supervisor: the switch (Switch) served over kernel IPC. It is
 // used by one thread.
 type Server struct {
-	e  *user.Env
-	c  Config
-	sw *Switch
+	e      *user.Env
+	c      Config
+	sw     *Switch
+	cur    abi.CPtr            // the Reply object the next Recv binds
+	free   []abi.CPtr          // Reply objects made and unbound
+	made   int                 // Reply objects made in the Replies slots
+	parked map[uint32]abi.CPtr // the Reply object each vNIC's parked receiver waits on
 }
 
 // NewServer returns a supervisor with configuration c and no vNICs.
 func NewServer(e *user.Env, c Config) *Server {
-	return &Server{e: e, c: c, sw: NewSwitch()}
+	return &Server{e: e, c: c, sw: NewSwitch(), cur: c.Reply, parked: map[uint32]abi.CPtr{}}
 }
 
 // Switch returns the server's switch (for tests and benchmarks that look at it from
@@ -64,6 +69,7 @@ type reply struct {
 	words   []uint64
 	payload []byte
 	cap     abi.CPtr
+	parked  bool // no answer now: the caller waits on its vNIC's Reply object
 }
 
 func status(st Status, w ...uint64) reply { return reply{words: append([]uint64{uint64(st)}, w...)} }
@@ -72,14 +78,19 @@ func status(st Status, w ...uint64) reply { return reply{words: append([]uint64{
 func (s *Server) Serve() {
 	e, c := s.e, s.c
 	e.SetRecvSlot(0, c.Recv)
-	badge, info, err := e.Recv(c.Endpoint, c.Reply)
+	badge, info, err := e.Recv(c.Endpoint, s.cur)
 	for {
 		r := status(BadRequest)
 		if err == nil {
 			r = s.handle(badge, info)
 		}
 		if info.ExtraCaps() > 0 {
-			e.Delete(c.CSpace, c.Recv) // nothing a caller sent stays unless Handle kept it
+			e.Delete(c.CSpace, c.Recv) // nothing a caller sent stays unless handle kept it
+		}
+		if r.parked {
+			e.SetRecvSlot(0, c.Recv)
+			badge, info, err = e.Recv(c.Endpoint, s.cur)
+			continue
 		}
 		for i, w := range r.words {
 			e.SetMR(i, w)
@@ -94,7 +105,7 @@ func (s *Server) Serve() {
 			ncaps = 1
 		}
 		e.SetRecvSlot(0, c.Recv)
-		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, n, ncaps))
+		badge, info, err = e.ReplyRecv(c.Endpoint, s.cur, abi.NewMsgInfo(0, n, ncaps))
 	}
 }
 
@@ -120,8 +131,8 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) reply {
 	case LabelAttach:
 		return reply{words: []uint64{uint64(OK), uint64(n.host), MTU}, cap: s.slot(id, slotNtfnRead)}
 	case LabelSend:
-		size := e.MR(0)
-		if size > MaxFrame || uint64(info.Len()) < uint64(abi.NumRegMRs)+(size+7)/8 {
+		size, then := e.MR(0), e.MR(1)
+		if size > MaxFrame || then > 1 || uint64(info.Len()) < uint64(abi.NumRegMRs)+(size+7)/8 {
 			return status(BadRequest)
 		}
 		now := s.c.Now()
@@ -142,19 +153,92 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) reply {
 		if to == nil {
 			return status(Dropped, uint64(why))
 		}
-		e.Signal(s.slot(to.ID, slotNtfn))
+		s.deliver(to, now)
+		if then == 1 {
+			return s.receive(id, true)
+		}
 		return status(OK)
 	case LabelRecv:
-		f, wait, err := s.sw.Receive(id, s.c.Now())
-		if err != nil {
-			return status(Gone)
+		if e.MR(0) > 1 {
+			return status(BadRequest)
 		}
-		if f == nil {
-			return status(Empty, uint64(wait))
-		}
-		return reply{words: []uint64{uint64(OK), uint64(len(f))}, payload: f}
+		return s.receive(id, e.MR(0) == 1)
 	}
 	return status(BadRequest)
+}
+
+// receive answers a receive on vNIC id: its first due frame; if none is due, how long
+// until a held one is; if none is queued and block is set, nothing yet: the caller is
+// parked on the vNIC's Reply object until a frame arrives (deliver). Parking swaps
+// the Reply object bound to the caller with the vNIC's idle one, so the server's own
+// Reply slot is free for the next Recv.
+func (s *Server) receive(id uint32, block bool) reply {
+	e := s.e
+	f, wait, err := s.sw.Receive(id, s.c.Now())
+	switch {
+	case err != nil:
+		return status(Gone)
+	case f != nil:
+		return reply{words: []uint64{uint64(OK), uint64(len(f))}, payload: f}
+	case wait > 0 || !block:
+		return status(Empty, uint64(wait))
+	}
+	if old, ok := s.parked[id]; ok {
+		// Another receiver of the vNIC is parked (or was, and ended): the newest
+		// waits; the earlier one is told to look again.
+		e.SetMR(0, uint64(Empty))
+		e.SetMR(1, 0)
+		e.Reply(old, abi.NewMsgInfo(0, 2, 0))
+		delete(s.parked, id)
+		s.free = append(s.free, old)
+	}
+	next, ok := s.takeReply()
+	if !ok {
+		return status(Empty) // no Reply object to spare: the caller waits on its notification
+	}
+	s.parked[id], s.cur = s.cur, next
+	return reply{parked: true}
+}
+
+// takeReply returns an unbound Reply object, making one if none is free.
+func (s *Server) takeReply() (abi.CPtr, bool) {
+	if n := len(s.free); n > 0 {
+		r := s.free[n-1]
+		s.free = s.free[:n-1]
+		return r, true
+	}
+	if s.made >= MaxNICs {
+		return 0, false
+	}
+	r := s.c.Replies + abi.CPtr(s.made)
+	if s.e.Retype(s.c.Untyped, abi.ObjReply, 0, s.c.CSpace, r, 1) != nil {
+		return 0, false
+	}
+	s.made++
+	return r, true
+}
+
+// deliver tells vNIC to that a frame is queued for it: a parked receiver gets the
+// frame (or, if it is held, the time to wait) at once; otherwise its notification is
+// signalled.
+func (s *Server) deliver(to *NIC, now time.Duration) {
+	e := s.e
+	slot, ok := s.parked[to.ID]
+	if !ok {
+		e.Signal(s.slot(to.ID, slotNtfn))
+		return
+	}
+	r := s.receive(to.ID, false)
+	for i, w := range r.words {
+		e.SetMR(i, w)
+	}
+	n := len(r.words)
+	if r.payload != nil {
+		n = e.SetPayload(r.payload)
+	}
+	delete(s.parked, to.ID)
+	s.free = append(s.free, slot)
+	e.Reply(slot, abi.NewMsgInfo(0, n, 0))
 }
 
 // control serves the controller's requests.
@@ -236,6 +320,16 @@ func (s *Server) makeNIC(id uint32) Status {
 // nothing that reaches the supervisor) and forgets it.
 func (s *Server) remove(id uint32) {
 	s.clear(id)
+	if r, ok := s.parked[id]; ok {
+		// Its parked receiver's call fails (ErrCancelled) as the Reply object goes;
+		// a fresh one takes its slot.
+		delete(s.parked, id)
+		e := s.e
+		e.Delete(s.c.CSpace, r)
+		if e.Retype(s.c.Untyped, abi.ObjReply, 0, s.c.CSpace, r, 1) == nil {
+			s.free = append(s.free, r)
+		}
+	}
 	s.sw.Remove(id)
 }
 
@@ -278,7 +372,8 @@ const (
 	TaskSlotEndpoint = abi.InitFirstFree // granted by whoever starts it
 	taskSlotReply    = abi.CPtr(16)
 	taskSlotRecv     = abi.CPtr(17)
-	taskSlotFirst    = abi.CPtr(32) // to 32+MaxNICs*SlotsPerNIC = 224
+	taskSlotFirst    = abi.CPtr(24)                        // to 24+MaxNICs*SlotsPerNIC = 184
+	taskSlotReplies  = taskSlotFirst + MaxNICs*SlotsPerNIC // to 224
 )
 
 // RunTask is the supervisor task's body: it serves the endpoint granted at
@@ -294,7 +389,7 @@ func RunTask(e *user.Env, now func() time.Duration) error {
 		return fmt.Errorf("netsup: slot %d must hold an unbadged endpoint with Read, Write and GrantReply", TaskSlotEndpoint)
 	}
 	NewServer(e, Config{Endpoint: TaskSlotEndpoint, Reply: taskSlotReply, CSpace: abi.InitSlotCSpace,
-		Untyped: abi.InitSlotUntyped, Recv: taskSlotRecv, First: taskSlotFirst, Now: now}).Serve()
+		Untyped: abi.InitSlotUntyped, Recv: taskSlotRecv, First: taskSlotFirst, Replies: taskSlotReplies, Now: now}).Serve()
 	return nil
 }
 

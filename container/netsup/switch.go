@@ -20,9 +20,10 @@ var (
 
 // Limits of one switch.
 const (
-	// MaxNICs is how many vNICs a switch serves at once (the server keeps four
-	// capability slots for each).
-	MaxNICs = 48
+	// MaxNICs is how many vNICs a switch serves at once (the server keeps
+	// SlotsPerNIC capability slots and a Reply object's for each, in a simulated
+	// task's 256).
+	MaxNICs = 40
 	// MaxAllow is the most destination prefixes a vNIC allows (a descriptor's list
 	// limit).
 	MaxAllow = 64

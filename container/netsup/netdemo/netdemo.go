@@ -57,19 +57,30 @@ func Echo(d Env, n int) error {
 		return err
 	}
 	d.say("udpecho: %v and %v port %d", nic.IPv4, nic.IPv6, EchoPort)
-	for i := 0; n == 0 || i < n; i++ {
-		u, from, err := nic.RecvUDP()
-		if err != nil {
-			return err
-		}
-		if u.DstPort != EchoPort {
+	// Each answer goes out with the wait for the next datagram (SendRecv): one call
+	// to the supervisor per datagram.
+	f, err := nic.Recv()
+	for i := 0; err == nil && (n == 0 || i < n); i++ {
+		u, from, ok := netsup.UDPOf(f)
+		if !ok || u.DstPort != EchoPort {
+			f, err = nic.Recv()
 			continue
 		}
-		if err := nic.SendUDP(from, EchoPort, u.Data); err != nil {
+		answer, berr := nic.UDPFrame(from, EchoPort, u.Data)
+		if berr != nil {
+			return berr
+		}
+		if n != 0 && i == n-1 {
+			return nic.Send(answer)
+		}
+		f, err = nic.SendRecv(answer)
+		var de netsup.DropError
+		if errors.As(err, &de) {
 			d.say("udpecho: answering %v: %v", from, err)
+			f, err = nic.Recv()
 		}
 	}
-	return nil
+	return err
 }
 
 // Result is what Ping measured.
@@ -93,13 +104,18 @@ func Ping(d Env, dst netip.AddrPort, n, size int) (Result, error) {
 	for i := range n {
 		data[0] = byte(i)
 		t0 := d.Now()
-		if err := nic.SendUDP(dst, 40000, data); err != nil {
+		f, err := nic.UDPFrame(dst, 40000, data)
+		if err != nil {
+			return r, err
+		}
+		// The datagram and the wait for its echo in one call to the supervisor.
+		if f, err = nic.SendRecv(f); err != nil {
 			return r, fmt.Errorf("datagram %d to %v: %w", i, dst, err)
 		}
 		r.Sent++
-		u, from, err := nic.RecvUDP()
-		if err != nil {
-			return r, err
+		u, from, ok := netsup.UDPOf(f)
+		if !ok {
+			return r, fmt.Errorf("datagram %d: the answer is not UDP", i)
 		}
 		if from != dst || len(u.Data) != size || u.Data[0] != byte(i) {
 			return r, fmt.Errorf("datagram %d: a wrong echo from %v (%d bytes)", i, from, len(u.Data))
