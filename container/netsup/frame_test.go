@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+
+	"github.com/skyscope-os/skyscope/container/descriptor"
 )
 
 var (
@@ -83,5 +85,29 @@ func TestParseFrameRefuses(t *testing.T) {
 	}
 	if _, err := BuildUDP(macA, macB, netip.MustParseAddr("10.88.0.2"), netip.MustParseAddr("10.88.0.3"), 1, 2, make([]byte, MTU)); err == nil {
 		t.Error("BuildUDP took data past the MTU")
+	}
+}
+
+// TestSpecsOf: a descriptor's NICs become the specs the supervisor attaches, which
+// encode and decode to themselves; a descriptor without NICs has no network.
+func TestSpecsOf(t *testing.T) {
+	var d descriptor.Descriptor
+	if specs, err := SpecsOf(d); err != nil || specs != nil {
+		t.Fatalf("no NICs: %v %v", specs, err)
+	}
+	d.Namespaces.Network = []descriptor.NIC{{Name: "eth0", Allow: []string{"10.88.0.0/16", "fd88::/64"}}, {Name: "eth1"}}
+	specs, err := SpecsOf(d)
+	if err != nil || len(specs) != 2 || len(specs[0].Allow) != 2 || specs[1].Allow != nil {
+		t.Fatalf("%v %v", specs, err)
+	}
+	for _, s := range specs {
+		back, err := DecodeSpec(s.Encode())
+		if err != nil || back.Name != s.Name || len(back.Allow) != len(s.Allow) {
+			t.Errorf("%v → %v, %v", s, back, err)
+		}
+	}
+	d.Namespaces.Network[1].Allow = []string{"10.0.0.1/8"}
+	if _, err := SpecsOf(d); !errors.Is(err, ErrBadNIC) {
+		t.Errorf("a prefix with host bits: %v", err)
 	}
 }

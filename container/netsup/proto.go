@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/skyscope-os/skyscope/container/descriptor"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
 
@@ -153,4 +154,29 @@ func ParseAllow(s string) ([]netip.Prefix, error) {
 		ps = append(ps, p)
 	}
 	return ps, CheckAllow(ps)
+}
+
+// SpecsOf returns the vNICs a container descriptor asks for (its namespaces.network
+// list, in order), checked as the supervisor checks them: what a controller attaches
+// for a container made from the descriptor. None: the container has no network.
+func SpecsOf(d descriptor.Descriptor) ([]Spec, error) {
+	var specs []Spec
+	for _, n := range d.Namespaces.Network {
+		s := Spec{Name: n.Name}
+		for _, a := range n.Allow {
+			p, err := netip.ParsePrefix(a)
+			if err != nil || p.String() != a {
+				return nil, fmt.Errorf("%w: NIC %s: allow %q is not a canonical prefix", ErrBadNIC, n.Name, a)
+			}
+			s.Allow = append(s.Allow, p)
+		}
+		if err := CheckName(s.Name); err != nil {
+			return nil, err
+		}
+		if err := CheckAllow(s.Allow); err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
 }
