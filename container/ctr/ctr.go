@@ -13,6 +13,11 @@
 // The Ctl holds, in its owner's capability space, a capability to each container it
 // made and a notification its entry task signals when it ends; containers die with
 // their creator's budget, so containers made by a shell end with that shell.
+//
+// A container has no network unless run --net NAME asks: then the Ctl has the NIC
+// supervisor (container/netsup, through Ctl.Net) attach a vNIC reaching the --allow
+// prefixes, keeps the vNIC's endpoint capability and grants it to every program it
+// starts in the container (after the console); rm has the supervisor remove it.
 package ctr
 
 import (
