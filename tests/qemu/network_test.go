@@ -72,6 +72,13 @@ func TestNetworkOnMachine(t *testing.T) {
 			t.Errorf("console lacks %q", want)
 		}
 	}
+	if i := strings.Index(con, "sky> ctr inspect slow"); i < 0 {
+		t.Error("no ctr inspect slow")
+	} else if m := regexp.MustCompile(`held (\d+) frames (\S+);`).FindStringSubmatch(con[i:]); m == nil || m[1] == "0" {
+		t.Errorf("the rate-limited client's frames were not held: %v", m)
+	} else {
+		t.Logf("--io-ops 200: the supervisor held %s of its 200 frames, %s in all", m[1], m[2])
+	}
 	if strings.Contains(con, "BREACH") {
 		t.Error("a hostile attempt got through")
 	}
