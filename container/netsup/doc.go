@@ -28,6 +28,13 @@
 // per vNIC and a window per client in the supervisor, and the demo traffic and the
 // policy checks do not need it. It is the way to a full MTU and an uplink.
 //
+// A receiver that finds nothing queued is parked: the supervisor keeps the Reply
+// object its call is bound to and answers it when a frame comes (Server.deliver),
+// and a send may then receive in the same call (LabelSend with MR1 1), so a request
+// and its answer cost one supervisor call on each side. Tried first and measured
+// slower (docs/PERFORMANCE.md): answering "empty" and having the receiver wait on its
+// notification, four calls and a wait per frame.
+//
 // # Addresses and policy
 //
 // Each vNIC gets host number n (the lowest free, from 2) in Subnet4 and Subnet6
