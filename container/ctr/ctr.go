@@ -13,6 +13,11 @@
 // The Ctl holds, in its owner's capability space, a capability to each container it
 // made and a notification its entry task signals when it ends; containers die with
 // their creator's budget, so containers made by a shell end with that shell.
+//
+// A container has no network unless run --net NAME asks: then the Ctl has the NIC
+// supervisor (container/netsup, through Ctl.Net) attach a vNIC reaching the --allow
+// prefixes, keeps the vNIC's endpoint capability and grants it to every program it
+// starts in the container (after the console); rm has the supervisor remove it.
 package ctr
 
 import (
@@ -20,12 +25,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyscope-os/skyscope/container/netsup"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 )
@@ -42,6 +49,9 @@ type Ctl struct {
 	Out     io.Writer            // where results and usage messages go
 	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
 	Sleep   func(time.Duration)  // lets machine time pass, for logs -f (nil: no -f)
+	// Net returns the NIC supervisor's control client, starting the supervisor the
+	// first time (nil: this machine has no network; run --net NAME is refused).
+	Net func() (*netsup.Control, error)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -53,14 +63,17 @@ type Ctl struct {
 type container struct {
 	id      uint64 // kernel id
 	name    string
-	image   string   // the program it was started with
-	argv    []string // its arguments
-	cap     abi.CPtr // the Container capability
-	exit    abi.CPtr // notification the entry task signals when it ends
-	entry   uint64   // container-local pid of the entry task
-	net     string
-	lastCPU uint64        // CPU ns at the last stats
-	lastAt  time.Duration // machine time of the last stats
+	image   string          // the program it was started with
+	argv    []string        // its arguments
+	cap     abi.CPtr        // the Container capability
+	exit    abi.CPtr        // notification the entry task signals when it ends
+	entry   uint64          // container-local pid of the entry task
+	net     string          // "none" or the vNIC's name
+	nic     netsup.Attached // its vNIC (ID 0: none)
+	nicCap  abi.CPtr        // the vNIC's endpoint capability, granted to its programs
+	allow   []netip.Prefix  // what the vNIC may reach
+	lastCPU uint64          // CPU ns at the last stats
+	lastAt  time.Duration   // machine time of the last stats
 }
 
 // link is a link the Ctl made between two of its containers.
@@ -81,7 +94,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -225,7 +238,17 @@ func (c *Ctl) run(args []string) error {
 	mem := fs.String("mem", "16M", "memory limit of the whole container")
 	pids := fs.Uint("pids", 32, "most tasks at once")
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
-	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
+	netw := fs.String("net", "none", "network: none, or a vNIC `NAME` (e.g. eth0) attached to the NIC supervisor's switch; its program gets the vNIC's endpoint after the console")
+	fs.StringVar(netw, "network", "none", "the same as --net")
+	var allow []netip.Prefix
+	fs.Func("allow", "with --net NAME: destinations the vNIC may reach and peers it accepts, as canonical `CIDR` prefixes (comma-separated, repeatable; default: none)", func(v string) error {
+		ps, err := netsup.ParseAllow(v)
+		if err != nil {
+			return err
+		}
+		allow = append(allow, ps...)
+		return netsup.CheckAllow(allow)
+	})
 	ioBytes := fs.String("io-bytes", "", "I/O bytes per second the services serving it hold it to, e.g. 10M (default: unlimited)")
 	ioOps := fs.Uint64("io-ops", 0, "I/O operations per second the services serving it hold it to (0: unlimited)")
 	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
@@ -276,8 +299,15 @@ func (c *Ctl) run(args []string) error {
 		return errors.New("--pids 0: want at least 1")
 	case *prio > 255:
 		return fmt.Errorf("--priority %d: want 0–255", *prio)
+	case *netw == "none" && len(allow) > 0:
+		return errors.New("--allow needs --net NAME: a container without a vNIC reaches nothing")
 	case *netw != "none":
-		return fmt.Errorf("--net %s: only --net none: containers get no network until the NIC supervisor exists", *netw)
+		if err := netsup.CheckName(*netw); err != nil {
+			return fmt.Errorf("--net %s: want none or a vNIC name ([a-z][a-z0-9-]*, at most %d bytes)", *netw, netsup.NameBytes)
+		}
+		if c.Net == nil {
+			return fmt.Errorf("--net %s: this machine has no NIC supervisor; only --net none", *netw)
+		}
 	}
 	argv := fs.Args()
 	c.seq++
@@ -350,16 +380,64 @@ func (c *Ctl) run(args []string) error {
 		undo()
 		return fmt.Errorf("making the exit notification: %w", err)
 	}
-	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, lastAt: c.now()}
+	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, allow: allow, lastAt: c.now()}
+	if *netw != "none" {
+		if err := c.attachNIC(x); err != nil {
+			undo()
+			return fmt.Errorf("--net %s: %w", *netw, err)
+		}
+	}
 	pid, err := c.start(x, argv, ns)
 	if err != nil {
+		c.detachNIC(x)
 		undo()
 		return err
 	}
 	x.entry = pid
 	c.containers = append(c.containers, x)
 	fmt.Fprintf(c.Out, "%d %s\n", id, *name)
+	if x.nic.ID != 0 {
+		fmt.Fprintf(c.Out, "%s: %s %v %v\n", *name, x.net, x.nic.IPv4, x.nic.IPv6)
+	}
 	return nil
+}
+
+// attachNIC asks the NIC supervisor for x's vNIC; its endpoint capability goes to a
+// slot of the Ctl's, to be granted to the programs started in x.
+func (c *Ctl) attachNIC(x *container) error {
+	ctl, err := c.Net()
+	if err != nil {
+		return fmt.Errorf("the NIC supervisor: %w", err)
+	}
+	scratch, err := c.takeSlot()
+	if err != nil {
+		return err
+	}
+	defer c.freeSlot(scratch)
+	dst, err := c.takeSlot()
+	if err != nil {
+		return err
+	}
+	a, err := ctl.Add(x.cap, x.id, netsup.Spec{Name: x.net, Allow: x.allow}, scratch, dst)
+	if err != nil {
+		c.freeSlot(dst)
+		return err
+	}
+	x.nic, x.nicCap = a, dst
+	return nil
+}
+
+// detachNIC has the supervisor end x's vNIC (every copy of its capability is
+// revoked) and frees its slot.
+func (c *Ctl) detachNIC(x *container) {
+	if x.nic.ID == 0 {
+		return
+	}
+	if ctl, err := c.Net(); err == nil {
+		_ = ctl.Remove(x.nic.ID)
+	}
+	c.freeSlot(x.nicCap)
+	x.nic, x.nicCap = netsup.Attached{}, 0
 }
 
 // start starts argv inside x (notify: signalled when it ends; 0 none) with the
@@ -368,6 +446,9 @@ func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error
 	var grants []abi.CPtr
 	if c.Console != 0 {
 		grants = append(grants, c.Console)
+	}
+	if x.nicCap != 0 {
+		grants = append(grants, x.nicCap)
 	}
 	pid, err := c.E.StartInContainer(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants...)
 	if errors.Is(err, abi.ErrNotFound) {
@@ -545,6 +626,7 @@ func (c *Ctl) rm(args []string) error {
 			}
 			return false
 		})
+		c.detachNIC(x)
 		c.freeSlot(x.cap)
 		c.freeSlot(x.exit)
 		c.containers = slices.DeleteFunc(c.containers, func(y *container) bool { return y == x })
@@ -574,6 +656,9 @@ func (c *Ctl) inspect(args []string) error {
 		pidns = "shared with the parent"
 	}
 	fmt.Fprintf(c.Out, "ns        pid %s, network %s\n", pidns, x.net)
+	if err := c.inspectNIC(x); err != nil {
+		return err
+	}
 	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
 		maps, err := c.E.ContainerIDMap(x.cap, kind)
 		if err != nil {
@@ -618,6 +703,47 @@ func (c *Ctl) inspect(args []string) error {
 		}
 	}
 	return nil
+}
+
+// inspectNIC shows x's vNIC: addresses, policy and the supervisor's counters.
+func (c *Ctl) inspectNIC(x *container) error {
+	if x.nic.ID == 0 {
+		return nil
+	}
+	allow := "nothing"
+	if len(x.allow) > 0 {
+		var ps []string
+		for _, p := range x.allow {
+			ps = append(ps, p.String())
+		}
+		allow = strings.Join(ps, " ")
+	}
+	fmt.Fprintf(c.Out, "vnic      %s: %v %v mac %v, allow %s\n", x.net, x.nic.IPv4, x.nic.IPv6, x.nic.MAC, allow)
+	n, queued, err := c.nicStats(x)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Out, "net       tx %d frames %s, rx %d frames %s, %d queued; held %d frames %v; refused while held %d\n",
+		n.TxFrames, Size(n.TxBytes), n.RxFrames, Size(n.RxBytes), queued, n.HeldFrames, time.Duration(n.HeldNanos).Round(time.Microsecond), n.Refused)
+	var drops []string
+	for r := range netsup.NumReasons {
+		drops = append(drops, fmt.Sprintf("%s %d", r, n.Drops[r]))
+	}
+	fmt.Fprintf(c.Out, "drops     %s\n", strings.Join(drops, ", "))
+	return nil
+}
+
+// nicStats asks the supervisor for x's vNIC counters.
+func (c *Ctl) nicStats(x *container) (netsup.Counters, int, error) {
+	ctl, err := c.Net()
+	if err != nil {
+		return netsup.Counters{}, 0, err
+	}
+	n, q, err := ctl.Stats(x.nic.ID)
+	if err != nil {
+		return n, q, fmt.Errorf("%s: vNIC %s: %w", x.name, x.net, err)
+	}
+	return n, q, nil
 }
 
 func (c *Ctl) logs(args []string) error {
@@ -674,7 +800,7 @@ func (c *Ctl) stats(args []string) error {
 	}
 	now := c.now()
 	w := tabwriter.NewWriter(c.Out, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tCPU %\tCPU LIMIT\tCPU TIME\tMEM USAGE / LIMIT\tMEM %\tTASKS\tMEM HITS\tOOM KILLS")
+	fmt.Fprintln(w, "ID\tNAME\tCPU %\tCPU LIMIT\tCPU TIME\tMEM USAGE / LIMIT\tMEM %\tTASKS\tMEM HITS\tOOM KILLS\tNET RX / TX\tNET DROPS")
 	for _, x := range c.containers {
 		i, err := c.info(x)
 		if err != nil {
@@ -685,9 +811,18 @@ func (c *Ctl) stats(args []string) error {
 			pct = fmt.Sprintf("%.1f%%", 100*float64(i.CPUNanos-x.lastCPU)/float64(dt))
 		}
 		x.lastCPU, x.lastAt = i.CPUNanos, now
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s / %s\t%.1f%%\t%d/%d\t%d\t%d\n", x.id, x.name, pct, cpuLimit(i.Limits),
+		netIO, drops := "-", "-"
+		if x.nic.ID != 0 {
+			n, _, err := c.nicStats(x)
+			if err != nil {
+				return err
+			}
+			netIO = fmt.Sprintf("%s / %s", Size(n.RxBytes), Size(n.TxBytes))
+			drops = strconv.FormatUint(n.Dropped(), 10)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s / %s\t%.1f%%\t%d/%d\t%d\t%d\t%s\t%s\n", x.id, x.name, pct, cpuLimit(i.Limits),
 			time.Duration(i.CPUNanos).Round(time.Millisecond), Size(i.MemUsed), Size(i.Limits.Memory),
-			100*float64(i.MemUsed)/float64(max(i.Limits.Memory, 1)), i.Tasks, i.Limits.MaxTasks, i.MemLimitHits, i.OOMKills)
+			100*float64(i.MemUsed)/float64(max(i.Limits.Memory, 1)), i.Tasks, i.Limits.MaxTasks, i.MemLimitHits, i.OOMKills, netIO, drops)
 	}
 	return w.Flush()
 }

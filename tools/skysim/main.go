@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/hal/sim"
@@ -47,7 +48,8 @@ serves a page fault, a driver handles an interrupt. Output is the machine's cons
 When standard input is a pipe or a file, runs the command lines it holds instead and
 powers off at the end of input: ctr SUBCOMMAND ... (containers: run, ps, exec, stop,
 kill, rm, inspect, logs, stats, link, wait; ctr help), sleep DURATION, echo, log, help.
-ctr run starts the demo images hello, spin, memhog and pingpong. In this mode the
+ctr run starts the demo images hello, spin, memhog and pingpong, and with --net NAME
+the network demos udpecho, udpping and nethostile. In this mode the
 kernel's own lines are kept for log, not printed. --image FILE --pub KEY verifies a
 signed container image and its packages and starts it in a container first (its
 modules' manifests name the demo programs to run); a refused image ends skysim with
@@ -89,7 +91,7 @@ Flags:
 			sc.disk = d
 		}
 		cfg.Init, cfg.Kernel.Quiet, cfg.Sim.MemoryFrames = sc.init, true, 65536 // 256 MiB
-		cfg.Programs, entries = scriptPrograms()
+		cfg.Programs, entries = scriptPrograms(func() time.Duration { return time.Duration(sc.m.Now()) })
 	}
 	m, err := usersim.Boot(cfg)
 	if err != nil {

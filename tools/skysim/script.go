@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/skyscope-os/skyscope/container/ctr"
+	"github.com/skyscope-os/skyscope/container/netsup"
+	"github.com/skyscope-os/skyscope/container/netsup/netdemo"
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
@@ -28,8 +30,10 @@ import (
 //	help                 list these
 //	# ...                a comment
 //
-// The demo images hello, spin, memhog and pingpong (kernel/usersim/demo) are the
-// programs ctr run can start.
+// The demo images hello, spin, memhog and pingpong (kernel/usersim/demo) and the
+// network demos udpecho, udpping and nethostile (container/netsup/netdemo; ctr run
+// --net NAME starts the NIC supervisor, netsup, first) are the programs ctr run can
+// start.
 
 // scriptMode reports whether standard input is not a terminal (a pipe or a file).
 func scriptMode() bool {
@@ -72,11 +76,21 @@ func readScript(r io.Reader) ([]string, error) {
 }
 
 // programs returns the scripted machine's programs and the loader entries naming
-// them.
-func scriptPrograms() (map[uint64]usersim.Program, map[string]uint64) {
+// them: the demo images, the NIC supervisor and the network demos (whose clock is
+// now).
+func scriptPrograms(now func() time.Duration) (map[uint64]usersim.Program, map[string]uint64) {
 	programs := map[uint64]usersim.Program{}
-	return programs, demo.Install(programs, 0x100_0000)
+	entries := demo.Install(programs, 0x100_0000)
+	netdemo.Install(programs, entries, 0x180_0000, now)
+	return programs, entries
 }
+
+// Slots of the scripted init's capability space for the NIC supervisor.
+const (
+	sNetEP   abi.CPtr = 60
+	sNetRecv abi.CPtr = 61
+	sNetCtl  abi.CPtr = 62
+)
 
 // init runs the script as the machine's init task.
 func (s *script) init(e *user.Env) {
@@ -97,6 +111,17 @@ func (s *script) init(e *user.Env) {
 	c := &ctr.Ctl{E: e, Sys: abi.InitSlotSystem, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace,
 		Console: abi.InitSlotConsole, Slots: ctrSlots, Out: s.out, Now: func() time.Duration { return time.Duration(s.m.Now()) },
 		Sleep: func(d time.Duration) { _ = s.pause(e, d) }}
+	var netCtl *netsup.Control
+	c.Net = func() (*netsup.Control, error) {
+		if netCtl == nil {
+			_, ctl, err := netsup.Start(e, abi.InitSlotSystem, abi.InitSlotUntyped, abi.InitSlotCSpace, sNetEP, sNetRecv, sNetCtl, "netsup", 2<<20)
+			if err != nil {
+				return nil, err
+			}
+			netCtl = ctl
+		}
+		return netCtl, nil
+	}
 	for _, line := range s.lines {
 		words := strings.Fields(line)
 		if len(words) == 0 || strings.HasPrefix(words[0], "#") {

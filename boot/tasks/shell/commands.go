@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skyscope-os/skyscope/container/ctr"
+	"github.com/skyscope-os/skyscope/container/netsup"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
@@ -30,6 +31,7 @@ type shell struct {
 	files      *fileproto.Client // the filesystem task's client, made by the first file command
 	irqControl abi.CPtr          // the IRQ control init grants (0: none): for the disk driver's line
 	mgrTask    uint64            // the module manager's task id (0: not started)
+	netCtl     *netsup.Control   // the NIC supervisor's control client (nil: not started)
 }
 
 // command is one shell command.
