@@ -82,6 +82,10 @@ type Container struct {
 	out *logRing
 	// names is the IPC name registry (container_names.go), at most abi.MaxIPCNames.
 	names []ipcName
+	// ipcAllow is the IPC allow-list (container_names.go): with ipcListed, the
+	// registry takes only these names; set before the first task.
+	ipcAllow  []string
+	ipcListed bool
 	// idMaps are its user and group id mappings (container_ids.go), by abi.IDKind;
 	// each set at most once (idSet), before its first task.
 	idMaps [2][]abi.IDMap
@@ -470,7 +474,7 @@ func (k *Kernel) destroyContainer(c *Container) {
 	}
 	k.dropStopping(c)
 	c.setState(abi.ContainerDestroyed)
-	c.out, c.names = nil, nil
+	c.out, c.names, c.ipcAllow = nil, nil, nil
 	// Every task budget, task System capability and nested container budget derives
 	// from the budget capability: revoking it leaves nothing made inside.
 	b := c.slots.At(ctrSlotBudget)
