@@ -83,7 +83,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device NAME] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none] [--device NAME] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -225,6 +225,7 @@ func (c *Ctl) run(args []string) error {
 	fs := c.flags("run")
 	cpu := fs.String("cpu", "", "CPU share: PERCENT% of every 100ms or BUDGET/PERIOD (default: unlimited)")
 	mem := fs.String("mem", "16M", "memory limit of the whole container")
+	onDemand := fs.Bool("mem-on-demand", false, "charge the memory limit to the shell as it is used instead of reserving it at once: idle containers are cheap, but the limit is not guaranteed (see docs/CONTAINERS.md)")
 	pids := fs.Uint("pids", 32, "most tasks at once")
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
 	netw := fs.String("net", "none", "network: none (this kernel has no network stack yet)")
@@ -272,6 +273,9 @@ func (c *Ctl) run(args []string) error {
 		}
 	}
 	l.IOOps = *ioOps
+	if *onDemand {
+		l.Flags |= abi.ContainerMemOnDemand
+	}
 	switch {
 	case *pids == 0:
 		return errors.New("--pids 0: want at least 1")
@@ -593,7 +597,11 @@ func (c *Ctl) inspect(args []string) error {
 	l := i.Limits
 	fmt.Fprintf(c.Out, "id        %d (parent %d)\nname      %s\nimage     %s %s\nstate     %s\n", i.ID, i.Parent, x.name,
 		x.image, strings.Join(x.argv, " "), c.state(x, i))
-	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, Size(l.Memory), l.MaxTasks, l.OOM)
+	memory := Size(l.Memory)
+	if l.Flags&abi.ContainerMemOnDemand != 0 {
+		memory += " on demand"
+	}
+	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, memory, l.MaxTasks, l.OOM)
 	pidns := "private"
 	if l.Flags&abi.ContainerSharedPID != 0 {
 		pidns = "shared with the parent"

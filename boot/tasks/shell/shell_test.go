@@ -96,6 +96,8 @@ func TestShellCommands(t *testing.T) {
 		"ctr run --device 00:03.0 --device 1af4:1042 --name samedisk quick",
 		"ctr run --device 1af4:1041 quick",
 		"ctr run --device 9 quick",
+		"ctr run --mem-on-demand --mem 8M --name cheap sleeper",
+		"ctr inspect cheap",
 		"shutdown",
 	)
 	if r != kernel.StopPowerOff {
@@ -119,6 +121,7 @@ func TestShellCommands(t *testing.T) {
 		"ctr: run: --device 1af4:1041: device \"1af4:1041\": no such device on this machine (the shell's devices command lists them)",
 		`invalid value "9" for flag -device: device "9": want VVVV:DDDD (PCI ids), BB:SS.F (PCI address) or one of ahci, e1000e, nvme, virtio-blk, virtio-net`,
 		"peek: device 0 BAR 0 at 0x0: invalid argument",
+		"memory 8192K on demand, tasks ≤ 32",
 		"up 1.5s, 1 tasks\n",
 		"kernel: booted:",
 		`kernel: spawn "nonesuch" for task 1: no program "nonesuch"`,
