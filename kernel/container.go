@@ -16,7 +16,9 @@ import (
 // parent, and its limits are within its parent's. It holds:
 //
 //   - a memory budget: an Untyped carved from the parent's budget (a reservation, so a
-//     parent can never promise more than it has). The budgets of its tasks are pooled
+//     parent can never promise more than it has) — or, with abi.ContainerMemOnDemand,
+//     pooled in the parent's budget like a task's in its container's: charged as it
+//     is used, a cap without a guarantee (docs/CONTAINERS.md, "Density"). The budgets of its tasks are pooled
 //     in it (see Untyped): a task's budget is a cap, not a reservation, and every byte
 //     any of its tasks causes — objects, frames, threads — is charged to the
 //     container, so at the limit allocations fail. A demand allocation (a page fault)
