@@ -6,6 +6,7 @@ import (
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/kernel/user"
 )
 
 // onDemand returns limits like lim's whose memory is charged on use.
@@ -171,4 +172,29 @@ func TestContainerDensity(t *testing.T) {
 	if onDem < 10*reserved {
 		t.Errorf("only %d on-demand idle containers fit, %d reserved ones", onDem, reserved)
 	}
+}
+
+// TestContainerMemOnDemandOwnUse: the memory a task reports (SystemTaskInfo) leaves
+// out the containers it made, whether their limits are reserved or their memory is
+// on demand — for an on-demand one what its tasks use, never its limit (which would
+// wrap the count below zero).
+func TestContainerMemOnDemandOwnUse(t *testing.T) {
+	w := bootCtr(t, func(e *user.Env) {
+		slots := initSlots()
+		before, err := e.TaskInfo(sys, 1)
+		must(t, err)
+		for _, l := range []abi.ContainerLimits{onDemand(8<<20, 2), lim(4<<20, 2)} {
+			c, _ := slots.Take()
+			_, err = e.CreateContainer(sys, "od", l, c)
+			must(t, err)
+			_, err = e.StartInContainer(c, []string{"wait"}, 0, 0, abi.RightRead, 0)
+			must(t, err)
+			after, err := e.TaskInfo(sys, 1)
+			must(t, err)
+			if after.MemUsed != before.MemUsed {
+				t.Errorf("flags %#x: init reports %d bytes with the container, %d before", l.Flags, after.MemUsed, before.MemUsed)
+			}
+		}
+	}, nil, nil)
+	w.run()
 }

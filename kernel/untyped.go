@@ -45,6 +45,16 @@ func (u *Untyped) Finalize(*capability.Tree) {
 	u.settle()
 }
 
+// parentCharge returns what u costs the budget it was carved from or pools in: its
+// reservation, or for a pooled budget (a task's, an on-demand container's) what it
+// uses now.
+func (u *Untyped) parentCharge() uint64 {
+	if u.pool != nil {
+		return u.cost + u.used
+	}
+	return u.cost
+}
+
 // settle returns a dead budget's own cost to its parent once nothing charges it any
 // more. It runs from Finalize and from credit, whichever comes last — an Untyped is
 // dead (its last capability gone) before its finalizer runs, and credits can reach
