@@ -1,6 +1,7 @@
 package blockproto
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -189,4 +190,93 @@ func TestIORateLimit(t *testing.T) {
 	if alone.bytes[0] < 20*limit*uint64(secs) {
 		t.Errorf("an unlimited client alone read only %d bytes: the limit would not bind", alone.bytes[0])
 	}
+}
+
+// TestChargeRefusedWhenContainerGone: a server whose client's container is destroyed
+// cannot charge it, so it refuses transfers (NotCharged, an ErrIO at the client) and
+// leaves the device as it was rather than serve them free; Attach and Info, which
+// move no data, still work.
+func TestChargeRefusedWhenContainerGone(t *testing.T) {
+	dev := block.NewMem(64)
+	var got []error
+	progs := map[uint64]usersim.Program{
+		pcRateServer: func(e *user.Env) {
+			const ep, ctr = abi.InitFirstFree, abi.InitFirstFree + 1
+			if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
+				t.Error(err)
+				return
+			}
+			NewServer(e, dev, Config{Endpoint: ep, Reply: slotReply, CSpace: abi.InitSlotCSpace,
+				AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFrames, Window: serverWindow, WindowSize: 64 << 20,
+				Client: clientBadge, Charge: ctr, Hold: func(uint64) { t.Error("held a request it could not charge") }}).Serve()
+		},
+		pcRateClient: func(e *user.Env) {
+			c, err := attach(e, 1)
+			if err != nil {
+				got = append(got, err)
+				return
+			}
+			_, ierr := c.Info()
+			b := make([]byte, block.Size)
+			b[0] = 0xaa
+			got = append(got, ierr, c.WriteBlocks(3, b), c.ReadBlocks(3, b), c.Flush())
+		},
+	}
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: progs, Init: func(e *user.Env) {
+		const cs, ut, sys = abi.InitSlotCSpace, abi.InitSlotUntyped, abi.InitSlotSystem
+		const ep, recvOnly, badged, ctr, space = abi.InitFirstFree, abi.InitFirstFree + 1, abi.InitFirstFree + 2, abi.InitFirstFree + 3, abi.InitFirstFree + 4
+		for _, err := range []error{
+			e.Retype(ut, abi.ObjEndpoint, 0, cs, ep, 1),
+			e.Retype(ut, abi.ObjCSpace, 4, cs, space, 1),
+			e.Copy(cs, recvOnly, cs, ep, abi.RightRead),
+			e.Mint(cs, badged, cs, ep, abi.RightWrite|abi.RightGrant, clientBadge),
+		} {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		if _, err := e.CreateContainer(sys, "gone", lim(), ctr); err != nil {
+			t.Error(err)
+			return
+		}
+		if err := e.DestroyContainer(ctr); err != nil {
+			t.Error(err)
+			return
+		}
+		if err := e.Copy(space, 1, cs, ctr, abi.RightWrite); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := e.StartProgramWith(sys, []string{"server"}, 4<<20, 0, 0, recvOnly, space); err != nil {
+			t.Error(err)
+		}
+		if _, err := e.StartProgram(sys, []string{"client"}, 4<<20, 0, 0, badged); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetLoader(usersim.Loader{Entries: map[string]uint64{"server": pcRateServer, "client": pcRateClient}, MaxMemory: 4 << 20})
+	m.Run(10_000_000_000)
+	if len(got) != 4 || got[0] != nil {
+		t.Fatalf("client saw %v, want Info to work and three refusals", got)
+	}
+	for i, what := range []string{"write", "read", "flush"} {
+		var st Status
+		if !errors.As(got[1+i], &st) || st != NotCharged || !errors.Is(got[1+i], block.ErrIO) {
+			t.Errorf("%s: %v, want NotCharged (an I/O error)", what, got[1+i])
+		}
+	}
+	b := make([]byte, block.Size)
+	dev.ReadBlocks(3, b)
+	if b[0] != 0 {
+		t.Errorf("a refused write reached the device")
+	}
+}
+
+// lim returns small container limits for the tests here.
+func lim() abi.ContainerLimits {
+	return abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 2, Priority: 100}
 }
