@@ -85,7 +85,9 @@ func Matcher(name string) (func(hal.Device) bool, error) {
 			slot, fn, ok2 := strings.Cut(b, ".")
 			s, ok3 := hex(slot, 5)
 			f, ok4 := hex(fn, 3)
-			if ok2 && ok3 && ok4 && s < 32 && f < 8 {
+			// Exactly two digits of slot and one of function: one spelling per
+			// address, so that a descriptor's distinct names are distinct devices.
+			if ok2 && ok3 && ok4 && len(slot) == 2 && len(fn) == 1 && s < 32 && f < 8 {
 				return func(d hal.Device) bool {
 					return uint64(d.Bus) == bus && uint64(d.Slot) == s && uint64(d.Func) == f
 				}, nil

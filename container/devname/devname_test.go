@@ -29,7 +29,7 @@ func TestMatch(t *testing.T) {
 			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"blk", "1af4:10420", "0:1f.2", "00:1f.9", "00:20.0", "1AF4:1042", "", "3", ":", "00:1f", "virtio-blk "} {
+	for _, bad := range []string{"blk", "1af4:10420", "0:1f.2", "00:1f.9", "00:20.0", "1AF4:1042", "", "3", ":", "00:1f", "virtio-blk ", "00:0.01", "00:01f.2", "00:1f.02"} {
 		if got, err := Match(devs, bad); !errors.Is(err, ErrBadName) {
 			t.Errorf("%q: %v %v, want ErrBadName", bad, got, err)
 		}
@@ -42,4 +42,40 @@ func TestMatch(t *testing.T) {
 	if got, err := Match(nil, "virtio-blk"); !errors.Is(err, ErrNoDevice) {
 		t.Errorf("no devices: %v %v", got, err)
 	}
+}
+
+// FuzzMatcher: any string either fails with ErrBadName or is a name in the
+// descriptor's alphabet ([a-z0-9:.-]) that matches a device whose id or address it
+// spells; it never panics.
+func FuzzMatcher(f *testing.F) {
+	for _, s := range []string{"virtio-blk", "1af4:1042", "00:1f.2", "ff:1f.7", "0:0.0", "1AF4:1042", "", "::", "00:20.0", "nvme"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		m, err := Matcher(name)
+		if err != nil {
+			if !errors.Is(err, ErrBadName) {
+				t.Fatalf("%q: %v, not ErrBadName", name, err)
+			}
+			return
+		}
+		for _, r := range name {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ':' || r == '.' || r == '-') {
+				t.Fatalf("%q accepted with %q, outside the descriptor's alphabet", name, r)
+			}
+		}
+		// An accepted PCI form matches the device it spells.
+		var d hal.Device
+		var bus, slot, fn, vendor, id uint
+		if n, _ := fmt.Sscanf(name, "%02x:%02x.%1x", &bus, &slot, &fn); n == 3 && len(name) == 7 {
+			d = hal.Device{Bus: uint8(bus), Slot: uint8(slot), Func: uint8(fn)}
+		} else if n, _ := fmt.Sscanf(name, "%04x:%04x", &vendor, &id); n == 2 && len(name) == 9 {
+			d = hal.Device{Vendor: uint16(vendor), ID: uint16(id)}
+		} else {
+			return
+		}
+		if !m(d) {
+			t.Fatalf("%q does not match the device it spells (%+v)", name, d)
+		}
+	})
 }
