@@ -16,7 +16,9 @@ import (
 // parent, and its limits are within its parent's. It holds:
 //
 //   - a memory budget: an Untyped carved from the parent's budget (a reservation, so a
-//     parent can never promise more than it has). The budgets of its tasks are pooled
+//     parent can never promise more than it has) — or, with abi.ContainerMemOnDemand,
+//     pooled in the parent's budget like a task's in its container's: charged as it
+//     is used, a cap without a guarantee (docs/CONTAINERS.md, "Density"). The budgets of its tasks are pooled
 //     in it (see Untyped): a task's budget is a cap, not a reservation, and every byte
 //     any of its tasks causes — objects, frames, threads — is charged to the
 //     container, so at the limit allocations fail. A demand allocation (a page fault)
@@ -82,6 +84,10 @@ type Container struct {
 	out *logRing
 	// names is the IPC name registry (container_names.go), at most abi.MaxIPCNames.
 	names []ipcName
+	// ipcAllow is the IPC allow-list (container_names.go): with ipcListed, the
+	// registry takes only these names; set before the first task.
+	ipcAllow  []string
+	ipcListed bool
 	// idMaps are its user and group id mappings (container_ids.go), by abi.IDKind;
 	// each set at most once (idSet), before its first task.
 	idMaps [2][]abi.IDMap
@@ -307,7 +313,18 @@ func (k *Kernel) checkLimits(parent, c *Container, l abi.ContainerLimits) error 
 			return ctrErr(abi.ErrRange, "CPU share %d ppm exceeds the %d ppm left of the parent's share", want, have)
 		}
 	}
+	onDemand := l.Flags&abi.ContainerMemOnDemand != 0
+	if onDemand && l.Memory > parent.limits.Memory {
+		return ctrErr(abi.ErrRange, "memory limit of %d KiB exceeds the parent's %d KiB", l.Memory>>10, parent.limits.Memory>>10)
+	}
 	if c == nil {
+		if onDemand {
+			// Only the container object is charged now; its memory as it is used.
+			if abi.SizeContainer > parent.budget.free() {
+				return ctrErr(abi.ErrNoMemory, "the container object's %d KiB exceed the %d KiB free in the parent", abi.SizeContainer>>10, parent.budget.free()>>10)
+			}
+			return nil
+		}
 		if need := l.Memory + abi.SizeContainer; need > parent.budget.free() {
 			return ctrErr(abi.ErrNoMemory, "memory limit of %d KiB exceeds the %d KiB free in the parent", l.Memory>>10, parent.budget.free()>>10)
 		}
@@ -320,11 +337,13 @@ func (k *Kernel) checkLimits(parent, c *Container, l abi.ContainerLimits) error 
 	if l.MaxTasks < c.live {
 		return ctrErr(abi.ErrRange, "task limit of %d is below the %d tasks running", l.MaxTasks, c.live)
 	}
-	if l.Memory > c.limits.Memory && l.Memory-c.limits.Memory > parent.budget.free() {
+	if !onDemand && l.Memory > c.limits.Memory && l.Memory-c.limits.Memory > parent.budget.free() {
 		return ctrErr(abi.ErrNoMemory, "%d KiB more exceeds the %d KiB free in the parent", (l.Memory-c.limits.Memory)>>10, parent.budget.free()>>10)
 	}
 	for _, x := range c.children {
 		switch {
+		case x.limits.Flags&abi.ContainerMemOnDemand != 0 && x.limits.Memory > l.Memory:
+			return ctrErr(abi.ErrRange, "nested container %s has a memory limit of %d KiB", x.name, x.limits.Memory>>10)
 		case x.limits.MaxTasks > l.MaxTasks:
 			return ctrErr(abi.ErrRange, "nested container %s has a task limit of %d", x.name, x.limits.MaxTasks)
 		case x.limits.Priority > l.Priority:
@@ -380,8 +399,15 @@ func (k *Kernel) makeContainer(parent *Container, name string, l abi.ContainerLi
 	c.slots.Owner = c
 
 	u := &Untyped{capacity: l.Memory, ctr: c}
-	u.k, u.objBase.budget, u.cost = k, parent.budget, l.Memory
-	parent.budget.charge(l.Memory)
+	u.k, u.objBase.budget = k, parent.budget
+	if l.Flags&abi.ContainerMemOnDemand != 0 {
+		// Pooled in the parent's budget, as a task's budget is in its container's:
+		// every charge climbs to the parent as it happens.
+		u.pool = parent.budget
+	} else {
+		u.cost = l.Memory
+		parent.budget.charge(l.Memory)
+	}
 	var from *capability.Slot
 	if parent.parent != nil {
 		from = parent.slots.At(ctrSlotBudget)
@@ -470,7 +496,7 @@ func (k *Kernel) destroyContainer(c *Container) {
 	}
 	k.dropStopping(c)
 	c.setState(abi.ContainerDestroyed)
-	c.out, c.names = nil, nil
+	c.out, c.names, c.ipcAllow = nil, nil, nil
 	// Every task budget, task System capability and nested container budget derives
 	// from the budget capability: revoking it leaves nothing made inside.
 	b := c.slots.At(ctrSlotBudget)
@@ -684,12 +710,17 @@ func (k *Kernel) SetContainerLimits(c *Container, l abi.ContainerLimits) error {
 		return err
 	}
 	u, p := c.budget, c.parent.budget
-	if l.Memory > u.capacity {
+	switch {
+	case u.pool != nil: // on demand: nothing is reserved in the parent
+	case l.Memory > u.capacity:
 		p.charge(l.Memory - u.capacity)
-	} else {
+	default:
 		p.credit(u.capacity - l.Memory)
 	}
-	u.capacity, u.cost = l.Memory, l.Memory
+	u.capacity = l.Memory
+	if u.pool == nil {
+		u.cost = l.Memory
+	}
 	c.cpu.Budget, c.cpu.Period = hal.Time(l.CPUBudget), hal.Time(l.CPUPeriod)
 	if !c.cpu.own() {
 		c.cpu.used = 0

@@ -35,7 +35,7 @@ func drawCtrOp(t *rapid.T) ctrOp {
 	slot := rapid.SampledFrom(ctrOpSlots)
 	word := rapid.SampledFrom([]uint64{0, 1, 2, 3, 64 << 10, 256 << 10, 1 << 20, 100_000_000, 1 << 62, ^uint64(0)})
 	o := ctrOp{
-		kind: rapid.IntRange(0, 11).Draw(t, "kind"),
+		kind: rapid.IntRange(0, 13).Draw(t, "kind"),
 		cap:  slot.Draw(t, "cap"), cap2: slot.Draw(t, "cap2"), dst: slot.Draw(t, "dst"),
 		a: word.Draw(t, "a"), b: word.Draw(t, "b"), c: word.Draw(t, "c"),
 		limits: abi.ContainerLimits{
@@ -43,7 +43,7 @@ func drawCtrOp(t *rapid.T) ctrOp {
 			MaxTasks: rapid.SampledFrom([]uint64{0, 1, 2, 3}).Draw(t, "tasks"),
 			Priority: rapid.SampledFrom([]uint64{0, 50, 100, 100, 255, 256}).Draw(t, "prio"),
 			OOM:      abi.OOMPolicy(rapid.SampledFrom([]uint64{0, 1, 1, 2}).Draw(t, "oom")),
-			Flags:    rapid.SampledFrom([]uint64{0, 0, abi.ContainerSharedPID, 2}).Draw(t, "flags"),
+			Flags:    rapid.SampledFrom([]uint64{0, 0, abi.ContainerSharedPID, abi.ContainerMemOnDemand, 4}).Draw(t, "flags"),
 		},
 		prog:             rapid.SampledFrom([]string{"wait", "stubborn", "exit", "hog", "nonesuch"}).Draw(t, "prog"),
 		rights:           abi.Rights(rapid.Uint8Range(0, 16).Draw(t, "rights")),
@@ -106,6 +106,10 @@ func TestContainerABIRandom(t *testing.T) {
 					e.UnlinkContainers(o.cap, o.a)
 				case 11:
 					e.SignalInContainer(o.cap, o.a, abi.Badge(o.b))
+				case 12:
+					e.AllowName(o.cap, o.prog[:int(o.a%uint64(len(o.prog)+1))])
+				case 13:
+					e.ChargeIO(o.cap, o.a, o.b)
 				case 10:
 					if o.cap != sys {
 						e.Delete(cs, o.cap)

@@ -77,6 +77,15 @@ func prober(t *testing.T) usersim.Program {
 		}
 		must(t, e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, abi.InitSlotCSpace, 251, 1))
 		must(t, e.RegisterName(sys, "jail.leak", 251))
+		// Its IPC allow-list (jail.leak only) holds: another name is refused, and no
+		// slot it holds lets it widen the list.
+		expectErrno(t, "register a name off the allow-list", e.RegisterName(sys, "init.service", 251), abi.ErrNoRights)
+		for slot := abi.CPtr(1); slot < 16; slot++ {
+			if err := e.AllowName(slot, "init.service"); err == nil {
+				t.Errorf("slot %d widened the jail's IPC allow-list", slot)
+			}
+		}
+		expectErrno(t, "register after trying to widen the list", e.RegisterName(sys, "init.service", 251), abi.ErrNoRights)
 
 		// No escape from the priority ceiling, the memory limit or the task limit.
 		expectErrno(t, "raise its priority above the ceiling", e.SetPriority(abi.InitSlotTCB, abi.InitSlotTCB, 120), abi.ErrRange)
@@ -118,7 +127,8 @@ const taskRadixCtr = 8
 
 // TestContainerHostile: a task inside a container tries every way out — outside
 // pids, every capability slot, endpoints it was not given, the priority ceiling, the
-// memory and task limits, bigger nested containers — and each attempt fails cleanly;
+// memory and task limits, bigger nested containers, names off its IPC allow-list —
+// and each attempt fails cleanly;
 // the task outside and the neighbour container are untouched.
 func TestContainerHostile(t *testing.T) {
 	w := bootCtr(t, func(e *user.Env) {
@@ -131,6 +141,7 @@ func TestContainerHostile(t *testing.T) {
 		must(t, e.RegisterName(sys, "init.service", svc))
 		_, err := e.CreateContainer(sys, "jail", abi.ContainerLimits{Memory: jailMem, MaxTasks: jailTasks, Priority: 100}, jail)
 		must(t, err)
+		must(t, e.AllowName(jail, "jail.leak"))
 		_, err = e.CreateContainer(sys, "neighbour", lim(1<<20, 2), nb)
 		must(t, err)
 		victim, err := e.StartInContainer(nb, []string{"victim"}, 0, 0, 0, 0)

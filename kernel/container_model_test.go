@@ -166,7 +166,7 @@ func TestContainerIsolationModel(t *testing.T) {
 					MaxTasks: rapid.Uint64Range(0, 6).Draw(rt, "tasks"),
 					Priority: rapid.Uint64Range(50, 260).Draw(rt, "prio"),
 					OOM:      abi.OOMPolicy(rapid.Uint64Range(0, 2).Draw(rt, "oom")),
-					Flags:    rapid.SampledFrom([]uint64{0, 0, abi.ContainerSharedPID, 4}).Draw(rt, "flags"),
+					Flags:    rapid.SampledFrom([]uint64{0, 0, abi.ContainerSharedPID, abi.ContainerMemOnDemand, abi.ContainerSharedPID | abi.ContainerMemOnDemand, 4}).Draw(rt, "flags"),
 				}
 				if rapid.Bool().Draw(rt, "cpu") {
 					l.CPUPeriod = 100_000_000

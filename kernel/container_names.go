@@ -35,6 +35,23 @@ import (
 // (the descriptor's rule for IPC names: [a-z][a-z0-9.-]*), charged with the container
 // object (abi.SizeContainer).
 //
+// # The allow-list
+//
+// A descriptor lists the names its container may register (namespaces.ipc). The
+// kernel enforces the list, since it is the registry: whoever holds the container
+// with Write puts names on it before the first task starts (ContainerAllowName,
+// AllowName; container/runtime.Create does it for every descriptor, an empty list
+// included), and from then on SystemRegister in that container's registry refuses
+// any other name with ErrNoRights, changing nothing. A container that was never
+// given a list (ctr run's) registers any name. The list only grows and only before
+// the first task, so no task ever saw a registration rule change under it. A nested
+// container has its own registry, which nothing outside it can use, so it does not
+// inherit the list: registering there reaches no one in the parent.
+//
+// Rejected: enforcing the list in container/runtime (a task could register through
+// its System object directly, past any library check), or in a registry task (the
+// kernel is the registry).
+
 // Rejected: a registry task (the seeds' ServiceRegistry) per container — it would need
 // to be trusted by every task inside and started before them, while the kernel already
 // scopes System objects per container; and a registry holding its own copy of each
@@ -142,6 +159,8 @@ func invSystemRegister(k *Kernel, inv *invocation) abi.Errno {
 		return e
 	}
 	switch {
+	case c.ipcListed && !slices.Contains(c.ipcAllow, name):
+		return abi.ErrNoRights // not on the container's allow-list
 	case c.lookupName(name) != nil:
 		return abi.ErrSlotFull // taken
 	case len(c.names) >= abi.MaxIPCNames:
@@ -207,4 +226,53 @@ func invContainerNames(k *Kernel, inv *invocation) abi.Errno {
 	n := copy(ipcBytes(buf), names[i])
 	inv.result(uint64(n), i+1)
 	return abi.OK
+}
+
+// AllowName puts name on c's IPC allow-list; "" only makes the list (empty: c may
+// register nothing). It is refused for the root, after c's first task started, for a
+// malformed name and past abi.MaxIPCNames names; a name already listed changes
+// nothing. On an error nothing changed.
+func (k *Kernel) AllowName(c *Container, name string) error {
+	switch {
+	case c.parent == nil:
+		return ctrErr(abi.ErrIllegal, "the root container has no IPC allow-list")
+	case c.state != abi.ContainerCreated:
+		return ctrErr(abi.ErrIllegal, "container %s is %v: its IPC allow-list is set before the first task", c.name, c.state)
+	case len(name) > abi.IPCNameBytes:
+		return ctrErr(abi.ErrRange, "IPC name of %d bytes: at most %d", len(name), abi.IPCNameBytes)
+	case name != "" && checkIPCName(name) != abi.OK:
+		return ctrErr(abi.ErrInvalidArg, "IPC name %q: want [a-z][a-z0-9.-]*", name)
+	case slices.Contains(c.ipcAllow, name):
+		return nil
+	case name != "" && len(c.ipcAllow) >= abi.MaxIPCNames:
+		return ctrErr(abi.ErrLimit, "container %s's IPC allow-list holds %d names already", c.name, len(c.ipcAllow))
+	}
+	c.ipcListed = true
+	if name != "" {
+		c.ipcAllow = append(c.ipcAllow, name)
+	}
+	return nil
+}
+
+// AllowedNames returns c's IPC allow-list and whether it has one (without one it
+// may register any name).
+func (c *Container) AllowedNames() ([]string, bool) {
+	return slices.Clone(c.ipcAllow), c.ipcListed
+}
+
+func invContainerAllowName(k *Kernel, inv *invocation) abi.Errno {
+	c := inv.slot.Object().(*Container)
+	n := inv.args[0]
+	if n > abi.IPCNameBytes {
+		return abi.ErrRange
+	}
+	name := ""
+	if n > 0 {
+		buf := inv.t.ipcBuffer()
+		if buf == nil {
+			return abi.ErrNoIPCBuffer
+		}
+		name = string(ipcBytes(buf)[:n])
+	}
+	return errnoOf(k.AllowName(c, name), abi.ErrInvalidArg)
 }

@@ -160,3 +160,77 @@ func TestContainerNamesLinkRevoke(t *testing.T) {
 	}
 	expectErrno(t, "lookup after the link was revoked", after, abi.ErrNotFound)
 }
+
+// TestContainerIPCAllowList: a container given an IPC allow-list (a descriptor's
+// namespaces.ipc) registers only the names on it; every other registration fails
+// with ErrNoRights and leaves the registry as it was; the list is set only by the
+// container's holder with Write, only before the first task, and each bad name is
+// refused without changing it. A container given no list registers any name.
+func TestContainerIPCAllowList(t *testing.T) {
+	var inside []error
+	w := bootCtr(t, func(e *user.Env) {
+		must(t, e.SetPriority(self, self, 50))
+		slots := initSlots()
+		c, _ := slots.Take()
+		readOnly, _ := slots.Take()
+		empty, _ := slots.Take()
+		ntfn := retype(e, slots, abi.ObjNotification, 0)
+		_, err := e.CreateContainer(sys, "listed", lim(1<<20, 2), c)
+		must(t, err)
+		must(t, e.Copy(cs, readOnly, cs, c, abi.RightRead))
+		expectErrno(t, "allow without Write", e.AllowName(readOnly, "svc.x"), abi.ErrNoRights)
+		expectErrno(t, "allow: bad characters", e.AllowName(c, "Svc"), abi.ErrInvalidArg)
+		expectErrno(t, "allow: too long", rawName(e, c, abi.ContainerAllowName, abi.IPCNameBytes+1, 0), abi.ErrRange)
+		expectErrno(t, "allow on the machine's System", e.AllowName(sys, "svc.a"), abi.ErrWrongType)
+		must(t, e.AllowName(c, "svc.a"))
+		must(t, e.AllowName(c, "svc.b"))
+		must(t, e.AllowName(c, "svc.a")) // listed already: nothing changes
+		_, err = e.StartInContainer(c, []string{"listed"}, 0, 0, abi.RightRead|abi.RightWrite, ntfn)
+		must(t, err)
+		expectErrno(t, "allow after the first task", e.AllowName(c, "svc.c"), abi.ErrIllegal)
+		if names, _ := e.ContainerNames(c); strings.Join(names, " ") != "svc.a" {
+			t.Errorf("the listed container's names: %q, want svc.a", names)
+		}
+		must(t, e.StopContainer(c, 0))
+		must(t, e.DestroyContainer(c))
+
+		// An empty list: nothing may be registered.
+		_, err = e.CreateContainer(sys, "unnamed", lim(1<<20, 2), empty)
+		must(t, err)
+		must(t, e.AllowName(empty, ""))
+		_, err = e.StartInContainer(empty, []string{"listed"}, 0, 0, abi.RightRead|abi.RightWrite, ntfn)
+		must(t, err)
+		if names, _ := e.ContainerNames(empty); len(names) != 0 {
+			t.Errorf("the container with an empty list registered %q", names)
+		}
+		must(t, e.StopContainer(empty, 0))
+		must(t, e.DestroyContainer(empty))
+	}, nil, nil)
+	w.Sim.AddProgram(0x8e_0000, usersim.Entry(func(e *user.Env) {
+		const sys, cs = abi.ContainerSlotSystem, abi.InitSlotCSpace
+		const ep, got = 20, 21
+		must(t, e.Retype(abi.InitSlotUntyped, abi.ObjEndpoint, 0, cs, ep, 1))
+		inside = append(inside, e.RegisterName(sys, "svc.a", ep), e.RegisterName(sys, "svc.c", ep),
+			e.RegisterName(sys, "pingpong", ep), e.LookupName(sys, "svc.c", cs, got))
+		e.Wait(abi.ContainerSlotStop)
+	}))
+	w.SetLoader(usersim.Loader{Entries: map[string]uint64{"listed": 0x8e_0000}})
+	w.finish()
+	if len(inside) != 8 {
+		t.Fatalf("the tasks inside made %d calls, want 8", len(inside))
+	}
+	if inside[0] != nil {
+		t.Errorf("register a listed name: %v", inside[0])
+	}
+	for i, what := range []string{"an unlisted name", "another unlisted name", "the name nobody registered"} {
+		want := abi.ErrNoRights
+		if i == 2 {
+			want = abi.ErrNotFound // the refused svc.c never reached the registry
+		}
+		expectErrno(t, "listed: "+what, inside[1+i], want)
+	}
+	for i, what := range []string{"svc.a", "svc.c", "pingpong"} {
+		expectErrno(t, "empty list: register "+what, inside[4+i], abi.ErrNoRights)
+	}
+	expectErrno(t, "empty list: lookup", inside[7], abi.ErrNotFound)
+}

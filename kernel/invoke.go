@@ -95,16 +95,17 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemImageStats: {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 bytes cached, MR1 limit, MR2 images, MR3 hits, MR4 misses, MR5 evictions", invSystemImageStats},
 	abi.SystemConsole:    {abi.ObjSystem, abi.RightWrite, 1, 1, "put a console capability (Write) in slot MR0 of CSpace cap0 (not a container's System)", invSystemConsole},
 
-	abi.ContainerSignal:   {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
-	abi.ContainerLog:      {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the container's console output from offset MR0 (from word 4), MR1 the next offset, MR2 bytes dropped so far (the log keeps the newest 64 KiB)", invContainerLog},
-	abi.SystemRegister:    {abi.ObjSystem, abi.RightWrite, 1, 1, "register Endpoint cap0 under name (MR0 bytes from word 4) in this System's container's IPC names, for its own threads only; the name lasts while cap0 stays in its slot", invSystemRegister},
-	abi.SystemLookup:      {abi.ObjSystem, abi.RightRead, 2, 1, "copy the capability registered under name (MR0 bytes from word 4) in this System's container's IPC names to slot MR1 of CSpace cap0", invSystemLookup},
-	abi.SystemUnregister:  {abi.ObjSystem, abi.RightWrite, 1, 1, "remove name (MR0 bytes from word 4) from the IPC names; cap0 is the capability it was registered with", invSystemUnregister},
-	abi.ContainerNames:    {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the MR0-th name of the container's IPC names (from word 4), MR1 the next index", invContainerNames},
-	abi.ContainerSetIDMap: {abi.ObjContainer, abi.RightWrite, 2, 0, "set the mapping of ids of kind MR0 (0 user, 1 group): MR1 ranges in words 2.. (inside | outside<<32, count), once, before the first task; outside ids within the parent's mapping, root never to a machine id below 65536", invContainerSetIDMap},
-	abi.ContainerIDMap:    {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 the number of ranges of the mapping of ids of kind MR0, words 1.. the ranges (inside | outside<<32, count)", invContainerIDMap},
-	abi.ContainerMapID:    {abi.ObjContainer, abi.RightRead, 2, 0, "→ MR0 the machine's id for id MR1 of kind MR0 inside the container (through every enclosing container), MR1 1 if mapped (else MR0 is 65534)", invContainerMapID},
-	abi.ContainerChargeIO: {abi.ObjContainer, abi.RightWrite, 2, 0, "charge an I/O request of MR0 bytes and MR1 operations (each ≤ 2^40) to the container's I/O rate limits and its ancestors' → MR0 ns the service must hold it (delayed, never refused)", invContainerChargeIO},
+	abi.ContainerSignal:    {abi.ObjContainer, abi.RightWrite, 2, 0, "OR signal bits MR1 (not bit 0, the stop request) into the stop notification of the task with container-local pid MR0", invContainerSignal},
+	abi.ContainerLog:       {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the container's console output from offset MR0 (from word 4), MR1 the next offset, MR2 bytes dropped so far (the log keeps the newest 64 KiB)", invContainerLog},
+	abi.SystemRegister:     {abi.ObjSystem, abi.RightWrite, 1, 1, "register Endpoint cap0 under name (MR0 bytes from word 4) in this System's container's IPC names, for its own threads only; the name lasts while cap0 stays in its slot", invSystemRegister},
+	abi.SystemLookup:       {abi.ObjSystem, abi.RightRead, 2, 1, "copy the capability registered under name (MR0 bytes from word 4) in this System's container's IPC names to slot MR1 of CSpace cap0", invSystemLookup},
+	abi.SystemUnregister:   {abi.ObjSystem, abi.RightWrite, 1, 1, "remove name (MR0 bytes from word 4) from the IPC names; cap0 is the capability it was registered with", invSystemUnregister},
+	abi.ContainerNames:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 bytes of the MR0-th name of the container's IPC names (from word 4), MR1 the next index", invContainerNames},
+	abi.ContainerSetIDMap:  {abi.ObjContainer, abi.RightWrite, 2, 0, "set the mapping of ids of kind MR0 (0 user, 1 group): MR1 ranges in words 2.. (inside | outside<<32, count), once, before the first task; outside ids within the parent's mapping, root never to a machine id below 65536", invContainerSetIDMap},
+	abi.ContainerIDMap:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 the number of ranges of the mapping of ids of kind MR0, words 1.. the ranges (inside | outside<<32, count)", invContainerIDMap},
+	abi.ContainerMapID:     {abi.ObjContainer, abi.RightRead, 2, 0, "→ MR0 the machine's id for id MR1 of kind MR0 inside the container (through every enclosing container), MR1 1 if mapped (else MR0 is 65534)", invContainerMapID},
+	abi.ContainerAllowName: {abi.ObjContainer, abi.RightWrite, 1, 0, "put the name of MR0 bytes (from word 4) on the container's IPC allow-list (MR0 = 0: only make the list); with a list, SystemRegister takes only listed names; before the first task", invContainerAllowName},
+	abi.ContainerChargeIO:  {abi.ObjContainer, abi.RightWrite, 2, 0, "charge an I/O request of MR0 bytes and MR1 operations (each ≤ 2^40) to the container's I/O rate limits and its ancestors' → MR0 ns the service must hold it (delayed, never refused)", invContainerChargeIO},
 }
 
 func sysInvoke(k *Kernel, t *TCB, r *abi.Regs) {

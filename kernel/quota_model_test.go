@@ -373,7 +373,8 @@ func TestContainerQuotaModel(t *testing.T) {
 				n++
 				w.topAgent(fmt.Sprintf("top%d", n), abi.ContainerLimits{
 					Memory:   rapid.SampledFrom([]uint64{256 << 10, 512 << 10, 1 << 20, 2 << 20}).Draw(rt, "mem"),
-					MaxTasks: rapid.Uint64Range(1, 6).Draw(rt, "tasks"), Priority: 150})
+					MaxTasks: rapid.Uint64Range(1, 6).Draw(rt, "tasks"), Priority: 150,
+					Flags: rapid.SampledFrom([]uint64{0, abi.ContainerMemOnDemand}).Draw(rt, "flags")})
 				check("top")
 			},
 			"spawn": func(rt *rapid.T) {
@@ -394,7 +395,8 @@ func TestContainerQuotaModel(t *testing.T) {
 					rt.Skip("slot taken")
 				}
 				l := abi.ContainerLimits{Memory: rapid.SampledFrom([]uint64{128 << 10, 256 << 10, 512 << 10}).Draw(rt, "mem"),
-					MaxTasks: rapid.Uint64Range(1, 4).Draw(rt, "tasks"), Priority: 150}
+					MaxTasks: rapid.Uint64Range(1, 4).Draw(rt, "tasks"), Priority: 150,
+					Flags: rapid.SampledFrom([]uint64{0, abi.ContainerMemOnDemand}).Draw(rt, "flags")}
 				n++
 				name := fmt.Sprintf("n%d", n)
 				var id uint64

@@ -254,7 +254,7 @@ func (k *Kernel) ownUse(task *Task) uint64 {
 	}
 	if task.ctr == nil && task.budget == k.root {
 		for _, c := range k.RootContainer().children {
-			used -= c.budget.capacity + abi.SizeContainer
+			used -= c.budget.parentCharge() + abi.SizeContainer
 		}
 	}
 	return used

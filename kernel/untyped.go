@@ -27,6 +27,7 @@ type Untyped struct {
 	used     uint64     // bytes charged by live objects (including child Untypeds and pooled budgets)
 	pool     *Untyped   // immutable; the container budget every charge also goes to, or nil
 	ctr      *Container // immutable; the container whose budget this is (its own or pooled), or nil
+	released bool       // its cost went back to its parent budget (see settle)
 }
 
 // Capacity returns the budget's size in bytes.
@@ -41,7 +42,26 @@ func (u *Untyped) Type() abi.ObjectType { return abi.ObjUntyped }
 // Finalize implements capability.Object. Objects made from the budget may outlive its
 // last capability; the bytes go back to the parent budget only when they are all gone.
 func (u *Untyped) Finalize(*capability.Tree) {
-	if u.used == 0 {
+	u.settle()
+}
+
+// parentCharge returns what u costs the budget it was carved from or pools in: its
+// reservation, or for a pooled budget (a task's, an on-demand container's) what it
+// uses now.
+func (u *Untyped) parentCharge() uint64 {
+	if u.pool != nil {
+		return u.cost + u.used
+	}
+	return u.cost
+}
+
+// settle returns a dead budget's own cost to its parent once nothing charges it any
+// more. It runs from Finalize and from credit, whichever comes last — an Untyped is
+// dead (its last capability gone) before its finalizer runs, and credits can reach
+// it in between — so it must release exactly once.
+func (u *Untyped) settle() {
+	if u.used == 0 && u.Dead() && !u.released {
+		u.released = true
 		u.release()
 	}
 }
@@ -52,9 +72,7 @@ func (u *Untyped) credit(n uint64) {
 			panic("kernel: Untyped credited more than it charged")
 		}
 		x.used -= n
-		if x.used == 0 && x.Dead() {
-			x.release()
-		}
+		x.settle()
 	}
 }
 
@@ -75,14 +93,26 @@ func (u *Untyped) free() uint64 {
 }
 
 // refuse records an allocation of n bytes that u cannot cover, in the counters of
-// the container whose budget is what ran out (memory.events "max"), and returns that
-// container (nil if the shortage is u's own cap or outside any container).
+// the containers whose budgets ran out (memory.events "max"), and returns the
+// container whose out-of-memory policy applies: the innermost container whose budget
+// is in u's chain, if it or anything it draws from is short (nil if the shortage is
+// only u's own cap, or outside any container). For a container whose memory is on
+// demand (pooled in its parent's budget) a shortage of the parent is thus met by the
+// policy of the container that asked for more, never a neighbour's.
 func (u *Untyped) refuse(n uint64) *Container {
-	var hit *Container
+	var hit, policy *Container
 	for x := u; x != nil; x = x.pool {
-		if x.capacity-x.used < n && x.ctr != nil && x == x.ctr.budget {
-			x.ctr.events.MemLimitHits++
-			hit = x.ctr
+		isCtr := x.ctr != nil && x == x.ctr.budget
+		if isCtr && policy == nil {
+			policy = x.ctr
+		}
+		if x.capacity-x.used < n {
+			if isCtr {
+				x.ctr.events.MemLimitHits++
+			}
+			if policy != nil {
+				hit = policy
+			}
 		}
 	}
 	return hit

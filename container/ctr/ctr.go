@@ -32,7 +32,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/skyscope-os/skyscope/container/devname"
 	"github.com/skyscope-os/skyscope/container/netsup"
+	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 )
@@ -94,7 +96,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -236,6 +238,7 @@ func (c *Ctl) run(args []string) error {
 	fs := c.flags("run")
 	cpu := fs.String("cpu", "", "CPU share: PERCENT% of every 100ms or BUDGET/PERIOD (default: unlimited)")
 	mem := fs.String("mem", "16M", "memory limit of the whole container")
+	onDemand := fs.Bool("mem-on-demand", false, "charge the memory limit to the shell as it is used instead of reserving it at once: idle containers are cheap, but the limit is not guaranteed (see docs/CONTAINERS.md)")
 	pids := fs.Uint("pids", 32, "most tasks at once")
 	prio := fs.Uint("priority", 100, "priority ceiling of its tasks (0–255)")
 	netw := fs.String("net", "none", "network: none, or a vNIC `NAME` (e.g. eth0) attached to the NIC supervisor's switch; its program gets the vNIC's endpoint after the console")
@@ -252,13 +255,12 @@ func (c *Ctl) run(args []string) error {
 	ioBytes := fs.String("io-bytes", "", "I/O bytes per second the services serving it hold it to, e.g. 10M (default: unlimited)")
 	ioOps := fs.Uint64("io-ops", 0, "I/O operations per second the services serving it hold it to (0: unlimited)")
 	name := fs.String("name", "", "container name (a–z, 0–9, -; at most 16; default IMAGE-N)")
-	var devices []uint64
-	fs.Func("device", "allow the machine's device `N` (as the shell's devices lists it; repeatable): the container's System gives it as its device 0, 1, …", func(v string) error {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a device number", v)
+	var devices []string
+	fs.Func("device", "allow the devices `NAME` describes, named as descriptors name them: VVVV:DDDD (PCI ids, hex), BB:SS.F (PCI address, hex) or a kind ("+strings.Join(devname.Aliases(), ", ")+"); repeatable; the container's System gives them as its devices 0, 1, …", func(v string) error {
+		if _, err := devname.Matcher(v); err != nil {
+			return err
 		}
-		devices = append(devices, n)
+		devices = append(devices, v)
 		return nil
 	})
 	var idMaps [2][]abi.IDMap
@@ -294,6 +296,9 @@ func (c *Ctl) run(args []string) error {
 		}
 	}
 	l.IOOps = *ioOps
+	if *onDemand {
+		l.Flags |= abi.ContainerMemOnDemand
+	}
 	switch {
 	case *pids == 0:
 		return errors.New("--pids 0: want at least 1")
@@ -343,6 +348,30 @@ func (c *Ctl) run(args []string) error {
 		c.freeSlot(cs)
 		return err
 	}
+	// The device names first: a name this machine lacks refuses the command before
+	// anything is made, as it refuses a descriptor.
+	var allowDev []uint64
+	if len(devices) > 0 {
+		devs, err := c.devices(ns)
+		if err != nil {
+			c.freeSlot(cs)
+			c.freeSlot(ns)
+			return fmt.Errorf("--device: listing the devices: %w", explain(err))
+		}
+		for _, name := range devices {
+			idx, err := devname.Match(devs, name)
+			if err != nil {
+				c.freeSlot(cs)
+				c.freeSlot(ns)
+				return fmt.Errorf("--device %s: %w (the shell's devices command lists them)", name, err)
+			}
+			for _, i := range idx {
+				if !slices.Contains(allowDev, uint64(i)) {
+					allowDev = append(allowDev, uint64(i))
+				}
+			}
+		}
+	}
 	id, err := c.E.CreateContainer(c.Sys, *name, l, cs)
 	if err != nil {
 		c.freeSlot(cs)
@@ -363,17 +392,17 @@ func (c *Ctl) run(args []string) error {
 			return fmt.Errorf("--%smap: %w (inside root maps to an id ≥ 65536, never to 0; at most %d ranges, not overlapping)", abi.IDKind(kind), err, abi.MaxIDMaps)
 		}
 	}
-	for _, d := range devices {
+	for _, d := range allowDev {
 		// The notification's slot holds each Device capability while it is allowed.
 		if _, err := c.E.Device(c.Sys, d, c.CSpace, ns); err != nil {
 			undo()
-			return fmt.Errorf("--device %d: %w", d, explain(err))
+			return fmt.Errorf("--device: device %d: %w", d, explain(err))
 		}
 		err := c.E.AllowDevice(cs, ns)
 		_ = c.E.Delete(c.CSpace, ns)
 		if err != nil {
 			undo()
-			return fmt.Errorf("--device %d: %w", d, explain(err))
+			return fmt.Errorf("--device: device %d: %w", d, explain(err))
 		}
 	}
 	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
@@ -650,7 +679,11 @@ func (c *Ctl) inspect(args []string) error {
 	l := i.Limits
 	fmt.Fprintf(c.Out, "id        %d (parent %d)\nname      %s\nimage     %s %s\nstate     %s\n", i.ID, i.Parent, x.name,
 		x.image, strings.Join(x.argv, " "), c.state(x, i))
-	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, Size(l.Memory), l.MaxTasks, l.OOM)
+	memory := Size(l.Memory)
+	if l.Flags&abi.ContainerMemOnDemand != 0 {
+		memory += " on demand"
+	}
+	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, memory, l.MaxTasks, l.OOM)
 	pidns := "private"
 	if l.Flags&abi.ContainerSharedPID != 0 {
 		pidns = "shared with the parent"
@@ -921,4 +954,33 @@ func Size(b uint64) string {
 		return fmt.Sprintf("%dK", b>>10)
 	}
 	return fmt.Sprintf("%dB", b)
+}
+
+// maxDevices bounds the devices listing: a PCI machine has at most 256 buses of 32
+// slots of 8 functions, far more than any System gives; the bound keeps a kernel
+// that never answers ErrNotFound from looping.
+const maxDevices = 1 << 16
+
+// devices lists the devices c.Sys gives (the machine's, or a container's allow-list),
+// as devname matches them, in their System's numbering. Each Device capability sits
+// in slot scratch while it is read and is deleted at once.
+func (c *Ctl) devices(scratch abi.CPtr) ([]hal.Device, error) {
+	var out []hal.Device
+	for i := uint64(0); i < maxDevices; i++ {
+		info, err := c.E.Device(c.Sys, i, c.CSpace, scratch)
+		if errors.Is(err, abi.ErrNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		_ = c.E.Delete(c.CSpace, scratch)
+		d := hal.Device{Bus: info.Bus, Slot: info.Slot, Func: info.Func, Vendor: info.Vendor, ID: info.ID,
+			Class: info.Class, Subclass: info.Subclass, ProgIF: info.ProgIF, IRQ: info.IRQ}
+		for b, bar := range info.BARs {
+			d.BARs[b] = hal.BAR{Addr: bar.Addr, Size: bar.Size, IO: bar.Flags&abi.BARIO != 0, Prefetch: bar.Flags&abi.BARPrefetch != 0}
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

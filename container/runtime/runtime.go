@@ -56,8 +56,9 @@ func KernelName(d *descriptor.Descriptor) string {
 
 // Create makes the container v describes, nested in parent (k.RootContainer() for a
 // top-level one, whose descriptor names no parent), with its limits, its user and
-// group id mappings, and the devices its descriptor names on its allow-list
-// (MatchDevices). The descriptor's parent, if it names one, must be parent. The
+// group id mappings, the devices its descriptor names on its allow-list
+// (MatchDevices) and its IPC allow-list (namespaces.ipc: the only names its tasks may
+// register; none listed, none). The descriptor's parent, if it names one, must be parent. The
 // kernel checks the limits and mappings against parent's; on an error nothing was
 // made.
 func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) (*kernel.Container, error) {
@@ -103,6 +104,18 @@ func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) 
 		if err := k.SetContainerIDMap(c, ids.kind, maps); err != nil {
 			_ = k.DestroyContainer(c)
 			return nil, fmt.Errorf("container %s: %w", d.Name, err)
+		}
+	}
+	// Every descriptor has an IPC allow-list, an empty one included: its tasks may
+	// register only the names it lists. The kernel enforces it, being the registry.
+	if err := k.AllowName(c, ""); err != nil {
+		_ = k.DestroyContainer(c)
+		return nil, fmt.Errorf("container %s: %w", d.Name, err)
+	}
+	for _, name := range d.Namespaces.IPC {
+		if err := k.AllowName(c, name); err != nil {
+			_ = k.DestroyContainer(c)
+			return nil, fmt.Errorf("container %s: namespaces.ipc: %w", d.Name, err)
 		}
 	}
 	return c, nil

@@ -227,3 +227,33 @@ func TestDeviceNames(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIPCAllowList: a descriptor's namespaces.ipc becomes the kernel container's IPC
+// allow-list; a descriptor listing none gets an empty list (it may register nothing).
+func TestIPCAllowList(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Init: func(*user.Env) {}, Kernel: kernel.Config{Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	k := key(t)
+	d := desc("web", "", 2<<20, 4)
+	d.Namespaces.IPC = []string{"web.http", "web.admin"}
+	c, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, listed := c.AllowedNames(); !listed || fmt.Sprint(names) != "[web.http web.admin]" {
+		t.Errorf("allow-list %v (listed %v), want [web.http web.admin]", names, listed)
+	}
+	quiet, err := runtime.Create(m.Kernel, m.RootContainer(), verified(t, k, desc("quiet", "", 2<<20, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, listed := quiet.AllowedNames(); !listed || len(names) != 0 {
+		t.Errorf("no names in the descriptor: allow-list %v (listed %v), want an empty list", names, listed)
+	}
+	if err := m.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -59,6 +59,13 @@ const (
 	// ContainerSharedPID makes the container's tasks live in its parent's pid
 	// namespace instead of a private one. Fixed at creation.
 	ContainerSharedPID uint64 = 1 << iota
+	// ContainerMemOnDemand makes the memory limit a cap, not a reservation: the
+	// container's memory is charged to its parent's budget as its tasks use it
+	// instead of in full at creation, so idle containers cost their parent only what
+	// they hold. The limit is then not guaranteed: when the parent is short, an
+	// allocation fails below it and a page fault applies this container's OOM
+	// policy (the one that asked for more pays, never a neighbour). Fixed at creation.
+	ContainerMemOnDemand
 	containerFlagsEnd
 )
 
@@ -74,7 +81,7 @@ type ContainerLimits struct {
 	CPUPeriod uint64    // both 0: no CPU limit of its own
 	Priority  uint64    // the highest priority any of its threads may have (≤ MaxPriority)
 	OOM       OOMPolicy // what a demand allocation at the limit does
-	Flags     uint64    // ContainerSharedPID
+	Flags     uint64    // ContainerSharedPID, ContainerMemOnDemand
 	// I/O rates its tasks' requests are held to by the services that serve them
 	// (ContainerChargeIO): bytes and operations per second, 0 unlimited, at most
 	// MaxIORate; within the parent's where the parent has one.

@@ -53,8 +53,8 @@ const (
 	SizeCSpaceSlot   = 64 // per slot; a CSpace of radix r costs SizeCSpaceSlot << r
 	SizeFrame        = PageSize
 	SizeAddressSpace = PageSize
-	SizeContainer    = 1024 + ContainerLogBytes + MaxIPCNames*SizeIPCName // the container object, its output log and IPC names, charged to its parent's budget
-	SizeIPCName      = 128                                                // an IPC name registry entry
+	SizeContainer    = 1024 + ContainerLogBytes + MaxIPCNames*(SizeIPCName+IPCNameBytes) // the container object, its output log, IPC names and IPC allow-list, charged to its parent's budget
+	SizeIPCName      = 128                                                               // an IPC name registry entry
 	MinUntypedSize   = PageSize
 	MaxCSpaceRadix   = 16
 )
@@ -178,6 +178,11 @@ const (
 	// holds it for the delay returned. Requests are delayed, never refused.
 	ContainerChargeIO // MR0 bytes, MR1 operations (each ≤ MaxIOCharge) → MR0 delay ns (RightWrite)
 
+	// ContainerAllowName puts a name on the container's IPC allow-list (a
+	// descriptor's namespaces.ipc): once it has a list, SystemRegister in its
+	// registry takes only names on it. Only before its first task.
+	ContainerAllowName // MR0 name length (0: only make the list, empty, so nothing may be registered); name from word NumRegMRs (RightWrite)
+
 	methodEnd
 )
 
@@ -193,7 +198,8 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"DeviceConfigRead", "DeviceConfigWrite", "DeviceFrame", "FrameAddress", "ContainerAllowDevice",
 	"SystemImagePut", "SystemImageSpawn", "SystemImageInfo", "SystemImageStats", "SystemConsole",
 	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames",
-	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID", "ContainerChargeIO"}
+	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID", "ContainerChargeIO",
+	"ContainerAllowName"}
 
 // String returns the method's name.
 func (m Method) String() string {

@@ -62,3 +62,16 @@ func (e *Env) ContainerNames(c abi.CPtr) ([]string, error) {
 		names = append(names, string(e.Payload(int(e.r.MR[0]))))
 	}
 }
+
+// AllowName puts name on container c's IPC allow-list ("" only makes the list, so
+// that the container may register nothing): once it has a list, its tasks can
+// register only the names on it. Only before the container's first task.
+func (e *Env) AllowName(c abi.CPtr, name string) error {
+	if name == "" {
+		return e.invoke(c, abi.ContainerAllowName, []uint64{0}, nil)
+	}
+	if err := e.setName(name); err != nil {
+		return err
+	}
+	return e.invoke(c, abi.ContainerAllowName, []uint64{uint64(len(name))}, nil)
+}

@@ -53,6 +53,32 @@
 // previous buffer first. If the new buffer is refused, the client has none
 // (NotAttached) until an Attach succeeds; only the client itself can bring that about.
 //
+// # I/O rate limits
+//
+// A client that runs in a container is charged for its I/O where the I/O is served:
+// here. The server learns the client's container from whoever starts it for that
+// client — the task that makes the client's badged endpoint capability and holds the
+// client's container (a shell, container/runtime) — as a Container capability in
+// Config.Charge; the client never holds it. Every Read, Write and WriteFUA is charged
+// its bytes and one operation, a Flush one operation (ContainerChargeIO, which also
+// charges every enclosing container), before it is served, and the server holds the
+// request for the delay the kernel returns (Config.Hold): over-limit requests are
+// delayed, never refused. Attach, Info and Detach move no data and are not charged;
+// a refused request is not charged either.
+//
+// Why this is sound: the server accepts only requests carrying the client's badge,
+// which the kernel stamps from the capability the client holds and which the client
+// cannot change, so a client can neither charge another container (it cannot name
+// one) nor escape charging (every request it can make is charged to the container it
+// was started for). Because a server serves one client, holding a request by
+// sleeping keeps no other client waiting: a neighbour has its own server, and the
+// held server uses no CPU while it sleeps (TestIORateLimit). If the charge fails
+// (the container is gone) the request is refused (NotCharged), not served free.
+//
+// Rejected: the client charging itself (it could skip it); a server-wide queue with
+// deferred replies (needed by a server with many clients, such as the file service;
+// not by one whose client is fixed).
+//
 // # Faults
 //
 // The device's errors come back as statuses that keep their kind: OutOfRange,
@@ -107,11 +133,13 @@ const (
 	NotAttached        // no buffer attached yet
 	NotWritable        // the buffer's frames were not shared writable
 	NoMemory           // the server could not map the buffer
+	NotCharged         // the request could not be charged to the client's container
 )
 
 var statusText = [...]string{"ok", "block out of range", "I/O error", "device gone",
 	"bad length", "malformed request", "caller is not the server's client",
-	"no buffer attached", "buffer not shared writable", "server cannot map the buffer"}
+	"no buffer attached", "buffer not shared writable", "server cannot map the buffer",
+	"request cannot be charged to the client's container"}
 
 // Error describes the status; a Status is an error so that clients can match it
 // with errors.As.

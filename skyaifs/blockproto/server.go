@@ -24,6 +24,16 @@ type Config struct {
 	Window, WindowSize uint64
 	Client             abi.Badge // the badge of the one client's endpoint capability
 	Gone               abi.CPtr  // a notification (Write) signalled once when the device goes away; 0: none
+	// Charge is a Container capability (Write) for the client's container: every
+	// transfer and flush is charged to its I/O rate limits (ContainerChargeIO) and
+	// held for the delay the kernel returns before it is served. 0: the client is
+	// charged to no container (it runs outside every container). Whoever starts the
+	// server for a client in a container must give it; see "I/O rate limits".
+	Charge abi.CPtr
+	// Hold waits ns nanoseconds of machine time without using the CPU: how the
+	// server holds an over-limit request (time.Sleep on the machine, a timer
+	// interrupt in the simulation). Required with Charge.
+	Hold func(ns uint64)
 }
 
 // Server serves one block device to one client. It is used by one thread.
@@ -39,10 +49,16 @@ type Server struct {
 	bufBlocks uint64 // its size in blocks (0: none attached)
 	gone      bool   // the device reported ErrGone; nothing reaches it any more
 	scratch   []byte // staging between the device and the buffer, bufBlocks*block.Size
+	charged   uint64 // bytes charged to the client's container
+	held      uint64 // nanoseconds requests were held for
 }
 
-// NewServer returns a server for dev with configuration c.
+// NewServer returns a server for dev with configuration c. A Charge without a Hold
+// is a configuration error: it panics rather than serve requests it cannot hold.
 func NewServer(e *user.Env, dev block.Device, c Config) *Server {
+	if c.Charge != 0 && c.Hold == nil {
+		panic("blockproto: Config.Charge needs Config.Hold")
+	}
 	return &Server{e: e, dev: dev, c: c, window: c.Window,
 		spare: c.Window + MaxBufferPages*block.Size, end: c.Window + c.WindowSize}
 }
@@ -96,6 +112,9 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	if s.gone {
 		return Gone, 0, 0
 	}
+	if st := s.charge(r); st != OK {
+		return st, 0, 0
+	}
 	if r.n > 0 && !s.alive(r.off, r.n) {
 		// The buffer's frames died with the task that made them (a restarted client
 		// that has not attached yet), or the client revoked them: touching the window
@@ -129,6 +148,31 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (Status, uint64, uint
 	}
 	return st, 0, 0
 }
+
+// charge charges request r (a transfer or a flush) to the client's container, if
+// the server has one, and holds it for the delay the kernel imposes: the server
+// serves one client, so holding it keeps nobody else waiting. A request that cannot
+// be charged — the container's capability is gone or the container destroyed, so
+// its client cannot be alive — is refused rather than served free.
+func (s *Server) charge(r request) Status {
+	if s.c.Charge == 0 {
+		return OK
+	}
+	delay, err := s.e.ChargeIO(s.c.Charge, r.n*block.Size, 1)
+	if err != nil {
+		return NotCharged
+	}
+	s.charged += r.n * block.Size
+	if delay > 0 {
+		s.held += delay
+		s.c.Hold(delay)
+	}
+	return OK
+}
+
+// Charged returns the bytes the server has charged to its client's container and
+// the nanoseconds it held requests for.
+func (s *Server) Charged() (bytes, heldNanos uint64) { return s.charged, s.held }
 
 // alive reports whether the server still holds frames off…off+n-1 of the buffer. A
 // frame is destroyed, and the server's capability to it and its mapping with it,

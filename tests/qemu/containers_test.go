@@ -20,8 +20,9 @@ const densityCount = 40
 
 // densityMem is the memory limit of each idle container, the smallest hello starts
 // in: the kernel wants a budget of at least its image and stack (2,954 KiB), though
-// a sleeping hello is charged about 1.8 MiB. The kernel reserves the whole limit
-// from the parent's budget.
+// a sleeping hello is charged about 1.8 MiB. The containers' memory is on demand
+// (ctr run --mem-on-demand): the parent is charged what each uses, not its limit, so
+// all densityCount fit in the shell's share, where reserved limits fit 27.
 const densityMem = "3M"
 
 // TestContainersOnMachine runs the demo images in containers on the machine, from the
@@ -33,7 +34,7 @@ const densityMem = "3M"
 // every attempt to reach outside or past its limits, including an IPC name another
 // container holds, and its report is in its container's output log (ctr logs);
 // everything is stopped and removed. Then densityCount idle
-// containers (hello sleeping, 8 MiB limit each) are started, and the free memory
+// containers (hello sleeping, 3 MiB limit each, on demand) are started, and the free memory
 // before and after gives the memory an idle container costs and how many fit in the
 // machine's 512 MiB.
 func TestContainersOnMachine(t *testing.T) {
@@ -68,7 +69,7 @@ func TestContainersOnMachine(t *testing.T) {
 		"mem",
 	}
 	for range densityCount {
-		cmds = append(cmds, "ctr run --mem "+densityMem+" hello -sleep 1h")
+		cmds = append(cmds, "ctr run --mem-on-demand --mem "+densityMem+" hello -sleep 1h")
 	}
 	cmds = append(cmds, "run hello -sleep 2s", "mem", "ctr stats")
 	for i := range densityCount {
@@ -175,8 +176,8 @@ func checkDensity(t *testing.T, con string) {
 		t.Fatal(err)
 	}
 	used := regexp.MustCompile(fmt.Sprintf(`(?m)^\d+\s+hello-\d+\s+[\d.]+%%\s+unlimited\s+\S+\s+(\d+)K / %dK`, limit>>10)).FindAllStringSubmatch(con, -1)
-	if n < 20 || len(mems) != 3 || len(used) != n {
-		t.Errorf("density: %d containers started (want ≥ 20), %d mem outputs (want 3), %d stats rows", n, len(mems), len(used))
+	if n != densityCount || len(mems) != 3 || len(used) != n {
+		t.Errorf("density: %d containers started (want all %d: on demand, each costs its parent what it uses), %d mem outputs (want 3), %d stats rows", n, densityCount, len(mems), len(used))
 		return
 	}
 	var charged float64
@@ -196,7 +197,7 @@ func checkDensity(t *testing.T, con string) {
 	if before-after > 1 {
 		t.Errorf("density: free frames %v M before, %v M after removing the containers: memory not returned", before, after)
 	}
-	t.Logf("density: %d idle containers (hello -sleep 1h, --mem %s) started before the kernel refused the next reservation; "+
+	t.Logf("density: %d idle containers (hello -sleep 1h, --mem-on-demand --mem %s) started; "+
 		"each is charged %.0f KiB and costs %.2f MiB of frames (free %vM → %vM, %vM after ctr rm); "+
 		"by frames used, %.0f would fit in the %vM the 512 MiB machine gives tasks",
 		n, densityMem, charged, perFrames, before, with, after, total/perFrames, total)

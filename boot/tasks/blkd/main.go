@@ -8,15 +8,19 @@
 // Slots it is started with (a grant space: user.Env.StartProgramWith):
 // abi.InitFirstFree, the block endpoint (Read); then the disk's Device capability; then
 // the handler of the disk's interrupt line (claimed by whoever holds the IRQ control);
-// optionally a notification (Write) it signals once when the disk goes away. It holds
-// nothing else: no System object, no authority over other devices or lines. Flags:
-// -client BADGE, the badge of the one client's endpoint capability.
+// optionally a notification (Write) it signals once when the disk goes away; with
+// -charge, then the client's Container capability (Write), to which it charges every
+// request's bytes and operation and for whose I/O rate limits it holds them
+// (blockproto's "I/O rate limits"; a client outside every container is not charged).
+// It holds nothing else: no System object, no authority over other devices or lines.
+// Flags: -client BADGE, the badge of the one client's endpoint capability; -charge.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
 	"github.com/skyscope-os/skyscope/hal/virtio"
@@ -32,6 +36,7 @@ const (
 	slotDevice   = abi.InitFirstFree + 1
 	slotIRQ      = abi.InitFirstFree + 2
 	slotGone     = abi.InitFirstFree + 3
+	slotCharge   = abi.InitFirstFree + 4
 	slotIRQNote  = abi.CPtr(22)
 	slotReply    = abi.CPtr(23)
 	slotRecv     = abi.CPtr(24)
@@ -55,6 +60,7 @@ func fail(format string, args ...any) {
 
 func main() {
 	client := flag.Uint64("client", 0, "badge of the client's endpoint capability")
+	charge := flag.Bool("charge", false, "charge the client's container, granted after the gone notification, for every request")
 	flag.Parse()
 	if *client == 0 {
 		fail("-client BADGE is required")
@@ -84,8 +90,23 @@ func main() {
 	if _, err := e.Inspect(abi.InitSlotCSpace, slotGone); err == nil {
 		gone = slotGone
 	}
+	ctr := abi.CPtr(0)
+	if *charge {
+		if gone == 0 {
+			fail("-charge: the client's container follows the gone notification, which is missing")
+		}
+		info, err := e.Inspect(abi.InitSlotCSpace, slotCharge)
+		if err != nil || info.Type != abi.ObjContainer || !info.Rights.Has(abi.RightWrite) {
+			fail("-charge: slot %d holds no Container capability with Write (%v)", slotCharge, err)
+		}
+		ctr = slotCharge
+	}
 	fmt.Printf("blkd: serving %d blocks of virtio-blk to badge %#x\n", dev.Blocks(), *client)
+	// The server serves one client, so holding its over-limit request by sleeping
+	// keeps no one else waiting.
+	hold := func(ns uint64) { time.Sleep(time.Duration(ns)) }
 	blockproto.NewServer(e, dev, blockproto.Config{Endpoint: slotEndpoint, Reply: slotReply,
 		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: frames,
-		Window: window, WindowSize: abi.FrameWindowSize / 2, Client: abi.Badge(*client), Gone: gone}).Serve()
+		Window: window, WindowSize: abi.FrameWindowSize / 2, Client: abi.Badge(*client), Gone: gone,
+		Charge: ctr, Hold: hold}).Serve()
 }
