@@ -62,6 +62,9 @@ type world struct {
 	local func(f *skyfs.FS)
 	// mountErr receives skyaifsd's mount error, if any.
 	mountErr error
+	// prepare, if set, runs first in init (before any task starts), as the creator
+	// of the clients would: e.g. making a container and asking the kernel its ids.
+	prepare func(e *user.Env, slots *user.Slots) error
 }
 
 func blkd(dev block.Device) usersim.Program {
@@ -138,6 +141,12 @@ func (w *world) run(t testing.TB) {
 		const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
 		take := func() abi.CPtr { c, _ := slots.Take(); return c }
+		if w.prepare != nil {
+			if err := w.prepare(e, slots); err != nil {
+				t.Error(err)
+				return
+			}
+		}
 		blkEP, blkRecv, blkCli, fileEP, fileRecv := take(), take(), take(), take(), take()
 		e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEP, 1)
 		e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEP, 1)
