@@ -21,6 +21,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelPread), uint64(1), uint64(1<<62), uint64(8192), 0, uint64(8192), []byte(nil))
 	f.Add(uint64(LabelAttach), uint64(2), uint64(0), uint64(0), 1, uint64(0), []byte(nil))
 	f.Add(uint64(LabelMkdir), uint64(4), uint64(0o755), uint64(0), 0, uint64(8192), []byte("/x\x00y"))
+	f.Add(uint64(LabelLock), uint64(3), uint64(LockExclusive), uint64(LockNoWait), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelEnded), uint64(2), uint64(0), uint64(0), 0, uint64(0), []byte(nil))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {
 		bufSize %= MaxBufferPages*4096 + 1
 		if uint64(len(buf)) > bufSize {
@@ -35,6 +37,15 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("accepted attach of %d pages, %d caps, buffer %d", r.pages, caps, bufSize)
 			}
 			return
+		}
+		if r.label == LabelEnded {
+			if caps != 0 || r.arg == 0 || r.arg != w0 {
+				t.Fatalf("accepted ended of badge %#x (word %#x) with %d caps", r.arg, w0, caps)
+			}
+			return
+		}
+		if r.label == LabelLock && (r.lockMode > LockExclusive || r.noWait != (w2 == LockNoWait) || w2 > LockNoWait) {
+			t.Fatalf("accepted lock mode %d, flags %#x", r.lockMode, w2)
 		}
 		if caps != 0 || bufSize == 0 {
 			t.Fatalf("accepted %#x with %d caps and buffer %d", label, caps, bufSize)

@@ -40,6 +40,9 @@ const (
 	blkdBadge    = 0xb1
 	blockPages   = 32
 	maxClients   = 3
+	slotReplies  = 90 // skyaifsd: Reply objects for lock waiters
+	maxWaiters   = 4
+	superBadge   = 0x5e
 )
 
 // clientSpec is a client task: its badge on the file endpoint and its program.
@@ -62,6 +65,12 @@ type world struct {
 	local func(f *skyfs.FS)
 	// mountErr receives skyaifsd's mount error, if any.
 	mountErr error
+	// Set by run before supervise: the client tasks' ids, a notification the kernel
+	// signals with bit i when client i ends, and a file endpoint capability with the
+	// supervisor's badge (in init's capability space).
+	clientIDs []uint64
+	ended     abi.CPtr
+	super     abi.CPtr
 	// prepare, if set, runs first in init (before any task starts), as the creator
 	// of the clients would: e.g. making a container and asking the kernel its ids.
 	prepare func(e *user.Env, slots *user.Slots) error
@@ -87,7 +96,10 @@ func (w *world) skyaifsd(e *user.Env) {
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
 		panic(err)
 	}
-	slots := &user.Slots{Next: slotFree, Limit: slotFSFrames}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReplies, maxWaiters); err != nil {
+		panic(err)
+	}
+	slots := &user.Slots{Next: slotFree, Limit: slotReplies}
 	r, err := region(e, slots, abi.FrameWindow, blockPages)
 	if err != nil {
 		w.mountErr = err
@@ -109,7 +121,8 @@ func (w *world) skyaifsd(e *user.Env) {
 	}
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
-		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients})
+		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients,
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge})
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return
@@ -162,12 +175,18 @@ func (w *world) run(t testing.TB) {
 			t.Error(err)
 			return
 		}
+		w.ended, w.super = take(), take()
+		e.Retype(ut, abi.ObjNotification, 0, cs, w.ended, 1)
+		e.Mint(cs, w.super, cs, fileEP, abi.RightWrite, superBadge)
 		for i, c := range w.clients {
-			cp := take()
+			cp, notify := take(), take()
 			e.Mint(cs, cp, cs, fileEP, abi.RightWrite|abi.RightGrant, c.badge)
-			if _, err := e.StartProgram(abi.InitSlotSystem, []string{fmt.Sprintf("client%d", i)}, 4<<20, 0, 0, cp); err != nil {
+			e.Mint(cs, notify, cs, w.ended, abi.RightWrite, abi.Badge(1)<<i)
+			id, err := e.StartProgram(abi.InitSlotSystem, []string{fmt.Sprintf("client%d", i)}, 4<<20, 0, notify, cp)
+			if err != nil {
 				t.Error(err)
 			}
+			w.clientIDs = append(w.clientIDs, id)
 		}
 		if w.supervise != nil {
 			w.supervise(e, fsd)

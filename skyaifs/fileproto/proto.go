@@ -41,6 +41,33 @@
 //	LabelStatfs   → statfs record at 0
 //	LabelSync     (the whole filesystem)
 //	LabelDetach   closes the client's handles and unmaps its buffer
+//	LabelLock     MR0 handle, MR1 LockShared or LockExclusive, MR2 0 or LockNoWait: locks
+//	              the handle's file for the client (see Locks below)
+//	LabelUnlock   MR0 handle: gives up the client's lock on the handle's file
+//	LabelEnded    MR0 a client's badge; only from the supervisor's badge (Config):
+//	              that client's task ended, so its session ends (see Locks)
+//
+// # Locks
+//
+// Shared and exclusive locks on files (skyaifs/lock's ResourceLockManager: the state
+// machine locks.pml models) are held by a client session and tied to the handle they
+// were taken through: the lock is the handle's capability-like entry in the client's
+// table, which no other client can name. Closing that handle, LabelUnlock, Detach, a
+// new Attach (the badge's task restarted) and the end of the client's task release
+// it. A request that must wait parks the caller's Reply object (the server takes a
+// free one of Config.Replies for its next receive) and is answered when granted, so
+// the server keeps serving everyone else meanwhile. Errors: EAGAIN (LockNoWait and
+// not free), EDEADLK (the session holds or waits for a lock on a file whose inode
+// number is not below this one's: lock in increasing inode order, so no cycle of
+// waits can form; this includes locking a file twice), ENOLCK (every Reply object is
+// parked with a waiter), ENOTCONN (the session ended while it waited).
+//
+// The kernel tells the server a task ended through whoever started the task: the end
+// notification StartProgram signals goes to the starter (the shell, a container's
+// runtime, the test's init), which holds the supervisor badge and sends LabelEnded.
+// The server also notices on its own when a locked session's buffer frames died with
+// its task (checked whenever a lock request would wait), so a waiter is not stuck
+// behind a dead holder for as long as anyone makes a lock request.
 //
 // Handles are numbers the server gives out from one counter for all clients and
 // looks up only in the calling client's table: a handle is useless to any other
@@ -82,7 +109,18 @@ const (
 	LabelStatfs
 	LabelSync
 	LabelDetach
+	LabelLock
+	LabelUnlock
+	LabelEnded
 	labelEnd
+)
+
+// Lock modes (LabelLock's MR1) and flags (MR2).
+const (
+	LockShared    = 0
+	LockExclusive = 1
+	// LockNoWait answers EAGAIN instead of waiting when the lock is not free.
+	LockNoWait = 1
 )
 
 // Remove kinds (LabelRemove's MR1).
@@ -157,6 +195,8 @@ type request struct {
 	pathLens []uint64 // lengths of the paths in the buffer, in order
 	arg      uint64   // Stat: follow; Remove: kind
 	pages    uint64   // Attach
+	lockMode uint64   // Lock: LockShared or LockExclusive
+	noWait   bool     // Lock: LockNoWait
 }
 
 // decode checks a request's label, words and capability count against a buffer of
@@ -175,6 +215,14 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 	}
 	if caps != 0 {
 		return r, unix.EINVAL
+	}
+	if label == LabelEnded {
+		// The supervisor has no buffer; the server checks its badge.
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.arg = mr[0]
+		return r, 0
 	}
 	if bufSize == 0 {
 		return r, unix.ENOTCONN
@@ -204,8 +252,13 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.flags, r.perm = flags, uint32(mr[1])
 		return r, paths(mr[2])
-	case LabelClose, LabelFstat, LabelFsync:
+	case LabelClose, LabelFstat, LabelFsync, LabelUnlock:
 		r.handle = mr[0]
+	case LabelLock:
+		if mr[1] > LockExclusive || mr[2]&^LockNoWait != 0 {
+			return r, unix.EINVAL
+		}
+		r.handle, r.lockMode, r.noWait = mr[0], mr[1], mr[2] == LockNoWait
 	case LabelPread, LabelPwrite:
 		if mr[1] > maxOffset || mr[2] > bufSize {
 			return r, unix.EINVAL
