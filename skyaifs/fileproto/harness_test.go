@@ -43,6 +43,7 @@ const (
 	slotReplies  = 90 // skyaifsd: Reply objects for lock waiters
 	maxWaiters   = 4
 	superBadge   = 0x5e
+	coordBadge   = 0xc0 // the two-phase coordinator's badge
 )
 
 // clientSpec is a client task: its badge on the file endpoint and its program.
@@ -122,7 +123,7 @@ func (w *world) skyaifsd(e *user.Env) {
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
 		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients,
-		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge})
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge})
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return

@@ -46,6 +46,12 @@
 //	LabelUnlock   MR0 handle: gives up the client's lock on the handle's file
 //	LabelEnded    MR0 a client's badge; only from the supervisor's badge (Config):
 //	              that client's task ended, so its session ends (see Locks)
+//	LabelTxPrepare MR0 transaction id, MR1 size, MR2 path length → MR1 the vote (YES or
+//	              NO, twophase.Msg): reserve a new file of size bytes at path, log
+//	              PREPARED durably (only from the coordinator's badge, Config)
+//	LabelTxDecide MR0 transaction id, MR1 COMMIT or ABORT → MR1 ACK: apply the decision
+//	LabelTxInquire MR0 transaction id → MR1 the participant's logged state
+//	              (twophase.State): what a recovering coordinator asks
 //
 // # Locks
 //
@@ -85,6 +91,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/twophase"
 	"golang.org/x/sys/unix"
 )
 
@@ -112,8 +119,14 @@ const (
 	LabelLock
 	LabelUnlock
 	LabelEnded
+	LabelTxPrepare
+	LabelTxDecide
+	LabelTxInquire
 	labelEnd
 )
+
+// MaxBoundSize bounds the file a two-phase transaction reserves (LabelTxPrepare).
+const MaxBoundSize = 1 << 24
 
 // Lock modes (LabelLock's MR1) and flags (MR2).
 const (
@@ -216,6 +229,20 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 	if caps != 0 {
 		return r, unix.EINVAL
 	}
+	switch label {
+	case LabelTxDecide:
+		if mr[0] == 0 || (mr[1] != uint64(twophase.Commit) && mr[1] != uint64(twophase.Abort)) {
+			return r, unix.EINVAL
+		}
+		r.handle, r.arg = mr[0], mr[1]
+		return r, 0
+	case LabelTxInquire:
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.handle = mr[0]
+		return r, 0
+	}
 	if label == LabelEnded {
 		// The supervisor has no buffer; the server checks its badge.
 		if mr[0] == 0 {
@@ -254,6 +281,12 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		return r, paths(mr[2])
 	case LabelClose, LabelFstat, LabelFsync, LabelUnlock:
 		r.handle = mr[0]
+	case LabelTxPrepare:
+		if mr[0] == 0 || mr[1] > MaxBoundSize {
+			return r, unix.EINVAL
+		}
+		r.handle, r.off = mr[0], mr[1]
+		return r, paths(mr[2])
 	case LabelLock:
 		if mr[1] > LockExclusive || mr[2]&^LockNoWait != 0 {
 			return r, unix.EINVAL

@@ -56,6 +56,10 @@ type Config struct {
 	// Supervisor is the badge (not a client's) whose holder tells the server that a
 	// client's task ended (LabelEnded); 0: nobody may.
 	Supervisor abi.Badge
+	// Coordinator is the badge of the client (a trusted task acting for the kernel)
+	// that may run two-phase transactions (LabelTx…); 0: none. Its namespace must be
+	// the whole filesystem: its paths are taken from the root.
+	Coordinator abi.Badge
 }
 
 // client is one client's state in the server.
@@ -295,6 +299,8 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	case LabelDetach:
 		s.release(cl)
 		return 0, 0, 0
+	case LabelTxPrepare, LabelTxDecide, LabelTxInquire:
+		return s.tx(cl, r, paths)
 	case LabelLock:
 		return s.lock(cl, r, f)
 	case LabelUnlock:
