@@ -19,8 +19,8 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/pqc/vault"
-	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 )
 
 // KEKSize is the size of a key-encryption key.
