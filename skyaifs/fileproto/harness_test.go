@@ -72,6 +72,8 @@ type world struct {
 	clientIDs []uint64
 	ended     abi.CPtr
 	super     abi.CPtr
+	// keys, if set, is the mounted filesystem's key provider.
+	keys skyfs.KeyProvider
 	// prepare, if set, runs first in init (before any task starts), as the creator
 	// of the clients would: e.g. making a container and asking the kernel its ids.
 	prepare func(e *user.Env, slots *user.Slots) error
@@ -111,7 +113,7 @@ func (w *world) skyaifsd(e *user.Env) {
 		w.mountErr = err
 		return
 	}
-	f, err := skyfs.Mount(dev, skyfs.Options{})
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: w.keys})
 	if err != nil {
 		w.mountErr = err
 		return

@@ -52,6 +52,8 @@
 //	LabelTxDecide MR0 transaction id, MR1 COMMIT or ABORT → MR1 ACK: apply the decision
 //	LabelTxInquire MR0 transaction id → MR1 the participant's logged state
 //	              (twophase.State): what a recovering coordinator asks
+//	LabelSetEncryption MR0 path length, MR1 key id length (1…16 bytes, after the path):
+//	              gives the empty directory the encryption policy of that key id
 //
 // # Locks
 //
@@ -90,6 +92,7 @@ import (
 	"time"
 
 	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/twophase"
 	"golang.org/x/sys/unix"
@@ -122,6 +125,7 @@ const (
 	LabelTxPrepare
 	LabelTxDecide
 	LabelTxInquire
+	LabelSetEncryption
 	labelEnd
 )
 
@@ -333,6 +337,17 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		return r, paths(mr[0])
 	case LabelRename, LabelSymlink:
 		return r, paths(mr[0], mr[1])
+	case LabelSetEncryption:
+		if mr[1] == 0 || mr[1] > uint64(len(disk.KeyID{})) {
+			return r, unix.EINVAL
+		}
+		if err := paths(mr[0]); err != 0 {
+			return r, err
+		}
+		if mr[0]+mr[1] > bufSize {
+			return r, unix.EINVAL
+		}
+		r.pathLens = []uint64{mr[0], mr[1]}
 	case LabelTruncate:
 		if mr[1] > maxOffset {
 			return r, unix.EINVAL

@@ -301,6 +301,8 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		return 0, 0, 0
 	case LabelTxPrepare, LabelTxDecide, LabelTxInquire:
 		return s.tx(cl, r, paths)
+	case LabelSetEncryption:
+		return s.setEncryption(cl, paths[0], paths[1])
 	case LabelLock:
 		return s.lock(cl, r, f)
 	case LabelUnlock:

@@ -19,7 +19,13 @@ import (
 )
 
 // Usage is the commands' synopsis.
-const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df | bench [MiB]"
+const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | encrypt DIR KEYID | sync | df | bench [MiB]"
+
+// Encrypter is a Files that can set encryption policies (Remote: through the file
+// server, whose key provider on the machine is the storage vault).
+type Encrypter interface {
+	SetEncryption(dir, keyID string) error
+}
 
 // Files is what the commands need of a filesystem: the filesystem in this task
 // (Local) or one served by the filesystem task over the file protocol (Remote).
@@ -92,6 +98,15 @@ func Run(f Files, out io.Writer, args []string) error {
 			return err
 		}
 		return f.Rename(args[1], args[2])
+	case "encrypt":
+		if err := need(2); err != nil {
+			return err
+		}
+		e, ok := f.(Encrypter)
+		if !ok {
+			return errors.New("encrypt: not supported here")
+		}
+		return e.SetEncryption(args[1], args[2])
 	case "sync":
 		return f.Sync()
 	case "bench":

@@ -88,3 +88,6 @@ func (r Remote) Sync() error { return r.C.Sync() }
 
 // Statfs implements Files.
 func (r Remote) Statfs() (fs.Statfs, error) { return r.C.Statfs() }
+
+// SetEncryption implements Encrypter.
+func (r Remote) SetEncryption(dir, keyID string) error { return r.C.SetEncryption(dir, keyID) }

@@ -205,8 +205,8 @@ func TestShellFiles(t *testing.T) {
 	}
 	wants := [][]string{
 		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
-			"started the disk driver (task 3) and the filesystem (task 4)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
-		{"started the disk driver (task 3) and the filesystem (task 4)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
+			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
+		{"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
 			"cat: open /notes/c.txt: no such file or directory"},
 	}
 	for i, cmds := range sessions {

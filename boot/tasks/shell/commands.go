@@ -65,6 +65,7 @@ func init() {
 		"mkdir":    {"PATH", "make a directory on the disk", fileCommand("mkdir")},
 		"rm":       {"PATH", "remove a file or empty directory of the disk", fileCommand("rm")},
 		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
+		"encrypt":  {"DIR KEYID", "encrypt what is created in the empty directory DIR with keys the storage vault derives for KEYID", fileCommand("encrypt")},
 		"df":       {"", "show the disk's free space", fileCommand("df")},
 		"sync":     {"", "make everything written to the disk durable", fileCommand("sync")},
 		"fsbench":  {"[MiB]", "measure the disk through the filesystem task: sequential and random read/write, small-file creates", fileCommand("bench")},

@@ -36,7 +36,21 @@ const (
 	fileClientSlot abi.CPtr = 218 // … badged: the shell's
 	fileScratch    abi.CPtr = 219
 	fileFirstSlot  abi.CPtr = 220 // and up: the shell's file buffer
+	// The storage vault (skyaifsd's key-encryption keys), after the file buffer.
+	vaultEPSlot     abi.CPtr = 256 // its endpoint
+	vaultRecvSlot   abi.CPtr = 257 // … receive only, for the vault
+	vaultFSDSlot    abi.CPtr = 258 // … badged to derive from secret 0, for skyaifsd
+	fsdGrantsSlot   abi.CPtr = 259 // skyaifsd's grant space: its endpoint, the vault
+	storageLastSlot          = fsdGrantsSlot
 )
+
+// vaultDeriveSecret0 is the badge that lets its holder derive keys from the vault's
+// secret 0 (pqc/vault: bit 32+i for secret i).
+const vaultDeriveSecret0 = 1 << 32
+
+// storageSecretFile is the storage vault's persistent secret in the boot bundle (made
+// once per checkout: the Makefile's STORAGE_SECRET).
+const storageSecretFile = "/keys/storage.secret"
 
 // storageBadge is the badge of the one client each storage server serves.
 const storageBadge = 1
@@ -45,6 +59,7 @@ const storageBadge = 1
 const (
 	blkdMemory     = 16 << 20
 	skyaifsdMemory = 32 << 20
+	vaultMemory    = 16 << 20
 )
 
 // filePages is the shell's file buffer: 128 KiB per request.
@@ -58,6 +73,9 @@ func (s *shell) disk() (fscmd.Files, error) {
 	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 	e := s.e
 	for c := diskDevSlot; c < fileFirstSlot+filePages+2; c++ {
+		e.Delete(cs, c)
+	}
+	for c := vaultEPSlot; c <= storageLastSlot; c++ {
 		e.Delete(cs, c)
 	}
 	info, err := userbus.Find(e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot)
@@ -84,6 +102,14 @@ func (s *shell) disk() (fscmd.Files, error) {
 		func() error {
 			return e.Mint(cs, fileClientSlot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
 		},
+		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, vaultEPSlot, 1) },
+		func() error { return e.Copy(cs, vaultRecvSlot, cs, vaultEPSlot, abi.RightRead) },
+		func() error {
+			return e.Mint(cs, vaultFSDSlot, cs, vaultEPSlot, abi.RightWrite|abi.RightGrant, vaultDeriveSecret0)
+		},
+		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, fsdGrantsSlot, 1) },
+		func() error { return e.Copy(fsdGrantsSlot, 1, cs, fileRecvSlot, abi.AllRights) },
+		func() error { return e.Copy(fsdGrantsSlot, 2, cs, vaultFSDSlot, abi.AllRights) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -95,8 +121,14 @@ func (s *shell) disk() (fscmd.Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
 	}
-	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
+	vlt, err := e.StartProgram(s.sys, []string{"vault", "-storage", storageSecretFile}, vaultMemory, 0, 0, vaultRecvSlot)
 	if err != nil {
+		e.Kill(s.sys, blkd)
+		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
+	}
+	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
+	if err != nil {
+		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
 	}
@@ -107,10 +139,11 @@ func (s *shell) disk() (fscmd.Files, error) {
 	}
 	if err != nil {
 		e.Kill(s.sys, fsd)
+		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
-	fmt.Fprintf(s.out, "started the disk driver (task %d) and the filesystem (task %d)\n", blkd, fsd)
+	fmt.Fprintf(s.out, "started the disk driver (task %d), the storage vault (task %d) and the filesystem (task %d)\n", blkd, vlt, fsd)
 	return fscmd.Remote{C: s.files}, nil
 }
 

@@ -8,7 +8,9 @@
 // the directory it sees as its root (default "/"; a confined fs.Dir, so nothing
 // outside it can be named). -supervisor BADGE: the badge whose holder (the task that
 // starts the clients and gets their end notifications) may tell skyaifsd that a
-// client's task ended, releasing its locks.
+// client's task ended, releasing its locks. -vault: slot abi.InitFirstFree+2 holds a
+// capability to the storage vault, badged to derive from its secret 0: the filesystem's
+// key-encryption keys come from there (skyaifs/vaultkeys).
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,6 +35,7 @@ import (
 const (
 	slotBlock   = abi.InitFirstFree
 	slotFiles   = abi.InitFirstFree + 1
+	slotVault   = abi.InitFirstFree + 2
 	slotReply   = abi.CPtr(16)
 	slotRecv    = abi.CPtr(17)
 	slotScratch = abi.CPtr(18)
@@ -87,6 +91,7 @@ func main() {
 	var clients clientFlags
 	flag.Var(&clients, "client", "BADGE[=DIR]: a client and the directory it sees as / (repeatable)")
 	supervisor := flag.Uint64("supervisor", 0, "the badge that may report a client's end (0: none)")
+	useVault := flag.Bool("vault", false, "take key-encryption keys from the storage vault (its capability at the third granted slot)")
 	flag.Parse()
 	if len(clients) == 0 || len(clients) > maxClients {
 		fail("1 to %d -client flags are needed", maxClients)
@@ -107,7 +112,11 @@ func main() {
 	if err != nil {
 		fail("attaching to blkd: %v", err)
 	}
-	f, formatted, err := fscmd.MountOrFormat(dev, fs.Options{})
+	var opts fs.Options
+	if *useVault {
+		opts.Keys = &vaultkeys.Provider{E: e, EP: slotVault}
+	}
+	f, formatted, err := fscmd.MountOrFormat(dev, opts)
 	if err != nil {
 		fail("mount: %v", err)
 	}
