@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -200,14 +203,18 @@ func TestShellFiles(t *testing.T) {
 	}
 	sessions := [][]string{
 		{"mkdir /notes", "write /notes/a.txt survives a reboot", "write /notes/b.txt temporary", "mv /notes/b.txt /notes/c.txt",
-			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "df", "fsbench 1", "sync", "shutdown"},
-		{"cat /notes/a.txt", "cat /notes/c.txt", "shutdown"},
+			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "mkdir /sealed", "encrypt /sealed notes",
+			"write /sealed/k.txt sealed by the storage vault", "df", "fsbench 1", "sync", "shutdown"},
+		{"cat /notes/a.txt", "cat /notes/c.txt", "cat /sealed/k.txt", "shutdown"},
 	}
 	wants := [][]string{
 		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
 			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
 		{"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
-			"cat: open /notes/c.txt: no such file or directory"},
+			"cat: open /notes/c.txt: no such file or directory",
+			// Encrypted with a key the storage vault derived from the bundle's persistent
+			// secret, in the first boot; the second boot's vault derives it again.
+			"sky> cat /sealed/k.txt\nsealed by the storage vault\n"},
 	}
 	for i, cmds := range sessions {
 		pr, pw := io.Pipe()
@@ -223,11 +230,38 @@ func TestShellFiles(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("console:\n%s", con)
 		}
+		for _, bad := range []string{"encrypt:", "vault: no storage secret"} {
+			if strings.Contains(con, bad) {
+				t.Errorf("boot %d: console has %q", i+1, bad)
+			}
+		}
 		if m := regexp.MustCompile(`sequential write .*\n.*\n.*creates/s.*`).FindString(con); i == 0 {
 			if m == "" {
 				t.Errorf("fsbench printed no measurements")
 			}
 			t.Logf("fsbench on virtio-blk through skyaifsd and blkd:\n%s", m)
 		}
+	}
+	// On the host, with the storage vault's secret and skyaifsd's badge, the file the
+	// machine encrypted is encrypted on the disk and opens (vaultkeys.Offline derives
+	// what the vault derived); the host tools' own derivation does not open it.
+	secret, err := os.ReadFile(filepath.Join(build(t), "build/keys/storage.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: vaultkeys.Offline{Secret: secret, Badge: 1 << 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Unmount()
+	if st, err := f.Stat("/sealed/k.txt"); err != nil || !st.Encrypted {
+		t.Errorf("/sealed/k.txt on the disk: encrypted %v, %v", st.Encrypted, err)
+	}
+	if b, err := f.ReadFile("/sealed/k.txt"); err != nil || string(b) != "sealed by the storage vault\n" {
+		t.Errorf("/sealed/k.txt with the vault's keys offline: %q, %v", b, err)
 	}
 }
