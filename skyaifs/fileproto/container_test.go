@@ -200,3 +200,123 @@ func TestContainerView(t *testing.T) {
 		t.Errorf("clients did not finish: %v", done)
 	}
 }
+
+// TestAddViewFromCreator: the task that makes a container (here init, holding the
+// server's admin badge) registers the container's view with the running server:
+// the Container capability and the descriptor's mounts go with LabelAddView, the
+// server asks the kernel for the container's ids. Before that the container's badge
+// is refused (EPERM); afterwards its client sees only the view, acting as machine uid
+// 100000. A client without the admin badge cannot register views, a taken badge or
+// malformed mounts are refused, and a source outside the admin's namespace is ENOENT.
+func TestAddViewFromCreator(t *testing.T) {
+	var (
+		errs       []error
+		registered bool
+		done       bool
+		ctrSlot    abi.CPtr
+	)
+	errf := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	containerTask := func(e *user.Env) {
+		defer func() { done = true }()
+		if got := raw(e, LabelStatfs, 0, 0, 0); got != unix.EPERM {
+			errf("a request before the view was registered: %v", got)
+		}
+		for !registered {
+			e.Yield()
+			e.Compute(10_000)
+		}
+		c, err := attach(e, 2)
+		if err != nil {
+			errf("attach: %v", err)
+			return
+		}
+		if err := c.AddView(slotGrant0, 0x99, []view.Spec{{Source: "/", Target: "/"}}); !errors.Is(err, unix.EPERM) {
+			errf("a container registering a view: %v", err)
+		}
+		if err := c.Mkdir("/made", 0o755); err != nil {
+			errf("mkdir in the view: %v", err)
+		}
+		if st, err := c.Stat("/made"); err != nil || st.UID != 100000 {
+			errf("owner: %d %v", st.UID, err)
+		}
+		if _, err := c.Open("/../secret", os.O_RDONLY, 0); !errors.Is(err, unix.ENOENT) {
+			errf("escape: %v", err)
+		}
+		if _, err := c.Open("/ro/secret", os.O_RDONLY, 0); !errors.Is(err, unix.EACCES) {
+			errf("the machine root's 0600 file: %v", err)
+		}
+	}
+	w := &world{dev: formatted(t),
+		prepare: func(e *user.Env, slots *user.Slots) error {
+			ctrSlot, _ = slots.Take()
+			if _, err := e.CreateContainer(abi.InitSlotSystem, "c", abi.ContainerLimits{Memory: 1 << 20, MaxTasks: 2}, ctrSlot); err != nil {
+				return err
+			}
+			for _, k := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+				if err := e.SetContainerIDMap(ctrSlot, k, []abi.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		setup: func(f *skyfs.FS, s *Server) error {
+			if err := f.Mkdir("/box", 0o755); err != nil {
+				return err
+			}
+			if err := f.Chown("/box", 100000, 100000); err != nil {
+				return err
+			}
+			if err := f.WriteFile("/secret", []byte("root only"), 0o600); err != nil {
+				return err
+			}
+			return s.AddClient(adminBadge, f.Root())
+		},
+		clients: []clientSpec{{0x77, containerTask}}}
+	w.supervise = func(e *user.Env, fsd uint64) {
+		const cs = abi.InitSlotCSpace
+		slots := &user.Slots{Next: 3000, Limit: 4096}
+		admin, _ := slots.Take()
+		scratch, _ := slots.Take()
+		e.Mint(cs, admin, cs, w.fileEP, abi.RightWrite|abi.RightGrant, adminBadge)
+		r, err := region(e, slots, abi.FrameWindow+0x800_0000, 2)
+		if err != nil {
+			errf("admin region: %v", err)
+			return
+		}
+		c, err := Attach(e, admin, r, cs, scratch)
+		if err != nil {
+			errf("admin attach: %v", err)
+			return
+		}
+		mounts := []view.Spec{{Source: "/box", Target: "/"}, {Source: "/", Target: "/ro", ReadOnly: true}}
+		for _, bad := range []struct {
+			what   string
+			badge  abi.Badge
+			mounts []view.Spec
+			want   unix.Errno
+		}{
+			{"a taken badge", adminBadge, mounts, unix.EEXIST},
+			{"a relative source", 0x77, []view.Spec{{Source: "box", Target: "/"}}, unix.EINVAL},
+			{"two mounts at one target", 0x77, []view.Spec{{Source: "/box", Target: "/"}, {Source: "/", Target: "/"}}, unix.EINVAL},
+			{"a source that does not exist", 0x77, []view.Spec{{Source: "/nowhere", Target: "/"}}, unix.ENOENT},
+		} {
+			if err := c.AddView(ctrSlot, bad.badge, bad.mounts); !errors.Is(err, bad.want) {
+				errf("%s: %v, want %v", bad.what, err, bad.want)
+			}
+		}
+		if err := c.AddView(admin, 0x77, mounts); !errors.Is(err, unix.EINVAL) {
+			errf("not a container capability: %v", err)
+		}
+		if err := c.AddView(ctrSlot, 0x77, mounts); err != nil {
+			errf("add view: %v", err)
+		}
+		registered = true
+	}
+	w.run(t)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if !done || !registered {
+		t.Errorf("the container's task finished %v, view registered %v", done, registered)
+	}
+}

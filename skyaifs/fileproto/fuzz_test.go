@@ -26,6 +26,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelEnded), uint64(2), uint64(0), uint64(0), 0, uint64(0), []byte(nil))
 	f.Add(uint64(LabelTxPrepare), uint64(7), uint64(10000), uint64(7), 0, uint64(8192), []byte("/region"))
 	f.Add(uint64(LabelTxDecide), uint64(7), uint64(twophase.Commit), uint64(0), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelAddView), uint64(0x77), uint64(12), uint64(0), 1, uint64(8192), []byte("/box\x00/\x00rw\x00"))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {
 		bufSize %= MaxBufferPages*4096 + 1
 		if uint64(len(buf)) > bufSize {
@@ -44,6 +45,12 @@ func FuzzDecode(f *testing.F) {
 		if r.label == LabelEnded {
 			if caps != 0 || r.arg == 0 || r.arg != w0 {
 				t.Fatalf("accepted ended of badge %#x (word %#x) with %d caps", r.arg, w0, caps)
+			}
+			return
+		}
+		if r.label == LabelAddView {
+			if caps != 1 || r.arg == 0 || r.n == 0 || r.n > bufSize {
+				t.Fatalf("accepted add-view of badge %#x, %d bytes of mounts, %d caps, buffer %d", r.arg, r.n, caps, bufSize)
 			}
 			return
 		}

@@ -44,6 +44,7 @@ const (
 	maxWaiters   = 4
 	superBadge   = 0x5e
 	coordBadge   = 0xc0 // the two-phase coordinator's badge
+	adminBadge   = 0xad // the client that may register views
 )
 
 // clientSpec is a client task: its badge on the file endpoint and its program.
@@ -72,6 +73,7 @@ type world struct {
 	clientIDs []uint64
 	ended     abi.CPtr
 	super     abi.CPtr
+	fileEP    abi.CPtr // the file endpoint itself (all rights), to mint more clients
 	// keys, if set, is the mounted filesystem's key provider.
 	keys skyfs.KeyProvider
 	// prepare, if set, runs first in init (before any task starts), as the creator
@@ -125,7 +127,7 @@ func (w *world) skyaifsd(e *user.Env) {
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
 		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients,
-		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge})
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge, Admin: adminBadge})
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return
@@ -178,7 +180,7 @@ func (w *world) run(t testing.TB) {
 			t.Error(err)
 			return
 		}
-		w.ended, w.super = take(), take()
+		w.ended, w.super, w.fileEP = take(), take(), fileEP
 		e.Retype(ut, abi.ObjNotification, 0, cs, w.ended, 1)
 		e.Mint(cs, w.super, cs, fileEP, abi.RightWrite, superBadge)
 		for i, c := range w.clients {

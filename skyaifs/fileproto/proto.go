@@ -54,6 +54,10 @@
 //	              (twophase.State): what a recovering coordinator asks
 //	LabelSetEncryption MR0 path length, MR1 key id length (1…16 bytes, after the path):
 //	              gives the empty directory the encryption policy of that key id
+//	LabelAddView  MR0 a new client badge, MR1 mounts length (at 0: EncodeMounts), cap0 a
+//	              Container capability; only from Config.Admin's badge: the new badge's
+//	              client sees those mounts of the admin's namespace, acting as the
+//	              container's root mapped to the machine's ids (ContainerCred, view.Build)
 //
 // # Locks
 //
@@ -126,8 +130,13 @@ const (
 	LabelTxDecide
 	LabelTxInquire
 	LabelSetEncryption
+	LabelAddView
 	labelEnd
 )
+
+// MaxViewMounts bounds the mounts of one view (LabelAddView), as a container
+// descriptor's list is bounded.
+const MaxViewMounts = 64
 
 // MaxBoundSize bounds the file a two-phase transaction reserves (LabelTxPrepare).
 const MaxBoundSize = 1 << 24
@@ -228,6 +237,18 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 			return r, unix.EINVAL
 		}
 		r.pages = mr[0]
+		return r, 0
+	}
+	if label == LabelAddView {
+		switch {
+		case caps != 1 || mr[0] == 0 || mr[1] == 0:
+			return r, unix.EINVAL
+		case bufSize == 0:
+			return r, unix.ENOTCONN
+		case mr[1] > bufSize:
+			return r, unix.EINVAL
+		}
+		r.arg, r.n = mr[0], mr[1]
 		return r, 0
 	}
 	if caps != 0 {

@@ -60,6 +60,9 @@ type Config struct {
 	// that may run two-phase transactions (LabelTx…); 0: none. Its namespace must be
 	// the whole filesystem: its paths are taken from the root.
 	Coordinator abi.Badge
+	// Admin is the badge of the client (the task that makes containers) that may
+	// register containers' views (LabelAddView); 0: none.
+	Admin abi.Badge
 }
 
 // client is one client's state in the server.
@@ -303,6 +306,8 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		return s.tx(cl, r, paths)
 	case LabelSetEncryption:
 		return s.setEncryption(cl, paths[0], paths[1])
+	case LabelAddView:
+		return s.addView(cl, r)
 	case LabelLock:
 		return s.lock(cl, r, f)
 	case LabelUnlock:

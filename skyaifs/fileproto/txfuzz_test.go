@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/skyscope-os/skyscope/skyaifs/twophase"
+	"github.com/skyscope-os/skyscope/skyaifs/view"
 )
 
 // FuzzTxRecord: the participant's log decoder does not panic on any bytes (a
@@ -39,6 +40,33 @@ func FuzzCoordLog(f *testing.F) {
 		}
 		if (!r.Begun && r.Decision != 0) || (r.End && r.Decision == 0) || !bytes.Equal(encodeCoordLog(r), b) {
 			t.Fatalf("accepted %+v from %x", r, b)
+		}
+	})
+}
+
+// FuzzDecodeMounts: the decoder of a view's mounts (LabelAddView) does not panic, and
+// what it accepts is 1…MaxViewMounts absolute, clean paths with distinct targets that
+// re-encode to the same bytes.
+func FuzzDecodeMounts(f *testing.F) {
+	f.Add(EncodeMounts([]view.Spec{{Source: "/box", Target: "/"}, {Source: "/", Target: "/ro", ReadOnly: true}}))
+	f.Add([]byte("box\x00/\x00rw\x00"))
+	f.Add([]byte("/a\x00/\x00rw\x00/b\x00/\x00ro\x00"))
+	f.Add([]byte("/a\x00/\x00xx\x00"))
+	f.Add([]byte("/a\x00/b/../c\x00rw\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		specs, ok := DecodeMounts(b)
+		if !ok {
+			return
+		}
+		if len(specs) == 0 || len(specs) > MaxViewMounts || !bytes.Equal(EncodeMounts(specs), b) {
+			t.Fatalf("accepted %+v from %q", specs, b)
+		}
+		seen := map[string]bool{}
+		for _, s := range specs {
+			if seen[s.Target] || s.Source == "" || s.Source[0] != '/' || s.Target == "" || s.Target[0] != '/' {
+				t.Fatalf("accepted %+v", s)
+			}
+			seen[s.Target] = true
 		}
 	})
 }
