@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,11 @@ type Ctl struct {
 	Out     io.Writer            // where results and usage messages go
 	Now     func() time.Duration // machine time, for CPU percentages (nil: no percentages)
 	Sleep   func(time.Duration)  // lets machine time pass, for logs -f (nil: no -f)
+	// Mount, if set, registers a new container's file view with the file service (run
+	// --mount): the Container capability (its id mappings already set) and the mounts;
+	// it returns a capability, in the owner's space, that the container's tasks are
+	// granted after the console. nil: --mount is refused.
+	Mount func(ctr abi.CPtr, mounts []Mount) (abi.CPtr, error)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -59,8 +65,35 @@ type container struct {
 	exit    abi.CPtr // notification the entry task signals when it ends
 	entry   uint64   // container-local pid of the entry task
 	net     string
+	files   abi.CPtr      // the file service capability its tasks get (0: none)
 	lastCPU uint64        // CPU ns at the last stats
 	lastAt  time.Duration // machine time of the last stats
+}
+
+// Mount is one --mount SOURCE:TARGET[:ro]: the directory SOURCE of the owner's file
+// namespace shown at TARGET in the container's (a container descriptor's mount).
+type Mount struct {
+	Source, Target string
+	ReadOnly       bool
+}
+
+// ParseMount parses SOURCE:TARGET[:ro|:rw]; both paths absolute and clean.
+func ParseMount(v string) (Mount, error) {
+	f := strings.Split(v, ":")
+	var m Mount
+	switch {
+	case len(f) == 3 && (f[2] == "ro" || f[2] == "rw"):
+		m.ReadOnly = f[2] == "ro"
+	case len(f) != 2:
+		return m, fmt.Errorf("--mount %q: want SOURCE:TARGET[:ro]", v)
+	}
+	m.Source, m.Target = f[0], f[1]
+	for _, p := range []string{m.Source, m.Target} {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			return m, fmt.Errorf("--mount %q: %q is not an absolute, clean path", v, p)
+		}
+	}
+	return m, nil
 }
 
 // link is a link the Ctl made between two of its containers.
@@ -81,7 +114,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--pids 32] [--net none] [--device N] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -238,6 +271,15 @@ func (c *Ctl) run(args []string) error {
 		devices = append(devices, n)
 		return nil
 	})
+	var mounts []Mount
+	fs.Func("mount", "show the disk's directory `SOURCE:TARGET[:ro]` in the container (repeatable); its tasks act as its root mapped by --uidmap/--gidmap", func(v string) error {
+		m, err := ParseMount(v)
+		if err != nil {
+			return err
+		}
+		mounts = append(mounts, m)
+		return nil
+	})
 	var idMaps [2][]abi.IDMap
 	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
 		fs.Func(kind.String()+"map", "map `INSIDE:OUTSIDE:COUNT` "+kind.String()+"s of the container to the shell's (repeatable; root inside to ≥ 65536; default: none mapped, they are nobody outside)", func(v string) error {
@@ -346,11 +388,22 @@ func (c *Ctl) run(args []string) error {
 			return fmt.Errorf("--device %d: %w", d, explain(err))
 		}
 	}
+	var files abi.CPtr
+	if len(mounts) > 0 {
+		if c.Mount == nil {
+			undo()
+			return errors.New("--mount: no file service here")
+		}
+		if files, err = c.Mount(cs, mounts); err != nil {
+			undo()
+			return fmt.Errorf("--mount: %w", err)
+		}
+	}
 	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
 		undo()
 		return fmt.Errorf("making the exit notification: %w", err)
 	}
-	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, lastAt: c.now()}
+	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, files: files, lastAt: c.now()}
 	pid, err := c.start(x, argv, ns)
 	if err != nil {
 		undo()
@@ -368,6 +421,9 @@ func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error
 	var grants []abi.CPtr
 	if c.Console != 0 {
 		grants = append(grants, c.Console)
+	}
+	if x.files != 0 {
+		grants = append(grants, x.files)
 	}
 	pid, err := c.E.StartInContainer(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants...)
 	if errors.Is(err, abi.ErrNotFound) {

@@ -265,3 +265,46 @@ func TestShellFiles(t *testing.T) {
 		t.Errorf("/sealed/k.txt with the vault's keys offline: %q, %v", b, err)
 	}
 }
+
+// TestContainerFileView: ctr run --mount on the machine. The shell registers the
+// container's view with skyaifsd (the Container capability and the mounts; skyaifsd
+// asks the kernel for the container's ids) and grants the container's task the file
+// endpoint with the view's badge. fsprobe, inside, creates a file owned by machine uid
+// 100000 (its root mapped), reads the machine's public file through a read-only mount
+// but cannot write there, cannot enter the machine root's 0700 directory, and names
+// nothing outside its view through "..".
+func TestContainerFileView(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := "fsprobe write:/mine stat:/mine read:/machine/notes.txt write:/machine/x read:/machine/private/secret " +
+		"read:/../../notes.txt read:/../private/secret ls:/"
+	cmds := []string{"mkdir /box 1777", "write /notes.txt machine notes", "mkdir /private 0700", "write /private/secret root only",
+		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --mount /:/machine:ro --name probe " + probe,
+		"ctr wait probe", "ctr logs probe", "stat /box/mine", "shutdown"}
+	wants := []string{
+		"fsprobe: write /mine: ok",
+		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
+		`fsprobe: read /machine/notes.txt: ok "machine notes"`,
+		"fsprobe: write /machine/x: read-only file system",
+		"fsprobe: read /machine/private/secret: permission denied",
+		"fsprobe: read /../../notes.txt: no such file or directory",
+		"fsprobe: read /../private/secret: no such file or directory",
+		"fsprobe: ls /: ok machine mine",
+		"/box/mine: file mode 0644 uid 100000 gid 100000 size 5",
+	}
+	pr, pw := io.Pipe()
+	s := &script{in: pw, commands: cmds}
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 3 * time.Minute, Disk: img})
+	pw.Close()
+	con := strings.ReplaceAll(res.Console, "\r", "")
+	for _, want := range wants {
+		if !strings.Contains(con, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("console:\n%s", con)
+	}
+}

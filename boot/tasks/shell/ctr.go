@@ -19,7 +19,8 @@ const (
 func (s *shell) ctr(args []string) error {
 	if s.ctl == nil {
 		s.ctl = &ctr.Ctl{E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
-			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep}
+			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep,
+			Mount: s.mountView}
 	}
 	return s.ctl.Run(args)
 }

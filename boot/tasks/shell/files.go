@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 
+	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/hal/virtio"
 	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"github.com/skyscope-os/skyscope/skyaifs/view"
 )
 
 // The shell's files: the first file command starts the storage tasks and becomes a
@@ -126,7 +128,7 @@ func (s *shell) disk() (fscmd.Files, error) {
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
 	}
-	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
+	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-admin", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
 	if err != nil {
 		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
@@ -172,4 +174,42 @@ func (s *shell) unmountFiles() error {
 		return fmt.Errorf("syncing the disk: %w", err)
 	}
 	return nil
+}
+
+// Containers' file views (ctr run --mount): the shell is skyaifsd's admin client; each
+// view gets its own badge on the file endpoint, minted into one of these slots.
+const (
+	viewFirstSlot abi.CPtr = 260
+	maxViews               = 16
+	viewBadgeBase          = 0x100
+)
+
+// mountView registers a container's view with the filesystem task, starting the
+// storage tasks first if need be, and returns the capability the container's tasks
+// get: the file endpoint with the view's badge. skyaifsd asks the kernel, through the
+// Container capability, which machine ids the container's root has.
+func (s *shell) mountView(ctrCap abi.CPtr, mounts []ctr.Mount) (abi.CPtr, error) {
+	if _, err := s.disk(); err != nil {
+		return 0, err
+	}
+	if s.views >= maxViews {
+		return 0, fmt.Errorf("this shell has registered %d views, its most", maxViews)
+	}
+	const cs = abi.InitSlotCSpace
+	slot, badge := viewFirstSlot+abi.CPtr(s.views), abi.Badge(viewBadgeBase+s.views)
+	e := s.e
+	e.Delete(cs, slot)
+	if err := e.Mint(cs, slot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, badge); err != nil {
+		return 0, err
+	}
+	specs := make([]view.Spec, len(mounts))
+	for i, m := range mounts {
+		specs[i] = view.Spec{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+	}
+	if err := s.files.AddView(ctrCap, badge, specs); err != nil {
+		e.Delete(cs, slot)
+		return 0, err
+	}
+	s.views++
+	return slot, nil
 }
