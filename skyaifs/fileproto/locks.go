@@ -167,6 +167,13 @@ func (s *Server) wake() {
 		}
 		delete(s.waiters, g.Holder)
 		w.cl.locks[w.handle] = w.ino
+		if w.cl.handles[w.handle] == nil {
+			// Another thread of the client closed the handle while this one waited:
+			// the lock would outlive its handle, so it goes back at once.
+			s.unlock(w.cl, w.handle)
+			answer(w.reply, unix.EBADF)
+			continue
+		}
 		if err := answer(w.reply, 0); err != nil {
 			s.unlock(w.cl, w.handle)
 		}

@@ -73,7 +73,7 @@ func (s *Server) addView(cl *client, r request) (unix.Errno, uint64, uint64) {
 		return unix.EPERM, 0, 0
 	}
 	badge := abi.Badge(r.arg)
-	if s.clients[badge] != nil || badge == s.c.Supervisor {
+	if s.clients[badge] != nil || badge == s.c.Supervisor || badge == s.c.Coordinator {
 		return unix.EEXIST, 0, 0
 	}
 	root, ok := cl.ns.(*skyfs.Dir)
