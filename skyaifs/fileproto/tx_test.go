@@ -205,3 +205,44 @@ func TestTwoPhasePowerCut(t *testing.T) {
 	}
 	t.Logf("%d cut points: %v", writes-1, outcomes)
 }
+
+// TestTwoPhaseKillServer: skyaifsd is killed as the coordinator reaches each of its
+// steps in turn (the writes it made stay on the disk, as after a crash of the task
+// alone); after a restart the coordinator recovers and both sides agree, and both
+// outcomes occur across the kill points.
+func TestTwoPhaseKillServer(t *testing.T) {
+	steps := 0
+	var out txOutcome
+	coordWorld(formatted(t), &out, txPath, func() bool { steps++; return false }).run(t)
+	if out.err != nil || steps < 4 {
+		t.Fatalf("unkilled run: %v after %d steps", out.err, steps)
+	}
+	outcomes := map[twophase.Msg]int{}
+	for k := 1; k <= steps; k++ {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			mem := formatted(t)
+			n, killed := 0, false
+			var first txOutcome
+			w := coordWorld(mem, &first, txPath, func() bool { n++; return false })
+			w.supervise = func(e *user.Env, fsd uint64) {
+				for n < k && !first.ran {
+					e.Yield()
+					e.Compute(1_000)
+				}
+				killed = e.Kill(abi.InitSlotSystem, fsd) == nil
+			}
+			w.run(t)
+			if !killed {
+				t.Fatal("skyaifsd was not killed")
+			}
+			var again txOutcome
+			coordWorld(mem, &again, txPath, nil).run(t)
+			checkTx(t, "recovered", mem, again)
+			outcomes[again.decision]++
+		})
+	}
+	if outcomes[twophase.Commit] == 0 || outcomes[twophase.Abort] == 0 {
+		t.Errorf("kill points led only to %v", outcomes)
+	}
+	t.Logf("kill points: %v", outcomes)
+}
