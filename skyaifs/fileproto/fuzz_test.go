@@ -55,7 +55,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if r.label == LabelTxDecide || r.label == LabelTxInquire {
-			if caps != 0 || r.handle == 0 || (r.label == LabelTxDecide && r.arg != uint64(twophase.Commit) && r.arg != uint64(twophase.Abort)) {
+			if caps != 0 || bufSize == 0 || r.handle == 0 || (r.label == LabelTxDecide && r.arg != uint64(twophase.Commit) && r.arg != uint64(twophase.Abort)) {
 				t.Fatalf("accepted %#x of transaction %d, decision %d, %d caps", label, r.handle, r.arg, caps)
 			}
 			return

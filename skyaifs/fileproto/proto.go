@@ -254,6 +254,19 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 	if caps != 0 {
 		return r, unix.EINVAL
 	}
+	if label == LabelEnded {
+		// The supervisor has no buffer; the server checks its badge.
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.arg = mr[0]
+		return r, 0
+	}
+	if bufSize == 0 {
+		// Every other request needs an attached buffer, even one that does not use
+		// it: the server serves only attached sessions.
+		return r, unix.ENOTCONN
+	}
 	switch label {
 	case LabelTxDecide:
 		if mr[0] == 0 || (mr[1] != uint64(twophase.Commit) && mr[1] != uint64(twophase.Abort)) {
@@ -267,17 +280,6 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.handle = mr[0]
 		return r, 0
-	}
-	if label == LabelEnded {
-		// The supervisor has no buffer; the server checks its badge.
-		if mr[0] == 0 {
-			return r, unix.EINVAL
-		}
-		r.arg = mr[0]
-		return r, 0
-	}
-	if bufSize == 0 {
-		return r, unix.ENOTCONN
 	}
 	paths := func(lens ...uint64) unix.Errno {
 		total := uint64(0)

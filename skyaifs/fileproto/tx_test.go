@@ -246,3 +246,58 @@ func TestTwoPhaseKillServer(t *testing.T) {
 	}
 	t.Logf("kill points: %v", outcomes)
 }
+
+// TestDetachedRequests: after a Detach, every request but Attach is refused (the
+// supervisor's Ended aside, EPERM from a client) and the server keeps serving: none
+// reaches for the buffer the session no longer has (TxInquire and TxDecide did, and
+// crashed the server, before they required an attached buffer).
+func TestDetachedRequests(t *testing.T) {
+	var errs []error
+	done, checked := false, false
+	detached := func(e *user.Env) {
+		defer func() { done = true }()
+		c, err := attach(e, 2)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		for label := uint64(LabelOpen); label < labelEnd; label++ {
+			if got := raw(e, label, 1, uint64(twophase.Commit), 0); got == 0 {
+				errs = append(errs, fmt.Errorf("request %#x after detaching succeeded", label))
+			}
+		}
+	}
+	other := func(e *user.Env) {
+		for !done {
+			e.Yield()
+			e.Compute(10_000)
+		}
+		c, err := attach(e, 2)
+		if err == nil {
+			_, err = c.Stat("/")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("another client afterwards: %w", err))
+		}
+		checked = true
+	}
+	w := &world{dev: formatted(t),
+		setup: func(f *skyfs.FS, s *Server) error {
+			if err := s.AddClient(coordBadge, f.Root()); err != nil {
+				return err
+			}
+			return s.AddClient(0x101, f.Root())
+		},
+		clients: []clientSpec{{coordBadge, detached}, {0x101, other}}}
+	w.run(t)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if !checked {
+		t.Error("the server stopped serving")
+	}
+}
