@@ -26,6 +26,11 @@ import (
 // KEKSize is the size of a key-encryption key.
 const KEKSize = 32
 
+// SkyaifsdBadge is the badge of the machine's skyaifsd's capability to the storage
+// vault (the shell mints it): derive from secret 0 (pqc/vault: bit 32+i allows secret
+// i). Host tools need it to compute the same keys (Offline).
+const SkyaifsdBadge abi.Badge = 1 << 32
+
 // Provider is an fs.KeyProvider that asks the vault. It caches the keys it got:
 // skyaifsd holds each KEK anyway while it unwraps data keys, and a cache avoids an
 // IPC round trip per file opened. It is for the thread of E (the file server's).

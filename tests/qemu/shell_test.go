@@ -253,7 +253,7 @@ func TestShellFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := skyfs.Mount(dev, skyfs.Options{Keys: vaultkeys.Offline{Secret: secret, Badge: 1 << 32}})
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: vaultkeys.Offline{Secret: secret, Badge: vaultkeys.SkyaifsdBadge}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 	"github.com/skyscope-os/skyscope/skyaifs/view"
 )
 
@@ -45,10 +46,6 @@ const (
 	fsdGrantsSlot   abi.CPtr = 259 // skyaifsd's grant space: its endpoint, the vault
 	storageLastSlot          = fsdGrantsSlot
 )
-
-// vaultDeriveSecret0 is the badge that lets its holder derive keys from the vault's
-// secret 0 (pqc/vault: bit 32+i for secret i).
-const vaultDeriveSecret0 = 1 << 32
 
 // storageSecretFile is the storage vault's persistent secret in the boot bundle (made
 // once per checkout: the Makefile's STORAGE_SECRET).
@@ -107,7 +104,7 @@ func (s *shell) disk() (fscmd.Files, error) {
 		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, vaultEPSlot, 1) },
 		func() error { return e.Copy(cs, vaultRecvSlot, cs, vaultEPSlot, abi.RightRead) },
 		func() error {
-			return e.Mint(cs, vaultFSDSlot, cs, vaultEPSlot, abi.RightWrite|abi.RightGrant, vaultDeriveSecret0)
+			return e.Mint(cs, vaultFSDSlot, cs, vaultEPSlot, abi.RightWrite|abi.RightGrant, vaultkeys.SkyaifsdBadge)
 		},
 		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, fsdGrantsSlot, 1) },
 		func() error { return e.Copy(fsdGrantsSlot, 1, cs, fileRecvSlot, abi.AllRights) },
