@@ -204,17 +204,23 @@ func TestShellFiles(t *testing.T) {
 	sessions := [][]string{
 		{"mkdir /notes", "write /notes/a.txt survives a reboot", "write /notes/b.txt temporary", "mv /notes/b.txt /notes/c.txt",
 			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "mkdir /sealed", "encrypt /sealed notes",
-			"write /sealed/k.txt sealed by the storage vault", "df", "fsbench 1", "sync", "shutdown"},
-		{"cat /notes/a.txt", "cat /notes/c.txt", "cat /sealed/k.txt", "shutdown"},
+			"write /sealed/k.txt sealed by the storage vault", "mkdir /regions", "region /regions/r1 10000",
+			"region /notes/a.txt 100", "df", "fsbench 1", "sync", "shutdown"},
+		{"cat /notes/a.txt", "cat /notes/c.txt", "cat /sealed/k.txt", "region /regions/r1 10000", "stat /regions/r1", "shutdown"},
 	}
 	wants := [][]string{
 		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
-			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
+			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free",
+			// The two-phase commit on the machine: a new file with frames bound to it,
+			// and a path that exists, which the participant votes NO on.
+			"COMMIT; 10000 bytes bound to 3 frames", "region /notes/a.txt: transaction", "ABORT (the path exists"},
 		{"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
 			"cat: open /notes/c.txt: no such file or directory",
 			// Encrypted with a key the storage vault derived from the bundle's persistent
 			// secret, in the first boot; the second boot's vault derives it again.
-			"sky> cat /sealed/k.txt\nsealed by the storage vault\n"},
+			"sky> cat /sealed/k.txt\nsealed by the storage vault\n",
+			// The same transaction after the reboot: recovered from the logs, re-bound.
+			"COMMIT; 10000 bytes bound to 3 frames", "/regions/r1: file mode 0600 uid 0 gid 0 size 10000"},
 	}
 	for i, cmds := range sessions {
 		pr, pw := io.Pipe()

@@ -125,7 +125,7 @@ func (s *shell) disk() (fscmd.Files, error) {
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
 	}
-	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-admin", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
+	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-admin", badge, "-coordinator", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
 	if err != nil {
 		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)

@@ -11,7 +11,8 @@
 // client's task ended, releasing its locks. -vault: slot abi.InitFirstFree+2 holds a
 // capability to the storage vault, badged to derive from its secret 0: the filesystem's
 // key-encryption keys come from there (skyaifs/vaultkeys). -admin BADGE: the client
-// that may register containers' views (fileproto.Client.AddView).
+// that may register containers' views (fileproto.Client.AddView). -coordinator
+// BADGE: the client that may run two-phase transactions (fileproto.Tx).
 package main
 
 import (
@@ -93,6 +94,7 @@ func main() {
 	flag.Var(&clients, "client", "BADGE[=DIR]: a client and the directory it sees as / (repeatable)")
 	supervisor := flag.Uint64("supervisor", 0, "the badge that may report a client's end (0: none)")
 	admin := flag.Uint64("admin", 0, "the client badge that may register containers' views (0: none)")
+	coordinator := flag.Uint64("coordinator", 0, "the client badge that may run two-phase transactions (0: none)")
 	useVault := flag.Bool("vault", false, "take key-encryption keys from the storage vault (its capability at the third granted slot)")
 	flag.Parse()
 	if len(clients) == 0 || len(clients) > maxClients {
@@ -128,7 +130,7 @@ func main() {
 	s := fileproto.NewServer(e, f, fileproto.Config{Endpoint: slotFiles, Reply: slotReply,
 		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotClients,
 		Window: clientWindow, WindowSize: abi.FrameWindow + abi.FrameWindowSize - clientWindow, MaxClients: maxClients,
-		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: abi.Badge(*supervisor), Admin: abi.Badge(*admin)})
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: abi.Badge(*supervisor), Admin: abi.Badge(*admin), Coordinator: abi.Badge(*coordinator)})
 	for _, c := range clients {
 		d, err := f.Sub(c.dir)
 		if err != nil {
