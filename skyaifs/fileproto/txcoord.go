@@ -96,8 +96,11 @@ type coordStore struct {
 	rec twophase.CoordinatorLog
 }
 
+// Load implements twophase.Store: the record read when the transaction was recovered.
 func (s *coordStore) Load() twophase.CoordinatorLog { return s.rec }
 
+// Save implements twophase.Store: the record written beside the log, renamed over it
+// and fsynced.
 func (s *coordStore) Save(r twophase.CoordinatorLog) error {
 	t := s.t
 	if t.Crash != nil && t.Crash() {

@@ -102,8 +102,10 @@ type txStore struct {
 	rec *txRecord
 }
 
+// Load implements twophase.Store.
 func (t txStore) Load() twophase.State { return t.rec.state }
 
+// Save implements twophase.Store: the participant's log replaced and fsynced.
 func (t txStore) Save(st twophase.State) error {
 	r := *t.rec
 	r.state = st
