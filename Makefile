@@ -6,7 +6,7 @@ GOFLAGS ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 APPEND  ?=
 # The programs of the boot bundle (boot/tasks/NAME), built as static Linux binaries.
-TASKS    = init shell hello modmgr vault compressd registry blkd skyaifsd spin memhog pingpong hostile netsup netdemo
+TASKS    = init shell hello modmgr vault compressd registry blkd skyaifsd spin memhog pingpong hostile netsup netdemo fsprobe
 # Linker flags of the bundle's programs: no symbol table or DWARF (Go's tracebacks
 # use pclntab, which stays), a third smaller.
 TASK_LDFLAGS = -s -w
@@ -50,8 +50,18 @@ kernel: build/loader.elf $(ROOT_KEY).pub ## build build/skyscope.elf (the kernel
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o build/skyscope.elf -ldflags "$(KERNEL_LDFLAGS)" ./boot/kernel
 	@echo "built build/skyscope.elf ($$(stat -c %s build/skyscope.elf) bytes)"
 
-bundle: $(ROOT_KEY).pub modules ## build build/system.tar, the signed boot bundle: init, the shell, the services, the demo programs and the module repository
-	@mkdir -p build/tasks
+# The storage vault's secret (docs/SKYAIFS.md, "Keys on the running system"): made once
+# per checkout, like the root key, and put in the bundle at /keys/storage.secret, so
+# files encrypted on build/disk.img stay readable across rebuilds and reboots.
+STORAGE_SECRET = build/keys/storage.secret
+
+$(STORAGE_SECRET):
+	@mkdir -p build/keys
+	head -c 64 /dev/urandom > $@
+
+bundle: $(ROOT_KEY).pub $(STORAGE_SECRET) modules ## build build/system.tar, the signed boot bundle: init, the shell, the services, the demo programs and the module repository
+	@mkdir -p build/tasks $(FILES)/keys
+	cp $(STORAGE_SECRET) $(FILES)/keys/storage.secret
 	@for t in $(TASKS); do \
 		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(TASK_LDFLAGS)" -o build/tasks/$$t ./boot/tasks/$$t || exit 1; \
 	done

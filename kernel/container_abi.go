@@ -97,10 +97,12 @@ func invContainerStart(k *Kernel, inv *invocation) abi.Errno {
 	if e != abi.OK {
 		return e
 	}
-	n, mem, prio, rights := inv.args[0], inv.args[1], inv.args[2], inv.args[3]
+	n, mem, prio, flags, rights := inv.args[0], inv.args[1], inv.args[2]&0xff, inv.args[2]&^0xff, inv.args[3]
 	switch {
 	case n == 0 || n > MaxConsoleWrite:
 		return abi.ErrRange
+	case flags&^abi.SpawnGrantSpace != 0:
+		return abi.ErrInvalidArg
 	case prio > uint64(inv.t.mcp) || prio > c.limits.Priority:
 		return abi.ErrRange
 	case rights > uint64(abi.AllRights):
@@ -130,11 +132,11 @@ func invContainerStart(k *Kernel, inv *invocation) abi.Errno {
 		}
 		spec.Notify, spec.NotifyBadge = ntfn.Object().(*Notification), ntfn.Badge()
 	}
-	for i := 1; i < 3; i++ {
-		if s := inv.extra[i]; s != nil {
-			spec.Caps = append(spec.Caps, GrantedCap{Slot: s, Rights: s.Rights()})
-		}
+	caps, e := spawnGrants(inv, flags)
+	if e != abi.OK {
+		return e
 	}
+	spec.Caps = caps
 	task, e, err := k.loader.Load(k, c.budget, argv, spec)
 	if e != abi.OK {
 		k.logf("start %q in container %s: %v", argv[0], c.name, err)

@@ -240,6 +240,39 @@ func TestSpawnGrantSpace(t *testing.T) {
 			t.Errorf("a capability after the grant space's first empty slot was granted (slot %d)", slot)
 		}
 		must(t, e.Kill(sys, id))
+
+		// The same for a task started inside a container (ContainerStart).
+		c, _ := slots.Take()
+		if _, err := e.CreateContainer(sys, "grants", abi.ContainerLimits{Memory: 8 << 20, MaxTasks: 4, Priority: 255}, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.StartInContainerWith(c, []string{"sleeper"}, 0, 0, 0, 0, ntfn, ep); !errors.Is(err, abi.ErrWrongType) {
+			t.Errorf("container start, grant space that is an endpoint: %v", err)
+		}
+		if tasks, _ := e.ContainerTasks(c); len(tasks) != 0 {
+			t.Errorf("a refused container start made a task: %+v", tasks)
+		}
+		if _, err := e.StartInContainerWith(c, []string{"sleeper"}, 0, 0, 0, 0, ntfn, space); err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := e.ContainerTasks(c)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("container tasks: %+v %v", tasks, err)
+		}
+		all, _ := e.Tasks(sys)
+		var inside uint64
+		for _, ti := range all {
+			if ti.Name == "sleeper" && ti.State == abi.TaskLive && ti.ID != id {
+				inside = ti.ID
+			}
+		}
+		for i, wnt := range want {
+			slot, info, err := e.TaskCap(sys, inside, uint64(abi.InitFirstFree)+uint64(i))
+			if err != nil || slot != uint64(abi.InitFirstFree)+uint64(i) || info.Type != wnt.typ || info.Rights != wnt.rights {
+				t.Errorf("container grant %d: slot %d %+v %v, want %v %v", i, slot, info, err, wnt.typ, wnt.rights)
+			}
+		}
+		must(t, e.DestroyContainer(c))
 	})
 	w.run()
 }

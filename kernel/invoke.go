@@ -73,7 +73,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0 (not a container's System)", invSystemPowerOff},
 
 	abi.SystemContainerCreate: {abi.ObjSystem, abi.RightWrite, abi.ContainerCreateWords, 0, "make a container nested in this System's with limits words 0–8 (memory, tasks, CPU budget, period, priority ceiling, OOM policy, flags, I/O bytes/s, I/O ops/s), its capability in slot word 9, name words 10–11 → MR0 container id", invSystemContainerCreate},
-	abi.ContainerStart:        {abi.ObjContainer, abi.RightWrite, 4, 3, "start program argv (MR0 bytes from word 4) inside, memory cap MR1, priority MR2, its container System with rights MR3; cap0 notified at its end, cap1–2 granted → MR0 container-local pid", invContainerStart},
+	abi.ContainerStart:        {abi.ObjContainer, abi.RightWrite, 4, 3, "start program argv (MR0 bytes from word 4) inside, memory cap MR1, priority MR2 (bits 0–7; bit 8 SpawnGrantSpace: cap2 is a CSpace whose slots 1… are granted), its container System with rights MR3; cap0 notified at its end, cap1–2 granted → MR0 container-local pid", invContainerStart},
 	abi.ContainerStop:         {abi.ObjContainer, abi.RightWrite, 1, 0, "signal every task's stop notification; kill what is left after MR0 ns", invContainerStop},
 	abi.ContainerDestroy:      {abi.ObjContainer, abi.RightWrite, 0, 0, "kill everything inside and free every frame, object and capability it held", invContainerDestroy},
 	abi.ContainerInspect:      {abi.ObjContainer, abi.RightRead, 0, 0, "→ words 0–22: id, parent, state, limits (9), memory used, tasks, CPU ns, limit hits, OOM kills, task limit hits, I/O bytes and operations charged, I/O delay ns, name", invContainerInspect},

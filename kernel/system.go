@@ -135,6 +135,37 @@ func invSystemSpawn(k *Kernel, inv *invocation) abi.Errno {
 	})
 }
 
+// spawnGrants collects the capabilities a start grants: the extra capabilities 1
+// and 2, or with abi.SpawnGrantSpace in flags, capability 1 and then the slots 1, 2, …
+// of the capability space in extra capability 2, up to its first empty slot, each
+// with the rights it holds there.
+func spawnGrants(inv *invocation, flags uint64) ([]GrantedCap, abi.Errno) {
+	var caps []GrantedCap
+	for i := 1; i < 3; i++ {
+		s := inv.extra[i]
+		if s == nil {
+			continue
+		}
+		if i == 2 && flags&abi.SpawnGrantSpace != 0 {
+			space, e := inv.extraOf(2, abi.ObjCSpace, abi.RightRead)
+			if e != abi.OK {
+				return nil, e
+			}
+			cs := space.Object().(*CSpace)
+			for j := 1; j < cs.Len() && len(caps) < abi.MaxSpawnGrants; j++ {
+				g := cs.At(j)
+				if g.Empty() {
+					break
+				}
+				caps = append(caps, GrantedCap{Slot: g, Rights: g.Rights()})
+			}
+			continue
+		}
+		caps = append(caps, GrantedCap{Slot: s, Rights: s.Rights()})
+	}
+	return caps, abi.OK
+}
+
 // spawn starts a task for SystemSpawn and SystemImageSpawn: argv from the
 // NUL-separated blob, memory MR1 and priority MR2, the exit notification and grants
 // from the extra capabilities, inside the System object's container if it has one;
@@ -165,30 +196,11 @@ func (k *Kernel) spawn(inv *invocation, blob []byte, load func(*Untyped, []strin
 		}
 		spec.Notify, spec.NotifyBadge = ntfn.Object().(*Notification), ntfn.Badge()
 	}
-	for i := 1; i < 3; i++ {
-		s := inv.extra[i]
-		if s == nil {
-			continue
-		}
-		if i == 2 && flags&abi.SpawnGrantSpace != 0 {
-			// A capability space of grants: its slots 1, 2, … up to the first empty
-			// one are granted in order, each with the rights it holds there.
-			space, e := inv.extraOf(2, abi.ObjCSpace, abi.RightRead)
-			if e != abi.OK {
-				return e
-			}
-			cs := space.Object().(*CSpace)
-			for j := 1; j < cs.Len() && len(spec.Caps) < abi.MaxSpawnGrants; j++ {
-				g := cs.At(j)
-				if g.Empty() {
-					break
-				}
-				spec.Caps = append(spec.Caps, GrantedCap{Slot: g, Rights: g.Rights()})
-			}
-			continue
-		}
-		spec.Caps = append(spec.Caps, GrantedCap{Slot: s, Rights: s.Rights()})
+	caps, e := spawnGrants(inv, flags)
+	if e != abi.OK {
+		return e
 	}
+	spec.Caps = caps
 	budget := caller.budget
 	if c := sys.ctr; c != nil {
 		// Inside a container: the task joins it, with the caller's authority over it.

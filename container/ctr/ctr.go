@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,11 @@ type Ctl struct {
 	// Net returns the NIC supervisor's control client, starting the supervisor the
 	// first time (nil: this machine has no network; run --net NAME is refused).
 	Net func() (*netsup.Control, error)
+	// Mount, if set, registers a new container's file view with the file service (run
+	// --mount): the Container capability (its id mappings already set) and the mounts;
+	// it returns a capability, in the owner's space, that the container's tasks are
+	// granted after the console. nil: --mount is refused.
+	Mount func(ctr abi.CPtr, mounts []Mount) (abi.CPtr, error)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -74,8 +80,35 @@ type container struct {
 	nic     netsup.Attached // its vNIC (ID 0: none)
 	nicCap  abi.CPtr        // the vNIC's endpoint capability, granted to its programs
 	allow   []netip.Prefix  // what the vNIC may reach
+	files   abi.CPtr        // the file service capability its tasks get (0: none)
 	lastCPU uint64          // CPU ns at the last stats
 	lastAt  time.Duration   // machine time of the last stats
+}
+
+// Mount is one --mount SOURCE:TARGET[:ro]: the directory SOURCE of the owner's file
+// namespace shown at TARGET in the container's (a container descriptor's mount).
+type Mount struct {
+	Source, Target string
+	ReadOnly       bool
+}
+
+// ParseMount parses SOURCE:TARGET[:ro|:rw]; both paths absolute and clean.
+func ParseMount(v string) (Mount, error) {
+	f := strings.Split(v, ":")
+	var m Mount
+	switch {
+	case len(f) == 3 && (f[2] == "ro" || f[2] == "rw"):
+		m.ReadOnly = f[2] == "ro"
+	case len(f) != 2:
+		return m, fmt.Errorf("--mount %q: want SOURCE:TARGET[:ro]", v)
+	}
+	m.Source, m.Target = f[0], f[1]
+	for _, p := range []string{m.Source, m.Target} {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			return m, fmt.Errorf("--mount %q: %q is not an absolute, clean path", v, p)
+		}
+	}
+	return m, nil
 }
 
 // link is a link the Ctl made between two of its containers.
@@ -96,7 +129,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--name NAME] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] IMAGE [ARG...]",
 			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -263,6 +296,15 @@ func (c *Ctl) run(args []string) error {
 		devices = append(devices, v)
 		return nil
 	})
+	var mounts []Mount
+	fs.Func("mount", "show the disk's directory `SOURCE:TARGET[:ro]` in the container (repeatable); its tasks act as its root mapped by --uidmap/--gidmap", func(v string) error {
+		m, err := ParseMount(v)
+		if err != nil {
+			return err
+		}
+		mounts = append(mounts, m)
+		return nil
+	})
 	var idMaps [2][]abi.IDMap
 	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
 		fs.Func(kind.String()+"map", "map `INSIDE:OUTSIDE:COUNT` "+kind.String()+"s of the container to the shell's (repeatable; root inside to ≥ 65536; default: none mapped, they are nobody outside)", func(v string) error {
@@ -405,11 +447,22 @@ func (c *Ctl) run(args []string) error {
 			return fmt.Errorf("--device: device %d: %w", d, explain(err))
 		}
 	}
+	var files abi.CPtr
+	if len(mounts) > 0 {
+		if c.Mount == nil {
+			undo()
+			return errors.New("--mount: no file service here")
+		}
+		if files, err = c.Mount(cs, mounts); err != nil {
+			undo()
+			return fmt.Errorf("--mount: %w", err)
+		}
+	}
 	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
 		undo()
 		return fmt.Errorf("making the exit notification: %w", err)
 	}
-	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, allow: allow, lastAt: c.now()}
+	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, allow: allow, files: files, lastAt: c.now()}
 	if *netw != "none" {
 		if err := c.attachNIC(x); err != nil {
 			undo()
@@ -479,7 +532,16 @@ func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error
 	if x.nicCap != 0 {
 		grants = append(grants, x.nicCap)
 	}
-	pid, err := c.E.StartInContainer(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants...)
+	if x.files != 0 {
+		grants = append(grants, x.files)
+	}
+	var pid uint64
+	var err error
+	if len(grants) <= 2 {
+		pid, err = c.E.StartInContainer(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants...)
+	} else {
+		pid, err = c.startWithSpace(x, argv, notify, grants)
+	}
 	if errors.Is(err, abi.ErrNotFound) {
 		return 0, fmt.Errorf("%s: no such program in the boot bundle", argv[0])
 	}
@@ -487,6 +549,26 @@ func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error
 		return 0, fmt.Errorf("%s in %s: %w", argv[0], x.name, explain(err))
 	}
 	return pid, nil
+}
+
+// startWithSpace starts argv in x with more than two grants: the first granted
+// directly, the rest through a capability space made for the start and deleted after
+// it (the task's copies stay: deleting a capability hands its children to its parent).
+func (c *Ctl) startWithSpace(x *container, argv []string, notify abi.CPtr, grants []abi.CPtr) (uint64, error) {
+	space, err := c.takeSlot()
+	if err != nil {
+		return 0, err
+	}
+	defer c.freeSlot(space) // deletes the space
+	if err := c.E.Retype(c.Untyped, abi.ObjCSpace, 2, c.CSpace, space, 1); err != nil {
+		return 0, fmt.Errorf("making the grant space: %w", explain(err))
+	}
+	for i, g := range grants[1:] {
+		if err := c.E.Copy(space, abi.CPtr(i+1), c.CSpace, g, abi.AllRights); err != nil {
+			return 0, fmt.Errorf("filling the grant space: %w", err)
+		}
+	}
+	return c.E.StartInContainerWith(x.cap, argv, 0, 0, abi.RightRead|abi.RightWrite, notify, grants[0], space)
 }
 
 func (c *Ctl) now() time.Duration {

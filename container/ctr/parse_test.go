@@ -40,3 +40,23 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestParseMount: SOURCE:TARGET[:ro|:rw] with absolute, clean paths; anything else is
+// refused.
+func TestParseMount(t *testing.T) {
+	for in, want := range map[string]Mount{
+		"/data:/":       {Source: "/data", Target: "/"},
+		"/:/machine:ro": {Source: "/", Target: "/machine", ReadOnly: true},
+		"/a/b:/c:rw":    {Source: "/a/b", Target: "/c"},
+	} {
+		got, err := ParseMount(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %+v %v, want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "/a", "a:/b", "/a:b", "/a/../b:/c", "/a:/b:rx", "/a:/b:ro:x", "/a/:/b"} {
+		if _, err := ParseMount(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

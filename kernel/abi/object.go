@@ -119,7 +119,7 @@ const (
 	// Containers. SystemContainerCreate makes a child of the System object's container;
 	// the Container methods act on the container a capability names.
 	SystemContainerCreate // words 0–8 ContainerLimits, word 9 dest slot, words 10–11 name → MR0 container id
-	ContainerStart        // MR0 argv byte count (from word NumRegMRs), MR1 memory cap (0: the container's), MR2 priority, MR3 rights of the task's container System; cap0 exit notification, cap1–2 granted → MR0 container-local pid
+	ContainerStart        // MR0 argv byte count (from word NumRegMRs), MR1 memory cap (0: the container's), MR2 priority (bit 8: SpawnGrantSpace), MR3 rights of the task's container System; cap0 exit notification, cap1–2 granted → MR0 container-local pid
 	ContainerStop         // MR0 grace period ns: signal the stop notification, kill what is left at the deadline
 	ContainerDestroy      // kill everything, free every frame, object and capability it held
 	ContainerInspect      // → words 0..ContainerInfoWords-1 (RightRead)

@@ -63,6 +63,25 @@ func (e *Env) StartInContainer(c abi.CPtr, argv []string, memory uint64, prio ui
 	return e.r.MR[0], nil
 }
 
+// StartInContainerWith is StartInContainer for a task that needs more than two
+// capabilities: first (0: none) is granted at InitFirstFree, then the capabilities
+// in slots 1, 2, … of the capability space grants (up to its first empty slot), in
+// order, each with the rights it holds there.
+func (e *Env) StartInContainerWith(c abi.CPtr, argv []string, memory uint64, prio uint8, sysRights abi.Rights, notify, first, grants abi.CPtr) (uint64, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return 0, abi.ErrInvalidArg
+	}
+	blob := strings.Join(argv, "\x00")
+	if len(blob) > MaxPayload {
+		return 0, ErrArgvTooLong
+	}
+	e.SetPayload([]byte(blob))
+	if err := e.invoke(c, abi.ContainerStart, []uint64{uint64(len(blob)), memory, uint64(prio) | abi.SpawnGrantSpace, uint64(sysRights)}, []abi.CPtr{notify, first, grants}); err != nil {
+		return 0, err
+	}
+	return e.r.MR[0], nil
+}
+
 // StopContainer signals the stop notification of every task in container c (and its
 // nested containers) and has the kernel kill whatever still runs after grace ns (0: at
 // once).

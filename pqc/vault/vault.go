@@ -184,6 +184,14 @@ func derive(e *user.Env, keys Keys, badge abi.Badge, info abi.MsgInfo) (Status, 
 // same caller and purpose always get the same key; different callers (badges) or
 // purposes get unrelated keys.
 func callerKey(secret []byte, purpose string, badge abi.Badge, n int) []byte {
+	return CallerKey(secret, purpose, badge, n)
+}
+
+// CallerKey is what Derive answers a caller with badge for purpose from secret,
+// computed outside the vault by whoever holds the secret itself (host tools that
+// open a disk the running system encrypted; see skyaifs/vaultkeys). It is the one
+// definition of the derivation, so the two cannot drift.
+func CallerKey(secret []byte, purpose string, badge abi.Badge, n int) []byte {
 	var ctx [8]byte
 	binary.LittleEndian.PutUint64(ctx[:], uint64(badge))
 	return pqc.DeriveKey(secret, purpose, ctx[:], n)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/twophase"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,6 +22,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelPread), uint64(1), uint64(1<<62), uint64(8192), 0, uint64(8192), []byte(nil))
 	f.Add(uint64(LabelAttach), uint64(2), uint64(0), uint64(0), 1, uint64(0), []byte(nil))
 	f.Add(uint64(LabelMkdir), uint64(4), uint64(0o755), uint64(0), 0, uint64(8192), []byte("/x\x00y"))
+	f.Add(uint64(LabelLock), uint64(3), uint64(LockExclusive), uint64(LockNoWait), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelEnded), uint64(2), uint64(0), uint64(0), 0, uint64(0), []byte(nil))
+	f.Add(uint64(LabelTxPrepare), uint64(7), uint64(10000), uint64(7), 0, uint64(8192), []byte("/region"))
+	f.Add(uint64(LabelTxDecide), uint64(7), uint64(twophase.Commit), uint64(0), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelAddView), uint64(0x77), uint64(12), uint64(0), 1, uint64(8192), []byte("/box\x00/\x00rw\x00"))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {
 		bufSize %= MaxBufferPages*4096 + 1
 		if uint64(len(buf)) > bufSize {
@@ -35,6 +41,30 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("accepted attach of %d pages, %d caps, buffer %d", r.pages, caps, bufSize)
 			}
 			return
+		}
+		if r.label == LabelEnded {
+			if caps != 0 || r.arg == 0 || r.arg != w0 {
+				t.Fatalf("accepted ended of badge %#x (word %#x) with %d caps", r.arg, w0, caps)
+			}
+			return
+		}
+		if r.label == LabelAddView {
+			if caps != 1 || r.arg == 0 || r.n == 0 || r.n > bufSize {
+				t.Fatalf("accepted add-view of badge %#x, %d bytes of mounts, %d caps, buffer %d", r.arg, r.n, caps, bufSize)
+			}
+			return
+		}
+		if r.label == LabelTxDecide || r.label == LabelTxInquire {
+			if caps != 0 || bufSize == 0 || r.handle == 0 || (r.label == LabelTxDecide && r.arg != uint64(twophase.Commit) && r.arg != uint64(twophase.Abort)) {
+				t.Fatalf("accepted %#x of transaction %d, decision %d, %d caps", label, r.handle, r.arg, caps)
+			}
+			return
+		}
+		if r.label == LabelTxPrepare && (r.handle == 0 || r.off > MaxBoundSize || len(r.pathLens) != 1) {
+			t.Fatalf("accepted prepare of transaction %d, size %d", r.handle, r.off)
+		}
+		if r.label == LabelLock && (r.lockMode > LockExclusive || r.noWait != (w2 == LockNoWait) || w2 > LockNoWait) {
+			t.Fatalf("accepted lock mode %d, flags %#x", r.lockMode, w2)
 		}
 		if caps != 0 || bufSize == 0 {
 			t.Fatalf("accepted %#x with %d caps and buffer %d", label, caps, bufSize)

@@ -40,6 +40,11 @@ const (
 	blkdBadge    = 0xb1
 	blockPages   = 32
 	maxClients   = 3
+	slotReplies  = 90 // skyaifsd: Reply objects for lock waiters
+	maxWaiters   = 4
+	superBadge   = 0x5e
+	coordBadge   = 0xc0 // the two-phase coordinator's badge
+	adminBadge   = 0xad // the client that may register views
 )
 
 // clientSpec is a client task: its badge on the file endpoint and its program.
@@ -62,6 +67,18 @@ type world struct {
 	local func(f *skyfs.FS)
 	// mountErr receives skyaifsd's mount error, if any.
 	mountErr error
+	// Set by run before supervise: the client tasks' ids, a notification the kernel
+	// signals with bit i when client i ends, and a file endpoint capability with the
+	// supervisor's badge (in init's capability space).
+	clientIDs []uint64
+	ended     abi.CPtr
+	super     abi.CPtr
+	fileEP    abi.CPtr // the file endpoint itself (all rights), to mint more clients
+	// keys, if set, is the mounted filesystem's key provider.
+	keys skyfs.KeyProvider
+	// prepare, if set, runs first in init (before any task starts), as the creator
+	// of the clients would: e.g. making a container and asking the kernel its ids.
+	prepare func(e *user.Env, slots *user.Slots) error
 }
 
 func blkd(dev block.Device) usersim.Program {
@@ -84,7 +101,10 @@ func (w *world) skyaifsd(e *user.Env) {
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
 		panic(err)
 	}
-	slots := &user.Slots{Next: slotFree, Limit: slotFSFrames}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReplies, maxWaiters); err != nil {
+		panic(err)
+	}
+	slots := &user.Slots{Next: slotFree, Limit: slotReplies}
 	r, err := region(e, slots, abi.FrameWindow, blockPages)
 	if err != nil {
 		w.mountErr = err
@@ -95,7 +115,7 @@ func (w *world) skyaifsd(e *user.Env) {
 		w.mountErr = err
 		return
 	}
-	f, err := skyfs.Mount(dev, skyfs.Options{})
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: w.keys})
 	if err != nil {
 		w.mountErr = err
 		return
@@ -106,7 +126,8 @@ func (w *world) skyaifsd(e *user.Env) {
 	}
 	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
-		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients})
+		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients,
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge, Admin: adminBadge})
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return
@@ -138,6 +159,12 @@ func (w *world) run(t testing.TB) {
 		const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 		slots := &user.Slots{Next: abi.InitFirstFree, Limit: 4096}
 		take := func() abi.CPtr { c, _ := slots.Take(); return c }
+		if w.prepare != nil {
+			if err := w.prepare(e, slots); err != nil {
+				t.Error(err)
+				return
+			}
+		}
 		blkEP, blkRecv, blkCli, fileEP, fileRecv := take(), take(), take(), take(), take()
 		e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEP, 1)
 		e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEP, 1)
@@ -153,12 +180,18 @@ func (w *world) run(t testing.TB) {
 			t.Error(err)
 			return
 		}
+		w.ended, w.super, w.fileEP = take(), take(), fileEP
+		e.Retype(ut, abi.ObjNotification, 0, cs, w.ended, 1)
+		e.Mint(cs, w.super, cs, fileEP, abi.RightWrite, superBadge)
 		for i, c := range w.clients {
-			cp := take()
+			cp, notify := take(), take()
 			e.Mint(cs, cp, cs, fileEP, abi.RightWrite|abi.RightGrant, c.badge)
-			if _, err := e.StartProgram(abi.InitSlotSystem, []string{fmt.Sprintf("client%d", i)}, 4<<20, 0, 0, cp); err != nil {
+			e.Mint(cs, notify, cs, w.ended, abi.RightWrite, abi.Badge(1)<<i)
+			id, err := e.StartProgram(abi.InitSlotSystem, []string{fmt.Sprintf("client%d", i)}, 4<<20, 0, notify, cp)
+			if err != nil {
 				t.Error(err)
 			}
+			w.clientIDs = append(w.clientIDs, id)
 		}
 		if w.supervise != nil {
 			w.supervise(e, fsd)

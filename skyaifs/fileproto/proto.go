@@ -41,6 +41,45 @@
 //	LabelStatfs   → statfs record at 0
 //	LabelSync     (the whole filesystem)
 //	LabelDetach   closes the client's handles and unmaps its buffer
+//	LabelLock     MR0 handle, MR1 LockShared or LockExclusive, MR2 0 or LockNoWait: locks
+//	              the handle's file for the client (see Locks below)
+//	LabelUnlock   MR0 handle: gives up the client's lock on the handle's file
+//	LabelEnded    MR0 a client's badge; only from the supervisor's badge (Config):
+//	              that client's task ended, so its session ends (see Locks)
+//	LabelTxPrepare MR0 transaction id, MR1 size, MR2 path length → MR1 the vote (YES or
+//	              NO, twophase.Msg): reserve a new file of size bytes at path, log
+//	              PREPARED durably (only from the coordinator's badge, Config)
+//	LabelTxDecide MR0 transaction id, MR1 COMMIT or ABORT → MR1 ACK: apply the decision
+//	LabelTxInquire MR0 transaction id → MR1 the participant's logged state
+//	              (twophase.State): what a recovering coordinator asks
+//	LabelSetEncryption MR0 path length, MR1 key id length (1…16 bytes, after the path):
+//	              gives the empty directory the encryption policy of that key id
+//	LabelAddView  MR0 a new client badge, MR1 mounts length (at 0: EncodeMounts), cap0 a
+//	              Container capability; only from Config.Admin's badge: the new badge's
+//	              client sees those mounts of the admin's namespace, acting as the
+//	              container's root mapped to the machine's ids (ContainerCred, view.Build)
+//
+// # Locks
+//
+// Shared and exclusive locks on files (skyaifs/lock's ResourceLockManager: the state
+// machine locks.pml models) are held by a client session and tied to the handle they
+// were taken through: the lock is the handle's capability-like entry in the client's
+// table, which no other client can name. Closing that handle, LabelUnlock, Detach, a
+// new Attach (the badge's task restarted) and the end of the client's task release
+// it. A request that must wait parks the caller's Reply object (the server takes a
+// free one of Config.Replies for its next receive) and is answered when granted, so
+// the server keeps serving everyone else meanwhile. Errors: EAGAIN (LockNoWait and
+// not free), EDEADLK (the session holds or waits for a lock on a file whose inode
+// number is not below this one's: lock in increasing inode order, so no cycle of
+// waits can form; this includes locking a file twice), ENOLCK (every Reply object is
+// parked with a waiter), ENOTCONN (the session ended while it waited).
+//
+// The kernel tells the server a task ended through whoever started the task: the end
+// notification StartProgram signals goes to the starter (the shell, a container's
+// runtime, the test's init), which holds the supervisor badge and sends LabelEnded.
+// The server also notices on its own when a locked session's buffer frames died with
+// its task (checked whenever a lock request would wait), so a waiter is not stuck
+// behind a dead holder for as long as anyone makes a lock request.
 //
 // Handles are numbers the server gives out from one counter for all clients and
 // looks up only in the calling client's table: a handle is useless to any other
@@ -57,7 +96,9 @@ import (
 	"time"
 
 	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/skyaifs/disk"
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/twophase"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,7 +123,30 @@ const (
 	LabelStatfs
 	LabelSync
 	LabelDetach
+	LabelLock
+	LabelUnlock
+	LabelEnded
+	LabelTxPrepare
+	LabelTxDecide
+	LabelTxInquire
+	LabelSetEncryption
+	LabelAddView
 	labelEnd
+)
+
+// MaxViewMounts bounds the mounts of one view (LabelAddView), as a container
+// descriptor's list is bounded.
+const MaxViewMounts = 64
+
+// MaxBoundSize bounds the file a two-phase transaction reserves (LabelTxPrepare).
+const MaxBoundSize = 1 << 24
+
+// Lock modes (LabelLock's MR1) and flags (MR2).
+const (
+	LockShared    = 0
+	LockExclusive = 1
+	// LockNoWait answers EAGAIN instead of waiting when the lock is not free.
+	LockNoWait = 1
 )
 
 // Remove kinds (LabelRemove's MR1).
@@ -157,6 +221,8 @@ type request struct {
 	pathLens []uint64 // lengths of the paths in the buffer, in order
 	arg      uint64   // Stat: follow; Remove: kind
 	pages    uint64   // Attach
+	lockMode uint64   // Lock: LockShared or LockExclusive
+	noWait   bool     // Lock: LockNoWait
 }
 
 // decode checks a request's label, words and capability count against a buffer of
@@ -173,11 +239,47 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		r.pages = mr[0]
 		return r, 0
 	}
+	if label == LabelAddView {
+		switch {
+		case caps != 1 || mr[0] == 0 || mr[1] == 0:
+			return r, unix.EINVAL
+		case bufSize == 0:
+			return r, unix.ENOTCONN
+		case mr[1] > bufSize:
+			return r, unix.EINVAL
+		}
+		r.arg, r.n = mr[0], mr[1]
+		return r, 0
+	}
 	if caps != 0 {
 		return r, unix.EINVAL
 	}
+	if label == LabelEnded {
+		// The supervisor has no buffer; the server checks its badge.
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.arg = mr[0]
+		return r, 0
+	}
 	if bufSize == 0 {
+		// Every other request needs an attached buffer, even one that does not use
+		// it: the server serves only attached sessions.
 		return r, unix.ENOTCONN
+	}
+	switch label {
+	case LabelTxDecide:
+		if mr[0] == 0 || (mr[1] != uint64(twophase.Commit) && mr[1] != uint64(twophase.Abort)) {
+			return r, unix.EINVAL
+		}
+		r.handle, r.arg = mr[0], mr[1]
+		return r, 0
+	case LabelTxInquire:
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.handle = mr[0]
+		return r, 0
 	}
 	paths := func(lens ...uint64) unix.Errno {
 		total := uint64(0)
@@ -204,8 +306,19 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.flags, r.perm = flags, uint32(mr[1])
 		return r, paths(mr[2])
-	case LabelClose, LabelFstat, LabelFsync:
+	case LabelClose, LabelFstat, LabelFsync, LabelUnlock:
 		r.handle = mr[0]
+	case LabelTxPrepare:
+		if mr[0] == 0 || mr[1] > MaxBoundSize {
+			return r, unix.EINVAL
+		}
+		r.handle, r.off = mr[0], mr[1]
+		return r, paths(mr[2])
+	case LabelLock:
+		if mr[1] > LockExclusive || mr[2]&^LockNoWait != 0 {
+			return r, unix.EINVAL
+		}
+		r.handle, r.lockMode, r.noWait = mr[0], mr[1], mr[2] == LockNoWait
 	case LabelPread, LabelPwrite:
 		if mr[1] > maxOffset || mr[2] > bufSize {
 			return r, unix.EINVAL
@@ -247,6 +360,17 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		return r, paths(mr[0])
 	case LabelRename, LabelSymlink:
 		return r, paths(mr[0], mr[1])
+	case LabelSetEncryption:
+		if mr[1] == 0 || mr[1] > uint64(len(disk.KeyID{})) {
+			return r, unix.EINVAL
+		}
+		if err := paths(mr[0]); err != 0 {
+			return r, err
+		}
+		if mr[0]+mr[1] > bufSize {
+			return r, unix.EINVAL
+		}
+		r.pathLens = []uint64{mr[0], mr[1]}
 	case LabelTruncate:
 		if mr[1] > maxOffset {
 			return r, unix.EINVAL

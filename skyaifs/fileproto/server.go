@@ -47,10 +47,28 @@ type Config struct {
 	// window that a dead buffer left mapped (see Server.drop).
 	Window, WindowSize uint64
 	MaxClients         int
+	// Replies is the first of MaxWaiters Reply objects besides Reply: a lock request
+	// that must wait keeps the Reply object it arrived with until it is granted, and
+	// the server receives with a free one meanwhile (0 waiters: every lock that is
+	// not free at once is ENOLCK).
+	Replies    abi.CPtr
+	MaxWaiters int
+	// Supervisor is the badge (not a client's) whose holder tells the server that a
+	// client's task ended (LabelEnded); 0: nobody may.
+	Supervisor abi.Badge
+	// Coordinator is the badge of the client (a trusted task acting for the kernel)
+	// that may run two-phase transactions (LabelTx…); 0: none. Its namespace must be
+	// the whole filesystem: its paths are taken from the root.
+	Coordinator abi.Badge
+	// Admin is the badge of the client (the task that makes containers) that may
+	// register containers' views (LabelAddView); 0: none.
+	Admin abi.Badge
 }
 
 // client is one client's state in the server.
 type client struct {
+	badge   abi.Badge
+	locks   map[uint64]uint64 // handle → inode it holds a lock on
 	ns      Namespace
 	slot    int                    // which frame slots and window it uses; -1 while detached
 	m       *user.Mapped           // its buffer; nil while detached
@@ -70,6 +88,7 @@ type Server struct {
 	end     uint64
 	next    uint64 // the next handle; handles are never reused
 	scratch []byte // staging between the filesystem and a buffer
+	lockState
 }
 
 // NewServer returns a server for the mounted filesystem f.
@@ -80,16 +99,17 @@ func NewServer(e *user.Env, f *skyfs.FS, c Config) *Server {
 	for i := range c.MaxClients {
 		s.windows = append(s.windows, bufferVA(c.Window, i))
 	}
+	s.initLocks()
 	return s
 }
 
 // AddClient lets the holder of an endpoint capability with badge (not 0) use the
 // server, seeing ns.
 func (s *Server) AddClient(badge abi.Badge, ns Namespace) error {
-	if badge == 0 || s.clients[badge] != nil {
+	if badge == 0 || s.clients[badge] != nil || badge == s.c.Supervisor {
 		return fmt.Errorf("fileproto: badge %#x is 0 or taken", badge)
 	}
-	s.clients[badge] = &client{ns: ns, slot: -1, handles: map[uint64]*skyfs.File{}}
+	s.clients[badge] = &client{badge: badge, ns: ns, slot: -1, handles: map[uint64]*skyfs.File{}, locks: map[uint64]uint64{}}
 	return nil
 }
 
@@ -97,20 +117,28 @@ func (s *Server) AddClient(badge abi.Badge, ns Namespace) error {
 func (s *Server) Serve() {
 	e, c := s.e, s.c
 	e.SetRecvSlot(0, c.Recv)
-	badge, info, err := e.Recv(c.Endpoint, c.Reply)
+	badge, info, err := e.Recv(c.Endpoint, s.cur)
 	for {
 		errno, r1, r2 := unix.EINVAL, uint64(0), uint64(0)
+		s.deferred = false
 		if err == nil {
 			errno, r1, r2 = s.handle(badge, info)
 		}
 		if info.ExtraCaps() > 0 {
 			e.Delete(c.CSpace, c.Recv)
 		}
+		s.wake() // answer waiters this request granted or cancelled
+		e.SetRecvSlot(0, c.Recv)
+		if s.deferred {
+			// The caller waits for a lock; its Reply object is parked with it and
+			// s.cur is a free one.
+			badge, info, err = e.Recv(c.Endpoint, s.cur)
+			continue
+		}
 		e.SetMR(0, uint64(errno))
 		e.SetMR(1, r1)
 		e.SetMR(2, r2)
-		e.SetRecvSlot(0, c.Recv)
-		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, 3, 0))
+		badge, info, err = e.ReplyRecv(c.Endpoint, s.cur, abi.NewMsgInfo(0, 3, 0))
 	}
 }
 
@@ -131,8 +159,15 @@ func errnoOf(err error) unix.Errno {
 // handle decodes and carries out one request.
 func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, uint64) {
 	e := s.e
+	if badge != 0 && badge == s.c.Supervisor && info.Label() == LabelEnded {
+		r, errno := decode(info.Label(), [3]uint64{e.MR(0), e.MR(1), e.MR(2)}, info.ExtraCaps(), 0)
+		if errno != 0 {
+			return errno, 0, 0
+		}
+		return s.ended(abi.Badge(r.arg)), 0, 0
+	}
 	cl := s.clients[badge]
-	if cl == nil {
+	if cl == nil || info.Label() == LabelEnded {
 		return unix.EPERM, 0, 0
 	}
 	r, errno := decode(info.Label(), [3]uint64{e.MR(0), e.MR(1), e.MR(2)}, info.ExtraCaps(), cl.size)
@@ -162,7 +197,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	}
 	var f *skyfs.File
 	switch r.label {
-	case LabelClose, LabelPread, LabelPwrite, LabelFstat, LabelFsync, LabelFtrunc:
+	case LabelClose, LabelPread, LabelPwrite, LabelFstat, LabelFsync, LabelFtrunc, LabelLock, LabelUnlock:
 		if f = cl.handles[r.handle]; f == nil {
 			return unix.EBADF, 0, 0
 		}
@@ -180,6 +215,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		cl.handles[h] = f
 		return 0, h, 0
 	case LabelClose:
+		s.unlock(cl, r.handle)
 		delete(cl.handles, r.handle)
 		return errnoOf(f.Close()), 0, 0
 	case LabelPread:
@@ -265,6 +301,20 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		return errnoOf(s.fs.Sync()), 0, 0
 	case LabelDetach:
 		s.release(cl)
+		return 0, 0, 0
+	case LabelTxPrepare, LabelTxDecide, LabelTxInquire:
+		return s.tx(cl, r, paths)
+	case LabelSetEncryption:
+		return s.setEncryption(cl, paths[0], paths[1])
+	case LabelAddView:
+		return s.addView(cl, r)
+	case LabelLock:
+		return s.lock(cl, r, f)
+	case LabelUnlock:
+		if _, ok := cl.locks[r.handle]; !ok {
+			return unix.ENOLCK, 0, 0
+		}
+		s.unlock(cl, r.handle)
 		return 0, 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
@@ -386,8 +436,10 @@ func (s *Server) drop(cl *client) bool {
 	return true
 }
 
-// detach closes the client's files and unmaps its buffer.
+// detach ends the client's session: its locks are released (and its waiting lock
+// request answered ENOTCONN), its files closed and its buffer unmapped.
 func (s *Server) detach(cl *client) {
+	s.endLocks(cl)
 	for h, f := range cl.handles {
 		f.Close()
 		delete(cl.handles, h)

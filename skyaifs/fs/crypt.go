@@ -894,6 +894,9 @@ func (d *Dir) SetEncryption(path string, id disk.KeyID) error {
 		if n.Type() != disk.TypeDir {
 			return unix.ENOTDIR
 		}
+		if !d.cred.owns(n) {
+			return unix.EACCES // as fscrypt: only the directory's owner sets a policy
+		}
 		if n.Flags&disk.FlagEncrypted != 0 {
 			if n.Policy == id {
 				return nil

@@ -53,7 +53,7 @@ func (d *Dir) OpenFile(path string, flags int, perm uint32) (*File, error) {
 			if flags&os.O_CREATE == 0 {
 				return unix.ENOENT
 			}
-			n, err := f.create(r, disk.TypeFile|perm&disk.PermMask)
+			n, err := f.create(d.cred, r, disk.TypeFile|perm&disk.PermMask)
 			if err != nil {
 				return err
 			}
@@ -72,6 +72,9 @@ func (d *Dir) OpenFile(path string, flags int, perm uint32) (*File, error) {
 		}
 		if n.Type() == disk.TypeDir && (flags&accMode != os.O_RDONLY || flags&os.O_TRUNC != 0) {
 			return unix.EISDIR
+		}
+		if err := d.cred.check(n, openAccess(flags)); err != nil {
+			return err
 		}
 		if flags&os.O_TRUNC != 0 && flags&accMode != os.O_RDONLY && n.Size > 0 {
 			if err := f.truncate(n, 0); err != nil {

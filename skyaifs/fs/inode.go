@@ -135,8 +135,8 @@ func (f *FS) putInode(n *inode) error {
 	return nil
 }
 
-// newInode allocates an inode of the given mode.
-func (f *FS) newInode(mode uint32, parent uint64) (*inode, error) {
+// newInode allocates an inode of the given mode, owned by who c says (see owner).
+func (f *FS) newInode(c *Cred, mode uint32, parent uint64) (*inode, error) {
 	ino, err := f.allocInode()
 	if err != nil {
 		return nil, err
@@ -150,7 +150,8 @@ func (f *FS) newInode(mode uint32, parent uint64) (*inode, error) {
 		return nil, fmt.Errorf("%w: free inode %d is not zero", disk.ErrCorrupt, ino)
 	}
 	now := f.opts.now().UnixNano()
-	n := &inode{Inode: disk.Inode{Ino: ino, Mode: mode, UID: f.opts.UID, GID: f.opts.GID, Nlink: 1,
+	uid, gid := f.owner(c)
+	n := &inode{Inode: disk.Inode{Ino: ino, Mode: mode, UID: uid, GID: gid, Nlink: 1,
 		Atime: now, Mtime: now, Ctime: now, Btime: now, Parent: parent, Generation: f.seqGen()}}
 	if mode&disk.TypeMask == disk.TypeDir {
 		n.Nlink = 2

@@ -27,7 +27,10 @@ func (d *Dir) Mkdir(path string, perm uint32) error {
 		if r.ino != 0 || r.name == "" || r.name == ".." {
 			return unix.EEXIST
 		}
-		n, err := f.newInode(disk.TypeDir|perm&disk.PermMask, r.dir.Ino)
+		if err := d.cred.check(r.dir, permWrite|permExec); err != nil {
+			return err
+		}
+		n, err := f.newInode(d.cred, disk.TypeDir|perm&disk.PermMask, r.dir.Ino)
 		if err != nil {
 			return err
 		}
@@ -45,8 +48,8 @@ func (d *Dir) Mkdir(path string, perm uint32) error {
 	}))
 }
 
-// create makes a regular file or symlink named by r (which must not exist).
-func (f *FS) create(r resolved, mode uint32) (*inode, error) {
+// create makes a regular file or symlink named by r (which must not exist), as c.
+func (f *FS) create(c *Cred, r resolved, mode uint32) (*inode, error) {
 	if r.name == "" || r.name == ".." {
 		return nil, unix.EEXIST
 	}
@@ -56,7 +59,10 @@ func (f *FS) create(r resolved, mode uint32) (*inode, error) {
 	if !disk.ValidName(r.name) {
 		return nil, unix.EINVAL
 	}
-	n, err := f.newInode(mode, 0)
+	if err := c.check(r.dir, permWrite|permExec); err != nil {
+		return nil, err
+	}
+	n, err := f.newInode(c, mode, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +95,7 @@ func (d *Dir) Symlink(target, path string) error {
 		if r.ino != 0 {
 			return unix.EEXIST
 		}
-		n, err := f.create(r, disk.TypeLink|0o777)
+		n, err := f.create(d.cred, r, disk.TypeLink|0o777)
 		if err != nil {
 			return err
 		}
@@ -182,6 +188,9 @@ func (d *Dir) Readdir(path string) ([]DirEntry, error) {
 	if n.Type() != disk.TypeDir {
 		return nil, wrap("readdir", path, unix.ENOTDIR)
 	}
+	if err := d.cred.check(n, permRead); err != nil {
+		return nil, wrap("readdir", path, err)
+	}
 	es, err := f.entries(n)
 	if err != nil {
 		return nil, wrap("readdir", path, err)
@@ -219,6 +228,9 @@ func (d *Dir) Unlink(path string) error {
 		}
 		if r.trail {
 			return unix.ENOTDIR
+		}
+		if err := d.cred.mayUnlink(r.dir, n); err != nil {
+			return err
 		}
 		if err := f.dirRemove(r.dir, r.name); err != nil {
 			return err
@@ -264,6 +276,9 @@ func (d *Dir) Rmdir(path string) error {
 		}
 		if n.Type() != disk.TypeDir {
 			return unix.ENOTDIR
+		}
+		if err := d.cred.mayUnlink(r.dir, n); err != nil {
+			return err
 		}
 		if empty, err := f.isEmpty(n); err != nil {
 			return err
@@ -313,6 +328,9 @@ func (d *Dir) Link(oldpath, newpath string) error {
 		}
 		if n.Nlink == ^uint32(0) {
 			return unix.EMLINK
+		}
+		if err := d.cred.check(r.dir, permWrite|permExec); err != nil {
+			return err
 		}
 		if err := allowedIn(r.dir, n); err != nil {
 			return err
@@ -369,6 +387,21 @@ func (d *Dir) rename(oldpath, newpath string) error {
 	}
 	if dst.ino == src.ino {
 		return nil // the same file: POSIX says do nothing
+	}
+	if err := d.cred.mayUnlink(src.dir, n); err != nil {
+		return err
+	}
+	if err := d.cred.check(dst.dir, permWrite|permExec); err != nil {
+		return err
+	}
+	if dst.ino != 0 && d.cred != nil {
+		victim, err := f.getInode(dst.ino)
+		if err != nil {
+			return err
+		}
+		if err := d.cred.mayUnlink(dst.dir, victim); err != nil {
+			return err
+		}
 	}
 	if dst.dir.Ino != src.dir.Ino {
 		if err := allowedIn(dst.dir, n); err != nil {
@@ -484,6 +517,9 @@ func (d *Dir) Truncate(path string, size int64) error {
 		if err != nil {
 			return err
 		}
+		if err := d.cred.check(n, permWrite); err != nil {
+			return err
+		}
 		return f.truncate(n, size)
 	}))
 }
@@ -529,16 +565,32 @@ func (f *FS) truncate(n *inode, size int64) error {
 }
 
 // Chmod sets the permission bits of path.
+// Acting as a Cred, only the file's owner or machine root may (EPERM).
 func (d *Dir) Chmod(path string, perm uint32) error {
-	return d.setattr("chmod", path, func(n *inode) { n.Mode = n.Mode&disk.TypeMask | perm&disk.PermMask })
+	return d.setattr("chmod", path, func(n *inode) error {
+		if !d.cred.owns(n) {
+			return unix.EPERM
+		}
+		n.Mode = n.Mode&disk.TypeMask | perm&disk.PermMask
+		return nil
+	})
 }
 
 // Chown sets the owner and group of path.
+// Acting as a Cred, only machine root may (EPERM): giving files away would let a
+// container's root escape its quota of ownership, and taking them is the authority
+// it must not have.
 func (d *Dir) Chown(path string, uid, gid uint32) error {
-	return d.setattr("chown", path, func(n *inode) { n.UID, n.GID = uid, gid })
+	return d.setattr("chown", path, func(n *inode) error {
+		if d.cred != nil && d.cred.UID != 0 {
+			return unix.EPERM
+		}
+		n.UID, n.GID = uid, gid
+		return nil
+	})
 }
 
-func (d *Dir) setattr(op, path string, set func(*inode)) error {
+func (d *Dir) setattr(op, path string, set func(*inode) error) error {
 	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -550,7 +602,9 @@ func (d *Dir) setattr(op, path string, set func(*inode)) error {
 		if err != nil {
 			return err
 		}
-		set(n)
+		if err := set(n); err != nil {
+			return err
+		}
 		n.Ctime = f.opts.now().UnixNano()
 		return f.putInode(n)
 	}))

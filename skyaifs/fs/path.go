@@ -35,10 +35,12 @@ func (d *Dir) walk(path string, follow bool) (resolved, error) {
 		return resolved{}, err
 	}
 	links := 0
-	return d.fs.walkFrom(d.ino, d.ino, path, follow, &links)
+	return d.fs.walkFrom(d.cred, d.ino, d.ino, path, follow, &links)
 }
 
-func (f *FS) walkFrom(root, start uint64, path string, follow bool, links *int) (resolved, error) {
+// walkFrom is walk from directory start inside root, acting as c: every directory
+// the walk looks a name up in needs c's search permission.
+func (f *FS) walkFrom(c *Cred, root, start uint64, path string, follow bool, links *int) (resolved, error) {
 	if strings.HasPrefix(path, "/") {
 		start = root
 	}
@@ -71,6 +73,9 @@ func (f *FS) walkFrom(root, start uint64, path string, follow bool, links *int) 
 		}
 		if len(p) > disk.MaxName {
 			return resolved{}, unix.ENAMETOOLONG
+		}
+		if err := c.check(cur, permExec); err != nil {
+			return resolved{}, err
 		}
 		if p == ".." {
 			up := cur.Parent
@@ -119,7 +124,7 @@ func (f *FS) walkFrom(root, start uint64, path string, follow bool, links *int) 
 			if rest != "" {
 				target += "/" + rest
 			}
-			return f.walkFrom(root, cur.Ino, target, follow, links)
+			return f.walkFrom(c, root, cur.Ino, target, follow, links)
 		}
 		if last {
 			return resolved{dir: cur, name: p, ino: e.Ino, trail: trail, parent: cur.Ino}, nil

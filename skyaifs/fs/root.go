@@ -15,9 +15,10 @@ import (
 // directory is removed, every call fails with ESTALE (even if the inode
 // number is reused). Dirs are safe for concurrent use.
 type Dir struct {
-	fs  *FS    // immutable
-	ino uint64 // immutable
-	gen uint32 // immutable
+	fs   *FS    // immutable
+	ino  uint64 // immutable
+	gen  uint32 // immutable
+	cred *Cred  // who acts (nil: trusted, no checks); immutable
 }
 
 // Root returns the Dir of the filesystem's root directory.
@@ -39,7 +40,10 @@ func (d *Dir) Sub(path string) (*Dir, error) {
 	if n.Type() != disk.TypeDir {
 		return nil, wrap("sub", path, unix.ENOTDIR)
 	}
-	return &Dir{fs: f, ino: n.Ino, gen: n.Generation}, nil
+	if err := d.cred.check(n, permExec); err != nil {
+		return nil, wrap("sub", path, err) // as chdir: the new root must be searchable
+	}
+	return &Dir{fs: f, ino: n.Ino, gen: n.Generation, cred: d.cred}, nil
 }
 
 // Sub is Root().Sub(path).

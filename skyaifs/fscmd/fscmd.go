@@ -19,7 +19,23 @@ import (
 )
 
 // Usage is the commands' synopsis.
-const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | mkdir PATH | rm PATH | mv FROM TO | sync | df | bench [MiB]"
+const Usage = "write|append PATH TEXT... | cat PATH | ls [PATH] | stat PATH | mkdir PATH [MODE] | rm PATH | mv FROM TO | encrypt DIR KEYID | sync | df | bench [MiB]"
+
+// ModeMaker is a Files that makes directories with a given mode (mkdir PATH MODE).
+type ModeMaker interface {
+	MkdirMode(path string, perm uint32) error
+}
+
+// Stater is a Files that describes a name (stat PATH).
+type Stater interface {
+	Lstat(path string) (fs.Stat, error)
+}
+
+// Encrypter is a Files that can set encryption policies (Remote: through the file
+// server, whose key provider on the machine is the storage vault).
+type Encrypter interface {
+	SetEncryption(dir, keyID string) error
+}
 
 // Files is what the commands need of a filesystem: the filesystem in this task
 // (Local) or one served by the filesystem task over the file protocol (Remote).
@@ -81,7 +97,37 @@ func Run(f Files, out io.Writer, args []string) error {
 		if err := need(1); err != nil {
 			return err
 		}
-		return f.Mkdir(args[1])
+		if len(args) < 3 {
+			return f.Mkdir(args[1])
+		}
+		perm, err := strconv.ParseUint(args[2], 8, 32)
+		if err != nil || perm > 0o7777 {
+			return fmt.Errorf("mkdir: mode %q: want octal 0–7777", args[2])
+		}
+		m, ok := f.(ModeMaker)
+		if !ok {
+			return errors.New("mkdir: a mode is not supported here")
+		}
+		return m.MkdirMode(args[1], uint32(perm))
+	case "stat":
+		if err := need(1); err != nil {
+			return err
+		}
+		s, ok := f.(Stater)
+		if !ok {
+			return errors.New("stat: not supported here")
+		}
+		st, err := s.Lstat(args[1])
+		if err != nil {
+			return err
+		}
+		kind := map[uint32]string{0o040000: "directory", 0o100000: "file", 0o120000: "symlink"}[st.Mode&0o170000]
+		enc := ""
+		if st.Encrypted {
+			enc = " encrypted"
+		}
+		fmt.Fprintf(out, "%s: %s mode %04o uid %d gid %d size %d%s\n", args[1], kind, st.Mode&0o7777, st.UID, st.GID, st.Size, enc)
+		return nil
 	case "rm":
 		if err := need(1); err != nil {
 			return err
@@ -92,6 +138,15 @@ func Run(f Files, out io.Writer, args []string) error {
 			return err
 		}
 		return f.Rename(args[1], args[2])
+	case "encrypt":
+		if err := need(2); err != nil {
+			return err
+		}
+		e, ok := f.(Encrypter)
+		if !ok {
+			return errors.New("encrypt: not supported here")
+		}
+		return e.SetEncryption(args[1], args[2])
 	case "sync":
 		return f.Sync()
 	case "bench":
@@ -169,6 +224,12 @@ func (l Local) Names(path string) ([]string, error) {
 
 // Mkdir implements Files.
 func (l Local) Mkdir(path string) error { return l.FS.Mkdir(path, 0o755) }
+
+// MkdirMode implements ModeMaker.
+func (l Local) MkdirMode(path string, perm uint32) error { return l.FS.Mkdir(path, perm) }
+
+// Lstat implements Stater.
+func (l Local) Lstat(path string) (fs.Stat, error) { return l.FS.Lstat(path) }
 
 // Remove implements Files.
 func (l Local) Remove(path string) error {

@@ -62,3 +62,35 @@ func TestBench(t *testing.T) {
 	}
 	t.Log(r)
 }
+
+// TestMkdirModeAndStat: mkdir takes an octal mode, stat shows it with the owner; a
+// mode that is not octal or too large is refused and makes nothing.
+func TestMkdirModeAndStat(t *testing.T) {
+	dev := block.NewMem(1024)
+	if err := fs.Mkfs(dev, fs.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Mount(dev, fs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	run := func(line string) error { return Run(Local{FS: f}, &out, strings.Fields(line)) }
+	for _, line := range []string{"mkdir /shared 1777", "write /shared/a x", "stat /shared", "stat /shared/a"} {
+		if err := run(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	want := "/shared: directory mode 1777 uid 0 gid 0 size 4096\n/shared/a: file mode 0644 uid 0 gid 0 size 2\n"
+	if out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+	for _, bad := range []string{"mkdir /b 9", "mkdir /b 17777", "mkdir /b rwx", "stat /nonesuch"} {
+		if err := run(bad); err == nil {
+			t.Errorf("%q succeeded", bad)
+		}
+	}
+	if _, err := f.Lstat("/b"); err == nil {
+		t.Error("a refused mkdir made /b")
+	}
+}

@@ -77,6 +77,12 @@ func (r Remote) Names(path string) ([]string, error) {
 // Mkdir implements Files.
 func (r Remote) Mkdir(path string) error { return r.C.Mkdir(path, 0o755) }
 
+// MkdirMode implements ModeMaker.
+func (r Remote) MkdirMode(path string, perm uint32) error { return r.C.Mkdir(path, perm) }
+
+// Lstat implements Stater.
+func (r Remote) Lstat(path string) (fs.Stat, error) { return r.C.Lstat(path) }
+
 // Remove implements Files.
 func (r Remote) Remove(path string) error { return r.C.Remove(path) }
 
@@ -88,3 +94,6 @@ func (r Remote) Sync() error { return r.C.Sync() }
 
 // Statfs implements Files.
 func (r Remote) Statfs() (fs.Statfs, error) { return r.C.Statfs() }
+
+// SetEncryption implements Encrypter.
+func (r Remote) SetEncryption(dir, keyID string) error { return r.C.SetEncryption(dir, keyID) }

@@ -297,3 +297,18 @@ func (m *Manager) Check() error {
 	}
 	return nil
 }
+
+// Grantable reports whether Acquire(h, r, mode) would answer Granted now. It only
+// looks: a service uses it for try-locks (answer "would block" instead of queueing),
+// which the model does not need because a try-lock that is not grantable changes
+// nothing.
+func (m *Manager) Grantable(h Holder, r Resource, mode Mode) bool {
+	if mode != Shared && mode != Exclusive {
+		return false
+	}
+	if _, waits := m.waiting[h]; waits || m.outOfOrder(h, r) {
+		return false
+	}
+	s := m.res[r]
+	return s == nil || (len(s.queue) == 0 && compatible(s, mode))
+}

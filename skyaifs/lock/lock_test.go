@@ -217,3 +217,29 @@ func TestLockManagerFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGrantable: Grantable answers as Acquire would, without changing anything.
+func TestGrantable(t *testing.T) {
+	m := NewManager()
+	cases := []struct {
+		h    Holder
+		r    Resource
+		mode Mode
+	}{{1, 5, Shared}, {2, 5, Shared}, {3, 5, Exclusive}, {4, 5, Shared}, {1, 3, Shared}, {5, 7, Exclusive}, {5, 9, Shared}, {6, 7, Shared}}
+	for _, c := range cases {
+		want := m.Grantable(c.h, c.r, c.mode)
+		if m.Grantable(c.h, c.r, c.mode) != want {
+			t.Fatal("Grantable changed its answer")
+		}
+		ans, _ := m.Acquire(c.h, c.r, c.mode)
+		if (ans == Granted) != want {
+			t.Errorf("%+v: Grantable %v, Acquire %v", c, want, ans)
+		}
+		if err := m.Check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.Grantable(9, 1, Mode(7)) {
+		t.Error("an unknown mode is grantable")
+	}
+}

@@ -390,3 +390,38 @@ func (v *View) Link(oldp, newp string) error {
 	}
 	return m.Dir.Link(r1, r2)
 }
+
+// Spec is one mount as a container descriptor names it (descriptor.Mount): the
+// directory Source of the creator's namespace shown at Target, read-only or not.
+type Spec struct {
+	Source, Target string
+	ReadOnly       bool
+}
+
+// Build makes the view a container's descriptor asks for: each Spec's Source is
+// resolved in root (the namespace of the container's creator, which cannot hand out
+// more than it sees) and mounted at Target acting as cred (the container's ids
+// mapped to the machine's: see fs.Dir.As), so the file permissions of the machine
+// apply inside the view as well as the mounts' rights. An empty list is an error: a
+// container without mounts has no file view and gets no file service.
+func Build(root *skyfs.Dir, cred skyfs.Cred, specs []Spec) (*View, error) {
+	if len(specs) == 0 {
+		return nil, errors.New("view: no mounts")
+	}
+	mounts := make([]Mount, 0, len(specs))
+	for _, s := range specs {
+		if !pathpkg.IsAbs(s.Source) || pathpkg.Clean(s.Source) != s.Source {
+			return nil, fmt.Errorf("view: mount source %q is not absolute and clean", s.Source)
+		}
+		d, err := root.Sub(s.Source)
+		if err != nil {
+			return nil, fmt.Errorf("view: mount source %q: %w", s.Source, err)
+		}
+		r := Read | Write
+		if s.ReadOnly {
+			r = Read
+		}
+		mounts = append(mounts, Mount{Path: s.Target, Dir: d.As(cred), Rights: r})
+	}
+	return New(mounts...)
+}

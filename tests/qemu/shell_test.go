@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyscope-os/skyscope/skyaifs/block"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 	"github.com/skyscope-os/skyscope/tools/qemu"
 )
 
@@ -200,14 +203,24 @@ func TestShellFiles(t *testing.T) {
 	}
 	sessions := [][]string{
 		{"mkdir /notes", "write /notes/a.txt survives a reboot", "write /notes/b.txt temporary", "mv /notes/b.txt /notes/c.txt",
-			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "df", "fsbench 1", "sync", "shutdown"},
-		{"cat /notes/a.txt", "cat /notes/c.txt", "shutdown"},
+			"rm /notes/c.txt", "ls /notes", "cat /notes/a.txt", "mkdir /sealed", "encrypt /sealed notes",
+			"write /sealed/k.txt sealed by the storage vault", "mkdir /regions", "region /regions/r1 10000",
+			"region /notes/a.txt 100", "df", "fsbench 1", "sync", "shutdown"},
+		{"cat /notes/a.txt", "cat /notes/c.txt", "cat /sealed/k.txt", "region /regions/r1 10000", "stat /regions/r1", "shutdown"},
 	}
 	wants := [][]string{
 		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
-			"started the disk driver (task 3) and the filesystem (task 4)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free"},
-		{"started the disk driver (task 3) and the filesystem (task 4)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
-			"cat: open /notes/c.txt: no such file or directory"},
+			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free",
+			// The two-phase commit on the machine: a new file with frames bound to it,
+			// and a path that exists, which the participant votes NO on.
+			"COMMIT; 10000 bytes bound to 3 frames", "region /notes/a.txt: transaction", "ABORT (the path exists"},
+		{"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
+			"cat: open /notes/c.txt: no such file or directory",
+			// Encrypted with a key the storage vault derived from the bundle's persistent
+			// secret, in the first boot; the second boot's vault derives it again.
+			"sky> cat /sealed/k.txt\nsealed by the storage vault\n",
+			// The same transaction after the reboot: recovered from the logs, re-bound.
+			"COMMIT; 10000 bytes bound to 3 frames", "/regions/r1: file mode 0600 uid 0 gid 0 size 10000"},
 	}
 	for i, cmds := range sessions {
 		pr, pw := io.Pipe()
@@ -223,11 +236,81 @@ func TestShellFiles(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("console:\n%s", con)
 		}
+		for _, bad := range []string{"encrypt:", "vault: no storage secret"} {
+			if strings.Contains(con, bad) {
+				t.Errorf("boot %d: console has %q", i+1, bad)
+			}
+		}
 		if m := regexp.MustCompile(`sequential write .*\n.*\n.*creates/s.*`).FindString(con); i == 0 {
 			if m == "" {
 				t.Errorf("fsbench printed no measurements")
 			}
 			t.Logf("fsbench on virtio-blk through skyaifsd and blkd:\n%s", m)
 		}
+	}
+	// On the host, with the storage vault's secret and skyaifsd's badge, the file the
+	// machine encrypted is encrypted on the disk and opens (vaultkeys.Offline derives
+	// what the vault derived); the host tools' own derivation does not open it.
+	secret, err := os.ReadFile(filepath.Join(build(t), "build/keys/storage.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: vaultkeys.Offline{Secret: secret, Badge: vaultkeys.SkyaifsdBadge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Unmount()
+	if st, err := f.Stat("/sealed/k.txt"); err != nil || !st.Encrypted {
+		t.Errorf("/sealed/k.txt on the disk: encrypted %v, %v", st.Encrypted, err)
+	}
+	if b, err := f.ReadFile("/sealed/k.txt"); err != nil || string(b) != "sealed by the storage vault\n" {
+		t.Errorf("/sealed/k.txt with the vault's keys offline: %q, %v", b, err)
+	}
+}
+
+// TestContainerFileView: ctr run --mount on the machine. The shell registers the
+// container's view with skyaifsd (the Container capability and the mounts; skyaifsd
+// asks the kernel for the container's ids) and grants the container's task the file
+// endpoint with the view's badge. fsprobe, inside, creates a file owned by machine uid
+// 100000 (its root mapped), reads the machine's public file through a read-only mount
+// but cannot write there, cannot enter the machine root's 0700 directory, and names
+// nothing outside its view through "..".
+func TestContainerFileView(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := "fsprobe write:/mine stat:/mine read:/machine/notes.txt write:/machine/x read:/machine/private/secret " +
+		"read:/../../notes.txt read:/../private/secret ls:/"
+	cmds := []string{"mkdir /box 1777", "write /notes.txt machine notes", "mkdir /private 0700", "write /private/secret root only",
+		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --mount /:/machine:ro --name probe " + probe,
+		"ctr wait probe", "ctr logs probe", "stat /box/mine", "shutdown"}
+	wants := []string{
+		"fsprobe: write /mine: ok",
+		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
+		`fsprobe: read /machine/notes.txt: ok "machine notes"`,
+		"fsprobe: write /machine/x: read-only file system",
+		"fsprobe: read /machine/private/secret: permission denied",
+		"fsprobe: read /../../notes.txt: no such file or directory",
+		"fsprobe: read /../private/secret: no such file or directory",
+		"fsprobe: ls /: ok machine mine",
+		"/box/mine: file mode 0644 uid 100000 gid 100000 size 5",
+	}
+	pr, pw := io.Pipe()
+	s := &script{in: pw, commands: cmds}
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 3 * time.Minute, Disk: img})
+	pw.Close()
+	con := strings.ReplaceAll(res.Console, "\r", "")
+	for _, want := range wants {
+		if !strings.Contains(con, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("console:\n%s", con)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	iofs "io/fs"
@@ -12,6 +13,7 @@ import (
 	"github.com/skyscope-os/skyscope/skyaifs/disk"
 	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/fsck"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 )
 
 // SKYAIFS disk images (docs/SKYAIFS.md): make, check, list, read and fill
@@ -93,19 +95,47 @@ func fsFsck(args []string, stdout io.Writer) error {
 	}
 }
 
-// mountImage opens and mounts an image file, with the key provider of
-// secretFile when it is not empty; done unmounts and closes it.
-func mountImage(path, secretFile string) (f *skyfs.FS, done func() error, err error) {
+// keyFlags are the ways to give a command the keys of encrypted files: the host
+// tools' own secret file (--secret: fs.DerivedKeys), or the machine's storage vault
+// secret (--vault-secret: the keys the vault derived for skyaifsd, vaultkeys.Offline).
+type keyFlags struct{ secret, vault *string }
+
+// addKeyFlags registers --secret and --vault-secret on fs.
+func addKeyFlags(fs *flag.FlagSet) keyFlags {
+	return keyFlags{
+		secret: fs.String("secret", "", "file holding the secret the keys of encrypted files derive from"),
+		vault:  fs.String("vault-secret", "", "the machine's storage vault secret (build/keys/storage.secret): open what the running system encrypted"),
+	}
+}
+
+// provider returns the key provider the flags name (nil: none).
+func (k keyFlags) provider() (skyfs.KeyProvider, error) {
+	if k.secret == nil || (*k.secret == "" && *k.vault == "") {
+		return nil, nil
+	}
+	if *k.secret != "" && *k.vault != "" {
+		return nil, usageError{"give --secret or --vault-secret, not both"}
+	}
+	file := *k.secret + *k.vault
+	secret, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if len(secret) < 16 {
+		return nil, fmt.Errorf("%s: a secret of %d bytes; at least 16 wanted", file, len(secret))
+	}
+	if *k.vault != "" {
+		return vaultkeys.Offline{Secret: secret, Badge: vaultkeys.SkyaifsdBadge}, nil
+	}
+	return skyfs.DerivedKeys{Secret: secret}, nil
+}
+
+// mountImage opens and mounts an image file, with the key provider keys name;
+// done unmounts and closes it.
+func mountImage(path string, keys keyFlags) (f *skyfs.FS, done func() error, err error) {
 	var opts skyfs.Options
-	if secretFile != "" {
-		secret, err := os.ReadFile(secretFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(secret) < 16 {
-			return nil, nil, fmt.Errorf("%s: a secret of %d bytes; at least 16 wanted", secretFile, len(secret))
-		}
-		opts.Keys = skyfs.DerivedKeys{Secret: secret}
+	if opts.Keys, err = keys.provider(); err != nil {
+		return nil, nil, err
 	}
 	dev, err := block.Open(path)
 	if err != nil {
@@ -133,7 +163,7 @@ func fsLs(args []string, stdout io.Writer) error {
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and PATH"}
 	}
-	f, done, err := mountImage(fs.Arg(0), "")
+	f, done, err := mountImage(fs.Arg(0), keyFlags{})
 	if err != nil {
 		return err
 	}
@@ -178,15 +208,15 @@ func printStat(w io.Writer, f *skyfs.FS, path, name string, st skyfs.Stat) {
 }
 
 func fsCat(args []string, stdout io.Writer) error {
-	fs := newFlags("fs cat", "[--secret FILE] IMAGE PATH", stdout)
-	secret := fs.String("secret", "", "file holding the secret the keys of encrypted files derive from")
+	fs := newFlags("fs cat", "[--secret FILE | --vault-secret FILE] IMAGE PATH", stdout)
+	keys := addKeyFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and PATH"}
 	}
-	f, done, err := mountImage(fs.Arg(0), *secret)
+	f, done, err := mountImage(fs.Arg(0), keys)
 	if err != nil {
 		return err
 	}
@@ -216,9 +246,9 @@ func fsCat(args []string, stdout io.Writer) error {
 }
 
 func fsPut(args []string, stdout io.Writer) error {
-	fs := newFlags("fs put", "[--mode 0644] [--secret FILE] IMAGE HOSTFILE PATH", stdout)
+	fs := newFlags("fs put", "[--mode 0644] [--secret FILE | --vault-secret FILE] IMAGE HOSTFILE PATH", stdout)
 	mode := fs.Uint("mode", 0o644, "permissions of the new file")
-	secret := fs.String("secret", "", "file holding the secret the keys of encrypted files derive from")
+	keys := addKeyFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -229,7 +259,7 @@ func fsPut(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, done, err := mountImage(fs.Arg(0), *secret)
+	f, done, err := mountImage(fs.Arg(0), keys)
 	if err != nil {
 		return err
 	}
@@ -249,8 +279,8 @@ func fsPut(args []string, stdout io.Writer) error {
 // says which secret to use); the KEK is derived from the secret file as the
 // key vault derives it (fs.DerivedKeys).
 func fsEncrypt(args []string, stdout io.Writer) error {
-	fs := newFlags("fs encrypt", "--secret FILE --key-id NAME IMAGE DIR", stdout)
-	secret := fs.String("secret", "", "file holding the secret (at least 16 bytes)")
+	fs := newFlags("fs encrypt", "--secret FILE|--vault-secret FILE --key-id NAME IMAGE DIR", stdout)
+	keys := addKeyFlags(fs)
 	name := fs.String("key-id", "", "name of the key, 1 to 16 bytes")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -258,15 +288,15 @@ func fsEncrypt(args []string, stdout io.Writer) error {
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and DIR"}
 	}
-	if *secret == "" {
-		return usageError{"--secret is required"}
+	if *keys.secret == "" && *keys.vault == "" {
+		return usageError{"--secret or --vault-secret is required"}
 	}
 	if len(*name) == 0 || len(*name) > len(disk.KeyID{}) {
 		return usageError{"--key-id wants a name of 1 to 16 bytes"}
 	}
 	var id disk.KeyID
 	copy(id[:], *name)
-	f, done, err := mountImage(fs.Arg(0), *secret)
+	f, done, err := mountImage(fs.Arg(0), keys)
 	if err != nil {
 		return err
 	}
@@ -289,7 +319,7 @@ func fsMkdir(args []string, stdout io.Writer) error {
 	if fs.NArg() != 2 {
 		return usageError{"want IMAGE and PATH"}
 	}
-	f, done, err := mountImage(fs.Arg(0), "")
+	f, done, err := mountImage(fs.Arg(0), keyFlags{})
 	if err != nil {
 		return err
 	}

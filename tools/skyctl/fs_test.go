@@ -9,6 +9,8 @@ import (
 
 	"github.com/skyscope-os/skyscope/skyaifs/block"
 	"github.com/skyscope-os/skyscope/skyaifs/disk"
+	skyfs "github.com/skyscope-os/skyscope/skyaifs/fs"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 )
 
 // TestFsCommands makes an image, fills it, reads it back, lists it, checks
@@ -133,4 +135,45 @@ func TestFsEncrypt(t *testing.T) {
 	if out := mustRun(t, "fs", "fsck", img); !strings.Contains(out, "clean") {
 		t.Errorf("fsck: %s", out)
 	}
+}
+
+// TestFsVaultSecret: --vault-secret opens what the running system encrypted with the
+// storage vault's keys (here: a directory encrypted with vaultkeys.Offline, the keys
+// the vault derives for skyaifsd); --secret with the same file derives other keys and
+// is rejected; both at once is a usage error.
+func TestFsVaultSecret(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	secret := filepath.Join(dir, "storage.secret")
+	os.WriteFile(secret, bytes.Repeat([]byte{0x42}, 64), 0o600)
+	host := filepath.Join(dir, "plain.txt")
+	os.WriteFile(host, []byte("written by the machine\n"), 0o644)
+	mustRun(t, "fs", "mkfs", img, "8M")
+	mustRun(t, "fs", "mkdir", img, "/sealed")
+	mustRun(t, "fs", "encrypt", "--vault-secret", secret, "--key-id", "notes", img, "/sealed")
+	mustRun(t, "fs", "put", "--vault-secret", secret, img, host, "/sealed/k.txt")
+	if out := mustRun(t, "fs", "cat", "--vault-secret", secret, img, "/sealed/k.txt"); out != "written by the machine\n" {
+		t.Errorf("cat --vault-secret: %q", out)
+	}
+	if code, out := skyctl(t, "fs", "cat", "--secret", secret, img, "/sealed/k.txt"); code != 1 || !strings.Contains(out, "rejected") {
+		t.Errorf("cat --secret with the vault's secret: %d %s", code, out)
+	}
+	if code, out := skyctl(t, "fs", "cat", "--secret", secret, "--vault-secret", secret, img, "/sealed/k.txt"); code != 2 || !strings.Contains(out, "not both") {
+		t.Errorf("both flags: %d %s", code, out)
+	}
+	// The same keys as the vault task's: a directory encrypted offline opens with
+	// vaultkeys.Offline directly.
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{Keys: vaultkeys.Offline{Secret: bytes.Repeat([]byte{0x42}, 64), Badge: vaultkeys.SkyaifsdBadge}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := f.ReadFile("/sealed/k.txt"); err != nil || string(b) != "written by the machine\n" {
+		t.Errorf("Offline: %q %v", b, err)
+	}
+	f.Unmount()
+	dev.Close()
 }

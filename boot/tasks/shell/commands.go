@@ -29,6 +29,7 @@ type shell struct {
 	console    abi.CPtr          // granted to programs ctr starts in containers (0: none)
 	ctl        *ctr.Ctl          // the containers ctr made (made by the first ctr command)
 	files      *fileproto.Client // the filesystem task's client, made by the first file command
+	views      int               // containers' file views registered (mountView)
 	irqControl abi.CPtr          // the IRQ control init grants (0: none): for the disk driver's line
 	mgrTask    uint64            // the module manager's task id (0: not started)
 	netCtl     *netsup.Control   // the NIC supervisor's control client (nil: not started)
@@ -64,9 +65,12 @@ func init() {
 		"ls":       {"[PATH]", "list a directory of the disk (SKYAIFS)", fileCommand("ls")},
 		"cat":      {"PATH", "print a file of the disk", fileCommand("cat")},
 		"write":    {"PATH TEXT...", "write a line to a file of the disk (replacing it) and fsync it", fileCommand("write")},
-		"mkdir":    {"PATH", "make a directory on the disk", fileCommand("mkdir")},
+		"mkdir":    {"PATH [MODE]", "make a directory on the disk (MODE octal, default 755)", fileCommand("mkdir")},
+		"stat":     {"PATH", "show a name's kind, mode, owner and size on the disk", fileCommand("stat")},
+		"region":   {"PATH SIZE", "make a file and bind memory frames to it with the two-phase commit (again: finish or re-bind it)", (*shell).region},
 		"rm":       {"PATH", "remove a file or empty directory of the disk", fileCommand("rm")},
 		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
+		"encrypt":  {"DIR KEYID", "encrypt what is created in the empty directory DIR with keys the storage vault derives for KEYID", fileCommand("encrypt")},
 		"df":       {"", "show the disk's free space", fileCommand("df")},
 		"sync":     {"", "make everything written to the disk durable", fileCommand("sync")},
 		"fsbench":  {"[MiB]", "measure the disk through the filesystem task: sequential and random read/write, small-file creates", fileCommand("bench")},

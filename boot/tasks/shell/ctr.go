@@ -21,7 +21,8 @@ const (
 func (s *shell) ctr(args []string) error {
 	if s.ctl == nil {
 		s.ctl = &ctr.Ctl{E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
-			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep, Net: s.net}
+			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep, Net: s.net,
+			Mount: s.mountView}
 	}
 	return s.ctl.Run(args)
 }

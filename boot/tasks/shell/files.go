@@ -3,12 +3,15 @@ package main
 import (
 	"fmt"
 
+	"github.com/skyscope-os/skyscope/container/ctr"
 	"github.com/skyscope-os/skyscope/hal/virtio"
 	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
+	"github.com/skyscope-os/skyscope/skyaifs/view"
 )
 
 // The shell's files: the first file command starts the storage tasks and becomes a
@@ -36,7 +39,17 @@ const (
 	fileClientSlot abi.CPtr = 218 // … badged: the shell's
 	fileScratch    abi.CPtr = 219
 	fileFirstSlot  abi.CPtr = 220 // and up: the shell's file buffer
+	// The storage vault (skyaifsd's key-encryption keys), after the file buffer.
+	vaultEPSlot     abi.CPtr = 256 // its endpoint
+	vaultRecvSlot   abi.CPtr = 257 // … receive only, for the vault
+	vaultFSDSlot    abi.CPtr = 258 // … badged to derive from secret 0, for skyaifsd
+	fsdGrantsSlot   abi.CPtr = 259 // skyaifsd's grant space: its endpoint, the vault
+	storageLastSlot          = fsdGrantsSlot
 )
+
+// storageSecretFile is the storage vault's persistent secret in the boot bundle (made
+// once per checkout: the Makefile's STORAGE_SECRET).
+const storageSecretFile = "/keys/storage.secret"
 
 // storageBadge is the badge of the one client each storage server serves.
 const storageBadge = 1
@@ -45,6 +58,7 @@ const storageBadge = 1
 const (
 	blkdMemory     = 16 << 20
 	skyaifsdMemory = 32 << 20
+	vaultMemory    = 16 << 20
 )
 
 // filePages is the shell's file buffer: 128 KiB per request.
@@ -58,6 +72,9 @@ func (s *shell) disk() (fscmd.Files, error) {
 	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 	e := s.e
 	for c := diskDevSlot; c < fileFirstSlot+filePages+2; c++ {
+		e.Delete(cs, c)
+	}
+	for c := vaultEPSlot; c <= storageLastSlot; c++ {
 		e.Delete(cs, c)
 	}
 	info, err := userbus.Find(e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot)
@@ -84,6 +101,14 @@ func (s *shell) disk() (fscmd.Files, error) {
 		func() error {
 			return e.Mint(cs, fileClientSlot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
 		},
+		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, vaultEPSlot, 1) },
+		func() error { return e.Copy(cs, vaultRecvSlot, cs, vaultEPSlot, abi.RightRead) },
+		func() error {
+			return e.Mint(cs, vaultFSDSlot, cs, vaultEPSlot, abi.RightWrite|abi.RightGrant, vaultkeys.SkyaifsdBadge)
+		},
+		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, fsdGrantsSlot, 1) },
+		func() error { return e.Copy(fsdGrantsSlot, 1, cs, fileRecvSlot, abi.AllRights) },
+		func() error { return e.Copy(fsdGrantsSlot, 2, cs, vaultFSDSlot, abi.AllRights) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -95,8 +120,14 @@ func (s *shell) disk() (fscmd.Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
 	}
-	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
+	vlt, err := e.StartProgram(s.sys, []string{"vault", "-storage", storageSecretFile}, vaultMemory, 0, 0, vaultRecvSlot)
 	if err != nil {
+		e.Kill(s.sys, blkd)
+		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
+	}
+	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-admin", badge, "-coordinator", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
+	if err != nil {
+		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
 	}
@@ -107,10 +138,11 @@ func (s *shell) disk() (fscmd.Files, error) {
 	}
 	if err != nil {
 		e.Kill(s.sys, fsd)
+		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
-	fmt.Fprintf(s.out, "started the disk driver (task %d) and the filesystem (task %d)\n", blkd, fsd)
+	fmt.Fprintf(s.out, "started the disk driver (task %d), the storage vault (task %d) and the filesystem (task %d)\n", blkd, vlt, fsd)
 	return fscmd.Remote{C: s.files}, nil
 }
 
@@ -139,4 +171,42 @@ func (s *shell) unmountFiles() error {
 		return fmt.Errorf("syncing the disk: %w", err)
 	}
 	return nil
+}
+
+// Containers' file views (ctr run --mount): the shell is skyaifsd's admin client; each
+// view gets its own badge on the file endpoint, minted into one of these slots.
+const (
+	viewFirstSlot abi.CPtr = 260
+	maxViews               = 16
+	viewBadgeBase          = 0x100
+)
+
+// mountView registers a container's view with the filesystem task, starting the
+// storage tasks first if need be, and returns the capability the container's tasks
+// get: the file endpoint with the view's badge. skyaifsd asks the kernel, through the
+// Container capability, which machine ids the container's root has.
+func (s *shell) mountView(ctrCap abi.CPtr, mounts []ctr.Mount) (abi.CPtr, error) {
+	if _, err := s.disk(); err != nil {
+		return 0, err
+	}
+	if s.views >= maxViews {
+		return 0, fmt.Errorf("this shell has registered %d views, its most", maxViews)
+	}
+	const cs = abi.InitSlotCSpace
+	slot, badge := viewFirstSlot+abi.CPtr(s.views), abi.Badge(viewBadgeBase+s.views)
+	e := s.e
+	e.Delete(cs, slot)
+	if err := e.Mint(cs, slot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, badge); err != nil {
+		return 0, err
+	}
+	specs := make([]view.Spec, len(mounts))
+	for i, m := range mounts {
+		specs[i] = view.Spec{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+	}
+	if err := s.files.AddView(ctrCap, badge, specs); err != nil {
+		e.Delete(cs, slot)
+		return 0, err
+	}
+	s.views++
+	return slot, nil
 }

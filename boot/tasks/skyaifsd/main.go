@@ -6,7 +6,13 @@
 // minted with the badge blkd serves); abi.InitFirstFree+1, the file endpoint (Read).
 // Flags: -client BADGE[=DIR], repeatable: a client's badge on the file endpoint and
 // the directory it sees as its root (default "/"; a confined fs.Dir, so nothing
-// outside it can be named).
+// outside it can be named). -supervisor BADGE: the badge whose holder (the task that
+// starts the clients and gets their end notifications) may tell skyaifsd that a
+// client's task ended, releasing its locks. -vault: slot abi.InitFirstFree+2 holds a
+// capability to the storage vault, badged to derive from its secret 0: the filesystem's
+// key-encryption keys come from there (skyaifs/vaultkeys). -admin BADGE: the client
+// that may register containers' views (fileproto.Client.AddView). -coordinator
+// BADGE: the client that may run two-phase transactions (fileproto.Tx).
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"github.com/skyscope-os/skyscope/skyaifs/fs"
 	"github.com/skyscope-os/skyscope/skyaifs/fscmd"
+	"github.com/skyscope-os/skyscope/skyaifs/vaultkeys"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,12 +37,15 @@ import (
 const (
 	slotBlock   = abi.InitFirstFree
 	slotFiles   = abi.InitFirstFree + 1
+	slotVault   = abi.InitFirstFree + 2
 	slotReply   = abi.CPtr(16)
 	slotRecv    = abi.CPtr(17)
 	slotScratch = abi.CPtr(18)
 	slotFree    = abi.CPtr(20)  // the block buffer's capability space and frames
+	slotReplies = abi.CPtr(90)  // Reply objects parked with lock waiters, maxWaiters
 	slotClients = abi.CPtr(100) // clients' buffer frames, maxClients×fileproto.MaxBufferPages
 	maxClients  = 4
+	maxWaiters  = 8
 	blockPages  = 64 // 256 KiB: one request moves up to 64 blocks
 )
 
@@ -82,6 +92,10 @@ func (c *clientFlags) Set(s string) error {
 func main() {
 	var clients clientFlags
 	flag.Var(&clients, "client", "BADGE[=DIR]: a client and the directory it sees as / (repeatable)")
+	supervisor := flag.Uint64("supervisor", 0, "the badge that may report a client's end (0: none)")
+	admin := flag.Uint64("admin", 0, "the client badge that may register containers' views (0: none)")
+	coordinator := flag.Uint64("coordinator", 0, "the client badge that may run two-phase transactions (0: none)")
+	useVault := flag.Bool("vault", false, "take key-encryption keys from the storage vault (its capability at the third granted slot)")
 	flag.Parse()
 	if len(clients) == 0 || len(clients) > maxClients {
 		fail("1 to %d -client flags are needed", maxClients)
@@ -90,7 +104,10 @@ func main() {
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReply, 1); err != nil {
 		fail("reply object: %v", err)
 	}
-	slots := &user.Slots{Next: slotFree, Limit: slotClients}
+	if err := e.Retype(abi.InitSlotUntyped, abi.ObjReply, 0, abi.InitSlotCSpace, slotReplies, maxWaiters); err != nil {
+		fail("reply objects for lock waiters: %v", err)
+	}
+	slots := &user.Slots{Next: slotFree, Limit: slotReplies}
 	r, err := e.NewRegion(slots, abi.InitSlotUntyped, abi.InitSlotCSpace, abi.InitSlotAddressSpace, blockWindow, 0, blockPages)
 	if err != nil {
 		fail("block buffer: %v", err)
@@ -99,7 +116,11 @@ func main() {
 	if err != nil {
 		fail("attaching to blkd: %v", err)
 	}
-	f, formatted, err := fscmd.MountOrFormat(dev, fs.Options{})
+	var opts fs.Options
+	if *useVault {
+		opts.Keys = &vaultkeys.Provider{E: e, EP: slotVault}
+	}
+	f, formatted, err := fscmd.MountOrFormat(dev, opts)
 	if err != nil {
 		fail("mount: %v", err)
 	}
@@ -108,7 +129,8 @@ func main() {
 	}
 	s := fileproto.NewServer(e, f, fileproto.Config{Endpoint: slotFiles, Reply: slotReply,
 		CSpace: abi.InitSlotCSpace, AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotClients,
-		Window: clientWindow, WindowSize: abi.FrameWindow + abi.FrameWindowSize - clientWindow, MaxClients: maxClients})
+		Window: clientWindow, WindowSize: abi.FrameWindow + abi.FrameWindowSize - clientWindow, MaxClients: maxClients,
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: abi.Badge(*supervisor), Admin: abi.Badge(*admin), Coordinator: abi.Badge(*coordinator)})
 	for _, c := range clients {
 		d, err := f.Sub(c.dir)
 		if err != nil {

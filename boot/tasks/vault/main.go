@@ -6,10 +6,18 @@
 // Its signing key is generated at start from the machine's randomness (ML-DSA-87,
 // NIST level 5) and lives only in this task's memory: its public key, which the
 // manager fetches through the vault, verifies the audit log.
+//
+// With -storage FILE it is the storage vault instead, which the shell starts for the
+// filesystem: no signing key, and one derivation secret read from FILE (in the boot
+// bundle), persistent across boots so that skyaifsd's key-encryption keys are too
+// (docs/SKYAIFS.md, "Keys on the running system", says what protects it). Without the
+// file it holds no secret, and every key request is refused (the filesystem reports
+// ENOKEY for encrypted files) rather than answered with keys that die at power-off.
 package main
 
 import (
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"os"
 
@@ -19,10 +27,30 @@ import (
 	"github.com/skyscope-os/skyscope/pqc/vault"
 )
 
+// minStorageSecret is the shortest storage secret accepted (256 bits).
+const minStorageSecret = 32
+
 func main() {
-	if len(os.Args) > 1 {
-		fmt.Println("usage: vault (started by the module manager with its request endpoint)")
+	storage := flag.String("storage", "", "be the storage vault, with the derivation secret in this file")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Println("usage: vault [-storage FILE] (started with its request endpoint)")
 		return
+	}
+	if *storage != "" {
+		var keys vault.Keys
+		secret, err := os.ReadFile(*storage)
+		switch {
+		case err != nil:
+			fmt.Printf("vault: no storage secret (%v): encrypted files cannot be opened\n", err)
+		case len(secret) < minStorageSecret:
+			fmt.Printf("vault: the storage secret %s is shorter than %d bytes: not used\n", *storage, minStorageSecret)
+		default:
+			keys.Secrets = [][]byte{secret}
+		}
+		err = vault.RunTask(usercall.Env(), keys, abi.FrameWindow)
+		fmt.Fprintf(os.Stderr, "vault: %v\n", err)
+		os.Exit(1)
 	}
 	key, err := pqc.GenerateKey(rand.Reader)
 	if err != nil {
