@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/skyscope-os/skyscope/compress"
+	"github.com/skyscope-os/skyscope/container/ctr"
+	"github.com/skyscope-os/skyscope/container/descriptor"
+	"github.com/skyscope-os/skyscope/container/image"
+	"github.com/skyscope-os/skyscope/kernel/abi"
+	"github.com/skyscope-os/skyscope/pipeline/modsvc"
+	"github.com/skyscope-os/skyscope/pqc"
+)
+
+// Where the boot bundle's file tree keeps signed container images and the module
+// repository their packages come from (with the root key both are signed by).
+var (
+	imagesDir     = "/images"
+	repositoryDir = "/modules"
+)
+
+// ImageExt is the file name extension of signed container images.
+const ImageExt = ".skyimg"
+
+// bundleImages are the boot bundle's signed container images for ctr run: found in
+// imagesDir, verified against the repository's root key with the repository as the
+// package store, their modules loaded by the module manager into the container.
+type bundleImages struct{ s *shell }
+
+// Find implements ctr.Images: IMAGE names imagesDir/IMAGE.skyimg.
+func (b bundleImages) Find(name string) ([]byte, string, error) {
+	if name == "" || strings.ContainsAny(name, "/.") {
+		return nil, "", fmt.Errorf("%w: %q is not an image name", ctr.ErrNoImage, name)
+	}
+	p := filepath.Join(imagesDir, name+ImageExt)
+	signed, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%w: no %s", ctr.ErrNoImage, p)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return signed, p, nil
+}
+
+// Verify implements ctr.Images: image.Verify against the repository's root key (the
+// key the kernel trusts: make signs the bundle, the packages and the images with it)
+// and the repository's packages.
+func (b bundleImages) Verify(signed []byte) (*image.Verified, error) {
+	root, err := pqc.LoadPublicKey(filepath.Join(repositoryDir, "root.pub"))
+	if err != nil {
+		return nil, fmt.Errorf("the trusted key: %w", err)
+	}
+	store, err := image.OpenDir(repositoryDir)
+	if err != nil {
+		return nil, fmt.Errorf("the module repository: %w", err)
+	}
+	return image.Verify(signed, map[pqc.KeyID]*pqc.PublicKey{root.ID(): root}, store, compress.DefaultLimits)
+}
+
+// Load implements ctr.Images through the module manager (started if it is not
+// running): it loads ref from the repository into the container whose System object
+// is in slot sys, through the whole signature chain and the policy.
+func (b bundleImages) Load(sys, notify abi.CPtr, ref descriptor.ModuleRef) (string, uint64, error) {
+	mgr, err := b.s.manager()
+	if err != nil {
+		return "", 0, err
+	}
+	return modsvc.LoadInto(b.s.e, mgr, sys, notify, ref.Module, ref.Version, ref.Digest)
+}
