@@ -86,6 +86,7 @@ type container struct {
 	files   abi.CPtr        // the file service capability its tasks get (0: none)
 	signed  string          // for a signed image's container: which image, its digest and signer
 	modules []string        // for a signed image's container: the entry modules loaded, with their pids
+	ipc     []string        // for a signed image's container: its template's IPC allow-list
 	lastCPU uint64          // CPU ns at the last stats
 	lastAt  time.Duration   // machine time of the last stats
 }
@@ -720,7 +721,11 @@ func (c *Ctl) inspect(args []string) error {
 		memory += " on demand"
 	}
 	if x.signed != "" {
-		fmt.Fprintf(c.Out, "signed    image %s\nmodules   %s\n", x.signed, strings.Join(x.modules, ", "))
+		ipc := "none (it may register no name)"
+		if len(x.ipc) > 0 {
+			ipc = strings.Join(x.ipc, " ")
+		}
+		fmt.Fprintf(c.Out, "signed    image %s\nmodules   %s\nipc allow %s\n", x.signed, strings.Join(x.modules, ", "), ipc)
 	}
 	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, memory, l.MaxTasks, l.OOM)
 	pidns := "private"

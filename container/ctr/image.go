@@ -109,7 +109,7 @@ func (c *Ctl) runImage(fs *flag.FlagSet, set map[string]bool, l abi.ContainerLim
 		return err
 	}
 	dg := v.Digest()
-	x := &container{id: id, name: name, image: d.Name, cap: cs, exit: ns, net: "none", lastAt: c.now(),
+	x := &container{id: id, name: name, image: d.Name, cap: cs, exit: ns, net: "none", lastAt: c.now(), ipc: ipc,
 		signed: fmt.Sprintf("%s %s, digest %x…, signed by %s (%s)", v.Name(), v.Version(), dg[:8], v.Signer().Short(), where)}
 	// The container's own System object, for the module manager to start the entry
 	// modules inside with; deleted when they are started (the tasks keep theirs).
