@@ -135,7 +135,7 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] [--image] IMAGE [ARG...]",
+		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] [--image] [--wait] IMAGE [ARG...]",
 			"make a container and start IMAGE in it: a signed container image (its template's limits, only tightened by flags; its modules loaded inside by the module manager), else a program of the boot bundle as pid 1 with these limits", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
@@ -322,6 +322,7 @@ func (c *Ctl) run(args []string) error {
 			return nil
 		})
 	}
+	fg := fs.Bool("wait", false, "stay in the foreground: wait until its first task ends, then show how it ended and how long create, start and exit took")
 	imageOnly := fs.Bool("image", false, "IMAGE must be a signed container image (the boot bundle's /images/IMAGE.skyimg), never a program")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -373,7 +374,11 @@ func (c *Ctl) run(args []string) error {
 		switch {
 		case err == nil:
 			c.seq++
-			return c.runImage(fs, set, l, *name, fs.Arg(0), signed, where)
+			t0 := c.now()
+			if err := c.runImage(fs, set, l, *name, fs.Arg(0), signed, where); err != nil || !*fg {
+				return err
+			}
+			return c.waitNewest(t0)
 		case !errors.Is(err, ErrNoImage) || *imageOnly:
 			return fmt.Errorf("image %s: %w", fs.Arg(0), err)
 		}
@@ -381,6 +386,7 @@ func (c *Ctl) run(args []string) error {
 	}
 	argv := fs.Args()
 	c.seq++
+	t0 := c.now()
 	if *name == "" {
 		base := argv[0]
 		if i := strings.LastIndexByte(base, '/'); i >= 0 {
@@ -435,6 +441,22 @@ func (c *Ctl) run(args []string) error {
 	fmt.Fprintf(c.Out, "%d %s\n", id, *name)
 	if x.nic.ID != 0 {
 		fmt.Fprintf(c.Out, "%s: %s %v %v\n", *name, x.net, x.nic.IPv4, x.nic.IPv6)
+	}
+	if *fg {
+		return c.waitNewest(t0)
+	}
+	return nil
+}
+
+// waitNewest waits for the newest container's first task to end (run --wait) and
+// shows how it ended and the machine time since t0, when run began making it.
+func (c *Ctl) waitNewest(t0 time.Duration) error {
+	x := c.containers[len(c.containers)-1]
+	if err := c.wait([]string{x.name}); err != nil {
+		return err
+	}
+	if c.Now != nil {
+		fmt.Fprintf(c.Out, "%s: created, started and ended in %v\n", x.name, (c.now() - t0).Round(time.Microsecond))
 	}
 	return nil
 }

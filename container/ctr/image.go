@@ -38,7 +38,7 @@ var ErrNoImage = errors.New("no such container image")
 // it may tighten, the name, and memory on demand (how the limit is charged, not how
 // much).
 var imageFlags = map[string]bool{"cpu": true, "mem": true, "pids": true, "priority": true, "io-bytes": true,
-	"io-ops": true, "name": true, "mem-on-demand": true, "image": true}
+	"io-ops": true, "name": true, "mem-on-demand": true, "image": true, "wait": true}
 
 // runImage makes the container a verified image's descriptor template describes and
 // loads its entry modules inside it, the first signalling the exit notification.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skyscope-os/skyscope/compress"
 	"github.com/skyscope-os/skyscope/container/ctr"
@@ -116,13 +117,15 @@ func imageSession(t *testing.T, ti *testImages, lines ...string) string {
 	var out bytes.Buffer
 	programs := map[uint64]usersim.Program{}
 	entries := demo.Install(programs, 0x100_0000)
+	var m *usersim.Machine
 	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Programs: programs,
 		Init: func(e *user.Env) {
 			if err := e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, 20, 1); err != nil {
 				t.Fatal(err)
 			}
 			ti.e = e
-			s := &shell{e: e, sys: abi.InitSlotSystem, exit: 20, out: &out, console: abi.InitSlotConsole, images: ti}
+			s := &shell{e: e, sys: abi.InitSlotSystem, exit: 20, out: &out, console: abi.InitSlotConsole, images: ti,
+				uptime: func() time.Duration { return time.Duration(m.Now()) }}
 			for _, l := range lines {
 				fmt.Fprintf(&out, "sky> %s\n", l)
 				s.exec(l)
@@ -164,6 +167,8 @@ func TestCtrRunImage(t *testing.T) {
 		"ctr run badload",
 		"ctr run --image hello",
 		"ctr run hello",
+		"ctr run --wait --name fg greeter",
+		"ctr run --wait --mem 4M --name fgprog hello",
 		"ctr ps",
 	)
 	for _, want := range []string{
@@ -185,6 +190,8 @@ func TestCtrRunImage(t *testing.T) {
 		"ctr: run: image badload: module broken 1.0.0: the module manager refused broken",
 		"ctr: run: image hello: no such container image",
 		"hello-",
+		"fg: hello exited, status 0\nfg: created, started and ended in ",
+		"fgprog: hello exited, status 0\nfgprog: created, started and ended in ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -196,10 +203,10 @@ func TestCtrRunImage(t *testing.T) {
 			t.Errorf("a refused run left container %s:\n%s", gone, ps)
 		}
 	}
-	if n := strings.Count(ps, "\n") - 2; n != 3 {
-		t.Errorf("ctr ps lists %d containers, want greeter-1, tight and the hello program's:\n%s", n, ps)
+	if n := strings.Count(ps, "\n") - 2; n != 5 {
+		t.Errorf("ctr ps lists %d containers, want greeter-1, tight, the hello program's, fg and fgprog:\n%s", n, ps)
 	}
-	if strings.Join(ti.loads, ",") != "hello,hello,hello" {
+	if strings.Join(ti.loads, ",") != "hello,hello,hello,hello" {
 		t.Errorf("modules loaded: %v (badload's hello, then its undo, included)", ti.loads)
 	}
 }
