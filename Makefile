@@ -89,7 +89,7 @@ modules: $(ROOT_KEY).pub ## build the module repository build/files/modules (sig
 	$(GO) run ./tools/skyctl repo index --repo $(MODREPO) --key $(ROOT_KEY).key --serial 1 --expires 87600h
 	cp $(ROOT_KEY).pub $(MODREPO)/root.pub
 	@set -e; I="$(GO) run ./tools/skyctl image build --key $(ROOT_KEY).key --version 1.0.0"; \
-	$$I --name greeter --mem 32M --pids 4 -o $(IMAGES)/greeter.skyimg $(MODREPO)/hello-1.0.0.skypkg; \
+	$$I --name greeter --mem 16M --pids 4 -o $(IMAGES)/greeter.skyimg $(MODREPO)/hello-1.0.0.skypkg; \
 	$$I --name limited --cpu 20% --mem 24M --pids 4 --priority 60 --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
 		--ipc limited-api -o $(IMAGES)/limited.skyimg $(MODREPO)/hello-1.0.0.skypkg
 	@# Two images ctr run must refuse, for the demo and the boot tests: tampered is greeter
@@ -101,7 +101,7 @@ modules: $(ROOT_KEY).pub ## build the module repository build/files/modules (sig
 	cmp -s $$f $(IMAGES)/greeter.skyimg && { echo "tampering $$f changed nothing"; exit 1; }; \
 	rm -f build/modules/foreign.key build/modules/foreign.pub; \
 	$(GO) run ./tools/skyctl key gen -o build/modules/foreign >/dev/null; \
-	$(GO) run ./tools/skyctl image build --key build/modules/foreign.key --version 1.0.0 --name foreign --mem 32M \
+	$(GO) run ./tools/skyctl image build --key build/modules/foreign.key --version 1.0.0 --name foreign --mem 16M \
 		-o $(IMAGES)/foreign.skyimg $(MODREPO)/hello-1.0.0.skypkg
 
 build/loader.elf: boot/loader/loader.S boot/loader/loader.ld

@@ -56,9 +56,17 @@ func (b bundleImages) Verify(signed []byte) (*image.Verified, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the trusted key: %w", err)
 	}
-	store, err := image.OpenDir(repositoryDir)
-	if err != nil {
-		return nil, fmt.Errorf("the module repository: %w", err)
+	// The store holds the packages the image names, read by the repository's file
+	// naming (NAME-VERSION.skypkg) instead of hashing every package there: the names
+	// come from the unverified image, but Verify checks each package's digest, its
+	// signatures and that it is the module and version pinned.
+	store := image.MapStore{}
+	if info, err := image.Inspect(signed); err == nil {
+		for _, r := range info.Descriptor.Image {
+			if b, err := os.ReadFile(filepath.Join(repositoryDir, r.Module+"-"+r.Version.String()+image.PackageExt)); err == nil {
+				store.Add(b)
+			}
+		}
 	}
 	return image.Verify(signed, map[pqc.KeyID]*pqc.PublicKey{root.ID(): root}, store, compress.DefaultLimits)
 }
