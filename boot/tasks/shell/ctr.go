@@ -22,7 +22,7 @@ const (
 func (s *shell) ctr(args []string) error {
 	if s.ctl == nil {
 		if s.images == nil {
-			s.images = bundleImages{s}
+			s.images = &bundleImages{s: s}
 		}
 		s.ctl = &ctr.Ctl{Images: s.images, E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
 			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep, Net: s.net,

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +210,75 @@ func TestCtrRunImage(t *testing.T) {
 	}
 	if strings.Join(ti.loads, ",") != "hello,hello,hello,hello" {
 		t.Errorf("modules loaded: %v (badload's hello, then its undo, included)", ti.loads)
+	}
+}
+
+// TestBundleImages: the shell's images on a file tree like the bundle's: a name with
+// no file (or not a name) is ErrNoImage; an image verifies against root.pub with the
+// repository's packages, and again from memory for the same bytes; a package changed
+// on disk is verified anew and refused.
+func TestBundleImages(t *testing.T) {
+	dir := t.TempDir()
+	oldImages, oldRepo := imagesDir, repositoryDir
+	imagesDir, repositoryDir = filepath.Join(dir, "images"), filepath.Join(dir, "modules")
+	defer func() { imagesDir, repositoryDir = oldImages, oldRepo }()
+	os.MkdirAll(imagesDir, 0o755)
+	os.MkdirAll(repositoryDir, 0o755)
+	key, err := pqc.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := pqc.EncodePublicKeyFile(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(repositoryDir, "root.pub"), pub, 0o644)
+	v, _ := modpkg.ParseVersion("1.0.0")
+	pkg, err := modpkg.Pack(key, modpkg.Manifest{Name: "hello", Version: v, Entry: "hello", MemoryLimit: 4 << 20}, []byte("program hello"), compress.LevelDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgPath := filepath.Join(repositoryDir, "hello-1.0.0.skypkg")
+	os.WriteFile(pkgPath, pkg, 0o644)
+	refs, _ := image.Refs(pkg)
+	signed, err := image.Build(key, "greeter", v, &descriptor.Descriptor{Format: descriptor.FormatVersion, Name: "greeter", Image: refs,
+		Entry: []string{"hello"}, Limits: descriptor.Limits{Memory: 16 << 20, MaxTasks: 4, CPUPriority: 100}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(imagesDir, "greeter.skyimg"), signed, 0o644)
+
+	b := &bundleImages{}
+	for _, name := range []string{"nonesuch", "../modules/root", "a.b", ""} {
+		if _, _, err := b.Find(name); !errors.Is(err, ctr.ErrNoImage) {
+			t.Errorf("Find(%q): %v, want ErrNoImage", name, err)
+		}
+	}
+	got, where, err := b.Find("greeter")
+	if err != nil || !bytes.Equal(got, signed) || where != filepath.Join(imagesDir, "greeter.skyimg") {
+		t.Fatalf("Find(greeter): %d bytes at %q, %v", len(got), where, err)
+	}
+	v1, err := b.Verify(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2, err := b.Verify(signed); err != nil || v2 != v1 {
+		t.Errorf("the same bytes again: %p %v, want the remembered %p", v2, err, v1)
+	}
+	bad := append([]byte(nil), pkg...)
+	bad[len(bad)-30] ^= 1
+	os.WriteFile(pkgPath, bad, 0o644)
+	if _, err := b.Verify(signed); !errors.Is(err, image.ErrPackageDigest) && !errors.Is(err, image.ErrMissingPackage) {
+		t.Errorf("a tampered package: %v, want it refused", err)
+	}
+	os.Remove(pkgPath)
+	if _, err := b.Verify(signed); !errors.Is(err, image.ErrMissingPackage) {
+		t.Errorf("a missing package: %v, want ErrMissingPackage", err)
+	}
+	tampered := append([]byte(nil), signed...)
+	tampered[len(tampered)-9] ^= 1
+	os.WriteFile(pkgPath, pkg, 0o644)
+	if _, err := b.Verify(tampered); !errors.Is(err, image.ErrSignature) {
+		t.Errorf("a tampered image: %v, want ErrSignature", err)
 	}
 }
