@@ -18,6 +18,12 @@
 // the version serving it without losing a call, with state hand-over when the manifest
 // declares it and rollback when the new version fails to initialise.
 //
+// A load into a container (LabelLoadInto, LoadInto: a container image's entry module,
+// for ctr run) comes with the container's own System object: the module, exactly the
+// package the image pins, goes through the same chain and is started through that
+// System, so it runs inside the container, under its limits and namespaces; what it
+// may be given is the policy's grant within the container boundary.
+//
 // Every load, refusal, update and rollback is an audit record (pipeline/audit),
 // hash-chained and sealed in batches with a signature the key vault (pqc/vault) makes;
 // the manager never holds the key.
