@@ -127,9 +127,9 @@ func (c *Ctl) runImage(fs *flag.FlagSet, set map[string]bool, l abi.ContainerLim
 	for i, m := range v.Entry() {
 		mf := m.Manifest()
 		var r descriptor.ModuleRef
-		for _, x := range d.Image {
-			if x.Module == mf.Name {
-				r = x
+		for _, pin := range d.Image {
+			if pin.Module == mf.Name {
+				r = pin
 			}
 		}
 		notify := abi.CPtr(0)
