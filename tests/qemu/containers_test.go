@@ -39,7 +39,7 @@ const densityMem = "3M"
 // machine's 512 MiB.
 func TestContainersOnMachine(t *testing.T) {
 	cmds := []string{
-		"ctr run --cpu 20% --mem 64M spin",
+		"ctr run --cpu 20% --mem 48M spin",
 		"ctr run --cpu 50% spin",
 		"ctr stats",
 		"run hello -sleep 5s",
