@@ -4,11 +4,14 @@
 // (boot/tasks/shell) and the hosted simulation (tools/skysim) both run it, so the
 // same command lines work on the machine and in the simulation.
 //
-// An IMAGE is a program of the machine's program store (the boot bundle; the
+// An IMAGE is first looked up as a signed container image (container/image) through
+// Ctl.Images — on the machine the boot bundle's /images — which ctr run verifies and
+// makes the container of from its descriptor template (container/runtime/spec: flags
+// may only tighten the template's limits), its entry modules loaded inside through
+// Images.Load (the module manager, with the container's own System object). A name
+// with no image is a program of the machine's program store (the boot bundle; the
 // simulation's registered programs): ctr run makes a new container with the limits
-// given and starts the program inside it as the container's pid 1. (Signed container
-// images, container/image, are verified and instantiated on the host and in the
-// simulation by container/runtime; the boot bundle does not carry them yet.)
+// given and starts the program inside it as the container's pid 1.
 //
 // The Ctl holds, in its owner's capability space, a capability to each container it
 // made and a notification its entry task signals when it ends; containers die with
