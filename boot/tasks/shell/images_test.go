@@ -61,8 +61,8 @@ func (t *testImages) Load(sys, notify abi.CPtr, ref descriptor.ModuleRef) (strin
 
 // newTestImages signs: greeter (hello, the default template), limited (hello with a
 // CPU share, 24M, 4 tasks, priority ≤ 60, uid and gid maps and IPC names), badload
-// (hello, then broken), tampered (greeter with a flipped signature byte) and
-// foreign (signed by a key not trusted).
+// (hello, then broken), huge (2 GiB: more than the machine), tampered (greeter with
+// a flipped signature byte) and foreign (signed by a key not trusted).
 func newTestImages(t *testing.T) *testImages {
 	key, err := pqc.GenerateKey(rand.Reader)
 	if err != nil {
@@ -106,6 +106,7 @@ func newTestImages(t *testing.T) *testImages {
 		descriptor.Namespaces{Users: []descriptor.UIDMap{{Inside: 0, Outside: 100000, Count: 65536}},
 			Groups: []descriptor.UIDMap{{Inside: 0, Outside: 200000, Count: 10}}, IPC: []string{"limited-api"}}, "hello")
 	ti.images["badload"] = build(key, "badload", def, descriptor.Namespaces{}, "hello", "broken")
+	ti.images["huge"] = build(key, "huge", descriptor.Limits{Memory: 2 << 30, MaxTasks: 4, CPUPriority: 100}, descriptor.Namespaces{}, "hello")
 	ti.images["foreign"] = build(other, "foreign", def, descriptor.Namespaces{}, "hello")
 	tampered := append([]byte(nil), ti.images["greeter"]...)
 	tampered[len(tampered)-9] ^= 1
@@ -150,8 +151,9 @@ func imageSession(t *testing.T, ti *testImages, lines ...string) string {
 // TestCtrRunImage: ctr run IMAGE makes the container a signed image's template
 // describes — its limits, id maps and IPC allow-list — and loads its entry modules
 // inside; flags may only tighten the template's limits; a bad signature, an untrusted
-// signer, a loosening flag, a flag the template decides, arguments, and a module that
-// fails to load are refused and leave no container behind; a name with no image is a
+// signer, a loosening flag, a flag the template decides, arguments, a template asking
+// more memory than the shell's container has, and a module that fails to load are
+// refused and leave no container behind; a name with no image is a
 // program; --image insists on an image.
 func TestCtrRunImage(t *testing.T) {
 	ti := newTestImages(t)
@@ -167,6 +169,7 @@ func TestCtrRunImage(t *testing.T) {
 		"ctr run tampered",
 		"ctr run foreign",
 		"ctr run badload",
+		"ctr run huge",
 		"ctr run --image hello",
 		"ctr run hello",
 		"ctr run --wait --name fg greeter",
@@ -190,6 +193,8 @@ func TestCtrRunImage(t *testing.T) {
 		"ctr: run: image tampered (test:tampered) refused: container image signature does not verify",
 		"ctr: run: image foreign (test:foreign) refused: image signing key not in the trust root",
 		"ctr: run: image badload: module broken 1.0.0: the module manager refused broken",
+		"ctr: run: container huge-",
+		"not enough memory for that limit",
 		"ctr: run: image hello: no such container image",
 		"hello-",
 		"fg: hello exited, status 0\nfg: created, started and ended in ",
@@ -200,7 +205,7 @@ func TestCtrRunImage(t *testing.T) {
 		}
 	}
 	ps := out[strings.LastIndex(out, "sky> ctr ps"):]
-	for _, gone := range []string{"badload", "tampered", "foreign", "limited-"} {
+	for _, gone := range []string{"badload", "tampered", "foreign", "limited-", "huge"} {
 		if strings.Contains(ps, gone) {
 			t.Errorf("a refused run left container %s:\n%s", gone, ps)
 		}
