@@ -15,6 +15,10 @@ TASK_LDFLAGS = -s -w
 # counter-client calls it; hello asks for a capability the policy refuses.
 FILES    = build/files
 MODREPO  = $(FILES)/modules
+# Signed container images over the repository's packages (/images, for ctr run):
+# greeter runs hello in the default template; limited runs it with a CPU share, 24M,
+# 4 tasks, priority ≤ 60, uid/gid maps and one IPC name (docs/CONTAINERS.md).
+IMAGES   = $(FILES)/images
 
 # The kernel is a static GOOS=linux Go program linked at 0xffffffff80001000 (written as
 # a negative number, which the linker accepts) with _rt0_skyscope as its entry.
@@ -67,8 +71,8 @@ bundle: $(ROOT_KEY).pub $(STORAGE_SECRET) modules ## build build/system.tar, the
 	done
 	$(GO) run ./tools/skyctl bundle build --key $(ROOT_KEY).key --files $(FILES) -o build/system.tar $(addprefix build/tasks/,$(TASKS))
 
-modules: $(ROOT_KEY).pub ## build the module repository build/files/modules: signed packages and index (the module manager's store)
-	@rm -rf $(MODREPO) build/modules && mkdir -p $(MODREPO) build/modules
+modules: $(ROOT_KEY).pub ## build the module repository build/files/modules (signed packages and index: the module manager's store) and the signed container images build/files/images over it
+	@rm -rf $(MODREPO) $(IMAGES) build/modules && mkdir -p $(MODREPO) $(IMAGES) build/modules
 	@set -e; B="CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath"; \
 	eval $$B -ldflags \"$(TASK_LDFLAGS) -X main.version=1\" -o build/modules/counter-1 ./boot/tasks/counter; \
 	eval $$B -ldflags \"$(TASK_LDFLAGS) -X main.version=2\" -o build/modules/counter-2 ./boot/tasks/counter; \
@@ -84,6 +88,21 @@ modules: $(ROOT_KEY).pub ## build the module repository build/files/modules: sig
 	$$P --name hello --version 1.0.0 --caps console,system --sharable --memory 32M -o $(MODREPO)/hello-1.0.0.skypkg build/modules/hello
 	$(GO) run ./tools/skyctl repo index --repo $(MODREPO) --key $(ROOT_KEY).key --serial 1 --expires 87600h
 	cp $(ROOT_KEY).pub $(MODREPO)/root.pub
+	@set -e; I="$(GO) run ./tools/skyctl image build --key $(ROOT_KEY).key --version 1.0.0"; \
+	$$I --name greeter --mem 16M --pids 4 -o $(IMAGES)/greeter.skyimg $(MODREPO)/hello-1.0.0.skypkg; \
+	$$I --name limited --cpu 20% --mem 24M --pids 4 --priority 60 --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+		--ipc limited-api -o $(IMAGES)/limited.skyimg $(MODREPO)/hello-1.0.0.skypkg
+	@# Two images ctr run must refuse, for the demo and the boot tests: tampered is greeter
+	@# with one byte of its signature flipped; foreign is signed by a key the kernel does
+	@# not trust (made here, thrown away).
+	@set -e; f=$(IMAGES)/tampered.skyimg; cp $(IMAGES)/greeter.skyimg $$f; n=$$(( $$(stat -c %s $$f) - 100 )); \
+	b=$$(od -An -tu1 -j $$n -N1 $$f | tr -d ' '); \
+	printf "$$(printf '\\%03o' $$(( b ^ 1 )))" | dd of=$$f bs=1 seek=$$n conv=notrunc status=none; \
+	cmp -s $$f $(IMAGES)/greeter.skyimg && { echo "tampering $$f changed nothing"; exit 1; }; \
+	rm -f build/modules/foreign.key build/modules/foreign.pub; \
+	$(GO) run ./tools/skyctl key gen -o build/modules/foreign >/dev/null; \
+	$(GO) run ./tools/skyctl image build --key build/modules/foreign.key --version 1.0.0 --name foreign --mem 16M \
+		-o $(IMAGES)/foreign.skyimg $(MODREPO)/hello-1.0.0.skypkg
 
 build/loader.elf: boot/loader/loader.S boot/loader/loader.ld
 	@mkdir -p build

@@ -256,3 +256,28 @@ func invContainerUnlink(k *Kernel, inv *invocation) abi.Errno {
 	}
 	return errnoOf(k.RevokeLink(c, inv.args[0]), abi.ErrNotFound)
 }
+
+// invContainerSystem copies the container's System object to a slot of the caller's
+// choosing. It gives no authority a Write capability to the container lacks: that
+// one can already start a task inside holding the same System (ContainerStart's
+// rights); it lets a service outside (the module manager) start tasks inside from the
+// kernel's image cache without a helper task in the container.
+func invContainerSystem(k *Kernel, inv *invocation) abi.Errno {
+	c, e := containerOf(inv)
+	if e != abi.OK {
+		return e
+	}
+	rights := abi.Rights(inv.args[1])
+	if rights == 0 || rights&^(abi.RightRead|abi.RightWrite) != 0 {
+		return abi.ErrInvalidArg
+	}
+	dstSpace, e := inv.extraOf(0, abi.ObjCSpace, abi.RightWrite)
+	if e != abi.OK {
+		return e
+	}
+	dst, e := dstSpace.Object().(*CSpace).Dest(abi.CPtr(inv.args[0]))
+	if e != abi.OK {
+		return e
+	}
+	return k.tree.Copy(dst, c.slots.At(ctrSlotSystem), rights)
+}

@@ -142,6 +142,31 @@ func TestImageCache(t *testing.T) {
 			if _, err := e.StartInContainer(c, []string{"ctr-img"}, 0, 0, abi.AllRights, 0); err != nil {
 				t.Fatal(err)
 			}
+			// The container's System, given to a task outside (ContainerSystem), starts
+			// a cached image inside the container, with its budget and pid namespace.
+			csys, _ := slots.Take()
+			if err := e.ContainerSystem(c, abi.AllRights, cs, csys); !errors.Is(err, abi.ErrInvalidArg) {
+				t.Errorf("ContainerSystem with Grant rights: %v, want ErrInvalidArg", err)
+			}
+			ro, _ := slots.Take()
+			must(t, e.Copy(cs, ro, cs, c, abi.RightRead))
+			if err := e.ContainerSystem(ro, abi.RightRead, cs, csys); !errors.Is(err, abi.ErrNoRights) {
+				t.Errorf("ContainerSystem through a read-only Container capability: %v, want ErrNoRights", err)
+			}
+			must(t, e.ContainerSystem(c, abi.RightRead|abi.RightWrite, cs, csys))
+			if err := e.ContainerSystem(c, abi.RightRead, cs, csys); !errors.Is(err, abi.ErrSlotFull) {
+				t.Errorf("ContainerSystem into a full slot: %v, want ErrSlotFull", err)
+			}
+			pid, err := e.StartImage(csys, dWild, []string{"wild-outside-in"}, 0, 0, 0)
+			if err != nil {
+				t.Fatalf("starting a cached image through the container's System: %v", err)
+			}
+			if pid != 2 {
+				t.Errorf("the image's task has pid %d in the container, want 2", pid)
+			}
+			if ts, err := e.ContainerTasks(c); err != nil || len(ts) != 2 {
+				t.Errorf("container tasks %+v (%v), want the two started", ts, err)
+			}
 		}})
 	if err != nil {
 		t.Fatal(err)

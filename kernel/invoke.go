@@ -105,6 +105,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.ContainerIDMap:     {abi.ObjContainer, abi.RightRead, 1, 0, "→ MR0 the number of ranges of the mapping of ids of kind MR0, words 1.. the ranges (inside | outside<<32, count)", invContainerIDMap},
 	abi.ContainerMapID:     {abi.ObjContainer, abi.RightRead, 2, 0, "→ MR0 the machine's id for id MR1 of kind MR0 inside the container (through every enclosing container), MR1 1 if mapped (else MR0 is 65534)", invContainerMapID},
 	abi.ContainerAllowName: {abi.ObjContainer, abi.RightWrite, 1, 0, "put the name of MR0 bytes (from word 4) on the container's IPC allow-list (MR0 = 0: only make the list); with a list, SystemRegister takes only listed names; before the first task", invContainerAllowName},
+	abi.ContainerSystem:    {abi.ObjContainer, abi.RightWrite, 2, 1, "put a copy of the container's System object with rights MR1 (Read, Write; what ContainerStart can give its tasks) in slot MR0 of CSpace cap0", invContainerSystem},
 	abi.ContainerChargeIO:  {abi.ObjContainer, abi.RightWrite, 2, 0, "charge an I/O request of MR0 bytes and MR1 operations (each ≤ 2^40) to the container's I/O rate limits and its ancestors' → MR0 ns the service must hold it (delayed, never refused)", invContainerChargeIO},
 }
 

@@ -4,11 +4,14 @@
 // (boot/tasks/shell) and the hosted simulation (tools/skysim) both run it, so the
 // same command lines work on the machine and in the simulation.
 //
-// An IMAGE is a program of the machine's program store (the boot bundle; the
+// An IMAGE is first looked up as a signed container image (container/image) through
+// Ctl.Images — on the machine the boot bundle's /images — which ctr run verifies and
+// makes the container of from its descriptor template (container/runtime/spec: flags
+// may only tighten the template's limits), its entry modules loaded inside through
+// Images.Load (the module manager, with the container's own System object). A name
+// with no image is a program of the machine's program store (the boot bundle; the
 // simulation's registered programs): ctr run makes a new container with the limits
-// given and starts the program inside it as the container's pid 1. (Signed container
-// images, container/image, are verified and instantiated on the host and in the
-// simulation by container/runtime; the boot bundle does not carry them yet.)
+// given and starts the program inside it as the container's pid 1.
 //
 // The Ctl holds, in its owner's capability space, a capability to each container it
 // made and a notification its entry task signals when it ends; containers die with
@@ -55,6 +58,9 @@ type Ctl struct {
 	// Net returns the NIC supervisor's control client, starting the supervisor the
 	// first time (nil: this machine has no network; run --net NAME is refused).
 	Net func() (*netsup.Control, error)
+	// Images, if set, makes ctr run IMAGE look for a signed container image of that
+	// name first (and only there with --image); nil: IMAGE is always a program.
+	Images Images
 	// Mount, if set, registers a new container's file view with the file service (run
 	// --mount): the Container capability (its id mappings already set) and the mounts;
 	// it returns a capability, in the owner's space, that the container's tasks are
@@ -81,6 +87,9 @@ type container struct {
 	nicCap  abi.CPtr        // the vNIC's endpoint capability, granted to its programs
 	allow   []netip.Prefix  // what the vNIC may reach
 	files   abi.CPtr        // the file service capability its tasks get (0: none)
+	signed  string          // for a signed image's container: which image, its digest and signer
+	modules []string        // for a signed image's container: the entry modules loaded, with their pids
+	ipc     []string        // for a signed image's container: its template's IPC allow-list
 	lastCPU uint64          // CPU ns at the last stats
 	lastAt  time.Duration   // machine time of the last stats
 }
@@ -129,8 +138,8 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] IMAGE [ARG...]",
-			"make a container with these limits and start IMAGE (a program of the boot bundle) in it as pid 1", (*Ctl).run},
+		"run": {"[--cpu 20%] [--mem 16M] [--mem-on-demand] [--pids 32] [--net none|NAME [--allow CIDR,...]] [--device NAME] [--uidmap|--gidmap I:O:N] [--mount SRC:DST[:ro]] [--name NAME] [--image] [--wait] IMAGE [ARG...]",
+			"make a container and start IMAGE in it: a signed container image (its template's limits, only tightened by flags; its modules loaded inside by the module manager), else a program of the boot bundle as pid 1 with these limits", (*Ctl).run},
 		"ps":      {"", "list the containers: id, name, image, state, tasks, CPU, memory", (*Ctl).ps},
 		"exec":    {"CONTAINER PROG [ARG...]", "start another program inside a running container", (*Ctl).exec},
 		"stop":    {"[-t GRACE] CONTAINER...", "signal the container's tasks to stop; kill what is left after GRACE (default 1s)", (*Ctl).stop},
@@ -316,11 +325,13 @@ func (c *Ctl) run(args []string) error {
 			return nil
 		})
 	}
+	fg := fs.Bool("wait", false, "stay in the foreground: wait until its first task ends, then show how it ended and how long create, start and exit took")
+	imageOnly := fs.Bool("image", false, "IMAGE must be a signed container image (the boot bundle's /images/IMAGE.skyimg), never a program")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("name a program of the boot bundle: ctr run [flags] IMAGE [ARG...]")
+		return errors.New("name a signed container image or a program of the boot bundle: ctr run [flags] IMAGE [ARG...]")
 	}
 	l := abi.ContainerLimits{MaxTasks: uint64(*pids), Priority: uint64(*prio)}
 	var err error
@@ -356,8 +367,29 @@ func (c *Ctl) run(args []string) error {
 			return fmt.Errorf("--net %s: this machine has no NIC supervisor; only --net none", *netw)
 		}
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if fs.NArg() > 0 && (c.Images != nil || *imageOnly) {
+		if c.Images == nil {
+			return fmt.Errorf("--image %s: this machine has no container images", fs.Arg(0))
+		}
+		signed, where, err := c.Images.Find(fs.Arg(0))
+		switch {
+		case err == nil:
+			c.seq++
+			t0 := c.now()
+			if err := c.runImage(fs, set, l, *name, fs.Arg(0), signed, where); err != nil || !*fg {
+				return err
+			}
+			return c.waitNewest(t0)
+		case !errors.Is(err, ErrNoImage) || *imageOnly:
+			return fmt.Errorf("image %s: %w", fs.Arg(0), err)
+		}
+		// No image of that name: IMAGE is a program of the boot bundle.
+	}
 	argv := fs.Args()
 	c.seq++
+	t0 := c.now()
 	if *name == "" {
 		base := argv[0]
 		if i := strings.LastIndexByte(base, '/'); i >= 0 {
@@ -379,73 +411,9 @@ func (c *Ctl) run(args []string) error {
 		return fmt.Errorf("--name %s: a container of that name exists", *name)
 	}
 
-	// Two slots, then the container, the notification and the entry task; undo
-	// everything made so far if a step fails.
-	cs, err := c.takeSlot()
+	cs, ns, id, undo, err := c.create(*name, l, idMaps, devices, nil, creationFlags)
 	if err != nil {
 		return err
-	}
-	ns, err := c.takeSlot()
-	if err != nil {
-		c.freeSlot(cs)
-		return err
-	}
-	// The device names first: a name this machine lacks refuses the command before
-	// anything is made, as it refuses a descriptor.
-	var allowDev []uint64
-	if len(devices) > 0 {
-		devs, err := c.devices(ns)
-		if err != nil {
-			c.freeSlot(cs)
-			c.freeSlot(ns)
-			return fmt.Errorf("--device: listing the devices: %w", explain(err))
-		}
-		for _, name := range devices {
-			idx, err := devname.Match(devs, name)
-			if err != nil {
-				c.freeSlot(cs)
-				c.freeSlot(ns)
-				return fmt.Errorf("--device %s: %w (the shell's devices command lists them)", name, err)
-			}
-			for _, i := range idx {
-				if !slices.Contains(allowDev, uint64(i)) {
-					allowDev = append(allowDev, uint64(i))
-				}
-			}
-		}
-	}
-	id, err := c.E.CreateContainer(c.Sys, *name, l, cs)
-	if err != nil {
-		c.freeSlot(cs)
-		c.freeSlot(ns)
-		return fmt.Errorf("container %s: %w", *name, explain(err))
-	}
-	undo := func() {
-		_ = c.E.DestroyContainer(cs)
-		c.freeSlot(cs)
-		c.freeSlot(ns)
-	}
-	for kind, maps := range idMaps {
-		if len(maps) == 0 {
-			continue
-		}
-		if err := c.E.SetContainerIDMap(cs, abi.IDKind(kind), maps); err != nil {
-			undo()
-			return fmt.Errorf("--%smap: %w (inside root maps to an id ≥ 65536, never to 0; at most %d ranges, not overlapping)", abi.IDKind(kind), err, abi.MaxIDMaps)
-		}
-	}
-	for _, d := range allowDev {
-		// The notification's slot holds each Device capability while it is allowed.
-		if _, err := c.E.Device(c.Sys, d, c.CSpace, ns); err != nil {
-			undo()
-			return fmt.Errorf("--device: device %d: %w", d, explain(err))
-		}
-		err := c.E.AllowDevice(cs, ns)
-		_ = c.E.Delete(c.CSpace, ns)
-		if err != nil {
-			undo()
-			return fmt.Errorf("--device: device %d: %w", d, explain(err))
-		}
 	}
 	var files abi.CPtr
 	if len(mounts) > 0 {
@@ -457,10 +425,6 @@ func (c *Ctl) run(args []string) error {
 			undo()
 			return fmt.Errorf("--mount: %w", err)
 		}
-	}
-	if err := c.E.Retype(c.Untyped, abi.ObjNotification, 0, c.CSpace, ns, 1); err != nil {
-		undo()
-		return fmt.Errorf("making the exit notification: %w", err)
 	}
 	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, allow: allow, files: files, lastAt: c.now()}
 	if *netw != "none" {
@@ -480,6 +444,22 @@ func (c *Ctl) run(args []string) error {
 	fmt.Fprintf(c.Out, "%d %s\n", id, *name)
 	if x.nic.ID != 0 {
 		fmt.Fprintf(c.Out, "%s: %s %v %v\n", *name, x.net, x.nic.IPv4, x.nic.IPv6)
+	}
+	if *fg {
+		return c.waitNewest(t0)
+	}
+	return nil
+}
+
+// waitNewest waits for the newest container's first task to end (run --wait) and
+// shows how it ended and the machine time since t0, when run began making it.
+func (c *Ctl) waitNewest(t0 time.Duration) error {
+	x := c.containers[len(c.containers)-1]
+	if err := c.wait([]string{x.name}); err != nil {
+		return err
+	}
+	if c.Now != nil {
+		fmt.Fprintf(c.Out, "%s: created, started and ended in %v\n", x.name, (c.now() - t0).Round(time.Microsecond))
 	}
 	return nil
 }
@@ -764,6 +744,13 @@ func (c *Ctl) inspect(args []string) error {
 	memory := Size(l.Memory)
 	if l.Flags&abi.ContainerMemOnDemand != 0 {
 		memory += " on demand"
+	}
+	if x.signed != "" {
+		ipc := "none (it may register no name)"
+		if len(x.ipc) > 0 {
+			ipc = strings.Join(x.ipc, " ")
+		}
+		fmt.Fprintf(c.Out, "signed    image %s\nmodules   %s\nipc allow %s\n", x.signed, strings.Join(x.modules, ", "), ipc)
 	}
 	fmt.Fprintf(c.Out, "limits    cpu %s, priority ≤ %d, memory %s, tasks ≤ %d, oom %s\n", cpuLimit(l), l.Priority, memory, l.MaxTasks, l.OOM)
 	pidns := "private"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/capability"
 	"github.com/skyscope-os/skyscope/container/descriptor"
+	"github.com/skyscope-os/skyscope/container/runtime/spec"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 )
@@ -19,40 +20,16 @@ import (
 // container it is asked to nest in.
 var ErrParent = errors.New("container descriptor names another parent")
 
-// Limits returns the kernel limits a descriptor asks for: its CPU budget, priority
-// ceiling, memory, task limit, OOM policy and I/O rates, and a shared pid namespace
-// if its namespaces say so. (The kernel keeps the I/O rate limits; the services that
-// do the I/O charge requests to them. Create puts the descriptor's devices on the
-// container's allow-list.)
-func Limits(d *descriptor.Descriptor) abi.ContainerLimits {
-	l := abi.ContainerLimits{
-		Memory:    d.Limits.Memory,
-		MaxTasks:  uint64(d.Limits.MaxTasks),
-		CPUBudget: d.Limits.CPUBudget,
-		CPUPeriod: d.Limits.CPUPeriod,
-		Priority:  uint64(d.Limits.CPUPriority),
-		OOM:       abi.OOMPolicy(d.Limits.OOM),
-		IOBytes:   d.Limits.IOBytesPerSec,
-		IOOps:     d.Limits.IOOpsPerSec,
-	}
-	if d.Namespaces.SharedPID {
-		l.Flags |= abi.ContainerSharedPID
-	}
-	return l
-}
+// Limits returns the kernel limits a descriptor asks for (spec.Limits): its CPU
+// budget, priority ceiling, memory, task limit, OOM policy and I/O rates, and a shared
+// pid namespace if its namespaces say so. (The kernel keeps the I/O rate limits; the
+// services that do the I/O charge requests to them. Create puts the descriptor's
+// devices on the container's allow-list.)
+func Limits(d *descriptor.Descriptor) abi.ContainerLimits { return spec.Limits(d) }
 
 // KernelName returns the name the kernel keeps for a descriptor's container: its
 // name cut to abi.ContainerNameBytes (a descriptor's name may be longer).
-func KernelName(d *descriptor.Descriptor) string {
-	n := d.Name
-	if len(n) > abi.ContainerNameBytes {
-		n = n[:abi.ContainerNameBytes]
-	}
-	if n[len(n)-1] == '-' { // a cut name still ends in a letter or digit
-		n = n[:len(n)-1] + "x"
-	}
-	return n
-}
+func KernelName(d *descriptor.Descriptor) string { return spec.KernelName(d.Name) }
 
 // Create makes the container v describes, nested in parent (k.RootContainer() for a
 // top-level one, whose descriptor names no parent), with its limits, its user and
@@ -90,18 +67,11 @@ func Create(k *kernel.Kernel, parent *kernel.Container, v *descriptor.Verified) 
 			return nil, fmt.Errorf("container %s: %w", d.Name, err)
 		}
 	}
-	for _, ids := range []struct {
-		kind abi.IDKind
-		maps []descriptor.UIDMap
-	}{{abi.IDUser, d.Namespaces.Users}, {abi.IDGroup, d.Namespaces.Groups}} {
-		if len(ids.maps) == 0 {
+	for kind, maps := range spec.IDMaps(d) {
+		if len(maps) == 0 {
 			continue // nothing mapped: the container's ids have no identity outside
 		}
-		maps := make([]abi.IDMap, len(ids.maps))
-		for i, m := range ids.maps {
-			maps[i] = abi.IDMap{Inside: m.Inside, Outside: m.Outside, Count: m.Count}
-		}
-		if err := k.SetContainerIDMap(c, ids.kind, maps); err != nil {
+		if err := k.SetContainerIDMap(c, abi.IDKind(kind), maps); err != nil {
 			_ = k.DestroyContainer(c)
 			return nil, fmt.Errorf("container %s: %w", d.Name, err)
 		}

@@ -183,6 +183,12 @@ const (
 	// registry takes only names on it. Only before its first task.
 	ContainerAllowName // MR0 name length (0: only make the list, empty, so nothing may be registered); name from word NumRegMRs (RightWrite)
 
+	// ContainerSystem gives the holder of a Container capability (Write) a copy of
+	// the container's own System object, as ContainerStart gives one to each task it
+	// starts: so that a service outside (the module manager) can start tasks inside
+	// it, from the kernel's image cache, without being inside it itself.
+	ContainerSystem // MR0 dest slot, MR1 rights (Read, Write); cap0 dest CSpace (Write) (RightWrite)
+
 	methodEnd
 )
 
@@ -199,7 +205,7 @@ var methodNames = [...]string{"None", "UntypedRetype", "UntypedInfo", "CSpaceCop
 	"SystemImagePut", "SystemImageSpawn", "SystemImageInfo", "SystemImageStats", "SystemConsole",
 	"ContainerLog", "SystemRegister", "SystemLookup", "SystemUnregister", "ContainerNames",
 	"ContainerSetIDMap", "ContainerIDMap", "ContainerMapID", "ContainerChargeIO",
-	"ContainerAllowName"}
+	"ContainerAllowName", "ContainerSystem"}
 
 // String returns the method's name.
 func (m Method) String() string {

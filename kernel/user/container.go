@@ -219,3 +219,11 @@ func (e *Env) ChargeIO(c abi.CPtr, bytes, ops uint64) (uint64, error) {
 	}
 	return e.r.MR[0], nil
 }
+
+// ContainerSystem puts a copy of container c's own System object, with rights (Read,
+// Write or both), in slot dst of capability space cs: what a task started inside c
+// finds at abi.ContainerSlotSystem. The module manager starts modules inside a
+// container with it (SystemImageSpawn).
+func (e *Env) ContainerSystem(c abi.CPtr, rights abi.Rights, cs, dst abi.CPtr) error {
+	return e.invoke(c, abi.ContainerSystem, []uint64{uint64(dst), uint64(rights)}, []abi.CPtr{cs})
+}

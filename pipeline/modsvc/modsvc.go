@@ -18,6 +18,12 @@
 // the version serving it without losing a call, with state hand-over when the manifest
 // declares it and rollback when the new version fails to initialise.
 //
+// A load into a container (LabelLoadInto, LoadInto: a container image's entry module,
+// for ctr run) comes with the container's own System object: the module, exactly the
+// package the image pins, goes through the same chain and is started through that
+// System, so it runs inside the container, under its limits and namespaces; what it
+// may be given is the policy's grant within the container boundary.
+//
 // Every load, refusal, update and rollback is an audit record (pipeline/audit),
 // hash-chained and sealed in batches with a signature the key vault (pqc/vault) makes;
 // the manager never holds the key.
@@ -141,6 +147,8 @@ type Server struct {
 	tasks     map[uint64]string // task id → "name version" of modules started
 	spare     []abi.CPtr        // slots free again
 	recent    []audit.Record    // the newest records, for the audit command
+	recvSys   abi.CPtr          // where a LabelLoadInto request's container System arrives
+	recvNote  abi.CPtr          // and its exit notification; both emptied after each request
 }
 
 // slot returns a free slot of the manager's capability space.
@@ -205,6 +213,12 @@ func New(e *user.Env, c Config) (*Server, error) {
 			return nil, fmt.Errorf("console: %w", err)
 		}
 	}
+	if s.recvSys, err = c.Slots.Take(); err != nil {
+		return nil, err
+	}
+	if s.recvNote, err = c.Slots.Take(); err != nil {
+		return nil, err
+	}
 	s.logf("index serial %d verified: %d module versions; audit seals signed by the vault's key %s",
 		s.client.Index().Serial, len(s.client.Index().Entries), s.vaultKey.ID().Short())
 	return s, nil
@@ -253,12 +267,16 @@ func (s *Server) decode(blob []byte, lim compress.Limits) ([]byte, error) {
 	return compsvc.Decode(s.e, s.c.Compress, s.region, blob)
 }
 
-// Serve answers requests forever.
+// Serve answers requests forever. Only LabelLoadInto takes capabilities; whatever a
+// request brought is deleted once it is answered, so the manager keeps no authority
+// over a container after loading into it.
 func (s *Server) Serve() {
 	e, c := s.e, s.c
+	e.SetRecvSlot(0, s.recvSys)
+	e.SetRecvSlot(1, s.recvNote)
 	badge, info, err := e.Recv(c.Endpoint, c.Reply)
 	for {
-		st, off := uint64(StatusFailed), uint64(0)
+		st, off, pid := uint64(StatusFailed), uint64(0), uint64(0)
 		switch {
 		case err != nil:
 			s.out = []byte("malformed request\n")
@@ -271,17 +289,40 @@ func (s *Server) Serve() {
 			} else {
 				s.out = append(s.out, cerr.Error()+"\n"...)
 			}
+		case info.Label() == LabelLoadInto && e.MR(0) <= user.MaxPayload:
+			line := string(e.Payload(int(e.MR(0))))
+			sys, note := abi.CPtr(0), abi.CPtr(0)
+			if info.ExtraCaps() > 0 {
+				sys = s.recvSys
+			}
+			if info.ExtraCaps() > 1 {
+				note = s.recvNote
+			}
+			s.reap()
+			out, p, cerr := s.loadIntoRequest(line, badge&BadgeAdmin != 0, sys, note)
+			s.out = []byte(out)
+			if cerr == nil {
+				st, pid = StatusOK, p
+			} else {
+				s.out = append(s.out, cerr.Error()+"\n"...)
+			}
 		case info.Label() == LabelOutput:
 			st, off = StatusOK, min(e.MR(0), uint64(len(s.out)))
 		default:
 			s.out = []byte("unknown request\n")
 		}
+		// Capabilities that came with any request are not kept.
+		e.Delete(c.CSpace, s.recvSys)
+		e.Delete(c.CSpace, s.recvNote)
 		chunk := s.out[off:min(off+user.MaxPayload, uint64(len(s.out)))]
 		e.SetMR(0, st)
 		e.SetMR(1, uint64(len(s.out)))
 		e.SetMR(2, uint64(len(chunk)))
+		e.SetMR(3, pid)
 		words := e.SetPayload(chunk)
-		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, max(words, 3), 0))
+		e.SetRecvSlot(0, s.recvSys)
+		e.SetRecvSlot(1, s.recvNote)
+		badge, info, err = e.ReplyRecv(c.Endpoint, c.Reply, abi.NewMsgInfo(0, max(words, 4), 0))
 	}
 }
 

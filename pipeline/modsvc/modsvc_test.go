@@ -118,8 +118,9 @@ func counter(ver uint64, selftest bool) usersim.Program {
 // over IPC: a service is loaded and updated under load with state hand-over, a
 // failing update rolls back, an older version and tampered packages are refused
 // without starting anything, a second load of a module comes from the kernel's image
-// cache, a capability without the administrator badge cannot load, and the audit log
-// verifies with the vault's key.
+// cache, a capability without the administrator badge cannot load, a module loads
+// into a container through the container's System object (intoContainer), and the
+// audit log verifies with the vault's key and records the load into the container.
 func TestModuleManagerTask(t *testing.T) {
 	w := newWorld(t)
 	var (
@@ -218,6 +219,7 @@ func TestModuleManagerTask(t *testing.T) {
 			run("update older", "update counter 1.0.0")
 			run("load hello", "load hello")
 			run("load hello again", "load hello")
+			intoContainer(t, e, slots, w, admin, ep, outs, errs, &mu)
 			_, errs["reader load"] = Command(e, reader, "load hello")
 			outs["reader modules"], errs["reader modules"] = Command(e, reader, "modules")
 			run("services", "services")
@@ -261,6 +263,22 @@ func TestModuleManagerTask(t *testing.T) {
 	if !strings.Contains(outs["load hello"], "refused by the policy: system") || !strings.Contains(outs["load hello"], "verified and decompressed") {
 		t.Errorf("load hello:\n%s", outs["load hello"])
 	}
+	if !strings.Contains(outs["into"], "into the container as pid 1") || !strings.Contains(outs["into"], "from the kernel's image cache") ||
+		!strings.Contains(outs["into"], "refused: system") {
+		t.Errorf("load into a container:\n%s", outs["into"])
+	}
+	if !strings.Contains(outs["into log"], "hello from a module") {
+		t.Errorf("the container's log %q lacks hello's line", outs["into log"])
+	}
+	for k, want := range map[string]string{"into wrong digest": "the image pins package", "into service": "crosses the container boundary",
+		"into no grant": "", "into reader": "does not allow", "into unlisted": "not listed"} {
+		if errs[k] == nil || !strings.Contains(errs[k].Error(), want) {
+			t.Errorf("%s: %v, want an error saying %q", k, errs[k], want)
+		}
+	}
+	if !strings.Contains(outs["audit"], "into a container, its pid 1") {
+		t.Errorf("the audit log lacks the load into the container:\n%s", outs["audit"])
+	}
 	if !strings.Contains(outs["load hello again"], "from the kernel's image cache") {
 		t.Errorf("second load of hello:\n%s", outs["load hello again"])
 	}
@@ -301,4 +319,63 @@ func TestModuleManagerTask(t *testing.T) {
 		t.Errorf("%d counter versions live after the updates, want 1", live)
 	}
 	t.Logf("modules:\n%s\nservices:\n%s\naudit:\n%s\nupdate: %s", outs["modules"], outs["services"], outs["audit"], outs["update good"])
+}
+
+// intoContainer loads hello into a new container through the container's System
+// object (LabelLoadInto) and waits for it to end; refusals (a digest the index does not
+// list for the version, an unlisted version, a service module, a capability without
+// Grant or without the administrator badge) start nothing in the container.
+func intoContainer(t *testing.T, e *user.Env, slots *user.Slots, w *world, admin, ep abi.CPtr, outs map[string]string, errs map[string]error, mu *sync.Mutex) {
+	const cs = abi.InitSlotCSpace
+	ctr, _ := slots.Take()
+	sys, _ := slots.Take()
+	note, _ := slots.Take()
+	grant, _ := slots.Take()
+	readerGrant, _ := slots.Take()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.CreateContainer(abi.InitSlotSystem, "img", abi.ContainerLimits{Memory: 8 << 20, MaxTasks: 4, Priority: 100}, ctr)
+	must(err)
+	must(e.ContainerSystem(ctr, abi.RightRead|abi.RightWrite, cs, sys))
+	must(e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, cs, note, 1))
+	must(e.Mint(cs, grant, cs, ep, abi.RightWrite|abi.RightGrant, BadgeAdmin))
+	must(e.Mint(cs, readerGrant, cs, ep, abi.RightWrite|abi.RightGrant, 2))
+	hello := pqc.Sum512(w.store["hello 1.0.0"])
+	counter := pqc.Sum512(w.store["counter 2.0.0"])
+	set := func(k string, out string, err error) {
+		mu.Lock()
+		outs[k], errs[k] = out, err
+		mu.Unlock()
+	}
+	_, _, err = LoadInto(e, grant, sys, 0, "hello", version("1.0.0"), counter[:])
+	set("into wrong digest", "", err)
+	_, _, err = LoadInto(e, grant, sys, 0, "hello", version("1.0.1"), hello[:])
+	set("into unlisted", "", err)
+	_, _, err = LoadInto(e, grant, sys, 0, "counter", version("2.0.0"), counter[:])
+	set("into service", "", err)
+	_, _, err = LoadInto(e, admin, sys, 0, "hello", version("1.0.0"), hello[:])
+	set("into no grant", "", err)
+	_, _, err = LoadInto(e, readerGrant, sys, 0, "hello", version("1.0.0"), hello[:])
+	set("into reader", "", err)
+	if ts, _ := e.ContainerTasks(ctr); len(ts) != 0 {
+		t.Errorf("refused loads left tasks in the container: %+v", ts)
+	}
+	out, pid, err := LoadInto(e, grant, sys, note, "hello", version("1.0.0"), hello[:])
+	set("into", out, err)
+	if err != nil {
+		return
+	}
+	if pid != 1 {
+		t.Errorf("hello's pid in the container is %d, want 1", pid)
+	}
+	if _, err := e.Wait(note); err != nil {
+		t.Errorf("waiting for hello's end: %v", err)
+	}
+	b := make([]byte, 256)
+	n, _, _, err := e.ContainerLog(ctr, 0, b)
+	set("into log", string(b[:n]), err)
+	must(e.DestroyContainer(ctr))
 }

@@ -77,7 +77,7 @@ func (f *limitFlags) limits() (descriptor.Limits, error) {
 }
 
 func imageBuild(args []string, stdout io.Writer) error {
-	fs := newFlags("image build", "--key K --name N [--version V] [--entry MODULE ...] [limits] -o OUT.skyimg PKG...", stdout)
+	fs := newFlags("image build", "--key K --name N [--version V] [--entry MODULE ...] [limits] [--uidmap|--gidmap I:O:N ...] [--ipc NAME ...] -o OUT.skyimg PKG...", stdout)
 	keyPath := fs.String("key", "", "private key `FILE` to sign the image and its descriptor with (required)")
 	name := fs.String("name", "", "image and container `name` (required)")
 	version := fs.String("version", "1.0.0", "image `version`, MAJOR.MINOR.PATCH")
@@ -85,6 +85,10 @@ func imageBuild(args []string, stdout io.Writer) error {
 	fs.Var(&entries, "entry", "`module` started with the container (repeatable; default: the first package's)")
 	source := fs.String("source", "", "where the image comes from (free text, recorded in the image)")
 	lf := addLimitFlags(fs)
+	var uidmaps, gidmaps, ipc multi
+	fs.Var(&uidmaps, "uidmap", "map `INSIDE:OUTSIDE:COUNT` user ids of the container to its parent's (repeatable; default: none mapped)")
+	fs.Var(&gidmaps, "gidmap", "map `INSIDE:OUTSIDE:COUNT` group ids the same way (repeatable)")
+	fs.Var(&ipc, "ipc", "an IPC `NAME` the container may register (repeatable; default: none)")
 	out := fs.String("o", "", "write the image to `FILE` (required; keep the packages in the same folder)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -119,7 +123,21 @@ func imageBuild(args []string, stdout io.Writer) error {
 	if len(entries) == 0 {
 		entries = multi{refs[0].Module}
 	}
-	tmpl := &descriptor.Descriptor{Format: descriptor.FormatVersion, Name: *name, Image: refs, Entry: entries, Limits: lim}
+	tmpl := &descriptor.Descriptor{Format: descriptor.FormatVersion, Name: *name, Image: refs, Entry: entries, Limits: lim,
+		Namespaces: descriptor.Namespaces{IPC: ipc}}
+	for _, m := range []struct {
+		flag string
+		in   multi
+		out  *[]descriptor.UIDMap
+	}{{"--uidmap", uidmaps, &tmpl.Namespaces.Users}, {"--gidmap", gidmaps, &tmpl.Namespaces.Groups}} {
+		for _, v := range m.in {
+			im, err := ctr.ParseIDMap(v)
+			if err != nil {
+				return usageError{fmt.Sprintf("%s %s: %v", m.flag, v, err)}
+			}
+			*m.out = append(*m.out, descriptor.UIDMap{Inside: im.Inside, Outside: im.Outside, Count: im.Count})
+		}
+	}
 	signed, err := image.Build(key, *name, v, tmpl, *source)
 	if err != nil {
 		return err
@@ -202,6 +220,24 @@ func imageInspect(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "limits    cpu %s, priority ≤ %d, memory %d bytes, tasks ≤ %d, oom %s\n", cpu, l.CPUPriority, l.Memory, l.MaxTasks, l.OOM)
 	fmt.Fprintf(stdout, "network   %d NICs\n", len(d.Namespaces.Network))
+	for _, m := range []struct {
+		kind string
+		maps []descriptor.UIDMap
+	}{{"uidmap", d.Namespaces.Users}, {"gidmap", d.Namespaces.Groups}} {
+		parts := []string{"none"}
+		if len(m.maps) > 0 {
+			parts = parts[:0]
+		}
+		for _, x := range m.maps {
+			parts = append(parts, fmt.Sprintf("%d:%d:%d", x.Inside, x.Outside, x.Count))
+		}
+		fmt.Fprintf(stdout, "%s    %s\n", m.kind, strings.Join(parts, " "))
+	}
+	ipc := "none"
+	if len(d.Namespaces.IPC) > 0 {
+		ipc = strings.Join(d.Namespaces.IPC, " ")
+	}
+	fmt.Fprintf(stdout, "ipc names %s\n", ipc)
 	fmt.Fprintln(stdout, "modules")
 	for _, r := range d.Image {
 		fmt.Fprintf(stdout, "  %-16s %-8s SHA3-512 %x\n", r.Module, r.Version, r.Digest)

@@ -132,7 +132,7 @@ func TestImageBuildVerifyInspect(t *testing.T) {
 	}
 	img := filepath.Join(store, "web.skyimg")
 	out := mustRun(t, "image", "build", "--key", key, "--name", "web", "--version", "2.0.0", "--cpu", "20%", "--mem", "32M",
-		"--pids", "8", "-o", img, filepath.Join(store, "web-1.0.0.skypkg"), filepath.Join(store, "tools-1.0.0.skypkg"))
+		"--pids", "8", "--uidmap", "0:100000:65536", "--gidmap", "0:200000:10", "--ipc", "web-api", "--ipc", "web-admin", "-o", img, filepath.Join(store, "web-1.0.0.skypkg"), filepath.Join(store, "tools-1.0.0.skypkg"))
 	if !strings.Contains(out, "image web 2.0.0, 2 modules (entry web)") {
 		t.Errorf("build: %s", out)
 	}
@@ -140,7 +140,8 @@ func TestImageBuildVerifyInspect(t *testing.T) {
 		t.Errorf("verify: %s", out)
 	}
 	out = mustRun(t, "image", "inspect", img)
-	for _, want := range []string{"name      web", "cpu 20ms per 100ms (20%)", "memory 33554432 bytes, tasks ≤ 8", "  web ", "  tools "} {
+	for _, want := range []string{"name      web", "cpu 20ms per 100ms (20%)", "memory 33554432 bytes, tasks ≤ 8", "  web ", "  tools ",
+		"uidmap    0:100000:65536", "gidmap    0:200000:10", "ipc names web-api web-admin"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, out)
 		}
@@ -177,6 +178,8 @@ func TestImageBuildVerifyInspect(t *testing.T) {
 		{[]string{"image", "build", "--key", key, "--name", "web", "--entry", "nope", "-o", filepath.Join(dir, "x.skyimg"), filepath.Join(store, "web-1.0.0.skypkg")}, 1, `entry[0]: module "nope" is not in the image`},
 		{[]string{"image", "build", "--key", key, "--name", "web", "--cpu", "120%", "-o", filepath.Join(dir, "x.skyimg"), filepath.Join(store, "web-1.0.0.skypkg")}, 2, "--cpu"},
 		{[]string{"image", "verify", img}, 2, "want at least one --pub"},
+		{[]string{"image", "build", "--key", key, "--name", "web", "--uidmap", "0:0:1", "-o", filepath.Join(dir, "x.skyimg"), filepath.Join(store, "web-1.0.0.skypkg")}, 1, "namespaces.users[0].outside"},
+		{[]string{"image", "build", "--key", key, "--name", "web", "--uidmap", "zero", "-o", filepath.Join(dir, "x.skyimg"), filepath.Join(store, "web-1.0.0.skypkg")}, 2, "--uidmap zero"},
 	} {
 		code, out := skyctl(t, c.args...)
 		if code != c.code || !strings.Contains(out, c.says) {

@@ -33,6 +33,7 @@ type shell struct {
 	irqControl abi.CPtr          // the IRQ control init grants (0: none): for the disk driver's line
 	mgrTask    uint64            // the module manager's task id (0: not started)
 	netCtl     *netsup.Control   // the NIC supervisor's control client (nil: not started)
+	images     ctr.Images        // ctr run's signed images (nil: the boot bundle's, bundleImages)
 }
 
 // command is one shell command.

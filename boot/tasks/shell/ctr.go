@@ -17,10 +17,14 @@ const (
 )
 
 // ctr runs the container command (package container/ctr) with the shell's System
-// object, budget and console; its state lives as long as the shell.
+// object, budget and console, and the boot bundle's signed images (bundleImages); its
+// state lives as long as the shell.
 func (s *shell) ctr(args []string) error {
 	if s.ctl == nil {
-		s.ctl = &ctr.Ctl{E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
+		if s.images == nil {
+			s.images = &bundleImages{s: s}
+		}
+		s.ctl = &ctr.Ctl{Images: s.images, E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
 			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep, Net: s.net,
 			Mount: s.mountView}
 	}

@@ -192,7 +192,7 @@ func TestCtrErrors(t *testing.T) {
 	for _, want := range []string{
 		"ctr: want a subcommand; ctr help lists them\n",
 		"ctr: bogus: unknown subcommand",
-		"ctr: run: name a program of the boot bundle",
+		"ctr: run: name a signed container image or a program of the boot bundle",
 		"ctr: run: nonesuch: no such program in the boot bundle\n",
 		"ctr: run: --net host: the NIC supervisor: ", // the simulated bundle has no netsup
 		`ctr: run: --cpu "0%": want a share above 0% and at most 100%`,

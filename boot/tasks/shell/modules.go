@@ -51,7 +51,8 @@ func (s *shell) manager() (abi.CPtr, error) {
 	if err := s.e.Copy(cs, mgrRecvSlot, cs, mgrEndpointSlot, abi.RightRead); err != nil {
 		return 0, err
 	}
-	if err := s.e.Mint(cs, mgrAdminSlot, cs, mgrEndpointSlot, abi.RightWrite, modsvc.BadgeAdmin); err != nil {
+	// Grant: a load into a container sends the container's System object along.
+	if err := s.e.Mint(cs, mgrAdminSlot, cs, mgrEndpointSlot, abi.RightWrite|abi.RightGrant, modsvc.BadgeAdmin); err != nil {
 		return 0, err
 	}
 	// The manager's budget holds the key vault's, the compression service's and the
