@@ -69,7 +69,7 @@ var legal = [numStates]uint16{
 	BlockedOnReply:        1<<Ready | 1<<Suspended,
 	BlockedOnNotification: 1<<Ready | 1<<Suspended,
 	Suspended:             1<<Ready | 1<<Inactive,
-	BlockedExternal:       1<<Ready | 1<<Suspended,
+	BlockedExternal:       1<<Ready | 1<<Suspended | 1<<BlockedOnSend | 1<<BlockedOnReply, // a personality's wait becomes a call (PersonalityCall)
 }
 
 // Private slots of a TCB: copies of the capabilities it was configured with, children
@@ -110,6 +110,8 @@ type TCB struct {
 	recvGrant bool          // BlockedOnRecv: the Reply to a call received may carry capabilities
 	fault     faultMsg      // a fault being delivered; kind FaultNone otherwise
 	wakeAt    hal.Time      // BlockedExternal: when the personality's wait times out (hal.Forever: never)
+	pcall     bool             // a PersonalityCall is under way: CallDone runs before the thread next enters user mode
+	pgrant    *capability.Slot // the capability the PersonalityCall grants (in place of the IPC buffer's), or nil
 
 	// Personality serves this thread's system calls outside Skyscope's range and its
 	// page faults (the Linux ABI for static Go programs); nil for native threads.
