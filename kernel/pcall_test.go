@@ -72,7 +72,7 @@ func (c *caller) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 }
 
 func (c *caller) PageFault(*kernel.Kernel, *kernel.TCB, uint64, uint8) bool { return false }
-func (c *caller) Timeout(k *kernel.Kernel, t *kernel.TCB)                    {}
+func (c *caller) Timeout(k *kernel.Kernel, t *kernel.TCB)                   {}
 
 // TestPersonalityCall: a personality turns a foreign call into kernel IPC Calls (two in
 // a row, the first granting a CallBuffer the server maps and writes), and the thread
