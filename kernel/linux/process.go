@@ -187,6 +187,9 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 		k.Log("linux: %s (task %d): execve %s: %v", p.name, p.pid(), name, err)
 		return errno(unix.ENOMEM)
 	}
+	if _, ok := k.EndpointBadge(t, FileServiceSlot); ok { // the file service goes with the program
+		k.CopyCap(task.Thread(), FileServiceSlot, t, FileServiceSlot)
+	}
 	np := p.host.NewProcess(k, task.Thread(), task.Budget(), prog)
 	np.exe, np.cwd, np.parent = "/"+name, p.cwd, parent
 	np.closeAll(k) // the new program's descriptors are the child's, less close-on-exec ones
@@ -263,6 +266,7 @@ func (p *Process) TaskEnded(k *kernel.Kernel, task *kernel.Task) {
 		return
 	}
 	p.ended, p.exited = true, true
+	p.abandon(k) // file requests under way or waiting: nobody is left to get their results
 	switch task.State() {
 	case kernel.TaskKilled:
 		if p.killedBy == 0 {

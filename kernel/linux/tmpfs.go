@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -154,6 +155,12 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		if len(target) > fileproto.PathMax {
+			return errno(unix.ENAMETOOLONG)
+		}
+		return p.symlinkRemote(k, t, s, target, name)
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
@@ -186,6 +193,9 @@ func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	}
 	if !inTmp(from) || !inTmp(to) {
 		return errno(unix.EXDEV)
+	}
+	if p.remoteAt(k, t, from) != nil {
+		return errno(unix.EPERM) // the file protocol has no hard links
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[from]
@@ -358,6 +368,9 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return mkdirRemote(p, k, t, s, name, a[2])
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
@@ -369,6 +382,9 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return unlinkRemote(p, k, t, s, name, a[2])
 	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
@@ -409,6 +425,12 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	}
 	if a[4]&^uint64(unix.RENAME_NOREPLACE) != 0 {
 		return errno(unix.EINVAL)
+	}
+	if s := p.remoteAt(k, t, from); s != nil {
+		if from == tmpRoot || to == tmpRoot {
+			return errno(unix.EBUSY)
+		}
+		return p.renameRemote(k, t, s, from, to, a[4])
 	}
 	fs := p.fs.tmp
 	src := fs.nodes[from]
@@ -474,6 +496,9 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return truncateRemote(p, k, t, s, name, a[1])
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
 	}
@@ -494,6 +519,9 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 }
 
 func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return ftruncateRemote(p, k, t, f, a[1])
+	}
 	f := p.fileOf(a[0], kindTmp)
 	if f == nil {
 		if p.fileOf(a[0], kindRegular) != nil {
@@ -514,9 +542,13 @@ func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	return 0
 }
 
-// sysFsync: /tmp is memory; the read-only tree never changes. Both are always "synced".
+// sysFsync: SKYAIFS files and directories are made durable; the in-memory /tmp and the
+// read-only tree are always "synced".
 func sysFsync(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if a[0] < maxFDs && p.files[int(a[0])] != nil {
+		if f := p.files[int(a[0])]; f.rs != nil {
+			return fsyncRemote(p, k, t, f)
+		}
 		return 0
 	}
 	return errno(unix.EBADF)
@@ -527,12 +559,18 @@ func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
+	if p.remoteAt(k, t, name) != nil {
+		return errno(unix.EOPNOTSUPP) // the file protocol does not carry modes yet
+	}
 	return p.chmod(name, a[2])
 }
 
 func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if a[0] >= 1024 || p.files[int(a[0])] == nil {
 		return errno(unix.EBADF)
+	}
+	if p.files[int(a[0])].rs != nil {
+		return errno(unix.EOPNOTSUPP)
 	}
 	return p.chmod(p.files[int(a[0])].path, a[1])
 }
@@ -569,6 +607,9 @@ func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	}
 	if !inTmp(name) {
 		return errno(unix.EROFS)
+	}
+	if p.remoteAt(k, t, name) != nil {
+		return errno(unix.EOPNOTSUPP) // the file protocol does not carry times yet
 	}
 	n := p.fs.tmp.nodes[name]
 	if n == nil {
