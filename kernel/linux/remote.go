@@ -35,10 +35,10 @@ import (
 // the in-memory tmpfs, as before.
 
 // FileServiceSlot is the slot of a Linux process's capability space where its file
-// service is: the last slot of a process's space (abi.ProcessCSpaceRadix), which the
-// personality reserves. Whoever starts a process puts the capability there
-// (kernel.CopyCap); execve hands it to the new program.
-const FileServiceSlot = abi.CPtr(1<<abi.ProcessCSpaceRadix - 1)
+// service is (abi.ProcessSlotFiles: the last slot of a process's space, reserved).
+// Whoever starts a process puts the capability there (kernel.CopyCap, or its own
+// slot, which programs it starts inherit); execve hands it to the new program.
+const FileServiceSlot = abi.ProcessSlotFiles
 
 // callBufferPages sizes a session's buffer: 32 pages (128 KiB), the most the file
 // protocol takes, so that one request moves up to 128 KiB.
@@ -136,14 +136,11 @@ func (p *Process) session(k *kernel.Kernel, t *kernel.TCB) *session {
 	return s
 }
 
-// remotePath is the server's path for a tree path in /tmp: the server's namespace is
-// /tmp.
-func remotePath(name string) string {
-	if name == tmpRoot {
-		return "/"
-	}
-	return "/" + name[len(tmpRoot)+1:]
-}
+// remotePath is the server's path for a tree path in /tmp. The session's namespace is
+// the filesystem's root, and /tmp is the same path there: so the shell sees the
+// processes' files where they do, and an absolute link into /tmp resolves on the
+// server as in the process.
+func remotePath(name string) string { return "/" + name }
 
 // remote serves the system call of t by the requests starting with c. It returns
 // the result if the call ended at once; otherwise the thread waits and CallDone sets
@@ -180,7 +177,11 @@ func (s *session) prelude(c *rcall) *rcall {
 				return nil, errno(unix.EIO)
 			}
 			s.attached = true
-			return s.prelude(c), 0
+			// /tmp may not exist yet on a new disk: make it, world-writable and
+			// sticky as Linux's; EEXIST is the usual answer.
+			tmp := "/" + tmpRoot
+			return &rcall{label: fileproto.LabelMkdir, mr: [3]uint64{uint64(len(tmp)), 0o1777}, put: [][]byte{[]byte(tmp)},
+				done: func(reply) (*rcall, uint64) { return s.prelude(c), 0 }}, 0
 		}}
 	case len(s.closes) > 0:
 		h := s.closes[0]

@@ -105,19 +105,10 @@ func (w *fsWorld) skyaifsd(e *user.Env) {
 		w.mountErr = err
 		return
 	}
-	if err := f.Root().Mkdir("/tmp", 0o1777); err != nil {
-		w.mountErr = err
-		return
-	}
-	d, err := f.Root().Sub("/tmp")
-	if err != nil {
-		w.mountErr = err
-		return
-	}
 	s := fileproto.NewServer(e, f, fileproto.Config{Endpoint: fsSlotGrant1, Reply: fsSlotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: fsSlotRecv, Frames: fsSlotFrames,
 		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: 2})
-	if err := s.AddClient(fsLinuxBadge, d); err != nil {
+	if err := s.AddClient(fsLinuxBadge, f.Root()); err != nil {
 		w.mountErr = err
 		return
 	}
