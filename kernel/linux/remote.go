@@ -784,3 +784,35 @@ func seekDir(f *file, off int64, whence uint64) uint64 {
 	f.off = off
 	return uint64(off)
 }
+
+// chmodRemote sets a SKYAIFS file's permissions.
+func chmodRemote(p *Process, k *kernel.Kernel, t *kernel.TCB, s *session, name string, mode uint64) uint64 {
+	return p.remote(k, t, s, pathCall(fileproto.LabelChmod, name, mode&0o7777, 0, simple))
+}
+
+// utimesRemote serves utimensat for a SKYAIFS path: the times at va (access, then
+// modification), each a time, UTIME_NOW or UTIME_OMIT; no times (va 0) is now for both.
+func (p *Process) utimesRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name string, va uint64) uint64 {
+	now := uint64(p.now(k))
+	times := [2]uint64{now, now}
+	if va != 0 {
+		var b [32]byte
+		if !k.CopyIn(t, va, b[:]) {
+			return errno(unix.EFAULT)
+		}
+		for i := range 2 {
+			sec, nsec := int64(le64(b[16*i:])), int64(le64(b[16*i+8:]))
+			switch nsec {
+			case unix.UTIME_OMIT:
+				times[i] = fileproto.UtimeOmit
+			case unix.UTIME_NOW:
+			default:
+				if nsec < 0 || nsec >= 1e9 {
+					return errno(unix.EINVAL)
+				}
+				times[i] = uint64(sec*1e9 + nsec)
+			}
+		}
+	}
+	return p.remote(k, t, s, pathCall(fileproto.LabelUtimes, name, times[0], times[1], simple))
+}

@@ -559,8 +559,8 @@ func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
-	if p.remoteAt(k, t, name) != nil {
-		return errno(unix.EOPNOTSUPP) // the file protocol does not carry modes yet
+	if s := p.remoteAt(k, t, name); s != nil {
+		return chmodRemote(p, k, t, s, name, a[2])
 	}
 	return p.chmod(name, a[2])
 }
@@ -569,8 +569,8 @@ func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if a[0] >= 1024 || p.files[int(a[0])] == nil {
 		return errno(unix.EBADF)
 	}
-	if p.files[int(a[0])].rs != nil {
-		return errno(unix.EOPNOTSUPP)
+	if f := p.files[int(a[0])]; f.rs != nil {
+		return chmodRemote(p, k, t, f.rs, f.path, a[1])
 	}
 	return p.chmod(p.files[int(a[0])].path, a[1])
 }
@@ -608,8 +608,8 @@ func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if !inTmp(name) {
 		return errno(unix.EROFS)
 	}
-	if p.remoteAt(k, t, name) != nil {
-		return errno(unix.EOPNOTSUPP) // the file protocol does not carry times yet
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.utimesRemote(k, t, s, name, a[2])
 	}
 	n := p.fs.tmp.nodes[name]
 	if n == nil {

@@ -41,6 +41,12 @@
 //	LabelStatfs   → statfs record at 0
 //	LabelSync     (the whole filesystem)
 //	LabelDetach   closes the client's handles and unmaps its buffer
+//	LabelChmod    MR0 path length, MR1 permissions (follows a final symlink)
+//	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
+//	              ns; UtimeOmit leaves one; follows a final symlink)
+//
+// A namespace that cannot change modes or times answers LabelChmod and LabelUtimes
+// with ENOSYS.
 //
 // Handles are numbers the server gives out from one counter for all clients and
 // looks up only in the calling client's table: a handle is useless to any other
@@ -82,8 +88,13 @@ const (
 	LabelStatfs
 	LabelSync
 	LabelDetach
+	LabelChmod
+	LabelUtimes
 	labelEnd
 )
+
+// UtimeOmit, as a time of LabelUtimes, leaves that time unchanged.
+const UtimeOmit = uint64(1) << 63
 
 // Remove kinds (LabelRemove's MR1).
 const (
@@ -157,6 +168,8 @@ type request struct {
 	pathLens []uint64 // lengths of the paths in the buffer, in order
 	arg      uint64   // Stat: follow; Remove: kind
 	pages    uint64   // Attach
+	atime    int64    // Utimes (math.MinInt64: omit)
+	mtime    int64    // Utimes
 }
 
 // decode checks a request's label, words and capability count against a buffer of
@@ -254,6 +267,15 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		r.off = mr[1]
 		return r, paths(mr[0])
 	case LabelReadlink:
+		return r, paths(mr[0])
+	case LabelChmod:
+		if mr[1] > 0o7777 {
+			return r, unix.EINVAL
+		}
+		r.perm = uint32(mr[1])
+		return r, paths(mr[0])
+	case LabelUtimes:
+		r.atime, r.mtime = int64(mr[1]), int64(mr[2]) // every int64 is a time; UtimeOmit is MinInt64
 		return r, paths(mr[0])
 	case LabelStatfs, LabelSync, LabelDetach:
 	}

@@ -533,6 +533,22 @@ func (d *Dir) Chmod(path string, perm uint32) error {
 	return d.setattr("chmod", path, func(n *inode) { n.Mode = n.Mode&disk.TypeMask | perm&disk.PermMask })
 }
 
+// TimeOmit, as an argument of Chtimes, leaves that time as it is.
+const TimeOmit = -1 << 63
+
+// Chtimes sets the access and modification times of path (Unix nanoseconds; TimeOmit
+// leaves one as it is), following a final symbolic link, as utimensat does.
+func (d *Dir) Chtimes(path string, atime, mtime int64) error {
+	return d.setattr("chtimes", path, func(n *inode) {
+		if atime != TimeOmit {
+			n.Atime = atime
+		}
+		if mtime != TimeOmit {
+			n.Mtime = mtime
+		}
+	})
+}
+
 // Chown sets the owner and group of path.
 func (d *Dir) Chown(path string, uid, gid uint32) error {
 	return d.setattr("chown", path, func(n *inode) { n.UID, n.GID = uid, gid })
