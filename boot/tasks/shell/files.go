@@ -38,8 +38,13 @@ const (
 	fileFirstSlot  abi.CPtr = 220 // and up: the shell's file buffer
 )
 
-// storageBadge is the badge of the one client each storage server serves.
-const storageBadge = 1
+// storageBadge is the badge of the one client each storage server serves; skyaifsd
+// also serves linuxBadge, the Linux programs the shell starts (kernel/linux: SKYAIFS
+// behind their /tmp, in one session the personality keeps).
+const (
+	storageBadge = 1
+	linuxBadge   = 2
+)
 
 // Budgets of the storage tasks.
 const (
@@ -95,7 +100,7 @@ func (s *shell) disk() (fscmd.Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
 	}
-	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
+	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge, "-client", fmt.Sprint(linuxBadge)}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
 	if err != nil {
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
@@ -111,6 +116,12 @@ func (s *shell) disk() (fscmd.Files, error) {
 		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
 	fmt.Fprintf(s.out, "started the disk driver (task %d) and the filesystem (task %d)\n", blkd, fsd)
+	// The programs the shell starts from now on inherit this file service (the
+	// personality looks for it at abi.ProcessSlotFiles): their /tmp is this disk's.
+	e.Delete(cs, abi.ProcessSlotFiles)
+	if err := e.Mint(cs, abi.ProcessSlotFiles, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, linuxBadge); err != nil {
+		fmt.Fprintf(s.out, "programs keep the in-memory /tmp: %v\n", explain(err))
+	}
 	return fscmd.Remote{C: s.files}, nil
 }
 
