@@ -254,6 +254,9 @@ func (p *Process) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 		}
 	}
 	p.endOp(k, op, res, false)
+	if th := p.threads[t]; th != nil && th.pending&^th.sigMask != 0 && t.State() == kernel.Running {
+		p.deliverPending(k, t) // signals that came during the call: its result is in the frame
+	}
 }
 
 // endOp ends op with result res: the thread gets its registers back with the result
@@ -268,6 +271,9 @@ func (p *Process) endOp(k *kernel.Kernel, op *fileOp, res uint64, wake bool) {
 	}
 	if wake {
 		k.Wake(op.t)
+		if th := p.threads[op.t]; th != nil {
+			p.deliverNow(k, op.t) // signals that came while it waited its turn
+		}
 	}
 	if op.s.busy == op.t {
 		op.s.next(k)
