@@ -94,9 +94,17 @@ func fatal(format string, args ...any) {
 	os.Exit(1)
 }
 
-// Run mode's slots: the program's exit notification, and the storage tasks' setup.
+// Run mode's slots: the storage tasks' setup, and the badged capabilities to the
+// notification (at shellExit) that says the program or skyaifsd ended.
 var runSlots = storage.Slots{DiskDev: 200, DiskIRQ: 201, BlkEP: 202, BlkRecv: 203, BlkClient: 204,
 	BlkGrants: 205, FileEP: 206, FileRecv: 207}
+
+const (
+	progEndedSlot = abi.CPtr(208)
+	fsEndedSlot   = abi.CPtr(209)
+	progEnded     = 1 // badges of the notification
+	fsEnded       = 2
+)
 
 // linuxBadge is the badge of the Linux processes' capability to skyaifsd.
 const linuxBadge = 2
@@ -111,7 +119,19 @@ func runWithFiles(argv []string) int {
 	if err := e.Retype(abi.InitSlotUntyped, abi.ObjNotification, 0, abi.InitSlotCSpace, shellExit, 1); err != nil {
 		fatal("making the program's exit notification: %v", err)
 	}
-	tasks, err := storage.Start(e, abi.InitSlotSystem, abi.InitSlotIRQControl, runSlots, linuxBadge)
+	for slot, badge := range map[abi.CPtr]abi.Badge{progEndedSlot: progEnded, fsEndedSlot: fsEnded} {
+		if err := e.Mint(abi.InitSlotCSpace, slot, abi.InitSlotCSpace, shellExit, abi.RightWrite, badge); err != nil {
+			fatal("the exit notifications: %v", err)
+		}
+	}
+	m, err := e.Memory(abi.InitSlotSystem)
+	if err != nil {
+		fatal("%v", err)
+	}
+	// skyaifsd gets a quarter of the free memory: SKYAIFS holds what was written since
+	// its last commit in memory, and Go's os tests write tens of MiB between fsyncs.
+	fsMem := (m.Total - m.RootUsed) / 4 &^ (abi.PageSize - 1)
+	tasks, err := storage.Start(e, abi.InitSlotSystem, abi.InitSlotIRQControl, runSlots, fsMem, fsEndedSlot, linuxBadge)
 	if err != nil {
 		fatal("%v", err)
 	}
@@ -119,17 +139,31 @@ func runWithFiles(argv []string) int {
 		fatal("the file service: %v", err)
 	}
 	fmt.Printf("init: started the disk driver (task %d) and the filesystem (task %d); /tmp is SKYAIFS\n", tasks.Blkd, tasks.Skyaifsd)
-	m, err := e.Memory(abi.InitSlotSystem)
-	if err != nil {
+	if m, err = e.Memory(abi.InitSlotSystem); err != nil {
 		fatal("%v", err)
 	}
 	mem := (m.Total - m.RootUsed) / 4 * 3 &^ (abi.PageSize - 1)
-	id, err := e.StartProgram(abi.InitSlotSystem, argv, mem, 0, shellExit)
+	id, err := e.StartProgram(abi.InitSlotSystem, argv, mem, 0, progEndedSlot)
 	if err != nil {
 		fatal("starting %s: %v", argv[0], err)
 	}
-	if _, err := e.Wait(shellExit); err != nil {
-		fatal("waiting for %s: %v", argv[0], err)
+	for {
+		word, err := e.Wait(shellExit)
+		if err != nil {
+			fatal("waiting for %s: %v", argv[0], err)
+		}
+		if word&fsEnded != 0 {
+			// The filesystem is gone: destroying its endpoint ends the calls waiting
+			// on it, and the program's later file calls fail (EIO), rather than wait
+			// for a server that will not come.
+			fmt.Println("init: the filesystem task ended; file calls in /tmp fail from now on")
+			e.Revoke(abi.InitSlotCSpace, runSlots.FileEP)
+			e.Delete(abi.InitSlotCSpace, runSlots.FileEP)
+			e.Delete(abi.InitSlotCSpace, runSlots.FileRecv)
+		}
+		if word&progEnded != 0 {
+			break
+		}
 	}
 	_, status, err := e.TaskStatus(abi.InitSlotSystem, id)
 	if err != nil {

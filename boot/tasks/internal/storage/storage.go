@@ -33,20 +33,19 @@ type Slots struct {
 // serves).
 const BlockBadge = 1
 
-// Budgets of the storage tasks.
-const (
-	BlkdMemory     = 16 << 20
-	SkyaifsdMemory = 32 << 20
-)
+// BlkdMemory is blkd's budget.
+const BlkdMemory = 16 << 20
 
 // Tasks are the started tasks' ids.
 type Tasks struct{ Blkd, Skyaifsd uint64 }
 
 // Start finds the first virtio-blk disk, claims its interrupt line with irqControl,
-// and starts blkd and skyaifsd (which formats an empty disk) serving the clients
-// with the badges given (each sees the whole filesystem). With an error, whatever
+// and starts blkd and skyaifsd (which formats an empty disk, with fsMemory of budget:
+// SKYAIFS keeps the data written since its last commit in memory) serving the clients
+// with the badges given (each sees the whole filesystem). fsEnded, if not 0, is a
+// notification capability signalled when skyaifsd ends. With an error, whatever
 // started is ended again.
-func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, badges ...abi.Badge) (Tasks, error) {
+func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fsMemory uint64, fsEnded abi.CPtr, badges ...abi.Badge) (Tasks, error) {
 	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
 	for _, c := range []abi.CPtr{s.DiskDev, s.DiskIRQ, s.BlkEP, s.BlkRecv, s.BlkClient, s.BlkGrants, s.FileEP, s.FileRecv} {
 		e.Delete(cs, c)
@@ -84,7 +83,7 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, badges ...abi.Badge) 
 	for _, b := range badges {
 		argv = append(argv, "-client", strconv.FormatUint(uint64(b), 10))
 	}
-	if t.Skyaifsd, err = e.StartProgram(sys, argv, SkyaifsdMemory, 0, 0, s.BlkClient, s.FileRecv); err != nil {
+	if t.Skyaifsd, err = e.StartProgram(sys, argv, fsMemory, 0, fsEnded, s.BlkClient, s.FileRecv); err != nil {
 		e.Kill(sys, t.Blkd)
 		return Tasks{}, fmt.Errorf("starting the filesystem: %w", err)
 	}
