@@ -6,6 +6,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -175,7 +176,8 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	parent := p.vfork.parent
 	spec := kernel.TaskSpec{ID: p.id, Name: prog.Name, Image: prog.Image, Entry: prog.Entry,
 		StackPages: prog.StackPages, StackImage: prog.StackImage, Parent: parent.task,
-		Memory: (p.budget.Capacity() - p.budget.Used()) / childBudgetShare &^ (pageSize - 1)}
+		Memory:      (p.budget.Capacity() - p.budget.Used()) / childBudgetShare &^ (pageSize - 1),
+		CSpaceRadix: abi.ProcessCSpaceRadix} // a process's space, with room for its file service
 	if parent.task != nil {
 		spec.Priority = parent.task.Thread().Priority()
 	}

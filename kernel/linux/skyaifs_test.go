@@ -280,6 +280,11 @@ func TestSKYAIFSBehindTmp(t *testing.T) {
 		m.note("relative stat", l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "sub01"), m.base+1024, 0))
 		m.note("missing", l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/nope/x"), unix.O_RDONLY, 0))
 		m.note("chmod", l.call(unix.SYS_FCHMODAT, atcwd, m.str(0, "sub01"), 0o751))
+		l.call(unix.SYS_CLOSE, l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/d/h1"), unix.O_CREAT|unix.O_WRONLY, 0o600))
+		m.note("link", l.call(unix.SYS_LINKAT, atcwd, m.str(0, "/tmp/d/h1"), atcwd, m.str(100, "/tmp/d/h2"), 0))
+		l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "/tmp/d/h2"), m.base+1024, 0)
+		l.p.Load(m.base+1024, st[:])
+		m.note("nlink", binary.LittleEndian.Uint64(st[16:]))
 		var ts [32]byte
 		binary.LittleEndian.PutUint64(ts[8:], unix.UTIME_OMIT)
 		binary.LittleEndian.PutUint64(ts[16:], 1_600_000_000)
@@ -314,7 +319,7 @@ func TestSKYAIFSBehindTmp(t *testing.T) {
 	want := "mkdir=0 mkdir again=-17 open=3 write=204800 pread=5 read=12345 fstat=0 size=204800 mode=33152 excl=-17 close=0 " +
 		"append=3 seek end=204803 fsync=0 rename=0 ftruncate=0 stat g=0 size g=3 stat f=-2 symlink=0 readlink=1g nofollow=-40 " +
 		strings.Repeat("=0 ", 40) + "getdents end=0 listed=42 first=g last=sub39 rewind=0 again=1 rmdir busy=-39 unlink relative=0 " +
-		"unlink dir=-21 chdir=0 relative stat=0 missing=-2 chmod=0 utimensat=0 mode now=489 mtime=1600000000000000005"
+		"unlink dir=-21 chdir=0 relative stat=0 missing=-2 chmod=0 link=0 nlink=2 utimensat=0 mode now=489 mtime=1600000000000000005"
 	if got := strings.Join(log, " "); got != want {
 		t.Fatalf("got  %s\nwant %s\nconsole:\n%s", got, want, w.m.Console)
 	}

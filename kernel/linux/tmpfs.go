@@ -194,8 +194,10 @@ func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if !inTmp(from) || !inTmp(to) {
 		return errno(unix.EXDEV)
 	}
-	if p.remoteAt(k, t, from) != nil {
-		return errno(unix.EPERM) // the file protocol has no hard links
+	if s := p.remoteAt(k, t, from); s != nil {
+		a, b := remotePath(from), remotePath(to)
+		return p.remote(k, t, s, &rcall{label: fileproto.LabelLink, mr: [3]uint64{uint64(len(a)), uint64(len(b))},
+			put: [][]byte{[]byte(a), []byte(b)}, done: simple})
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[from]

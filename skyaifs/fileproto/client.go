@@ -340,6 +340,17 @@ func (c *Client) Chtimes(path string, atime, mtime int64) error {
 	return err
 }
 
+// Link makes newpath a hard link to the file at oldpath.
+func (c *Client) Link(oldpath, newpath string) error {
+	if err := c.putPaths(oldpath, newpath); err != nil {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: err}
+	}
+	if _, _, err := c.call(LabelLink, uint64(len(oldpath)), uint64(len(newpath)), 0); err != nil {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: err}
+	}
+	return nil
+}
+
 // Statfs describes the filesystem (df).
 func (c *Client) Statfs() (skyfs.Statfs, error) {
 	if _, _, err := c.call(LabelStatfs, 0, 0, 0); err != nil {

@@ -21,6 +21,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelPread), uint64(1), uint64(1<<62), uint64(8192), 0, uint64(8192), []byte(nil))
 	f.Add(uint64(LabelAttach), uint64(2), uint64(0), uint64(0), 1, uint64(0), []byte(nil))
 	f.Add(uint64(LabelMkdir), uint64(4), uint64(0o755), uint64(0), 0, uint64(8192), []byte("/x\x00y"))
+	f.Add(uint64(LabelLink), uint64(2), uint64(2), uint64(0), 0, uint64(8192), []byte("/a/b"))
 	f.Add(uint64(LabelChmod), uint64(2), uint64(0o10000), uint64(0), 0, uint64(8192), []byte("/a"))
 	f.Add(uint64(LabelUtimes), uint64(2), UtimeOmit, uint64(1e18), 0, uint64(8192), []byte("/a"))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {

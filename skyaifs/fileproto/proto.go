@@ -44,9 +44,10 @@
 //	LabelChmod    MR0 path length, MR1 permissions (follows a final symlink)
 //	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
 //	              ns; UtimeOmit leaves one; follows a final symlink)
+//	LabelLink     MR0 existing path length, MR1 new path length (a hard link)
 //
-// A namespace that cannot change modes or times answers LabelChmod and LabelUtimes
-// with ENOSYS.
+// A namespace that cannot change modes or times, or make hard links, answers
+// LabelChmod, LabelUtimes or LabelLink with ENOSYS.
 //
 // Handles are numbers the server gives out from one counter for all clients and
 // looks up only in the calling client's table: a handle is useless to any other
@@ -90,6 +91,7 @@ const (
 	LabelDetach
 	LabelChmod
 	LabelUtimes
+	LabelLink
 	labelEnd
 )
 
@@ -258,7 +260,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.arg = mr[1]
 		return r, paths(mr[0])
-	case LabelRename, LabelSymlink:
+	case LabelRename, LabelSymlink, LabelLink:
 		return r, paths(mr[0], mr[1])
 	case LabelTruncate:
 		if mr[1] > maxOffset {
