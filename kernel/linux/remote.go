@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"strings"
 	"unsafe"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -592,43 +593,65 @@ func (p *Process) getdentsRemote(k *kernel.Kernel, t *kernel.TCB, f *file, va, s
 			}
 			page := make([]byte, s.buf.Size())
 			s.buf.Read(0, page)
-			var out []byte
-			for range r.r1 {
-				if len(page) < 14 {
-					return nil, errno(unix.EIO)
-				}
-				ino, mode := binary.LittleEndian.Uint64(page), binary.LittleEndian.Uint32(page[8:])
-				l := int(binary.LittleEndian.Uint16(page[12:]))
-				if l == 0 || 14+l > len(page) {
-					return nil, errno(unix.EIO)
-				}
-				name := string(page[14 : 14+l])
-				page = page[14+l:]
-				if name <= f.after {
-					return nil, errno(unix.EIO) // a confused server: names must come in order, once
-				}
-				reclen := (19 + len(name) + 1 + 7) &^ 7
-				if uint64(len(out)+reclen) > size {
-					if len(out) == 0 {
-						return nil, errno(unix.EINVAL)
-					}
-					break
-				}
-				rec := make([]byte, reclen)
-				binary.LittleEndian.PutUint64(rec[0:], ino)
-				binary.LittleEndian.PutUint64(rec[8:], uint64(f.off+1))
-				binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
-				rec[18] = direntType(mode)
-				copy(rec[19:], name)
-				out = append(out, rec...)
-				f.off++
-				f.after = name
+			out, n, last, e := linuxDirents(page, r.r1, f.after, f.off, size)
+			if e != 0 {
+				return nil, errno(e)
 			}
 			if len(out) > 0 && !k.CopyOut(t, va, out) {
 				return nil, errno(unix.EFAULT)
 			}
+			f.off += int64(n)
+			f.after = last
 			return nil, uint64(len(out))
 		}})
+}
+
+// linuxDirents decodes count file protocol directory records from page (ino u64,
+// mode u32, name length u16, name) into linux_dirent64 records, as many as fit size
+// bytes, numbering them from off+1. It returns the records, how many entries they
+// hold and the last name. A page that breaks the protocol — a record past the page,
+// an empty name or one with '/' or NUL, names not strictly increasing after after —
+// is EIO (a confused server must not make a listing loop or repeat a name); a first
+// record that does not fit is EINVAL, as Linux says of a buffer too small.
+func linuxDirents(page []byte, count uint64, after string, off int64, size uint64) ([]byte, int, string, unix.Errno) {
+	const header = 14
+	if count > uint64(len(page))/(header+1) {
+		return nil, 0, "", unix.EIO
+	}
+	var out []byte
+	n, last := 0, after
+	for range count {
+		if len(page) < header {
+			return nil, 0, "", unix.EIO
+		}
+		ino, mode := binary.LittleEndian.Uint64(page), binary.LittleEndian.Uint32(page[8:])
+		l := int(binary.LittleEndian.Uint16(page[12:]))
+		if l == 0 || l > 255 || header+l > len(page) {
+			return nil, 0, "", unix.EIO
+		}
+		name := string(page[header : header+l])
+		page = page[header+l:]
+		if name <= last || strings.ContainsAny(name, "/\x00") {
+			return nil, 0, "", unix.EIO
+		}
+		reclen := (19 + len(name) + 1 + 7) &^ 7
+		if uint64(len(out)+reclen) > size {
+			if len(out) == 0 {
+				return nil, 0, "", unix.EINVAL
+			}
+			break
+		}
+		rec := make([]byte, reclen)
+		binary.LittleEndian.PutUint64(rec[0:], ino)
+		binary.LittleEndian.PutUint64(rec[8:], uint64(off)+uint64(n)+1)
+		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
+		rec[18] = direntType(mode)
+		copy(rec[19:], name)
+		out = append(out, rec...)
+		n++
+		last = name
+	}
+	return out, n, last, 0
 }
 
 func direntType(mode uint32) byte {
