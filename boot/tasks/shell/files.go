@@ -3,8 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/skyscope-os/skyscope/hal/virtio"
-	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
+	"github.com/skyscope-os/skyscope/boot/tasks/internal/storage"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
@@ -46,11 +45,13 @@ const (
 	linuxBadge   = 2
 )
 
-// Budgets of the storage tasks.
-const (
-	blkdMemory     = 16 << 20
-	skyaifsdMemory = 32 << 20
-)
+// skyaifsdMemory is the filesystem task's budget (blkd's is storage.BlkdMemory).
+const skyaifsdMemory = 32 << 20
+
+// storageSlots are the shell's slots for the storage tasks' setup.
+var storageSlots = storage.Slots{DiskDev: diskDevSlot, DiskIRQ: diskIRQSlot, BlkEP: blkEPSlot,
+	BlkRecv: blkRecvSlot, BlkClient: blkClientSlot, BlkGrants: blkGrantsSlot, FileEP: fileEPSlot,
+	FileRecv: fileRecvSlot}
 
 // filePages is the shell's file buffer: 128 KiB per request.
 const filePages = fileproto.MaxBufferPages
@@ -65,45 +66,18 @@ func (s *shell) disk() (fscmd.Files, error) {
 	for c := diskDevSlot; c < fileFirstSlot+filePages+2; c++ {
 		e.Delete(cs, c)
 	}
-	info, err := userbus.Find(e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot)
-	if err != nil {
-		return nil, fmt.Errorf("no disk: %w (make run attaches build/disk.img; skyrun takes -disk FILE)", err)
-	}
 	if s.irqControl == 0 {
 		return nil, fmt.Errorf("the shell holds no IRQ control to give the disk driver its interrupt line")
 	}
-	if err := e.IRQHandler(s.irqControl, int(info.IRQ), cs, diskIRQSlot); err != nil {
-		return nil, fmt.Errorf("the disk's interrupt line %d: %w", info.IRQ, explain(err))
-	}
-	steps := []func() error{
-		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEPSlot, 1) },
-		func() error { return e.Copy(cs, blkRecvSlot, cs, blkEPSlot, abi.RightRead) },
-		func() error {
-			return e.Mint(cs, blkClientSlot, cs, blkEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
-		},
-		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, blkGrantsSlot, 1) },
-		func() error { return e.Copy(blkGrantsSlot, 1, cs, diskDevSlot, abi.AllRights) },
-		func() error { return e.Copy(blkGrantsSlot, 2, cs, diskIRQSlot, abi.AllRights) },
-		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEPSlot, 1) },
-		func() error { return e.Copy(cs, fileRecvSlot, cs, fileEPSlot, abi.RightRead) },
-		func() error {
-			return e.Mint(cs, fileClientSlot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, fmt.Errorf("preparing the storage tasks: %w", explain(err))
-		}
-	}
-	badge := fmt.Sprint(storageBadge)
-	blkd, err := e.StartProgramWith(s.sys, []string{"blkd", "-client", badge}, blkdMemory, 0, 0, blkRecvSlot, blkGrantsSlot)
+	tasks, err := storage.Start(e, s.sys, s.irqControl, storageSlots, skyaifsdMemory, 0, storageBadge, linuxBadge)
 	if err != nil {
-		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
+		return nil, explain(err)
 	}
-	fsd, err := e.StartProgram(s.sys, []string{"skyaifsd", "-client", badge, "-client", fmt.Sprint(linuxBadge)}, skyaifsdMemory, 0, 0, blkClientSlot, fileRecvSlot)
-	if err != nil {
+	blkd, fsd := tasks.Blkd, tasks.Skyaifsd
+	if err := storage.Client(e, storageSlots, fileClientSlot, storageBadge); err != nil {
+		e.Kill(s.sys, fsd)
 		e.Kill(s.sys, blkd)
-		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
+		return nil, fmt.Errorf("the filesystem task: %w", explain(err))
 	}
 	slots := &user.Slots{Next: fileFirstSlot, Limit: fileFirstSlot + filePages + 2}
 	r, err := e.NewRegion(slots, ut, cs, abi.InitSlotAddressSpace, fileBufferVA, 0, filePages)
@@ -119,7 +93,7 @@ func (s *shell) disk() (fscmd.Files, error) {
 	// The programs the shell starts from now on inherit this file service (the
 	// personality looks for it at abi.ProcessSlotFiles): their /tmp is this disk's.
 	e.Delete(cs, abi.ProcessSlotFiles)
-	if err := e.Mint(cs, abi.ProcessSlotFiles, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, linuxBadge); err != nil {
+	if err := storage.Client(e, storageSlots, abi.ProcessSlotFiles, linuxBadge); err != nil {
 		fmt.Fprintf(s.out, "programs keep the in-memory /tmp: %v\n", explain(err))
 	}
 	return fscmd.Remote{C: s.files}, nil
