@@ -282,6 +282,7 @@ func (p *Process) TaskEnded(k *kernel.Kernel, task *kernel.Task) {
 	p.closeAll(k)
 	for _, c := range p.vforking { // their threads were the task's: gone with it
 		c.ended, c.exited, c.killedBy, c.vfork = true, true, int(unix.SIGKILL), nil
+		c.abandon(k) // a child's file request (a chdir in /tmp, say) must not keep the session
 		c.closeAll(k)
 	}
 	p.vforking = nil

@@ -466,6 +466,9 @@ func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		p.unmapPages(k, t, ar.Start, ar.End)
 	}
 	p.vm = vm.New(mmapMin, uint64(hal.UserTop))
+	// Another thread's file request, under way or waiting its turn, must not keep the
+	// shared session: its thread is about to go (TaskEnded finds no threads left).
+	p.abandon(k)
 	for th := range p.threads {
 		k.StopThread(th)
 	}
