@@ -374,3 +374,59 @@ func TestSKYAIFSServerGone(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+// TestSKYAIFSKilledMidRequest: a process killed while its file requests keep the
+// session busy (a stream of 1 MiB writes, eight requests each) leaves the session to the others: the
+// second process's calls, queued behind the killed one's, complete, after the fence
+// that waits out the abandoned request.
+func TestSKYAIFSKilledMidRequest(t *testing.T) {
+	var log []string
+	var writes int
+	var started, killed bool
+	w := &fsWorld{t: t}
+	w.progs = []func(l linuxProg){func(l linuxProg) {
+		m := newMem(l, &log)
+		fd := l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/stream"), unix.O_CREAT|unix.O_WRONLY, 0o600)
+		started = true
+		for {
+			writes++ // counted as it starts: the kill comes in the middle of one
+			// 1 MiB: eight requests in a row, the session busy with this thread all along
+			l.call(unix.SYS_PWRITE64, fd, m.base, 1<<20, 0)
+		}
+	}, func(l linuxProg) {
+		m := newMem(l, &log)
+		var ts [16]byte
+		binary.LittleEndian.PutUint64(ts[8:], 1_000_000)
+		l.p.Store(m.base+512, ts[:])
+		for !killed { // the calls come after the kill
+			l.call(unix.SYS_NANOSLEEP, m.base+512, 0)
+		}
+		for i := range 30 {
+			r := l.call(unix.SYS_MKDIRAT, atcwd, m.str(0, fmt.Sprintf("/tmp/m%d", i)), 0o700)
+			if r != 0 {
+				m.note("mkdir", r)
+			}
+		}
+		m.note("stat", l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "/tmp/m29"), m.base+1024, 0))
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	}}
+	w.supervise = func(e *user.Env, fsd uint64) {
+		for !started {
+			e.Compute(1_000_000)
+			e.Yield()
+		}
+		e.Compute(5_000_000)
+		// The first Linux process is task fsd+1 (init starts them in order).
+		if err := e.Kill(abi.InitSlotSystem, fsd+1); err != nil {
+			t.Error(err)
+		}
+		killed = true
+	}
+	w.run()
+	if got := strings.Join(log, " "); got != "stat=0" || writes == 0 {
+		t.Fatalf("got %q after %d writes begun by the killed process", got, writes)
+	}
+	if done, _ := w.procs[0].Exited(); !done {
+		t.Fatal("the killed process did not end")
+	}
+}
