@@ -42,6 +42,9 @@ func (c *checker) run() error {
 	if c.k.holder != nil {
 		c.visitObj(c.k.holder) // the kernel's capabilities: task budgets, containers, links
 	}
+	for b := range c.k.callBufs { // personalities' call buffers: held by the kernel
+		c.visitSpace(b.hold)
+	}
 	for _, t := range c.k.threads { // threads a personality made have no capability
 		c.visitObj(t)
 	}

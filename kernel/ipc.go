@@ -46,13 +46,16 @@ func (k *Kernel) transfer(s, r *TCB, badge abi.Badge, grant bool) {
 func (k *Kernel) transferCaps(s, r *TCB, n int) int {
 	sb, rb := s.ipcBuffer(), r.ipcBuffer()
 	ss, rs := s.cspace(), r.cspace()
-	if sb == nil || rb == nil || ss == nil || rs == nil {
+	if (sb == nil && s.pgrant == nil) || rb == nil || ss == nil || rs == nil {
 		return 0
 	}
 	for i := range n {
-		src, e := ss.Lookup(abi.CPtr(word(sb, abi.IPCBufCaps+8*i)))
-		if e != abi.OK {
-			return i
+		src := s.pgrant // a personality call grants the kernel's capability (one)
+		if src == nil {
+			var e abi.Errno
+			if src, e = ss.Lookup(abi.CPtr(word(sb, abi.IPCBufCaps+8*i))); e != abi.OK {
+				return i
+			}
 		}
 		dst, e := rs.Dest(abi.CPtr(word(rb, abi.IPCBufRecvSlots+8*i)))
 		if e != abi.OK {

@@ -90,6 +90,7 @@ type Kernel struct {
 	threads  []*TCB // every TCB not yet finalized, in creation order
 
 	holder   *CSpace                 // the kernel's own capabilities: one budget per task (CreateTask)
+	callBufs map[*CallBuffer]bool    // personalities' call buffers (NewCallBuffer), for the invariant checker
 	tasks    []*Task                 // live and recently ended tasks, by id
 	images   map[string]*SharedImage // shared read-only program images, by key
 	nextTask uint64
@@ -351,6 +352,9 @@ func (k *Kernel) Run(until hal.Time) StopReason {
 			deadline = min(deadline, now+t.cpu.remaining(now))
 		}
 		deadline = min(deadline, k.renew)
+		if t.pcall && !k.callDone(t) {
+			continue // CallDone made another call: t waits again
+		}
 		trap := k.cpu.Enter(t.ctx, t.pageTable(), deadline)
 		elapsed := k.cpu.Now() - now
 		t.sliceLeft -= elapsed

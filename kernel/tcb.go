@@ -69,7 +69,7 @@ var legal = [numStates]uint16{
 	BlockedOnReply:        1<<Ready | 1<<Suspended,
 	BlockedOnNotification: 1<<Ready | 1<<Suspended,
 	Suspended:             1<<Ready | 1<<Inactive,
-	BlockedExternal:       1<<Ready | 1<<Suspended,
+	BlockedExternal:       1<<Ready | 1<<Suspended | 1<<BlockedOnSend | 1<<BlockedOnReply, // a personality's wait becomes a call (PersonalityCall)
 }
 
 // Private slots of a TCB: copies of the capabilities it was configured with, children
@@ -101,15 +101,17 @@ type TCB struct {
 	next, prev *TCB // links in the one queue the state puts the thread in
 
 	// IPC state, meaningful only in the blocked states.
-	waitEP    *Endpoint     // BlockedOnSend, BlockedOnRecv
-	waitNtfn  *Notification // BlockedOnNotification
-	reply     *Reply        // BlockedOnRecv: Reply to bind to a caller; BlockedOnReply: the Reply awaited
-	sendBadge abi.Badge     // BlockedOnSend: badge of the capability sent through
-	sendGrant bool          // BlockedOnSend: may transfer capabilities
-	sendCall  bool          // BlockedOnSend: a Call (wants a reply)
-	recvGrant bool          // BlockedOnRecv: the Reply to a call received may carry capabilities
-	fault     faultMsg      // a fault being delivered; kind FaultNone otherwise
-	wakeAt    hal.Time      // BlockedExternal: when the personality's wait times out (hal.Forever: never)
+	waitEP    *Endpoint        // BlockedOnSend, BlockedOnRecv
+	waitNtfn  *Notification    // BlockedOnNotification
+	reply     *Reply           // BlockedOnRecv: Reply to bind to a caller; BlockedOnReply: the Reply awaited
+	sendBadge abi.Badge        // BlockedOnSend: badge of the capability sent through
+	sendGrant bool             // BlockedOnSend: may transfer capabilities
+	sendCall  bool             // BlockedOnSend: a Call (wants a reply)
+	recvGrant bool             // BlockedOnRecv: the Reply to a call received may carry capabilities
+	fault     faultMsg         // a fault being delivered; kind FaultNone otherwise
+	wakeAt    hal.Time         // BlockedExternal: when the personality's wait times out (hal.Forever: never)
+	pcall     bool             // a PersonalityCall is under way: CallDone runs before the thread next enters user mode
+	pgrant    *capability.Slot // the capability the PersonalityCall grants (in place of the IPC buffer's), or nil
 
 	// Personality serves this thread's system calls outside Skyscope's range and its
 	// page faults (the Linux ABI for static Go programs); nil for native threads.

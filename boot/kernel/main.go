@@ -340,8 +340,13 @@ func verifyImage(image, sig []byte) error {
 // runProgram runs a static Linux program from the boot bundle (a tar archive, the
 // second boot module) as init, a ring-3 task served by the Linux personality, and
 // returns its exit status: the "run" command line, with which tools/skyrun runs
-// programs like go test -exec does.
+// programs like go test -exec does. "run -fs PROG ARGS" serves the program's /tmp
+// from SKYAIFS: the bundle's init starts blkd and skyaifsd on the disk, then the
+// program with a file service (init -run).
 func runProgram(info *multiboot.Info, argv []string) int {
+	if len(argv) > 0 && argv[0] == "-fs" {
+		return startBundle(info, append([]string{"init", "-run"}, argv[1:]...), false)
+	}
 	return startBundle(info, argv, false)
 }
 
@@ -408,6 +413,9 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 		return 2
 	}
 	wall = time.Now().UnixNano() - int64(k.Now())
+	// Processes holding a file service find SKYAIFS behind /tmp; their sessions'
+	// buffers are the kernel's, from the root budget.
+	host.Files.UseFileService(k.RootUntyped())
 	proc := host.NewProcess(k, k.Init(), k.RootUntyped(), prog)
 	k.SetLoader(host)
 	for {

@@ -28,3 +28,9 @@ const (
 // ProcessCSpaceRadix sizes the capability space of the Linux processes the machine's
 // loader starts: 4,096 slots, room for a server that maps a whole shared region.
 const ProcessCSpaceRadix = 12
+
+// ProcessSlotFiles is the slot of a Linux process's capability space where the
+// Linux-ABI personality looks for its file service: an endpoint capability (Write and
+// Grant) to a SKYAIFS file server, which then serves the process's /tmp. It is the
+// space's last slot, reserved for this; programs the process starts inherit it.
+const ProcessSlotFiles CPtr = 1<<ProcessCSpaceRadix - 1

@@ -28,6 +28,7 @@ const (
 	kindNull    // /dev/null
 	kindTmp     // a file of the writable /tmp
 	kindConsole // the console: reads take console input, writes print
+	kindRemote  // a file of SKYAIFS (behind /tmp with a file service)
 )
 
 type file struct {
@@ -42,6 +43,9 @@ type file struct {
 	off     int64               // tree files: read offset; directories: entry index
 	node    *tnode              // /tmp files
 	flags   uint64              // /tmp files: the open flags (access mode, O_APPEND)
+	rs      *session            // SKYAIFS files and directories: the session they belong to
+	handle  uint64              // SKYAIFS files: the server's handle
+	after   string              // SKYAIFS directories: the last name getdents64 listed
 }
 
 // contents returns what a tree or /tmp file holds now.

@@ -127,7 +127,7 @@ func (f *file) accessMode() uint64 {
 	switch f.kind {
 	case kindPipeWrite:
 		return unix.O_WRONLY
-	case kindTmp:
+	case kindTmp, kindRemote:
 		return f.flags & unix.O_ACCMODE
 	case kindConsole, kindNull, kindEventfd:
 		return unix.O_RDWR

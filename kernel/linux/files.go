@@ -21,6 +21,7 @@ type FileTree struct {
 	files map[string][]byte
 	dirs  map[string][]string // each directory's entries, sorted
 	tmp   *tmpfs              // the writable /tmp, shared by the tree's processes
+	svc   *fileService        // SKYAIFS behind /tmp (UseFileService), or nil
 }
 
 // NewFileTree indexes files (clean relative paths without a leading slash → contents).
@@ -77,8 +78,8 @@ func contains(s []string, x string) bool {
 // directory) into a clean tree path, following symbolic links (only /tmp has any).
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
 	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 {
-		return "", e
+	if e != 0 || p.remoteAt(k, t, name) != nil {
+		return name, e // SKYAIFS follows its own links
 	}
 	return p.follow(name, true)
 }
@@ -87,8 +88,8 @@ func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 // unlink, rename, link, symlink, mkdir): a link in the last component is not followed.
 func (p *Process) resolveLink(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
 	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 {
-		return "", e
+	if e != 0 || p.remoteAt(k, t, name) != nil {
+		return name, e
 	}
 	return p.follow(name, false)
 }
@@ -160,6 +161,9 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if name == "dev/null" {
 		return p.newFile(&file{kind: kindNull, path: name})
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.openRemote(k, t, s, name, flags, a[3])
+	}
 	if inTmp(name) || p.fs.tmp.links > 0 {
 		// O_CREAT|O_EXCL and O_NOFOLLOW look at a link itself, not where it points.
 		if flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL || flags&unix.O_NOFOLLOW != 0 {
@@ -216,6 +220,9 @@ func (p *Process) fileRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 }
 
 func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return p.readRemote(k, t, f, a[1], a[2], int64(a[3]), false)
+	}
 	if f := p.fileOf(a[0], kindTmp); f != nil {
 		return p.tmpRead(k, t, f, a[1], a[2], int64(a[3]), false)
 	}
@@ -227,13 +234,16 @@ func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysLseek(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return p.lseekRemote(k, t, f, int64(a[1]), a[2])
+	}
 	f := p.fileOf(a[0], kindRegular)
 	if f == nil {
 		f = p.fileOf(a[0], kindTmp)
 	}
 	if f == nil {
-		if p.fileOf(a[0], kindDir) != nil {
-			return 0
+		if d := p.fileOf(a[0], kindDir); d != nil {
+			return seekDir(d, int64(a[1]), a[2])
 		}
 		return errno(unix.ESPIPE)
 	}
@@ -317,6 +327,9 @@ func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		return 0
 	}
 	if fd < 1024 {
+		if f := p.files[int(fd)]; f != nil && f.rs != nil {
+			return p.statRemote(k, t, f.rs, f.path, true, f, a[1])
+		}
 		if f := p.files[int(fd)]; f != nil && f.kind == kindTmp {
 			return p.statTmp(k, t, f.node, a[1])
 		}
@@ -350,6 +363,9 @@ func sysNewfstatat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.statRemote(k, t, s, name, a[3]&unix.AT_SYMLINK_NOFOLLOW == 0, nil, a[2])
+	}
 	return p.stat(k, t, name, a[2])
 }
 
@@ -357,6 +373,9 @@ func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return accessRemote(p, k, t, s, name)
 	}
 	if _, ok := p.exists(name); !ok {
 		return errno(unix.ENOENT)
@@ -371,6 +390,9 @@ func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.readlinkRemote(k, t, s, name, a[2], a[3])
 	}
 	if name == "proc/self/exe" { // os.Executable: the program's place in the tree
 		exe := p.exe
@@ -397,6 +419,9 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 	f := p.fileOf(a[0], kindDir)
 	if f == nil {
 		return errno(unix.EBADF)
+	}
+	if f.rs != nil {
+		return p.getdentsRemote(k, t, f, a[1], a[2])
 	}
 	entries := p.fs.dirs[f.path]
 	tmp := inTmp(f.path)
@@ -442,6 +467,9 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	name, e := p.resolve(k, t, unix.AT_FDCWD, a[0])
 	if e != 0 {
 		return e
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return chdirRemote(p, k, t, s, name)
 	}
 	if isDir, ok := p.exists(name); !ok {
 		return errno(unix.ENOENT)

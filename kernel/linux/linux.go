@@ -66,8 +66,10 @@ type Process struct {
 	children []*Process // started by this process and not yet reaped
 	// childWaits are this process's threads waiting in wait4 or waitid.
 	childWaits []childWait
-	killedBy   int  // the signal that ended the process, 0 if it exited
-	ended      bool // its task ended (or, for a vfork child, it exec'd or exited)
+	killedBy   int // the signal that ended the process, 0 if it exited
+	// fileSession is the SKYAIFS session the process last used (see session).
+	fileSession *session
+	ended       bool // its task ended (or, for a vfork child, it exec'd or exited)
 }
 
 type thread struct {
@@ -76,6 +78,7 @@ type thread struct {
 	pending  uint64 // signals sent and not yet delivered (bit sig-1)
 	altStack [3]uint64
 	wait     waitKind
+	op       *fileOp // the file request under way or waiting its turn (waitFile)
 }
 
 type waitKind uint8
@@ -89,6 +92,7 @@ const (
 	waitInput
 	waitVfork // in clone until the vfork child execs or exits
 	waitChild // in wait4 or waitid
+	waitFile  // waiting for its turn to make a file request (SKYAIFS)
 )
 
 // Layout of the address space the personality manages.

@@ -175,6 +175,15 @@ func (h *Host) start(k *kernel.Kernel, budget *kernel.Untyped, prog *Program, sp
 	if err != nil {
 		return nil, kernel.ErrnoOf(err, abi.ErrNoMemory), err
 	}
+	if spec.Parent != nil {
+		// A program started by a task that holds a file service inherits it, as
+		// execve's programs do: the same SKYAIFS behind its /tmp.
+		if pt := spec.Parent.Thread(); pt != nil {
+			if _, ok := k.EndpointBadge(pt, FileServiceSlot); ok {
+				k.CopyCap(task.Thread(), FileServiceSlot, pt, FileServiceSlot)
+			}
+		}
+	}
 	h.NewProcess(k, task.Thread(), task.Budget(), prog)
 	k.StartTask(task)
 	return task, abi.OK, nil

@@ -210,6 +210,8 @@ func (p *Process) closeFile(k *kernel.Kernel, fd int) {
 		for _, w := range f.watch {
 			w.dead = true
 		}
+	case kindRemote:
+		f.rs.closes = append(f.rs.closes, f.handle) // sent before the session's next request
 	}
 	if f.pipe != nil {
 		for _, w := range f.pipe.watches {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/kernel/abi"
 	"golang.org/x/sys/unix"
 )
 
@@ -175,7 +176,8 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	parent := p.vfork.parent
 	spec := kernel.TaskSpec{ID: p.id, Name: prog.Name, Image: prog.Image, Entry: prog.Entry,
 		StackPages: prog.StackPages, StackImage: prog.StackImage, Parent: parent.task,
-		Memory: (p.budget.Capacity() - p.budget.Used()) / childBudgetShare &^ (pageSize - 1)}
+		Memory:      (p.budget.Capacity() - p.budget.Used()) / childBudgetShare &^ (pageSize - 1),
+		CSpaceRadix: abi.ProcessCSpaceRadix} // a process's space, with room for its file service
 	if parent.task != nil {
 		spec.Priority = parent.task.Thread().Priority()
 	}
@@ -186,6 +188,9 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if err != nil {
 		k.Log("linux: %s (task %d): execve %s: %v", p.name, p.pid(), name, err)
 		return errno(unix.ENOMEM)
+	}
+	if _, ok := k.EndpointBadge(t, FileServiceSlot); ok { // the file service goes with the program
+		k.CopyCap(task.Thread(), FileServiceSlot, t, FileServiceSlot)
 	}
 	np := p.host.NewProcess(k, task.Thread(), task.Budget(), prog)
 	np.exe, np.cwd, np.parent = "/"+name, p.cwd, parent
@@ -263,6 +268,7 @@ func (p *Process) TaskEnded(k *kernel.Kernel, task *kernel.Task) {
 		return
 	}
 	p.ended, p.exited = true, true
+	p.abandon(k) // file requests under way or waiting: nobody is left to get their results
 	switch task.State() {
 	case kernel.TaskKilled:
 		if p.killedBy == 0 {
@@ -276,6 +282,7 @@ func (p *Process) TaskEnded(k *kernel.Kernel, task *kernel.Task) {
 	p.closeAll(k)
 	for _, c := range p.vforking { // their threads were the task's: gone with it
 		c.ended, c.exited, c.killedBy, c.vfork = true, true, int(unix.SIGKILL), nil
+		c.abandon(k) // a child's file request (a chdir in /tmp, say) must not keep the session
 		c.closeAll(k)
 	}
 	p.vforking = nil

@@ -212,8 +212,8 @@ func (p *Process) sendTo(k *kernel.Kernel, from *kernel.TCB, tid int64, sig uint
 // a ready one at once, one waiting in the personality after interrupting its wait.
 func (p *Process) deliverNow(k *kernel.Kernel, t *kernel.TCB) {
 	th := p.threads[t]
-	if th.pending&^th.sigMask == 0 {
-		return
+	if th.pending&^th.sigMask == 0 || th.op != nil {
+		return // a file call's result is not in yet: CallDone delivers after it
 	}
 	switch t.State() {
 	case kernel.Ready:

@@ -107,6 +107,9 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if f := p.fileOf(fd, kindTmp); f != nil {
 		return p.tmpWrite(k, t, f, buf, n, f.off, true)
 	}
+	if f := p.fileOf(fd, kindRemote); f != nil {
+		return p.writeRemote(k, t, f, buf, n, f.off, true)
+	}
 	if p.fileOf(fd, kindRegular) != nil {
 		return errno(unix.EBADF) // opened read-only
 	}
@@ -138,6 +141,9 @@ func sysRead(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	if f := p.fileOf(a[0], kindTmp); f != nil {
 		return p.tmpRead(k, t, f, a[1], a[2], f.off, true)
+	}
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return p.readRemote(k, t, f, a[1], a[2], f.off, true)
 	}
 	if p.fileOf(a[0], kindNull) != nil {
 		return 0
@@ -460,6 +466,9 @@ func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		p.unmapPages(k, t, ar.Start, ar.End)
 	}
 	p.vm = vm.New(mmapMin, uint64(hal.UserTop))
+	// Another thread's file request, under way or waiting its turn, must not keep the
+	// shared session: its thread is about to go (TaskEnded finds no threads left).
+	p.abandon(k)
 	for th := range p.threads {
 		k.StopThread(th)
 	}
@@ -542,6 +551,9 @@ func sysClose(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 }
 
 func sysPwrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return p.writeRemote(k, t, f, a[1], a[2], int64(a[3]), false)
+	}
 	f := p.fileOf(a[0], kindTmp)
 	if f == nil {
 		if p.fileOf(a[0], kindRegular) != nil {

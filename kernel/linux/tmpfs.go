@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -154,6 +155,12 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		if len(target) > fileproto.PathMax {
+			return errno(unix.ENAMETOOLONG)
+		}
+		return p.symlinkRemote(k, t, s, target, name)
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
@@ -186,6 +193,11 @@ func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	}
 	if !inTmp(from) || !inTmp(to) {
 		return errno(unix.EXDEV)
+	}
+	if s := p.remoteAt(k, t, from); s != nil {
+		a, b := remotePath(from), remotePath(to)
+		return p.remote(k, t, s, &rcall{label: fileproto.LabelLink, mr: [3]uint64{uint64(len(a)), uint64(len(b))},
+			put: [][]byte{[]byte(a), []byte(b)}, done: simple})
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[from]
@@ -358,6 +370,9 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return mkdirRemote(p, k, t, s, name, a[2])
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
 	}
@@ -369,6 +384,9 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
 	if e != 0 {
 		return e
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return unlinkRemote(p, k, t, s, name, a[2])
 	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
@@ -409,6 +427,12 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	}
 	if a[4]&^uint64(unix.RENAME_NOREPLACE) != 0 {
 		return errno(unix.EINVAL)
+	}
+	if s := p.remoteAt(k, t, from); s != nil {
+		if from == tmpRoot || to == tmpRoot {
+			return errno(unix.EBUSY)
+		}
+		return p.renameRemote(k, t, s, from, to, a[4])
 	}
 	fs := p.fs.tmp
 	src := fs.nodes[from]
@@ -474,6 +498,9 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return truncateRemote(p, k, t, s, name, a[1])
+	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EROFS, unix.ENOENT)
 	}
@@ -494,6 +521,9 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 }
 
 func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	if f := p.fileOf(a[0], kindRemote); f != nil {
+		return ftruncateRemote(p, k, t, f, a[1])
+	}
 	f := p.fileOf(a[0], kindTmp)
 	if f == nil {
 		if p.fileOf(a[0], kindRegular) != nil {
@@ -514,9 +544,13 @@ func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	return 0
 }
 
-// sysFsync: /tmp is memory; the read-only tree never changes. Both are always "synced".
+// sysFsync: SKYAIFS files and directories are made durable; the in-memory /tmp and the
+// read-only tree are always "synced".
 func sysFsync(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if a[0] < maxFDs && p.files[int(a[0])] != nil {
+		if f := p.files[int(a[0])]; f.rs != nil {
+			return fsyncRemote(p, k, t, f)
+		}
 		return 0
 	}
 	return errno(unix.EBADF)
@@ -527,12 +561,18 @@ func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return chmodRemote(p, k, t, s, name, a[2])
+	}
 	return p.chmod(name, a[2])
 }
 
 func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if a[0] >= 1024 || p.files[int(a[0])] == nil {
 		return errno(unix.EBADF)
+	}
+	if f := p.files[int(a[0])]; f.rs != nil {
+		return chmodRemote(p, k, t, f.rs, f.path, a[1])
 	}
 	return p.chmod(p.files[int(a[0])].path, a[1])
 }
@@ -569,6 +609,9 @@ func sysUtimensat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	}
 	if !inTmp(name) {
 		return errno(unix.EROFS)
+	}
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.utimesRemote(k, t, s, name, a[2])
 	}
 	n := p.fs.tmp.nodes[name]
 	if n == nil {

@@ -327,6 +327,30 @@ func (c *Client) Readlink(path string) (string, error) {
 	return string(b), nil
 }
 
+// Chmod sets the permissions of path.
+func (c *Client) Chmod(path string, perm uint32) error {
+	_, _, err := c.pathCall("chmod", path, LabelChmod, uint64(perm), 0)
+	return err
+}
+
+// Chtimes sets the access and modification times of path (Unix nanoseconds;
+// int64(UtimeOmit) leaves one as it is).
+func (c *Client) Chtimes(path string, atime, mtime int64) error {
+	_, _, err := c.pathCall("chtimes", path, LabelUtimes, uint64(atime), uint64(mtime))
+	return err
+}
+
+// Link makes newpath a hard link to the file at oldpath.
+func (c *Client) Link(oldpath, newpath string) error {
+	if err := c.putPaths(oldpath, newpath); err != nil {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: err}
+	}
+	if _, _, err := c.call(LabelLink, uint64(len(oldpath)), uint64(len(newpath)), 0); err != nil {
+		return &os.LinkError{Op: "link", Old: oldpath, New: newpath, Err: err}
+	}
+	return nil
+}
+
 // Statfs describes the filesystem (df).
 func (c *Client) Statfs() (skyfs.Statfs, error) {
 	if _, _, err := c.call(LabelStatfs, 0, 0, 0); err != nil {

@@ -58,6 +58,13 @@
 //	              Container capability; only from Config.Admin's badge: the new badge's
 //	              client sees those mounts of the admin's namespace, acting as the
 //	              container's root mapped to the machine's ids (ContainerCred, view.Build)
+//	LabelChmod    MR0 path length, MR1 permissions (follows a final symlink)
+//	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
+//	              ns; UtimeOmit leaves one; follows a final symlink)
+//	LabelLink     MR0 existing path length, MR1 new path length (a hard link)
+//
+// A namespace that cannot change modes or times, or make hard links, answers
+// LabelChmod, LabelUtimes or LabelLink with ENOSYS.
 //
 // # Locks
 //
@@ -131,8 +138,14 @@ const (
 	LabelTxInquire
 	LabelSetEncryption
 	LabelAddView
+	LabelChmod
+	LabelUtimes
+	LabelLink
 	labelEnd
 )
+
+// UtimeOmit, as a time of LabelUtimes, leaves that time unchanged.
+const UtimeOmit = uint64(1) << 63
 
 // MaxViewMounts bounds the mounts of one view (LabelAddView), as a container
 // descriptor's list is bounded.
@@ -223,6 +236,8 @@ type request struct {
 	pages    uint64   // Attach
 	lockMode uint64   // Lock: LockShared or LockExclusive
 	noWait   bool     // Lock: LockNoWait
+	atime    int64    // Utimes (math.MinInt64: omit)
+	mtime    int64    // Utimes
 }
 
 // decode checks a request's label, words and capability count against a buffer of
@@ -358,7 +373,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.arg = mr[1]
 		return r, paths(mr[0])
-	case LabelRename, LabelSymlink:
+	case LabelRename, LabelSymlink, LabelLink:
 		return r, paths(mr[0], mr[1])
 	case LabelSetEncryption:
 		if mr[1] == 0 || mr[1] > uint64(len(disk.KeyID{})) {
@@ -378,6 +393,15 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		r.off = mr[1]
 		return r, paths(mr[0])
 	case LabelReadlink:
+		return r, paths(mr[0])
+	case LabelChmod:
+		if mr[1] > 0o7777 {
+			return r, unix.EINVAL
+		}
+		r.perm = uint32(mr[1])
+		return r, paths(mr[0])
+	case LabelUtimes:
+		r.atime, r.mtime = int64(mr[1]), int64(mr[2]) // every int64 is a time; UtimeOmit is MinInt64
 		return r, paths(mr[0])
 	case LabelStatfs, LabelSync, LabelDetach:
 	}

@@ -316,6 +316,26 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		}
 		s.unlock(cl, r.handle)
 		return 0, 0, 0
+	case LabelChmod:
+		c, ok := ns.(interface{ Chmod(string, uint32) error })
+		if !ok {
+			return unix.ENOSYS, 0, 0
+		}
+		return errnoOf(c.Chmod(paths[0], r.perm)), 0, 0
+	case LabelUtimes:
+		c, ok := ns.(interface {
+			Chtimes(string, int64, int64) error
+		})
+		if !ok {
+			return unix.ENOSYS, 0, 0
+		}
+		return errnoOf(c.Chtimes(paths[0], r.atime, r.mtime)), 0, 0
+	case LabelLink:
+		c, ok := ns.(interface{ Link(string, string) error })
+		if !ok {
+			return unix.ENOSYS, 0, 0
+		}
+		return errnoOf(c.Link(paths[0], paths[1])), 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
 }

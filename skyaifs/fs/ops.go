@@ -576,6 +576,28 @@ func (d *Dir) Chmod(path string, perm uint32) error {
 	})
 }
 
+// TimeOmit, as an argument of Chtimes, leaves that time as it is.
+const TimeOmit = -1 << 63
+
+// Chtimes sets the access and modification times of path (Unix nanoseconds; TimeOmit
+// leaves one as it is), following a final symbolic link, as utimensat does.
+func (d *Dir) Chtimes(path string, atime, mtime int64) error {
+	return d.setattr("chtimes", path, func(n *inode) error {
+		// Setting explicit times is the owner's (or machine root's) right, as in
+		// POSIX; this does not offer the write-permission case of UTIME_NOW.
+		if !d.cred.owns(n) {
+			return unix.EPERM
+		}
+		if atime != TimeOmit {
+			n.Atime = atime
+		}
+		if mtime != TimeOmit {
+			n.Mtime = mtime
+		}
+		return nil
+	})
+}
+
 // Chown sets the owner and group of path.
 // Acting as a Cred, only machine root may (EPERM): giving files away would let a
 // container's root escape its quota of ownership, and taking them is the authority

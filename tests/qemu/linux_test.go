@@ -359,3 +359,49 @@ func TestSKYAIFSOnVirtio(t *testing.T) {
 		t.Errorf("the file holds %q", b)
 	}
 }
+
+// TestLinuxFilesOnSKYAIFS: with "run -fs" (skyrun -fs), an unmodified static Go program
+// (testdata/linuxfs) writes, fsyncs, renames, reads, appends to, truncates, lists and
+// removes files in /tmp through the os package, and the Linux personality forwards
+// every call to the real skyaifsd and blkd tasks; on the host the disk image is clean
+// for fsck and holds the file the program kept, at the path the program used.
+func TestLinuxFilesOnSKYAIFS(t *testing.T) {
+	wd, _ := os.Getwd()
+	prog := goBuild(t, filepath.Join(t.TempDir(), "linuxfs"), false, filepath.Join(wd, "testdata", "linuxfs"))
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 64<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := qemu.Options{Root: build(t), Timeout: 4 * time.Minute, Disk: img, FS: true}
+	if err := o.AddProgram([]string{prog}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	res := boot(t, o)
+	if res.Status != 0 || !strings.Contains(res.Console, "init: started the disk driver") ||
+		!strings.Contains(res.Console, "linuxfs: wrote, fsynced, renamed, read, appended, truncated, listed and removed files in /tmp") {
+		t.Fatalf("status %d; console:\n%s", res.Status, res.Console)
+	}
+	if m := regexp.MustCompile(`linuxfs: write\+fsync .*`).FindString(res.Console); m != "" {
+		t.Log(m)
+	}
+	dev, err := block.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if rep, err := fsck.Check(dev, fsck.Options{}); err != nil || !rep.Clean() {
+		t.Fatalf("fsck: %v %+v", err, rep)
+	}
+	f, err := skyfs.Mount(dev, skyfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Open("/tmp/linuxfs/keep.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	if string(b) != "hello from an unmodified Go program\n" {
+		t.Errorf("the file holds %q", b)
+	}
+}

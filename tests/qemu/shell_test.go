@@ -210,11 +210,11 @@ func TestShellFiles(t *testing.T) {
 	}
 	wants := [][]string{
 		{"skyaifsd: the disk was empty; made a filesystem of 4096 blocks", "blkd: serving 4096 blocks of virtio-blk to badge 0x1",
-			"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free",
+			"started the storage vault (task 3), the disk driver (task 4) and the filesystem (task 5)", "sky> ls /notes\na.txt\nsky>", "sky> cat /notes/a.txt\nsurvives a reboot\n", "blocks of 4096 bytes free",
 			// The two-phase commit on the machine: a new file with frames bound to it,
 			// and a path that exists, which the participant votes NO on.
 			"COMMIT; 10000 bytes bound to 3 frames", "region /notes/a.txt: transaction", "ABORT (the path exists"},
-		{"started the disk driver (task 3), the storage vault (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
+		{"started the storage vault (task 3), the disk driver (task 4) and the filesystem (task 5)\nsurvives a reboot\nsky> cat /notes/c.txt\n",
 			"cat: open /notes/c.txt: no such file or directory",
 			// Encrypted with a key the storage vault derived from the bundle's persistent
 			// secret, in the first boot; the second boot's vault derives it again.

@@ -48,6 +48,11 @@ type Options struct {
 	// Disk, when set, is a raw disk image attached as a virtio-blk PCI device (modern
 	// only, as the kernel's driver speaks virtio 1.x); writes reach the file.
 	Disk string
+	// FS, set before AddProgram, runs the program with SKYAIFS behind its /tmp: the
+	// bundle also holds init, blkd and skyaifsd (from build/tasks), and init starts
+	// the storage tasks on Disk, then the program with a file service (see
+	// kernel/linux's FileServiceSlot). Disk must be set.
+	FS bool
 }
 
 // Result is how a boot ended.
@@ -327,8 +332,20 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := bootbundle.Build(key, []bootbundle.Program{{Entry: name, Binary: data, Sharable: true}}, files, cwd,
-		bootbundle.Options{Level: compress.LevelFastest})
+	progs := []bootbundle.Program{{Entry: name, Binary: data, Sharable: true}}
+	if o.FS {
+		if o.Disk == "" {
+			return fmt.Errorf("SKYAIFS behind /tmp needs a disk image")
+		}
+		for _, task := range []string{"init", "blkd", "skyaifsd"} {
+			bin, err := os.ReadFile(filepath.Join(o.Root, "build", "tasks", task))
+			if err != nil {
+				return fmt.Errorf("%w (make bundle builds it)", err)
+			}
+			progs = append(progs, bootbundle.Program{Entry: task, Binary: bin, Sharable: true})
+		}
+	}
+	b, err := bootbundle.Build(key, progs, files, cwd, bootbundle.Options{Level: compress.LevelFastest})
 	if err != nil {
 		return err
 	}
@@ -349,7 +366,11 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 		fmt.Fprintf(o.Log, "skyrun: signed boot bundle %s (%d KiB)\n", path, len(b)>>10)
 	}
 	o.Bundle = path
-	o.Append = strings.TrimSpace("run " + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
+	run := "run "
+	if o.FS {
+		run = "run -fs "
+	}
+	o.Append = strings.TrimSpace(run + name + " " + strings.Join(args[1:], " ") + " " + o.Append)
 	return nil
 }
 

@@ -5,6 +5,7 @@
 //
 //	go run ./tools/skyrun [-iso] [-uefi] [-append "selftest"] [-timeout 60s] [-smp N] [-mem MiB] [-icount]
 //	go run ./tools/skyrun [flags] PROG [ARGS...]   # run a static Linux program as a task
+//	go run ./tools/skyrun -fs 64 [flags] PROG [ARGS...]   # … with SKYAIFS behind its /tmp
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +32,7 @@ func main() {
 	flag.BoolVar(&o.Window, "window", false, "also show the screen (framebuffer console) in a window")
 	flag.BoolVar(&o.ICount, "icount", false, "count instructions for guest time (-icount shift=0): deterministic runs")
 	flag.StringVar(&o.Disk, "disk", "", "attach this raw disk image `FILE` as a virtio-blk device (writes reach the file)")
+	fsMiB := flag.Int("fs", 0, "with PROG: serve its /tmp from SKYAIFS (the real blkd and skyaifsd tasks) on -disk, or on a scratch disk image of `MiB` made for the run")
 	noBuild := flag.Bool("no-build", false, "boot the images already in build/ without rebuilding")
 	with := flag.String("with", "", "with PROG: also pack these comma-separated files or folders (at their absolute paths), e.g. a package's ../../testdata")
 	dir := flag.String("C", "", "with PROG: pack the files under `DIR` into the bundle's read-only file tree and start PROG there (as go test runs a test binary in its package folder)")
@@ -67,6 +70,27 @@ Flags:
 	if flag.NArg() == 0 {
 		o.Input = os.Stdin // the system's shell reads the console
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	scratch := "" // the scratch disk image skyrun made, removed at the end
+	if *fsMiB > 0 && flag.NArg() > 0 {
+		o.FS = true
+		if o.Build { // the bundle's init, blkd and skyaifsd must be built before they are packed
+			if err := qemu.Build(ctx, root, false, o.Append, o.Log); err != nil {
+				fmt.Fprintln(os.Stderr, "skyrun:", err)
+				os.Exit(2)
+			}
+			o.Build = false
+		}
+		if o.Disk == "" {
+			img, err := scratchDisk(root, *fsMiB)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "skyrun:", err)
+				os.Exit(2)
+			}
+			o.Disk, scratch = img, img
+		}
+	}
 	if flag.NArg() > 0 {
 		var extra []string
 		if *with != "" {
@@ -77,19 +101,36 @@ Flags:
 			os.Exit(2)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	res, err := qemu.Boot(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "skyrun:", err)
 		os.Exit(2)
 	}
+	status := res.Status
 	switch {
 	case res.TimedOut:
 		fmt.Fprintf(os.Stderr, "\nskyrun: timed out after %v\n", o.Timeout)
-		os.Exit(124)
+		status = 124
 	case res.Status != 0:
 		fmt.Fprintf(os.Stderr, "\nskyrun: guest exited with status %d\n", res.Status)
 	}
-	os.Exit(res.Status)
+	if scratch != "" {
+		os.Remove(scratch) // os.Exit skips deferred calls
+	}
+	os.Exit(status)
+}
+
+// scratchDisk makes an empty (sparse) disk image of mib MiB in build/ for one run;
+// skyaifsd formats it.
+func scratchDisk(root string, mib int) (string, error) {
+	f, err := os.CreateTemp(filepath.Join(root, "build"), "fs-*.img")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(mib) << 20); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }

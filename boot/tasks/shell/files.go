@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/skyscope-os/skyscope/boot/tasks/internal/storage"
 	"github.com/skyscope-os/skyscope/container/ctr"
-	"github.com/skyscope-os/skyscope/hal/virtio"
-	"github.com/skyscope-os/skyscope/hal/virtio/userbus"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
 	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
@@ -51,15 +50,24 @@ const (
 // once per checkout: the Makefile's STORAGE_SECRET).
 const storageSecretFile = "/keys/storage.secret"
 
-// storageBadge is the badge of the one client each storage server serves.
-const storageBadge = 1
-
-// Budgets of the storage tasks.
+// storageBadge is the badge of the one client each storage server serves; skyaifsd
+// also serves linuxBadge, the Linux programs the shell starts (kernel/linux: SKYAIFS
+// behind their /tmp, in one session the personality keeps).
 const (
-	blkdMemory     = 16 << 20
+	storageBadge = 1
+	linuxBadge   = 2
+)
+
+// Budgets of the storage tasks (blkd's is storage.BlkdMemory).
+const (
 	skyaifsdMemory = 32 << 20
 	vaultMemory    = 16 << 20
 )
+
+// storageSlots are the shell's slots for the storage tasks' setup.
+var storageSlots = storage.Slots{DiskDev: diskDevSlot, DiskIRQ: diskIRQSlot, BlkEP: blkEPSlot,
+	BlkRecv: blkRecvSlot, BlkClient: blkClientSlot, BlkGrants: blkGrantsSlot, FileEP: fileEPSlot,
+	FileRecv: fileRecvSlot, FSGrants: fsdGrantsSlot}
 
 // filePages is the shell's file buffer: 128 KiB per request.
 const filePages = fileproto.MaxBufferPages
@@ -77,59 +85,39 @@ func (s *shell) disk() (fscmd.Files, error) {
 	for c := vaultEPSlot; c <= storageLastSlot; c++ {
 		e.Delete(cs, c)
 	}
-	info, err := userbus.Find(e, s.sys, virtio.Vendor, virtio.IDBlock, diskDevSlot)
-	if err != nil {
-		return nil, fmt.Errorf("no disk: %w (make run attaches build/disk.img; skyrun takes -disk FILE)", err)
-	}
 	if s.irqControl == 0 {
 		return nil, fmt.Errorf("the shell holds no IRQ control to give the disk driver its interrupt line")
 	}
-	if err := e.IRQHandler(s.irqControl, int(info.IRQ), cs, diskIRQSlot); err != nil {
-		return nil, fmt.Errorf("the disk's interrupt line %d: %w", info.IRQ, explain(err))
-	}
+	// The storage vault first: skyaifsd asks it for its key-encryption keys as it
+	// mounts.
 	steps := []func() error{
-		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, blkEPSlot, 1) },
-		func() error { return e.Copy(cs, blkRecvSlot, cs, blkEPSlot, abi.RightRead) },
-		func() error {
-			return e.Mint(cs, blkClientSlot, cs, blkEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
-		},
-		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, blkGrantsSlot, 1) },
-		func() error { return e.Copy(blkGrantsSlot, 1, cs, diskDevSlot, abi.AllRights) },
-		func() error { return e.Copy(blkGrantsSlot, 2, cs, diskIRQSlot, abi.AllRights) },
-		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, fileEPSlot, 1) },
-		func() error { return e.Copy(cs, fileRecvSlot, cs, fileEPSlot, abi.RightRead) },
-		func() error {
-			return e.Mint(cs, fileClientSlot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, storageBadge)
-		},
 		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, vaultEPSlot, 1) },
 		func() error { return e.Copy(cs, vaultRecvSlot, cs, vaultEPSlot, abi.RightRead) },
 		func() error {
 			return e.Mint(cs, vaultFSDSlot, cs, vaultEPSlot, abi.RightWrite|abi.RightGrant, vaultkeys.SkyaifsdBadge)
 		},
-		func() error { return e.Retype(ut, abi.ObjCSpace, 2, cs, fsdGrantsSlot, 1) },
-		func() error { return e.Copy(fsdGrantsSlot, 1, cs, fileRecvSlot, abi.AllRights) },
-		func() error { return e.Copy(fsdGrantsSlot, 2, cs, vaultFSDSlot, abi.AllRights) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, fmt.Errorf("preparing the storage tasks: %w", explain(err))
+			return nil, fmt.Errorf("preparing the storage vault: %w", explain(err))
 		}
-	}
-	badge := fmt.Sprint(storageBadge)
-	blkd, err := e.StartProgramWith(s.sys, []string{"blkd", "-client", badge}, blkdMemory, 0, 0, blkRecvSlot, blkGrantsSlot)
-	if err != nil {
-		return nil, fmt.Errorf("starting the disk driver: %w", explain(err))
 	}
 	vlt, err := e.StartProgram(s.sys, []string{"vault", "-storage", storageSecretFile}, vaultMemory, 0, 0, vaultRecvSlot)
 	if err != nil {
-		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
 	}
-	fsd, err := e.StartProgramWith(s.sys, []string{"skyaifsd", "-client", badge, "-admin", badge, "-coordinator", badge, "-vault"}, skyaifsdMemory, 0, 0, blkClientSlot, fsdGrantsSlot)
+	tasks, err := storage.Start(e, s.sys, s.irqControl, storageSlots, storage.FS{Memory: skyaifsdMemory,
+		Clients: []abi.Badge{storageBadge, linuxBadge}, Admin: storageBadge, Coordinator: storageBadge, Vault: vaultFSDSlot})
 	if err != nil {
 		e.Kill(s.sys, vlt)
+		return nil, explain(err)
+	}
+	blkd, fsd := tasks.Blkd, tasks.Skyaifsd
+	if err := storage.Client(e, storageSlots, fileClientSlot, storageBadge); err != nil {
+		e.Kill(s.sys, fsd)
+		e.Kill(s.sys, vlt)
 		e.Kill(s.sys, blkd)
-		return nil, fmt.Errorf("starting the filesystem: %w", explain(err))
+		return nil, fmt.Errorf("the filesystem task: %w", explain(err))
 	}
 	slots := &user.Slots{Next: fileFirstSlot, Limit: fileFirstSlot + filePages + 2}
 	r, err := e.NewRegion(slots, ut, cs, abi.InitSlotAddressSpace, fileBufferVA, 0, filePages)
@@ -142,7 +130,13 @@ func (s *shell) disk() (fscmd.Files, error) {
 		e.Kill(s.sys, blkd)
 		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
-	fmt.Fprintf(s.out, "started the disk driver (task %d), the storage vault (task %d) and the filesystem (task %d)\n", blkd, vlt, fsd)
+	fmt.Fprintf(s.out, "started the storage vault (task %d), the disk driver (task %d) and the filesystem (task %d)\n", vlt, blkd, fsd)
+	// The programs the shell starts from now on inherit this file service (the
+	// personality looks for it at abi.ProcessSlotFiles): their /tmp is this disk's.
+	e.Delete(cs, abi.ProcessSlotFiles)
+	if err := storage.Client(e, storageSlots, abi.ProcessSlotFiles, linuxBadge); err != nil {
+		fmt.Fprintf(s.out, "programs keep the in-memory /tmp: %v\n", explain(err))
+	}
 	return fscmd.Remote{C: s.files}, nil
 }
 
