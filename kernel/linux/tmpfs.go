@@ -567,6 +567,50 @@ func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	return p.chmod(name, a[2])
 }
 
+// sysFchmodat2 serves fchmodat2 (Linux 6.6), which Go uses for chmod with
+// AT_SYMLINK_NOFOLLOW (os.Root's Chmod): without it Go reports EOPNOTSUPP. A link in
+// the last component is not changed — Linux answers EOPNOTSUPP for it too — anything
+// else is, as fchmodat does. AT_EMPTY_PATH with an empty path is fchmod of dirfd.
+func sysFchmodat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	flags := a[3]
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return errno(unix.EINVAL)
+	}
+	if flags&unix.AT_EMPTY_PATH != 0 {
+		var b [1]byte
+		if !k.CopyIn(t, a[1], b[:]) {
+			return errno(unix.EFAULT)
+		}
+		if b[0] == 0 {
+			return sysFchmod(p, k, t, [6]uint64{a[0], a[2]})
+		}
+	}
+	if flags&unix.AT_SYMLINK_NOFOLLOW == 0 {
+		return sysFchmodat(p, k, t, a)
+	}
+	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	mode := a[2]
+	if s := p.remoteAt(k, t, name); s != nil {
+		// Ask what the name is without following it, then change it if it is no link.
+		return p.remote(k, t, s, statCall(name, false, func(r reply) (*rcall, uint64) {
+			if r.errno != 0 {
+				return r.fail()
+			}
+			if recMode(r.statRecord())&unix.S_IFMT == unix.S_IFLNK {
+				return nil, errno(unix.EOPNOTSUPP)
+			}
+			return pathCall(fileproto.LabelChmod, name, mode&0o7777, 0, simple), 0
+		}))
+	}
+	if n := p.fs.tmp.nodes[name]; inTmp(name) && n != nil && n.link != "" {
+		return errno(unix.EOPNOTSUPP)
+	}
+	return p.chmod(name, mode)
+}
+
 func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if a[0] >= 1024 || p.files[int(a[0])] == nil {
 		return errno(unix.EBADF)

@@ -111,12 +111,24 @@ func TestTmpfsLinks(t *testing.T) {
 		note("stat hard", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard"), mem+8192, 0))
 		l.p.Load(mem+8192, st[:])
 		note("hard size", binary.LittleEndian.Uint64(st[48:]))
+		note("chmod link nofollow", l.call(unix.SYS_FCHMODAT2, at, str(0, "/tmp/ld"), 0o700, unix.AT_SYMLINK_NOFOLLOW))
+		note("chmod nofollow", l.call(unix.SYS_FCHMODAT2, at, str(0, "/tmp/hard"), 0o600, unix.AT_SYMLINK_NOFOLLOW))
+		l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard"), mem+8192, 0)
+		l.p.Load(mem+8192, st[:])
+		note("mode", uint64(binary.LittleEndian.Uint32(st[24:])&0o7777))
+		note("chmod bad flags", l.call(unix.SYS_FCHMODAT2, at, str(0, "/tmp/hard"), 0o600, 1))
+		hfd := l.call(unix.SYS_OPENAT, at, str(0, "/tmp/hard"), unix.O_RDONLY, 0)
+		note("chmod empty path", l.call(unix.SYS_FCHMODAT2, hfd, str(0, ""), 0o640, unix.AT_EMPTY_PATH))
+		l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard"), mem+8192, 0)
+		l.p.Load(mem+8192, st[:])
+		note("mode", uint64(binary.LittleEndian.Uint32(st[24:])&0o7777))
 		note("unlink link", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/ld"), 0))
 		note("dir still", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/d"), mem+8192, 0))
 		l.call(unix.SYS_EXIT_GROUP, 0)
 	})
 	want := "symlink=0 stat through link=0 size=4 lstat=0 is link=1 readlink=1d dangling=0 open dangling=-2 " +
-		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 unlink link=0 dir still=0"
+		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 " +
+		"chmod link nofollow=-95 chmod nofollow=0 mode=384 chmod bad flags=-22 chmod empty path=0 mode=416 unlink link=0 dir still=0"
 	if got := strings.Join(log, " "); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
