@@ -77,21 +77,52 @@ func contains(s []string, x string) bool {
 // resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
 // directory) into a clean tree path, following symbolic links (only /tmp has any).
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
-	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 || p.remoteAt(k, t, name) != nil {
-		return name, e // SKYAIFS follows its own links
-	}
-	return p.follow(name, true)
+	return p.resolveAt(k, t, dirfd, va, true, true)
 }
 
 // resolveLink is resolve for calls that act on a link itself (lstat, readlink,
 // unlink, rename, link, symlink, mkdir): a link in the last component is not followed.
 func (p *Process) resolveLink(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	return p.resolveAt(k, t, dirfd, va, false, true)
+}
+
+// resolveAt is resolve (last: follow a link in the last component) and resolveLink.
+// A path ending in a slash (or "/.") names a directory, as on Linux: with dirOnly, an
+// existing non-directory there is ENOTDIR — checked here for the trees in memory and
+// by a Stat before the call's requests for SKYAIFS (remote). Only mkdir, whose answer
+// for an existing name is EEXIST whatever it is, passes dirOnly false.
+func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last, dirOnly bool) (string, uint64) {
 	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 || p.remoteAt(k, t, name) != nil {
+	if e != 0 {
 		return name, e
 	}
-	return p.follow(name, false)
+	slash := len(p.dirOnly) > 0 && p.dirOnly[len(p.dirOnly)-1] == name
+	if slash && !dirOnly {
+		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1]
+		slash = false
+	}
+	if p.remoteAt(k, t, name) != nil {
+		return name, 0 // SKYAIFS follows its own links; remote checks the slash
+	}
+	if slash {
+		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1] // checked here, not by a request
+		// A trailing slash follows a link in the last component even for the calls
+		// that otherwise act on the link itself.
+		dir, e := p.follow(name, true)
+		if e != 0 {
+			return "", e
+		}
+		if isDir, ok := p.exists(dir); ok && !isDir {
+			return "", errno(unix.ENOTDIR)
+		}
+	}
+	return p.follow(name, last)
+}
+
+// endsInDir reports whether a path argument's last component must be a directory:
+// it ends in "/" or "/." (which cleaning removes).
+func endsInDir(name string) bool {
+	return strings.HasSuffix(name, "/") || strings.HasSuffix(name, "/.")
 }
 
 // lexical turns a path argument into a clean tree path, without following links.
@@ -117,7 +148,11 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	if strings.HasPrefix(name, "/") {
 		base = ""
 	}
-	return strings.Trim(path.Clean("/"+base+"/"+name), "/"), 0
+	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
+	if clean != "" && endsInDir(name) {
+		p.dirOnly = append(p.dirOnly, clean)
+	}
+	return clean, 0
 }
 
 func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, bool) {

@@ -46,6 +46,9 @@ type Process struct {
 	fs      *FileTree // the read-only file tree
 	cwd     string
 	tooLong bool         // the last path read was longer than PATH_MAX
+	// dirOnly are the current call's paths that ended in a slash and are not yet
+	// checked to be directories (resolveAt; remote checks SKYAIFS's).
+	dirOnly []string
 	task    *kernel.Task // the kernel task the process is, once it has one
 	input   *Input       // console input for fd 0 (nil: end of file)
 	exited  bool
@@ -177,6 +180,7 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	r := t.Regs()
 	n := r.Num
 	if h, ok := handlers[n]; ok {
+		p.dirOnly = p.dirOnly[:0]
 		res := h(p, k, t, args(t))
 		if t.State() == kernel.Inactive {
 			return // the call ended the task and destroyed the thread: no one gets a result

@@ -147,6 +147,10 @@ func remotePath(name string) string { return "/" + name }
 // the result if the call ended at once; otherwise the thread waits and CallDone sets
 // the result.
 func (p *Process) remote(k *kernel.Kernel, t *kernel.TCB, s *session, c *rcall) uint64 {
+	for i := len(p.dirOnly) - 1; i >= 0; i-- {
+		c = dirCheck(p.dirOnly[i], c)
+	}
+	p.dirOnly = p.dirOnly[:0]
 	op := &fileOp{p: p, t: t, s: s, saved: *t.Regs(), cur: c}
 	th := p.threads[t]
 	th.op, th.wait = op, waitFile
@@ -363,6 +367,18 @@ func statCall(name string, follow bool, done func(r reply) (*rcall, uint64)) *rc
 		f = 1
 	}
 	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, done: done}
+}
+
+// dirCheck puts before c a Stat of name, which ended in a slash: a non-directory
+// there ends the call with ENOTDIR, as on Linux; a missing name is left to c (mkdir
+// of "new/" makes it).
+func dirCheck(name string, c *rcall) *rcall {
+	return statCall(name, true, func(r reply) (*rcall, uint64) {
+		if r.errno == 0 && recMode(r.statRecord())&unix.S_IFMT != unix.S_IFDIR {
+			return nil, errno(unix.ENOTDIR)
+		}
+		return c, 0
+	})
 }
 
 // pathCall is a request with one path (its length in MR0) and the words w1, w2.

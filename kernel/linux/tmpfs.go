@@ -366,7 +366,7 @@ func (p *Process) outsideTmp(name string, ifExists, ifMissing unix.Errno) uint64
 }
 
 func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, false)
 	if e != 0 {
 		return e
 	}

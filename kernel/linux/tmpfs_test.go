@@ -122,13 +122,22 @@ func TestTmpfsLinks(t *testing.T) {
 		l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard"), mem+8192, 0)
 		l.p.Load(mem+8192, st[:])
 		note("mode", uint64(binary.LittleEndian.Uint32(st[24:])&0o7777))
+		note("file slash", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/hard/"), unix.O_RDONLY, 0))
+		note("file slash dot", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/hard/."), mem+8192, 0))
+		note("dir slash", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/d/"), mem+8192, 0))
+		note("lstat link slash", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/ld/"), mem+8192, unix.AT_SYMLINK_NOFOLLOW))
+		note("mkdir file slash", l.call(unix.SYS_MKDIRAT, at, str(0, "/tmp/hard/"), 0o755))
+		note("mkdir new slash", l.call(unix.SYS_MKDIRAT, at, str(0, "/tmp/new/"), 0o755))
+		note("unlink file slash", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/hard/"), 0))
 		note("unlink link", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/ld"), 0))
 		note("dir still", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/d"), mem+8192, 0))
 		l.call(unix.SYS_EXIT_GROUP, 0)
 	})
 	want := "symlink=0 stat through link=0 size=4 lstat=0 is link=1 readlink=1d dangling=0 open dangling=-2 " +
 		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 " +
-		"chmod link nofollow=-95 chmod nofollow=0 mode=384 chmod bad flags=-22 chmod empty path=0 mode=416 unlink link=0 dir still=0"
+		"chmod link nofollow=-95 chmod nofollow=0 mode=384 chmod bad flags=-22 chmod empty path=0 mode=416 " +
+		"file slash=-20 file slash dot=-20 dir slash=0 lstat link slash=0 mkdir file slash=-17 mkdir new slash=0 " +
+		"unlink file slash=-20 unlink link=0 dir still=0"
 	if got := strings.Join(log, " "); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
