@@ -45,7 +45,7 @@ type Process struct {
 	pollers []poller
 	fs      *FileTree // the read-only file tree
 	cwd     string
-	tooLong bool         // the last path read was longer than PATH_MAX
+	tooLong bool // the last path read was longer than PATH_MAX
 	// dirOnly are the current call's paths that ended in a slash and are not yet
 	// checked to be directories (resolveAt; remote checks SKYAIFS's).
 	dirOnly []string
