@@ -116,7 +116,25 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 			return "", errno(unix.ENOTDIR)
 		}
 	}
-	return p.follow(name, last)
+	name, e = p.follow(name, last)
+	if e == 0 && p.underFile(name) {
+		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
+	}
+	return name, e
+}
+
+// underFile reports whether a directory of name, above its last component, is an
+// existing non-directory.
+func (p *Process) underFile(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		if isDir, ok := p.exists(name[:i]); ok && !isDir {
+			return true
+		}
+	}
+	return false
 }
 
 // endsInDir reports whether a path argument's last component must be a directory:

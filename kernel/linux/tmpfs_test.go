@@ -129,6 +129,9 @@ func TestTmpfsLinks(t *testing.T) {
 		note("mkdir file slash", l.call(unix.SYS_MKDIRAT, at, str(0, "/tmp/hard/"), 0o755))
 		note("mkdir new slash", l.call(unix.SYS_MKDIRAT, at, str(0, "/tmp/new/"), 0o755))
 		note("unlink file slash", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/hard/"), 0))
+		note("below a file", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/hard/x"), unix.O_RDONLY, 0))
+		note("create below a file", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/hard/x"), unix.O_CREAT|unix.O_WRONLY, 0o600))
+		note("below nothing", l.call(unix.SYS_OPENAT, at, str(0, "/tmp/none/x"), unix.O_RDONLY, 0))
 		note("unlink link", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/ld"), 0))
 		note("dir still", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/d"), mem+8192, 0))
 		l.call(unix.SYS_EXIT_GROUP, 0)
@@ -137,7 +140,7 @@ func TestTmpfsLinks(t *testing.T) {
 		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 " +
 		"chmod link nofollow=-95 chmod nofollow=0 mode=384 chmod bad flags=-22 chmod empty path=0 mode=416 " +
 		"file slash=-20 file slash dot=-20 dir slash=0 lstat link slash=0 mkdir file slash=-17 mkdir new slash=0 " +
-		"unlink file slash=-20 unlink link=0 dir still=0"
+		"unlink file slash=-20 below a file=-20 create below a file=-20 below nothing=-2 unlink link=0 dir still=0"
 	if got := strings.Join(log, " "); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
