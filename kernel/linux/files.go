@@ -107,16 +107,15 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 	if slash {
 		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1] // checked here, not by a request
 		// A trailing slash follows a link in the last component even for the calls
-		// that otherwise act on the link itself.
-		dir, e := p.follow(name, true)
-		if e != 0 {
-			return "", e
-		}
-		if isDir, ok := p.exists(dir); ok && !isDir {
+		// that otherwise act on the link itself (lstat("link/") is the directory's).
+		last = true
+	}
+	name, e = p.follow(name, last)
+	if e == 0 && slash {
+		if isDir, ok := p.exists(name); ok && !isDir {
 			return "", errno(unix.ENOTDIR)
 		}
 	}
-	name, e = p.follow(name, last)
 	if e == 0 && p.underFile(name) {
 		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
 	}
@@ -167,7 +166,8 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 		base = ""
 	}
 	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
-	if clean != "" && endsInDir(name) {
+	p.slashEnd = clean != "" && endsInDir(name)
+	if p.slashEnd {
 		p.dirOnly = append(p.dirOnly, clean)
 	}
 	return clean, 0
@@ -207,10 +207,13 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	flags := a[2]
+	if flags&unix.O_CREAT != 0 && p.slashEnd && (e == 0 || e == errno(unix.ENOTDIR)) {
+		return errno(unix.EISDIR) // Linux refuses to create "x/" before looking at x
+	}
 	if e != 0 {
 		return e
 	}
-	flags := a[2]
 	if name == "dev/null" {
 		return p.newFile(&file{kind: kindNull, path: name})
 	}
@@ -417,7 +420,9 @@ func sysNewfstatat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		return e
 	}
 	if s := p.remoteAt(k, t, name); s != nil {
-		return p.statRemote(k, t, s, name, a[3]&unix.AT_SYMLINK_NOFOLLOW == 0, nil, a[2])
+		// A trailing slash follows a final link even for lstat, as on Linux.
+		follow := a[3]&unix.AT_SYMLINK_NOFOLLOW == 0 || p.slashEnd
+		return p.statRemote(k, t, s, name, follow, nil, a[2])
 	}
 	return p.stat(k, t, name, a[2])
 }

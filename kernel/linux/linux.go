@@ -49,10 +49,12 @@ type Process struct {
 	// dirOnly are the current call's paths that ended in a slash and are not yet
 	// checked to be directories (resolveAt; remote checks SKYAIFS's).
 	dirOnly []string
-	task    *kernel.Task // the kernel task the process is, once it has one
-	input   *Input       // console input for fd 0 (nil: end of file)
-	exited  bool
-	status  int
+	// slashEnd: the last path read ended in a slash (or "/.").
+	slashEnd bool
+	task     *kernel.Task // the kernel task the process is, once it has one
+	input    *Input       // console input for fd 0 (nil: end of file)
+	exited   bool
+	status   int
 	// oomReported: the process was told it ran out of memory (once).
 	oomReported bool
 	syscalls    uint64

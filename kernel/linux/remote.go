@@ -762,11 +762,16 @@ func unlinkRemote(p *Process, k *kernel.Kernel, t *kernel.TCB, s *session, name 
 	if name == tmpRoot {
 		return errno(unix.EBUSY)
 	}
+	return p.remote(k, t, s, unlinkCall(name, flags))
+}
+
+// unlinkCall is the Remove request for unlinkat of name with flags.
+func unlinkCall(name string, flags uint64) *rcall {
 	kind := uint64(fileproto.RemoveFile)
 	if flags&unix.AT_REMOVEDIR != 0 {
 		kind = fileproto.RemoveDir
 	}
-	return p.remote(k, t, s, pathCall(fileproto.LabelRemove, name, kind, 0, simple))
+	return pathCall(fileproto.LabelRemove, name, kind, 0, simple)
 }
 
 func truncateRemote(p *Process, k *kernel.Kernel, t *kernel.TCB, s *session, name string, size uint64) uint64 {

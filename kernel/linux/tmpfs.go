@@ -381,11 +381,25 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 }
 
 func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	// A trailing slash is looked at here, on the name itself (a link is not followed):
+	// unlink of "x/" always fails, rmdir of "x/" needs x to be a directory.
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, false)
 	if e != 0 {
 		return e
 	}
+	slash := p.slashEnd
 	if s := p.remoteAt(k, t, name); s != nil {
+		if slash && name != tmpRoot {
+			return p.remote(k, t, s, statCall(name, false, func(r reply) (*rcall, uint64) {
+				if r.errno != 0 {
+					return r.fail()
+				}
+				if e := unlinkSlash(recMode(r.statRecord())&unix.S_IFMT == unix.S_IFDIR, a[2]); e != 0 {
+					return nil, e
+				}
+				return unlinkCall(name, a[2]), 0
+			}))
+		}
 		return unlinkRemote(p, k, t, s, name, a[2])
 	}
 	if !inTmp(name) {
@@ -393,6 +407,11 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[name]
+	if n != nil && slash {
+		if e := unlinkSlash(n.dir, a[2]); e != 0 {
+			return e
+		}
+	}
 	switch {
 	case n == nil:
 		return errno(unix.ENOENT)
@@ -407,6 +426,19 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	}
 	fs.remove(name, p.now(k))
 	return 0
+}
+
+// unlinkSlash is Linux's answer for unlinkat of an existing name written with a
+// trailing slash: rmdir needs a directory (ENOTDIR), unlink always fails (EISDIR for a
+// directory, ENOTDIR for anything else); 0 lets the call go on.
+func unlinkSlash(dir bool, flags uint64) uint64 {
+	switch {
+	case flags&unix.AT_REMOVEDIR != 0 && dir:
+		return 0
+	case flags&unix.AT_REMOVEDIR == 0 && dir:
+		return errno(unix.EISDIR)
+	}
+	return errno(unix.ENOTDIR)
 }
 
 func sysRenameat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
