@@ -77,45 +77,92 @@ func contains(s []string, x string) bool {
 // resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
 // directory) into a clean tree path, following symbolic links (only /tmp has any).
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
-	return p.resolveAt(k, t, dirfd, va, true, true)
+	return p.resolveAt(k, t, dirfd, va, true, slashFollow)
 }
 
 // resolveLink is resolve for calls that act on a link itself (lstat, readlink,
 // unlink, rename, link, symlink, mkdir): a link in the last component is not followed.
 func (p *Process) resolveLink(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
-	return p.resolveAt(k, t, dirfd, va, false, true)
+	return p.resolveAt(k, t, dirfd, va, false, slashFollow)
+}
+
+// What a trailing slash asks of the last component. Linux's answers differ by call.
+const (
+	slashNone     = iota // the caller looks at it itself (mkdir, unlinkat)
+	slashFollow          // a directory, following a link (open, stat, even lstat)
+	slashNoFollow        // the name itself a directory if it exists (rename)
+	slashCreate          // a new non-directory: ENOENT, or EEXIST if it exists (link, symlink)
+	slashReadlink        // readlink: a followed link is no link (EINVAL), a file ENOTDIR
+)
+
+// slashPath is a path of the current call written with a trailing slash.
+type slashPath struct {
+	name string
+	mode int
+}
+
+// slashAnswer is the call's result for a trailing-slash path in mode whose name
+// exists (as a directory if dir) or not; done says the call ends with it.
+func slashAnswer(mode int, exists, dir bool) (res uint64, done bool) {
+	switch mode {
+	case slashFollow, slashNoFollow:
+		if exists && !dir {
+			return errno(unix.ENOTDIR), true
+		}
+	case slashCreate:
+		if exists {
+			return errno(unix.EEXIST), true
+		}
+		return errno(unix.ENOENT), true
+	case slashReadlink:
+		switch {
+		case !exists:
+			return errno(unix.ENOENT), true
+		case dir:
+			return errno(unix.EINVAL), true
+		}
+		return errno(unix.ENOTDIR), true
+	}
+	return 0, false
 }
 
 // resolveAt is resolve (last: follow a link in the last component) and resolveLink.
-// A path ending in a slash (or "/.") names a directory, as on Linux: with dirOnly, an
-// existing non-directory there is ENOTDIR — checked here for the trees in memory and
-// by a Stat before the call's requests for SKYAIFS (remote). Only mkdir, whose answer
-// for an existing name is EEXIST whatever it is, passes dirOnly false.
-func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last, dirOnly bool) (string, uint64) {
+// A path ending in a slash (or "/.") names a directory, as on Linux; mode says what
+// that demands (slashFollow and the rest). For SKYAIFS, remote checks it with a Stat
+// before the call's requests; for the trees in memory it is checked here.
+func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool, mode int) (string, uint64) {
 	name, e := p.lexical(k, t, dirfd, va)
 	if e != 0 {
 		return name, e
 	}
-	slash := len(p.dirOnly) > 0 && p.dirOnly[len(p.dirOnly)-1] == name
-	if slash && !dirOnly {
-		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1]
-		slash = false
+	slash := len(p.dirOnly) > 0 && p.dirOnly[len(p.dirOnly)-1].name == name
+	if slash {
+		p.dirOnly[len(p.dirOnly)-1].mode = mode
+		if mode == slashNone {
+			p.dirOnly = p.dirOnly[:len(p.dirOnly)-1]
+			slash = false
+		}
 	}
 	if p.remoteAt(k, t, name) != nil {
 		return name, 0 // SKYAIFS follows its own links; remote checks the slash
 	}
 	if slash {
 		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1] // checked here, not by a request
-		// A trailing slash follows a link in the last component even for the calls
-		// that otherwise act on the link itself (lstat("link/") is the directory's).
-		last = true
-	}
-	name, e = p.follow(name, last)
-	if e == 0 && slash {
-		if isDir, ok := p.exists(name); ok && !isDir {
-			return "", errno(unix.ENOTDIR)
+		at := name
+		if mode != slashNoFollow && mode != slashCreate {
+			// A trailing slash follows a link in the last component even for the
+			// calls that otherwise act on the link itself (lstat("link/")).
+			last = true
+			if at, e = p.follow(name, true); e != 0 {
+				return "", e
+			}
+		}
+		isDir, ok := p.exists(at)
+		if res, done := slashAnswer(mode, ok, isDir); done {
+			return "", res
 		}
 	}
+	name, e = p.follow(name, last)
 	if e == 0 && p.underFile(name) {
 		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
 	}
@@ -168,7 +215,7 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
 	p.slashEnd = clean != "" && endsInDir(name)
 	if p.slashEnd {
-		p.dirOnly = append(p.dirOnly, clean)
+		p.dirOnly = append(p.dirOnly, slashPath{clean, slashFollow})
 	}
 	return clean, 0
 }
@@ -445,7 +492,7 @@ func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 }
 
 func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashReadlink)
 	if e != 0 {
 		return e
 	}

@@ -48,7 +48,7 @@ type Process struct {
 	tooLong bool // the last path read was longer than PATH_MAX
 	// dirOnly are the current call's paths that ended in a slash and are not yet
 	// checked to be directories (resolveAt; remote checks SKYAIFS's).
-	dirOnly []string
+	dirOnly []slashPath
 	// slashEnd: the last path read ended in a slash (or "/.").
 	slashEnd bool
 	task     *kernel.Task // the kernel task the process is, once it has one

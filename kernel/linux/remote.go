@@ -369,13 +369,18 @@ func statCall(name string, follow bool, done func(r reply) (*rcall, uint64)) *rc
 	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, done: done}
 }
 
-// dirCheck puts before c a Stat of name, which ended in a slash: a non-directory
-// there ends the call with ENOTDIR, as on Linux; a missing name is left to c (mkdir
-// of "new/" makes it).
-func dirCheck(name string, c *rcall) *rcall {
-	return statCall(name, true, func(r reply) (*rcall, uint64) {
-		if r.errno == 0 && recMode(r.statRecord())&unix.S_IFMT != unix.S_IFDIR {
-			return nil, errno(unix.ENOTDIR)
+// dirCheck puts before c a Stat of sp's name, which ended in a slash, and ends the
+// call with Linux's answer for it (slashAnswer) when there is one.
+func dirCheck(sp slashPath, c *rcall) *rcall {
+	follow := sp.mode != slashNoFollow && sp.mode != slashCreate
+	return statCall(sp.name, follow, func(r reply) (*rcall, uint64) {
+		if r.errno != 0 && r.errno != unix.ENOENT {
+			return r.fail()
+		}
+		exists := r.errno == 0
+		dir := exists && recMode(r.statRecord())&unix.S_IFMT == unix.S_IFDIR
+		if res, done := slashAnswer(sp.mode, exists, dir); done {
+			return nil, res
 		}
 		return c, 0
 	})

@@ -151,7 +151,7 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	case target == "":
 		return errno(unix.ENOENT)
 	}
-	name, e := p.resolveLink(k, t, int64(int32(a[1])), a[2])
+	name, e := p.resolveAt(k, t, int64(int32(a[1])), a[2], false, slashCreate)
 	if e != 0 {
 		return e
 	}
@@ -187,7 +187,7 @@ func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if e != 0 {
 		return e
 	}
-	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
+	to, e := p.resolveAt(k, t, int64(int32(a[2])), a[3], false, slashCreate)
 	if e != 0 {
 		return e
 	}
@@ -366,7 +366,7 @@ func (p *Process) outsideTmp(name string, ifExists, ifMissing unix.Errno) uint64
 }
 
 func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, false)
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNone)
 	if e != 0 {
 		return e
 	}
@@ -383,7 +383,7 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	// A trailing slash is looked at here, on the name itself (a link is not followed):
 	// unlink of "x/" always fails, rmdir of "x/" needs x to be a directory.
-	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, false)
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNone)
 	if e != 0 {
 		return e
 	}
@@ -446,11 +446,11 @@ func sysRenameat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 }
 
 func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	from, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	from, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNoFollow)
 	if e != 0 {
 		return e
 	}
-	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
+	to, e := p.resolveAt(k, t, int64(int32(a[2])), a[3], false, slashNoFollow)
 	if e != 0 {
 		return e
 	}
