@@ -183,6 +183,20 @@ func (p *Process) underFile(name string) bool {
 	return false
 }
 
+// lastDots returns 1 if a path argument's last component is ".", 2 if "..", else 0:
+// calls that remove or rename a name refuse those (cleaning would turn them into the
+// directory itself or its parent).
+func lastDots(name string) int {
+	name = strings.TrimRight(name, "/")
+	switch name[strings.LastIndexByte(name, '/')+1:] {
+	case ".":
+		return 1
+	case "..":
+		return 2
+	}
+	return 0
+}
+
 // endsInDir reports whether a path argument's last component must be a directory:
 // it ends in "/" or "/." (which cleaning removes).
 func endsInDir(name string) bool {
@@ -214,6 +228,7 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	}
 	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
 	p.slashEnd = clean != "" && endsInDir(name)
+	p.lastDots = lastDots(name)
 	if p.slashEnd {
 		p.dirOnly = append(p.dirOnly, slashPath{clean, slashFollow})
 	}

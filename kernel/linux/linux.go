@@ -51,6 +51,8 @@ type Process struct {
 	dirOnly []slashPath
 	// slashEnd: the last path read ended in a slash (or "/.").
 	slashEnd bool
+	// lastDots: the last path read ended in "." (1) or ".." (2) (lastDots).
+	lastDots int
 	task     *kernel.Task // the kernel task the process is, once it has one
 	input    *Input       // console input for fd 0 (nil: end of file)
 	exited   bool

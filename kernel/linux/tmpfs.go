@@ -387,6 +387,14 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	if e != 0 {
 		return e
 	}
+	switch {
+	case p.lastDots != 0 && a[2]&unix.AT_REMOVEDIR == 0:
+		return errno(unix.EISDIR) // unlink(".") as Linux answers it
+	case p.lastDots == 1:
+		return errno(unix.EINVAL) // rmdir(".")
+	case p.lastDots == 2:
+		return errno(unix.ENOTEMPTY) // rmdir("..")
+	}
 	slash := p.slashEnd
 	if s := p.remoteAt(k, t, name); s != nil {
 		if slash && name != tmpRoot {
@@ -450,9 +458,13 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if e != 0 {
 		return e
 	}
+	dots := p.lastDots
 	to, e := p.resolveAt(k, t, int64(int32(a[2])), a[3], false, slashNoFollow)
 	if e != 0 {
 		return e
+	}
+	if dots != 0 || p.lastDots != 0 {
+		return errno(unix.EBUSY) // rename of or onto "." or "..", as Linux answers it
 	}
 	if !inTmp(from) || !inTmp(to) {
 		return errno(unix.EROFS)
