@@ -93,6 +93,7 @@ const (
 	slashNoFollow        // the name itself a directory if it exists (rename)
 	slashCreate          // a new non-directory: ENOENT, or EEXIST if it exists (link, symlink)
 	slashReadlink        // readlink: a followed link is no link (EINVAL), a file ENOTDIR
+	slashLinkFrom        // link's old name: a directory (EPERM: no hard links to one) or ENOTDIR
 )
 
 // slashPath is a path of the current call written with a trailing slash.
@@ -120,6 +121,14 @@ func slashAnswer(mode int, exists, dir bool) (res uint64, done bool) {
 			return errno(unix.ENOENT), true
 		case dir:
 			return errno(unix.EINVAL), true
+		}
+		return errno(unix.ENOTDIR), true
+	case slashLinkFrom:
+		switch {
+		case !exists:
+			return errno(unix.ENOENT), true
+		case dir:
+			return errno(unix.EPERM), true
 		}
 		return errno(unix.ENOTDIR), true
 	}

@@ -179,11 +179,7 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 }
 
 func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	resolve := p.resolveLink
-	if a[4]&unix.AT_SYMLINK_FOLLOW != 0 {
-		resolve = p.resolve
-	}
-	from, e := resolve(k, t, int64(int32(a[0])), a[1])
+	from, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], a[4]&unix.AT_SYMLINK_FOLLOW != 0, slashLinkFrom)
 	if e != 0 {
 		return e
 	}
