@@ -111,6 +111,7 @@ const maxLinkHops = 40
 // "..", like the path's, is cleaned away textually).
 func (p *Process) follow(name string, last bool) (string, uint64) {
 	fs := p.fs.tmp
+	dirOnly := false // a followed last link's target ended in a slash: it names a directory
 	for hops := 0; fs.links > 0; {
 		comps := strings.Split(name, "/")
 		cur, moved := "", false
@@ -132,6 +133,9 @@ func (p *Process) follow(name string, last bool) (string, uint64) {
 				target = "/" + cur + "/" + target
 			}
 			rest := strings.Join(comps[i+1:], "/")
+			if rest == "" {
+				dirOnly = endsInDir(target)
+			}
 			name = strings.Trim(path.Clean(target+"/"+rest), "/")
 			moved = true
 			break
@@ -139,6 +143,9 @@ func (p *Process) follow(name string, last bool) (string, uint64) {
 		if !moved {
 			break
 		}
+	}
+	if isDir, ok := p.exists(name); dirOnly && ok && !isDir {
+		return "", errno(unix.ENOTDIR) // a link to "file/", as Linux answers it
 	}
 	return name, 0
 }

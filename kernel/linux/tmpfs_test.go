@@ -138,6 +138,9 @@ func TestTmpfsLinks(t *testing.T) {
 		note("rename dot", l.call(unix.SYS_RENAMEAT, at, str(0, "/tmp/d/."), at, str(100, "/tmp/x")))
 		note("link to slash", l.call(unix.SYS_LINKAT, at, str(0, "/tmp/hard"), at, str(100, "/tmp/nl/"), 0))
 		note("link from file slash", l.call(unix.SYS_LINKAT, at, str(0, "/tmp/hard/"), at, str(100, "/tmp/nl"), 0))
+		l.call(unix.SYS_SYMLINKAT, str(0, "hard/"), at, str(100, "/tmp/ls"))
+		note("link to file slash", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/ls"), mem+8192, 0))
+		note("lstat link to file slash", l.call(unix.SYS_NEWFSTATAT, at, str(0, "/tmp/ls"), mem+8192, unix.AT_SYMLINK_NOFOLLOW))
 		note("link from link slash", l.call(unix.SYS_LINKAT, at, str(0, "/tmp/ld/"), at, str(100, "/tmp/nl"), 0))
 		note("symlink to slash", l.call(unix.SYS_SYMLINKAT, str(0, "hard"), at, str(100, "/tmp/nl/")))
 		note("rmdir link slash", l.call(unix.SYS_UNLINKAT, at, str(0, "/tmp/ld/"), unix.AT_REMOVEDIR))
@@ -154,7 +157,7 @@ func TestTmpfsLinks(t *testing.T) {
 	want := "symlink=0 stat through link=0 size=4 lstat=0 is link=1 readlink=1d dangling=0 open dangling=-2 " +
 		"excl on link=-17 loop=-40 link=0 unlink first=0 stat hard=0 hard size=4 " +
 		"chmod link nofollow=-95 chmod nofollow=0 mode=384 chmod bad flags=-22 chmod empty path=0 mode=416 " +
-		"file slash=-20 file slash dot=-20 dir slash=0 lstat link slash=0 is dir=1 create slash=-21 unlink link slash=-20 readlink link slash=-22 rename file slash=-20 rmdir dot=-22 rmdir dotdot=-39 unlink dot=-21 rename dot=-16 link to slash=-2 link from file slash=-20 link from link slash=-1 symlink to slash=-2 rmdir link slash=-20 mkdir file slash=-17 mkdir new slash=0 " +
+		"file slash=-20 file slash dot=-20 dir slash=0 lstat link slash=0 is dir=1 create slash=-21 unlink link slash=-20 readlink link slash=-22 rename file slash=-20 rmdir dot=-22 rmdir dotdot=-39 unlink dot=-21 rename dot=-16 link to slash=-2 link from file slash=-20 link to file slash=-20 lstat link to file slash=0 link from link slash=-1 symlink to slash=-2 rmdir link slash=-20 mkdir file slash=-17 mkdir new slash=0 " +
 		"unlink file slash=-20 below a file=-20 create below a file=-20 below nothing=-2 unlink link=0 dir still=0"
 	if got := strings.Join(log, " "); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
