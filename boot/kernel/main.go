@@ -418,8 +418,25 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 	host.Files.UseFileService(k.RootUntyped())
 	proc := host.NewProcess(k, k.Init(), k.RootUntyped(), prog)
 	k.SetLoader(host)
+	// A program run (not the interactive system, which idles while nobody types) is
+	// expected to keep the machine busy until it exits: a long span without progress is
+	// a stall, and both watchdogs say what every thread waits on. The kernel loop's
+	// covers the kernel's threads; the HAL's, in the timer tick, also reports when the
+	// kernel loop itself never wakes.
+	const stallAfter = 30 * time.Second
+	if !interactive {
+		amd64.SetWatchdog(int64(stallAfter))
+	}
+	lastProgress, progressAt, reported := k.Progress(), k.Now(), false
 	for {
 		r := k.Run(k.Now() + 20_000_000)
+		if p := k.Progress(); p != lastProgress {
+			lastProgress, progressAt, reported = p, k.Now(), false
+		} else if !interactive && !reported && k.Now()-progressAt > hal.Time(stallAfter) {
+			reported = true
+			logf("watchdog: no progress for %v of machine time", time.Duration(k.Now()-progressAt))
+			k.DumpThreads(console)
+		}
 		if host.Input != nil {
 			host.Input.Serve(k)
 		}

@@ -131,6 +131,9 @@ func syscallTrap() {
 	case sysFreeUser:
 		sysFreeUserCall(t)
 		return
+	case sysSetWatchdog:
+		sysSetWatchdogCall(t)
+		return
 	}
 	if n < 512 && unknownSeen[n/64]&(1<<(n%64)) == 0 {
 		unknownSeen[n/64] |= 1 << (n % 64)

@@ -110,7 +110,9 @@ func intrTrap() {
 		} else {
 			picEOI(v)
 		}
-		wakeExpired(nanotime())
+		now := nanotime()
+		wakeExpired(now)
+		watchdogTick(now)
 		yieldCurrent()
 	case v == vecSpurious:
 		// A spurious LAPIC interrupt: no EOI (SDM 3A §10.9).

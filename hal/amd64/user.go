@@ -49,6 +49,9 @@ const (
 //go:nosplit
 func userTrap(u *thread, kind, addr, access, code uint64) {
 	u.trap = userTrapInfo{Kind: kind, Addr: addr, Access: access, Code: code}
+	if watchdogNs != 0 {
+		lastUserTurn, watchdogFired = nanotime(), false
+	}
 	owner := int(u.owner)
 	u.owner = -1
 	makeReady(owner)
@@ -76,7 +79,9 @@ func userInterrupt(u *thread, v uint64) {
 		} else {
 			picEOI(v)
 		}
-		wakeExpired(nanotime())
+		now := nanotime()
+		wakeExpired(now)
+		watchdogTick(now)
 		userTrap(u, trapTimer, 0, 0, 0)
 	case v == vecCOM1:
 		serialInterrupt()

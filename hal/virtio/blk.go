@@ -75,8 +75,18 @@ type Block struct {
 	sectors  uint64
 	// Wait blocks until the device may have completed a request (the interrupt's
 	// notification); nil: the driver polls. Ack re-enables the interrupt once the
-	// driver has read the ISR status, which deasserts the line.
+	// driver has read the ISR status, which deasserts the line; it follows every
+	// Wait, because the kernel masks the line each time it signals.
 	Wait, Ack func()
+}
+
+// ackInterrupt reads the ISR status, which deasserts the interrupt line, then has the
+// kernel unmask the line.
+func (d *Block) ackInterrupt() {
+	d.b.Load8(d.isr)
+	if d.Ack != nil {
+		d.Ack()
+	}
 }
 
 // ErrIO is a request the device completed with a failure status.
@@ -225,16 +235,25 @@ func (d *Block) do(typ uint32, sector, n uint64) error {
 			d.lastUsed = used
 			break
 		}
-		if d.Wait != nil {
-			d.Wait()
-		} else if i > 100_000_000 {
-			return errors.New("virtio-blk: the device does not complete the request")
+		if d.Wait == nil {
+			if i > 100_000_000 {
+				return errors.New("virtio-blk: the device does not complete the request")
+			}
+			continue
 		}
+		d.Wait()
+		// Every signal is acknowledged before the next Wait. The kernel masks the line
+		// when it signals, and a signal may be stale: an interrupt for an earlier
+		// request that the machine recorded before that request's Ack but delivered
+		// after it. Waiting again without acknowledging it would leave the line
+		// masked with the completion behind it never signalled: the stall of
+		// docs/COMPATIBILITY.md, "A lost interrupt".
+		d.ackInterrupt()
 	}
-	b.Load8(d.isr) // reading the ISR status deasserts the interrupt line
-	if d.Ack != nil {
-		d.Ack()
-	}
+	// A completion found without waiting may still have its interrupt on the way; its
+	// signal is acknowledged by the next request's Wait. Reading the ISR status now
+	// deasserts the line, so that a level-triggered line does not fire again for it.
+	b.Load8(d.isr)
 	if st := b.Load8(d.reqVA + 16); st != blkOK {
 		return fmt.Errorf("%w (status %d, request type %d, sector %d)", ErrIO, st, typ, sector)
 	}

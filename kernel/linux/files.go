@@ -77,21 +77,139 @@ func contains(s []string, x string) bool {
 // resolve turns a path argument (relative to dirfd, AT_FDCWD being the working
 // directory) into a clean tree path, following symbolic links (only /tmp has any).
 func (p *Process) resolve(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
-	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 || p.remoteAt(k, t, name) != nil {
-		return name, e // SKYAIFS follows its own links
-	}
-	return p.follow(name, true)
+	return p.resolveAt(k, t, dirfd, va, true, slashFollow)
 }
 
 // resolveLink is resolve for calls that act on a link itself (lstat, readlink,
 // unlink, rename, link, symlink, mkdir): a link in the last component is not followed.
 func (p *Process) resolveLink(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+	return p.resolveAt(k, t, dirfd, va, false, slashFollow)
+}
+
+// What a trailing slash asks of the last component. Linux's answers differ by call.
+const (
+	slashNone     = iota // the caller looks at it itself (mkdir, unlinkat)
+	slashFollow          // a directory, following a link (open, stat, even lstat)
+	slashNoFollow        // the name itself a directory if it exists (rename)
+	slashCreate          // a new non-directory: ENOENT, or EEXIST if it exists (link, symlink)
+	slashReadlink        // readlink: a followed link is no link (EINVAL), a file ENOTDIR
+	slashLinkFrom        // link's old name: a directory (EPERM: no hard links to one) or ENOTDIR
+)
+
+// slashPath is a path of the current call written with a trailing slash.
+type slashPath struct {
+	name string
+	mode int
+}
+
+// slashAnswer is the call's result for a trailing-slash path in mode whose name
+// exists (as a directory if dir) or not; done says the call ends with it.
+func slashAnswer(mode int, exists, dir bool) (res uint64, done bool) {
+	switch mode {
+	case slashFollow, slashNoFollow:
+		if exists && !dir {
+			return errno(unix.ENOTDIR), true
+		}
+	case slashCreate:
+		if exists {
+			return errno(unix.EEXIST), true
+		}
+		return errno(unix.ENOENT), true
+	case slashReadlink:
+		switch {
+		case !exists:
+			return errno(unix.ENOENT), true
+		case dir:
+			return errno(unix.EINVAL), true
+		}
+		return errno(unix.ENOTDIR), true
+	case slashLinkFrom:
+		switch {
+		case !exists:
+			return errno(unix.ENOENT), true
+		case dir:
+			return errno(unix.EPERM), true
+		}
+		return errno(unix.ENOTDIR), true
+	}
+	return 0, false
+}
+
+// resolveAt is resolve (last: follow a link in the last component) and resolveLink.
+// A path ending in a slash (or "/.") names a directory, as on Linux; mode says what
+// that demands (slashFollow and the rest). For SKYAIFS, remote checks it with a Stat
+// before the call's requests; for the trees in memory it is checked here.
+func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool, mode int) (string, uint64) {
 	name, e := p.lexical(k, t, dirfd, va)
-	if e != 0 || p.remoteAt(k, t, name) != nil {
+	if e != 0 {
 		return name, e
 	}
-	return p.follow(name, false)
+	slash := len(p.dirOnly) > 0 && p.dirOnly[len(p.dirOnly)-1].name == name
+	if slash {
+		p.dirOnly[len(p.dirOnly)-1].mode = mode
+		if mode == slashNone {
+			p.dirOnly = p.dirOnly[:len(p.dirOnly)-1]
+			slash = false
+		}
+	}
+	if p.remoteAt(k, t, name) != nil {
+		return name, 0 // SKYAIFS follows its own links; remote checks the slash
+	}
+	if slash {
+		p.dirOnly = p.dirOnly[:len(p.dirOnly)-1] // checked here, not by a request
+		at := name
+		if mode != slashNoFollow && mode != slashCreate {
+			// A trailing slash follows a link in the last component even for the
+			// calls that otherwise act on the link itself (lstat("link/")).
+			last = true
+			if at, e = p.follow(name, true); e != 0 {
+				return "", e
+			}
+		}
+		isDir, ok := p.exists(at)
+		if res, done := slashAnswer(mode, ok, isDir); done {
+			return "", res
+		}
+	}
+	name, e = p.follow(name, last)
+	if e == 0 && p.underFile(name) {
+		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
+	}
+	return name, e
+}
+
+// underFile reports whether a directory of name, above its last component, is an
+// existing non-directory.
+func (p *Process) underFile(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		if isDir, ok := p.exists(name[:i]); ok && !isDir {
+			return true
+		}
+	}
+	return false
+}
+
+// lastDots returns 1 if a path argument's last component is ".", 2 if "..", else 0:
+// calls that remove or rename a name refuse those (cleaning would turn them into the
+// directory itself or its parent).
+func lastDots(name string) int {
+	name = strings.TrimRight(name, "/")
+	switch name[strings.LastIndexByte(name, '/')+1:] {
+	case ".":
+		return 1
+	case "..":
+		return 2
+	}
+	return 0
+}
+
+// endsInDir reports whether a path argument's last component must be a directory:
+// it ends in "/" or "/." (which cleaning removes).
+func endsInDir(name string) bool {
+	return strings.HasSuffix(name, "/") || strings.HasSuffix(name, "/.")
 }
 
 // lexical turns a path argument into a clean tree path, without following links.
@@ -117,7 +235,13 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	if strings.HasPrefix(name, "/") {
 		base = ""
 	}
-	return strings.Trim(path.Clean("/"+base+"/"+name), "/"), 0
+	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
+	p.slashEnd = clean != "" && endsInDir(name)
+	p.lastDots = lastDots(name)
+	if p.slashEnd {
+		p.dirOnly = append(p.dirOnly, slashPath{clean, slashFollow})
+	}
+	return clean, 0
 }
 
 func (p *Process) cstring(k *kernel.Kernel, t *kernel.TCB, va uint64) (string, bool) {
@@ -154,10 +278,13 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
+	flags := a[2]
+	if flags&unix.O_CREAT != 0 && p.slashEnd && (e == 0 || e == errno(unix.ENOTDIR)) {
+		return errno(unix.EISDIR) // Linux refuses to create "x/" before looking at x
+	}
 	if e != 0 {
 		return e
 	}
-	flags := a[2]
 	if name == "dev/null" {
 		return p.newFile(&file{kind: kindNull, path: name})
 	}
@@ -364,7 +491,9 @@ func sysNewfstatat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 		return e
 	}
 	if s := p.remoteAt(k, t, name); s != nil {
-		return p.statRemote(k, t, s, name, a[3]&unix.AT_SYMLINK_NOFOLLOW == 0, nil, a[2])
+		// A trailing slash follows a final link even for lstat, as on Linux.
+		follow := a[3]&unix.AT_SYMLINK_NOFOLLOW == 0 || p.slashEnd
+		return p.statRemote(k, t, s, name, follow, nil, a[2])
 	}
 	return p.stat(k, t, name, a[2])
 }
@@ -387,7 +516,7 @@ func sysFaccessat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 }
 
 func sysReadlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashReadlink)
 	if e != 0 {
 		return e
 	}

@@ -45,11 +45,18 @@ type Process struct {
 	pollers []poller
 	fs      *FileTree // the read-only file tree
 	cwd     string
-	tooLong bool         // the last path read was longer than PATH_MAX
-	task    *kernel.Task // the kernel task the process is, once it has one
-	input   *Input       // console input for fd 0 (nil: end of file)
-	exited  bool
-	status  int
+	tooLong bool // the last path read was longer than PATH_MAX
+	// dirOnly are the current call's paths that ended in a slash and are not yet
+	// checked to be directories (resolveAt; remote checks SKYAIFS's).
+	dirOnly []slashPath
+	// slashEnd: the last path read ended in a slash (or "/.").
+	slashEnd bool
+	// lastDots: the last path read ended in "." (1) or ".." (2) (lastDots).
+	lastDots int
+	task     *kernel.Task // the kernel task the process is, once it has one
+	input    *Input       // console input for fd 0 (nil: end of file)
+	exited   bool
+	status   int
 	// oomReported: the process was told it ran out of memory (once).
 	oomReported bool
 	syscalls    uint64
@@ -177,6 +184,7 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	r := t.Regs()
 	n := r.Num
 	if h, ok := handlers[n]; ok {
+		p.dirOnly = p.dirOnly[:0]
 		res := h(p, k, t, args(t))
 		if t.State() == kernel.Inactive {
 			return // the call ended the task and destroyed the thread: no one gets a result

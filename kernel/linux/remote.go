@@ -147,6 +147,10 @@ func remotePath(name string) string { return "/" + name }
 // the result if the call ended at once; otherwise the thread waits and CallDone sets
 // the result.
 func (p *Process) remote(k *kernel.Kernel, t *kernel.TCB, s *session, c *rcall) uint64 {
+	for i := len(p.dirOnly) - 1; i >= 0; i-- {
+		c = dirCheck(p.dirOnly[i], c)
+	}
+	p.dirOnly = p.dirOnly[:0]
 	op := &fileOp{p: p, t: t, s: s, saved: *t.Regs(), cur: c}
 	th := p.threads[t]
 	th.op, th.wait = op, waitFile
@@ -363,6 +367,23 @@ func statCall(name string, follow bool, done func(r reply) (*rcall, uint64)) *rc
 		f = 1
 	}
 	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, done: done}
+}
+
+// dirCheck puts before c a Stat of sp's name, which ended in a slash, and ends the
+// call with Linux's answer for it (slashAnswer) when there is one.
+func dirCheck(sp slashPath, c *rcall) *rcall {
+	follow := sp.mode != slashNoFollow && sp.mode != slashCreate
+	return statCall(sp.name, follow, func(r reply) (*rcall, uint64) {
+		if r.errno != 0 && r.errno != unix.ENOENT {
+			return r.fail()
+		}
+		exists := r.errno == 0
+		dir := exists && recMode(r.statRecord())&unix.S_IFMT == unix.S_IFDIR
+		if res, done := slashAnswer(sp.mode, exists, dir); done {
+			return nil, res
+		}
+		return c, 0
+	})
 }
 
 // pathCall is a request with one path (its length in MR0) and the words w1, w2.
@@ -746,11 +767,16 @@ func unlinkRemote(p *Process, k *kernel.Kernel, t *kernel.TCB, s *session, name 
 	if name == tmpRoot {
 		return errno(unix.EBUSY)
 	}
+	return p.remote(k, t, s, unlinkCall(name, flags))
+}
+
+// unlinkCall is the Remove request for unlinkat of name with flags.
+func unlinkCall(name string, flags uint64) *rcall {
 	kind := uint64(fileproto.RemoveFile)
 	if flags&unix.AT_REMOVEDIR != 0 {
 		kind = fileproto.RemoveDir
 	}
-	return p.remote(k, t, s, pathCall(fileproto.LabelRemove, name, kind, 0, simple))
+	return pathCall(fileproto.LabelRemove, name, kind, 0, simple)
 }
 
 func truncateRemote(p *Process, k *kernel.Kernel, t *kernel.TCB, s *session, name string, size uint64) uint64 {

@@ -251,6 +251,22 @@ func TestSKYAIFSBehindTmp(t *testing.T) {
 		l.p.Load(m.base+1024, b[:1])
 		*m.log = append(*m.log, "readlink="+itoa(int64(n))+string(b[:1]))
 		m.note("nofollow", l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/d/l"), unix.O_RDONLY|unix.O_NOFOLLOW, 0))
+		m.note("chmod link nofollow", l.call(unix.SYS_FCHMODAT2, atcwd, m.str(0, "/tmp/d/l"), 0o600, unix.AT_SYMLINK_NOFOLLOW))
+		m.note("chmod nofollow", l.call(unix.SYS_FCHMODAT2, atcwd, m.str(0, "/tmp/d/g"), 0o640, unix.AT_SYMLINK_NOFOLLOW))
+		m.note("chmod missing", l.call(unix.SYS_FCHMODAT2, atcwd, m.str(0, "/tmp/d/none"), 0o640, unix.AT_SYMLINK_NOFOLLOW))
+		m.note("file slash", l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/d/g/"), unix.O_RDONLY, 0))
+		m.note("file slash dot", l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "/tmp/d/g/."), m.base+1024, 0))
+		m.note("dir slash", l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "/tmp/d/"), m.base+1024, 0))
+		m.note("lstat link slash", l.call(unix.SYS_NEWFSTATAT, atcwd, m.str(0, "/tmp/d/l/"), m.base+1024, unix.AT_SYMLINK_NOFOLLOW))
+		m.note("create slash", l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/d/new/"), unix.O_CREAT|unix.O_WRONLY, 0o600))
+		m.note("rmdir file slash", l.call(unix.SYS_UNLINKAT, atcwd, m.str(0, "/tmp/d/g/"), unix.AT_REMOVEDIR))
+		m.note("readlink link slash", l.call(unix.SYS_READLINKAT, atcwd, m.str(0, "/tmp/d/l/"), m.base+2048, 100))
+		m.note("link to slash", l.call(unix.SYS_LINKAT, atcwd, m.str(0, "/tmp/d/g"), atcwd, m.str(100, "/tmp/d/nl/"), 0))
+		m.note("link from link slash", l.call(unix.SYS_LINKAT, atcwd, m.str(0, "/tmp/d/l/"), atcwd, m.str(100, "/tmp/d/nl"), 0))
+		m.note("symlink to slash", l.call(unix.SYS_SYMLINKAT, m.str(200, "g"), atcwd, m.str(0, "/tmp/d/l/")))
+		m.note("mkdir file slash", l.call(unix.SYS_MKDIRAT, atcwd, m.str(0, "/tmp/d/g/"), 0o700))
+		m.note("unlink file slash", l.call(unix.SYS_UNLINKAT, atcwd, m.str(0, "/tmp/d/g/"), 0))
+		m.note("rename file slash", l.call(unix.SYS_RENAMEAT, atcwd, m.str(0, "/tmp/d/g/"), atcwd, m.str(100, "/tmp/d/g2")))
 		for i := range 40 {
 			m.note("", l.call(unix.SYS_MKDIRAT, atcwd, m.str(0, fmt.Sprintf("/tmp/d/sub%02d", i)), 0o700)&^0)
 		}
@@ -318,6 +334,8 @@ func TestSKYAIFSBehindTmp(t *testing.T) {
 	w.run()
 	want := "mkdir=0 mkdir again=-17 open=3 write=204800 pread=5 read=12345 fstat=0 size=204800 mode=33152 excl=-17 close=0 " +
 		"append=3 seek end=204803 fsync=0 rename=0 ftruncate=0 stat g=0 size g=3 stat f=-2 symlink=0 readlink=1g nofollow=-40 " +
+		"chmod link nofollow=-95 chmod nofollow=0 chmod missing=-2 " +
+		"file slash=-20 file slash dot=-20 dir slash=0 lstat link slash=-20 create slash=-21 rmdir file slash=-20 readlink link slash=-20 link to slash=-2 link from link slash=-20 symlink to slash=-17 mkdir file slash=-17 unlink file slash=-20 rename file slash=-20 " +
 		strings.Repeat("=0 ", 40) + "getdents end=0 listed=42 first=g last=sub39 rewind=0 again=1 rmdir busy=-39 unlink relative=0 " +
 		"unlink dir=-21 chdir=0 relative stat=0 missing=-2 chmod=0 link=0 nlink=2 utimensat=0 mode now=489 mtime=1600000000000000005"
 	if got := strings.Join(log, " "); got != want {

@@ -90,6 +90,7 @@ func init() {
 		unix.SYS_FDATASYNC:         sysFsync,
 		unix.SYS_FCHMOD:            sysFchmod,
 		unix.SYS_FCHMODAT:          sysFchmodat,
+		unix.SYS_FCHMODAT2:         sysFchmodat2,
 		unix.SYS_UTIMENSAT:         sysUtimensat,
 		unix.SYS_SYMLINKAT:         sysSymlinkat,
 		unix.SYS_LINKAT:            sysLinkat,

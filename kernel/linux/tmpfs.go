@@ -111,6 +111,7 @@ const maxLinkHops = 40
 // "..", like the path's, is cleaned away textually).
 func (p *Process) follow(name string, last bool) (string, uint64) {
 	fs := p.fs.tmp
+	dirOnly := false // a followed last link's target ended in a slash: it names a directory
 	for hops := 0; fs.links > 0; {
 		comps := strings.Split(name, "/")
 		cur, moved := "", false
@@ -132,6 +133,9 @@ func (p *Process) follow(name string, last bool) (string, uint64) {
 				target = "/" + cur + "/" + target
 			}
 			rest := strings.Join(comps[i+1:], "/")
+			if rest == "" {
+				dirOnly = endsInDir(target)
+			}
 			name = strings.Trim(path.Clean(target+"/"+rest), "/")
 			moved = true
 			break
@@ -139,6 +143,9 @@ func (p *Process) follow(name string, last bool) (string, uint64) {
 		if !moved {
 			break
 		}
+	}
+	if isDir, ok := p.exists(name); dirOnly && ok && !isDir {
+		return "", errno(unix.ENOTDIR) // a link to "file/", as Linux answers it
 	}
 	return name, 0
 }
@@ -151,7 +158,7 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	case target == "":
 		return errno(unix.ENOENT)
 	}
-	name, e := p.resolveLink(k, t, int64(int32(a[1])), a[2])
+	name, e := p.resolveAt(k, t, int64(int32(a[1])), a[2], false, slashCreate)
 	if e != 0 {
 		return e
 	}
@@ -179,15 +186,11 @@ func sysSymlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 }
 
 func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	resolve := p.resolveLink
-	if a[4]&unix.AT_SYMLINK_FOLLOW != 0 {
-		resolve = p.resolve
-	}
-	from, e := resolve(k, t, int64(int32(a[0])), a[1])
+	from, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], a[4]&unix.AT_SYMLINK_FOLLOW != 0, slashLinkFrom)
 	if e != 0 {
 		return e
 	}
-	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
+	to, e := p.resolveAt(k, t, int64(int32(a[2])), a[3], false, slashCreate)
 	if e != 0 {
 		return e
 	}
@@ -366,7 +369,7 @@ func (p *Process) outsideTmp(name string, ifExists, ifMissing unix.Errno) uint64
 }
 
 func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNone)
 	if e != 0 {
 		return e
 	}
@@ -381,11 +384,33 @@ func sysMkdirat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 }
 
 func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	// A trailing slash is looked at here, on the name itself (a link is not followed):
+	// unlink of "x/" always fails, rmdir of "x/" needs x to be a directory.
+	name, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNone)
 	if e != 0 {
 		return e
 	}
+	switch {
+	case p.lastDots != 0 && a[2]&unix.AT_REMOVEDIR == 0:
+		return errno(unix.EISDIR) // unlink(".") as Linux answers it
+	case p.lastDots == 1:
+		return errno(unix.EINVAL) // rmdir(".")
+	case p.lastDots == 2:
+		return errno(unix.ENOTEMPTY) // rmdir("..")
+	}
+	slash := p.slashEnd
 	if s := p.remoteAt(k, t, name); s != nil {
+		if slash && name != tmpRoot {
+			return p.remote(k, t, s, statCall(name, false, func(r reply) (*rcall, uint64) {
+				if r.errno != 0 {
+					return r.fail()
+				}
+				if e := unlinkSlash(recMode(r.statRecord())&unix.S_IFMT == unix.S_IFDIR, a[2]); e != 0 {
+					return nil, e
+				}
+				return unlinkCall(name, a[2]), 0
+			}))
+		}
 		return unlinkRemote(p, k, t, s, name, a[2])
 	}
 	if !inTmp(name) {
@@ -393,6 +418,11 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[name]
+	if n != nil && slash {
+		if e := unlinkSlash(n.dir, a[2]); e != 0 {
+			return e
+		}
+	}
 	switch {
 	case n == nil:
 		return errno(unix.ENOENT)
@@ -409,18 +439,35 @@ func sysUnlinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 	return 0
 }
 
+// unlinkSlash is Linux's answer for unlinkat of an existing name written with a
+// trailing slash: rmdir needs a directory (ENOTDIR), unlink always fails (EISDIR for a
+// directory, ENOTDIR for anything else); 0 lets the call go on.
+func unlinkSlash(dir bool, flags uint64) uint64 {
+	switch {
+	case flags&unix.AT_REMOVEDIR != 0 && dir:
+		return 0
+	case flags&unix.AT_REMOVEDIR == 0 && dir:
+		return errno(unix.EISDIR)
+	}
+	return errno(unix.ENOTDIR)
+}
+
 func sysRenameat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	return sysRenameat2(p, k, t, [6]uint64{a[0], a[1], a[2], a[3], 0})
 }
 
 func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	from, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	from, e := p.resolveAt(k, t, int64(int32(a[0])), a[1], false, slashNoFollow)
 	if e != 0 {
 		return e
 	}
-	to, e := p.resolveLink(k, t, int64(int32(a[2])), a[3])
+	dots := p.lastDots
+	to, e := p.resolveAt(k, t, int64(int32(a[2])), a[3], false, slashNoFollow)
 	if e != 0 {
 		return e
+	}
+	if dots != 0 || p.lastDots != 0 {
+		return errno(unix.EBUSY) // rename of or onto "." or "..", as Linux answers it
 	}
 	if !inTmp(from) || !inTmp(to) {
 		return errno(unix.EROFS)
@@ -565,6 +612,50 @@ func sysFchmodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 		return chmodRemote(p, k, t, s, name, a[2])
 	}
 	return p.chmod(name, a[2])
+}
+
+// sysFchmodat2 serves fchmodat2 (Linux 6.6), which Go uses for chmod with
+// AT_SYMLINK_NOFOLLOW (os.Root's Chmod): without it Go reports EOPNOTSUPP. A link in
+// the last component is not changed — Linux answers EOPNOTSUPP for it too — anything
+// else is, as fchmodat does. AT_EMPTY_PATH with an empty path is fchmod of dirfd.
+func sysFchmodat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	flags := a[3]
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return errno(unix.EINVAL)
+	}
+	if flags&unix.AT_EMPTY_PATH != 0 {
+		var b [1]byte
+		if !k.CopyIn(t, a[1], b[:]) {
+			return errno(unix.EFAULT)
+		}
+		if b[0] == 0 {
+			return sysFchmod(p, k, t, [6]uint64{a[0], a[2]})
+		}
+	}
+	if flags&unix.AT_SYMLINK_NOFOLLOW == 0 {
+		return sysFchmodat(p, k, t, a)
+	}
+	name, e := p.resolveLink(k, t, int64(int32(a[0])), a[1])
+	if e != 0 {
+		return e
+	}
+	mode := a[2]
+	if s := p.remoteAt(k, t, name); s != nil {
+		// Ask what the name is without following it, then change it if it is no link.
+		return p.remote(k, t, s, statCall(name, false, func(r reply) (*rcall, uint64) {
+			if r.errno != 0 {
+				return r.fail()
+			}
+			if recMode(r.statRecord())&unix.S_IFMT == unix.S_IFLNK {
+				return nil, errno(unix.EOPNOTSUPP)
+			}
+			return pathCall(fileproto.LabelChmod, name, mode&0o7777, 0, simple), 0
+		}))
+	}
+	if n := p.fs.tmp.nodes[name]; inTmp(name) && n != nil && n.link != "" {
+		return errno(unix.EOPNOTSUPP)
+	}
+	return p.chmod(name, mode)
 }
 
 func sysFchmod(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
