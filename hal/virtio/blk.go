@@ -247,7 +247,7 @@ func (d *Block) do(typ uint32, sector, n uint64) error {
 		// request that the machine recorded before that request's Ack but delivered
 		// after it. Waiting again without acknowledging it would leave the line
 		// masked with the completion behind it never signalled: the stall of
-		// docs/COMPATIBILITY.md, "A lost interrupt".
+		// docs/COMPATIBILITY.md, "The stall: a lost interrupt".
 		d.ackInterrupt()
 	}
 	// A completion found without waiting may still have its interrupt on the way; its
