@@ -162,33 +162,8 @@ func (s *Server) LoadInto(name string, v modpkg.Version, pin [64]byte, sys, noti
 }
 
 // startInContainer starts img's module through the container's System object sys
-// with its endowment (at most two capabilities).
+// with its endowment (at most two capabilities). The container's limits bound the
+// task; the manifest's memory bounds it within them.
 func (s *Server) startInContainer(img *image, grants []manager.Grant, sys, notify abi.CPtr) (uint64, error) {
-	var caps, made []abi.CPtr
-	defer func() {
-		for _, c := range made {
-			s.e.Delete(s.c.CSpace, c)
-			s.spare = append(s.spare, c)
-		}
-	}()
-	for _, g := range grants {
-		src, ok := s.source(g.Name)
-		if !ok {
-			return 0, fmt.Errorf("nothing to endow %s with", g.Name)
-		}
-		slot, err := s.slot()
-		if err != nil {
-			return 0, err
-		}
-		made = append(made, slot)
-		if err := s.e.Copy(s.c.CSpace, slot, s.c.CSpace, src, g.Rights); err != nil {
-			return 0, fmt.Errorf("endowing %s: %w", g.Name, err)
-		}
-		caps = append(caps, slot)
-	}
-	if len(caps) > 2 {
-		return 0, fmt.Errorf("%d capabilities endowed; a task starts with at most 2", len(caps))
-	}
-	// The container's limits bound the task; the manifest's memory bounds it within them.
-	return s.e.StartImage(sys, img.binary, []string{img.manifest.Entry}, img.manifest.MemoryLimit, 0, notify, caps...)
+	return s.startEndowed(img, grants, sys, img.manifest.MemoryLimit, notify)
 }

@@ -593,8 +593,14 @@ func (s *Server) prefetch(name string, b *strings.Builder) {
 // startPlain starts a module as a task with its endowment: at most two capabilities,
 // at InitFirstFree and the slot after it, in name order.
 func (s *Server) startPlain(img *image, grants []manager.Grant) (uint64, error) {
-	var caps []abi.CPtr
-	var made []abi.CPtr
+	return s.startEndowed(img, grants, s.c.System, min(img.manifest.MemoryLimit, s.c.LoadMemory), 0)
+}
+
+// startEndowed starts img's module through the System object sys with mem bytes of
+// memory, notify signalled at its end, and the grants copied into slots of the
+// manager's own for the start and deleted after it (the task keeps its copies).
+func (s *Server) startEndowed(img *image, grants []manager.Grant, sys abi.CPtr, mem uint64, notify abi.CPtr) (uint64, error) {
+	var caps, made []abi.CPtr
 	defer func() {
 		for _, c := range made {
 			s.e.Delete(s.c.CSpace, c)
@@ -619,8 +625,7 @@ func (s *Server) startPlain(img *image, grants []manager.Grant) (uint64, error) 
 	if len(caps) > 2 {
 		return 0, fmt.Errorf("%s: %d capabilities endowed; a task starts with at most 2", img.manifest.Name, len(caps))
 	}
-	mem := min(img.manifest.MemoryLimit, s.c.LoadMemory)
-	return s.e.StartImage(s.c.System, img.binary, []string{img.manifest.Entry}, mem, 0, 0, caps...)
+	return s.e.StartImage(sys, img.binary, []string{img.manifest.Entry}, mem, 0, notify, caps...)
 }
 
 // source returns the capability a grant name stands for.
