@@ -178,6 +178,11 @@ type Memory interface {
 	Frame(PhysAddr) *[abi.PageSize]byte
 	// FreeFrames returns the number of frames not allocated.
 	FreeFrames() int
+	// RuntimeFrames returns the frames the kernel's own runtime holds now (its heap
+	// and stacks, where they come from the same pool). The runtime takes and returns
+	// them on its own schedule, so free frames move with them; subtracting them
+	// leaves what tasks and kernel objects hold.
+	RuntimeFrames() int
 }
 
 // PageTable is one user address space's translation.

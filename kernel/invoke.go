@@ -68,7 +68,7 @@ var methods = [abi.NumMethods]methodSpec{
 	abi.SystemTaskStatus: {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 state, MR1 exit status of task MR0; an ended task is then forgotten", invSystemTaskStatus},
 	abi.SystemKill:       {abi.ObjSystem, abi.RightWrite, 1, 0, "end task MR0 and free everything it made", invSystemKill},
 	abi.SystemCaps:       {abi.ObjSystem, abi.RightRead, 2, 0, "→ MR0 slot, MR1 type, MR2 rights, MR3 badge, MR4 object id: task MR0's first capability at slot ≥ MR1", invSystemCaps},
-	abi.SystemMemory:     {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 machine bytes, MR1 free frame bytes, MR2 root budget used, MR3 tasks, MR4–6 shared images, their frames, their mappings", invSystemMemory},
+	abi.SystemMemory:     {abi.ObjSystem, abi.RightRead, 0, 0, "→ MR0 machine bytes, MR1 free frame bytes, MR2 root budget used, MR3 tasks, MR4–6 shared images, their frames, their mappings, MR7 frame bytes the kernel's runtime holds", invSystemMemory},
 	abi.SystemLog:        {abi.ObjSystem, abi.RightRead, 1, 0, "→ MR0 bytes of the kernel log from offset MR0 (from word 4), MR1 the next offset", invSystemLog},
 	abi.SystemPowerOff:   {abi.ObjSystem, abi.RightWrite, 1, 0, "power the machine off with exit status MR0 (not a container's System)", invSystemPowerOff},
 

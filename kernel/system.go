@@ -336,18 +336,18 @@ func invSystemMemory(k *Kernel, inv *invocation) abi.Errno {
 			}
 		}
 		inv.result(c.budget.capacity, c.budget.free(), c.budget.used, uint64(n))
-		for i := range 3 {
+		for i := range 4 {
 			binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*(abi.NumRegMRs+i):], 0)
 		}
-		inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+3, 0))
+		inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+4, 0))
 		return abi.OK
 	}
 	inv.result(k.root.capacity, uint64(k.mem.FreeFrames())*abi.PageSize, k.root.used, uint64(len(k.tasks)))
 	s := k.SharedStats()
-	for i, v := range []uint64{uint64(s.Images), uint64(s.Frames), uint64(s.Mappings)} {
+	for i, v := range []uint64{uint64(s.Images), uint64(s.Frames), uint64(s.Mappings), uint64(k.mem.RuntimeFrames()) * abi.PageSize} {
 		binary.LittleEndian.PutUint64(buf[abi.IPCBufMR+8*(abi.NumRegMRs+i):], v)
 	}
-	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+3, 0))
+	inv.r.Info = uint64(abi.NewMsgInfo(0, abi.NumRegMRs+4, 0))
 	return abi.OK
 }
 

@@ -78,6 +78,8 @@ func (memory) Frame(pa hal.PhysAddr) *[abi.PageSize]byte {
 
 func (memory) FreeFrames() int { return int(freeFrames) }
 
+func (memory) RuntimeFrames() int { return int(runtimeFrames) }
+
 // pageTable is a task's address space: 4-level tables whose lower half the kernel
 // loop edits (in Go, through the direct map) and whose upper half is shared.
 type pageTable struct {

@@ -21,6 +21,9 @@ var (
 	freeFrames  uint64
 	totalFrames uint64 // frames the memory map calls available
 	frameHint   uint64
+	// runtimeFrames counts the frames mapped on demand into the runtime's mmap
+	// area (faultIn) and not yet unmapped: the kernel's Go heap and stacks.
+	runtimeFrames uint64
 )
 
 //go:nosplit
@@ -398,6 +401,7 @@ func unmapRange(start, end uint64) {
 		}
 		if *e&ptePresent != 0 {
 			freeFrame(*e & pteAddrMask)
+			runtimeFrames--
 			*e = 0
 			invlpg(uintptr(va))
 		}
@@ -432,6 +436,7 @@ func faultIn(va uint64, write bool) bool {
 		flags &^= pteNX
 	}
 	*e = pa | flags
+	runtimeFrames++
 	return true
 }
 

@@ -78,6 +78,10 @@ func (mm *memory) Frame(pa hal.PhysAddr) *[abi.PageSize]byte {
 // FreeFrames implements hal.Memory.
 func (mm *memory) FreeFrames() int { return len(mm.free) }
 
+// RuntimeFrames implements hal.Memory: the hosted kernel's heap is the host
+// process's, not the simulated frames.
+func (mm *memory) RuntimeFrames() int { return 0 }
+
 type pte struct {
 	pa   hal.PhysAddr
 	perm hal.Perm

@@ -111,6 +111,11 @@ type MemoryInfo struct {
 	// Shared program images: how many, the frames they hold and how many times those
 	// are mapped; Mappings − Frames frames are saved by sharing.
 	SharedImages, SharedFrames, SharedMappings uint64
+	// Runtime is the bytes of frames the kernel's own Go runtime holds (its heap and
+	// stacks come from the same frames, taken and returned on the runtime's
+	// schedule): Free + Runtime moves only with what tasks and kernel objects hold.
+	// Zero inside a container and in the hosted simulation.
+	Runtime uint64
 }
 
 // Memory returns the machine's memory figures.
@@ -119,7 +124,7 @@ func (e *Env) Memory(sys abi.CPtr) (MemoryInfo, error) {
 		return MemoryInfo{}, err
 	}
 	r := e.r
-	return MemoryInfo{r.MR[0], r.MR[1], r.MR[2], r.MR[3], e.MR(4), e.MR(5), e.MR(6)}, nil
+	return MemoryInfo{r.MR[0], r.MR[1], r.MR[2], r.MR[3], e.MR(4), e.MR(5), e.MR(6), e.MR(7)}, nil
 }
 
 // ReadLog copies kernel log bytes from offset off into b (at most MaxPayload) and

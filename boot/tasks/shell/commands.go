@@ -200,6 +200,11 @@ func (s *shell) mem(args []string) error {
 	}
 	fmt.Fprintf(s.out, "memory %s, free frames %s; task budgets hold %s of which tasks use %s\n",
 		ctr.Size(m.Total), ctr.Size(m.Free), ctr.Size(m.RootUsed), ctr.Size(used))
+	if m.Runtime > 0 {
+		// Free frames rise and fall with the kernel's heap; say how much it holds so a
+		// reader can tell that apart from what tasks take.
+		fmt.Fprintf(s.out, "kernel runtime holds %s (free frames without it: %.1fM)\n", ctr.Size(m.Runtime), float64(m.Free+m.Runtime)/(1<<20))
+	}
 	if m.SharedImages > 0 {
 		fmt.Fprintf(s.out, "shared code: %d programs, %d frames mapped %d times (sharing saves %s)\n",
 			m.SharedImages, m.SharedFrames, m.SharedMappings, ctr.Size((m.SharedMappings-m.SharedFrames)*abi.PageSize))
