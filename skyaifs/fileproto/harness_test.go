@@ -76,6 +76,8 @@ type world struct {
 	fileEP    abi.CPtr // the file endpoint itself (all rights), to mint more clients
 	// keys, if set, is the mounted filesystem's key provider.
 	keys skyfs.KeyProvider
+	// fsOpts are the options skyaifsd mounts with (besides keys).
+	fsOpts skyfs.Options
 	// prepare, if set, runs first in init (before any task starts), as the creator
 	// of the clients would: e.g. making a container and asking the kernel its ids.
 	prepare func(e *user.Env, slots *user.Slots) error
@@ -115,7 +117,9 @@ func (w *world) skyaifsd(e *user.Env) {
 		w.mountErr = err
 		return
 	}
-	f, err := skyfs.Mount(dev, skyfs.Options{Keys: w.keys})
+	opts := w.fsOpts
+	opts.Keys = w.keys
+	f, err := skyfs.Mount(dev, opts)
 	if err != nil {
 		w.mountErr = err
 		return

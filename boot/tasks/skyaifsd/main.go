@@ -12,13 +12,19 @@
 // capability to the storage vault, badged to derive from its secret 0: the filesystem's
 // key-encryption keys come from there (skyaifs/vaultkeys). -admin BADGE: the client
 // that may register containers' views (fileproto.Client.AddView). -coordinator
-// BADGE: the client that may run two-phase transactions (fileproto.Tx).
+// BADGE: the client that may run two-phase transactions (fileproto.Tx). -memory
+// BYTES: skyaifsd's memory budget, from which it bounds what SKYAIFS keeps in memory
+// (an eighth for file data written since the last commit, an eighth for cached
+// metadata) and sets the Go runtime's soft memory limit (half of it), so a client that
+// writes without ever calling fsync cannot run skyaifsd out of memory. -dirty-limit
+// BYTES and -cache-limit BYTES set the two bounds themselves.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -63,6 +69,21 @@ func fail(format string, args ...any) {
 	os.Exit(1)
 }
 
+// limits returns the filesystem options bounding its memory: explicit limits win,
+// else each is an eighth of the budget (0: fs's defaults). An eighth leaves room for
+// the garbage of the last commit, the Go runtime, the binary and the buffers.
+func limits(memory, dirty, cache uint64) fs.Options {
+	var o fs.Options
+	o.DirtyLimit, o.CacheLimit = dirty, cache
+	if o.DirtyLimit == 0 {
+		o.DirtyLimit = memory / 8
+	}
+	if o.CacheLimit == 0 {
+		o.CacheLimit = memory / 8
+	}
+	return o
+}
+
 // clientFlags collects -client BADGE[=DIR].
 type clientFlags []struct {
 	badge abi.Badge
@@ -95,6 +116,9 @@ func main() {
 	supervisor := flag.Uint64("supervisor", 0, "the badge that may report a client's end (0: none)")
 	admin := flag.Uint64("admin", 0, "the client badge that may register containers' views (0: none)")
 	coordinator := flag.Uint64("coordinator", 0, "the client badge that may run two-phase transactions (0: none)")
+	memory := flag.Uint64("memory", 0, "the task's memory budget in bytes (0: unknown; SKYAIFS's defaults, 16 MiB of uncommitted data)")
+	dirtyLimit := flag.Uint64("dirty-limit", 0, "commit when this many bytes of file data are uncommitted (0: an eighth of -memory)")
+	cacheLimit := flag.Uint64("cache-limit", 0, "cache at most this many bytes of metadata (0: an eighth of -memory)")
 	useVault := flag.Bool("vault", false, "take key-encryption keys from the storage vault (its capability at the third granted slot)")
 	flag.Parse()
 	if len(clients) == 0 || len(clients) > maxClients {
@@ -116,7 +140,12 @@ func main() {
 	if err != nil {
 		fail("attaching to blkd: %v", err)
 	}
-	var opts fs.Options
+	opts := limits(*memory, *dirtyLimit, *cacheLimit)
+	if *memory != 0 {
+		// The collector keeps the heap well inside the budget: garbage of committed
+		// transactions (their data blocks) is collected before the heap doubles.
+		debug.SetMemoryLimit(int64(*memory / 2))
+	}
 	if *useVault {
 		opts.Keys = &vaultkeys.Provider{E: e, EP: slotVault}
 	}

@@ -34,8 +34,8 @@ type Slots struct {
 
 // FS configures skyaifsd.
 type FS struct {
-	// Memory is its budget: SKYAIFS keeps the data written since its last commit in
-	// memory.
+	// Memory is its budget, passed on as -memory: skyaifsd bounds the data written
+	// since its last commit (and its metadata cache) by it, committing early.
 	Memory uint64
 	// Ended, if not 0, is a notification capability signalled when skyaifsd ends.
 	Ended abi.CPtr
@@ -109,6 +109,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 		return Tasks{}, fmt.Errorf("starting the disk driver: %w", err)
 	}
 	argv := []string{"skyaifsd"}
+	if fs.Memory != 0 {
+		argv = append(argv, "-memory", strconv.FormatUint(fs.Memory, 10))
+	}
 	for _, b := range fs.Clients {
 		argv = append(argv, "-client", strconv.FormatUint(uint64(b), 10))
 	}
