@@ -68,6 +68,7 @@ type Config struct {
 // client is one client's state in the server.
 type client struct {
 	badge   abi.Badge
+	view    bool              // registered by the admin (LabelAddView), so it may remove it
 	locks   map[uint64]uint64 // handle → inode it holds a lock on
 	ns      Namespace
 	slot    int                    // which frame slots and window it uses; -1 while detached
@@ -336,6 +337,8 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 			return unix.ENOSYS, 0, 0
 		}
 		return errnoOf(c.Link(paths[0], paths[1])), 0, 0
+	case LabelRemoveView:
+		return s.removeView(cl, abi.Badge(r.arg)), 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
 }

@@ -101,6 +101,7 @@ func (s *Server) addView(cl *client, r request) (unix.Errno, uint64, uint64) {
 	if err := s.AddClient(badge, v); err != nil {
 		return unix.EEXIST, 0, 0
 	}
+	s.clients[badge].view = true
 	return 0, 0, 0
 }
 

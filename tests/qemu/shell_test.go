@@ -279,6 +279,10 @@ func TestShellFiles(t *testing.T) {
 // 100000 (its root mapped), reads the machine's public file through a read-only mount
 // but cannot write there, cannot enter the machine root's 0700 directory, and names
 // nothing outside its view through "..".
+//
+// Then two containers contend for a lock in the view: the holder is killed, and the
+// shell relays its end to skyaifsd, which grants the waiter; ctr rm unregisters
+// each view (no "stays registered" complaint).
 func TestContainerFileView(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
@@ -288,7 +292,14 @@ func TestContainerFileView(t *testing.T) {
 		"read:/../../notes.txt read:/../private/secret ls:/"
 	cmds := []string{"mkdir /box 1777", "write /notes.txt machine notes", "mkdir /private 0700", "write /private/secret root only",
 		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --mount /:/machine:ro --name probe " + probe,
-		"ctr wait probe", "ctr logs probe", "stat /box/mine", "shutdown"}
+		"ctr wait probe", "ctr logs probe", "stat /box/mine",
+		// Task ends reach skyaifsd: holder locks /box/l and stays; waiter waits for the
+		// lock; killing holder makes the shell's relay report its end (LabelEnded), and
+		// waiter is granted with no other request. rm unregisters the views.
+		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name holder fsprobe lock:/l hold",
+		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name waiter fsprobe lock:/l",
+		"ctr logs holder", "ctr logs waiter", "ctr kill holder", "ctr wait waiter", "ctr logs waiter",
+		"ctr rm holder", "ctr rm probe", "ctr rm waiter", "shutdown"}
 	wants := []string{
 		"fsprobe: write /mine: ok",
 		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
@@ -299,6 +310,9 @@ func TestContainerFileView(t *testing.T) {
 		"fsprobe: read /../private/secret: no such file or directory",
 		"fsprobe: ls /: ok machine mine",
 		"/box/mine: file mode 0644 uid 100000 gid 100000 size 5",
+		"fsprobe: lock /l: ok\nfsprobe: holding",
+		"waiter: fsprobe exited, status 0",
+		"holder: removed", "probe: removed", "waiter: removed",
 	}
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: cmds}
@@ -309,6 +323,12 @@ func TestContainerFileView(t *testing.T) {
 		if !strings.Contains(con, want) {
 			t.Errorf("console lacks %q", want)
 		}
+	}
+	if strings.Contains(con, "stays registered") {
+		t.Errorf("a view stayed registered after ctr rm")
+	}
+	if i := strings.Index(con, "sky> ctr logs waiter"); i < 0 || strings.Contains(con[i:min(len(con), i+200)], "fsprobe: lock /l: ok") {
+		t.Errorf("the waiter got the lock before the holder was killed")
 	}
 	if t.Failed() {
 		t.Fatalf("console:\n%s", con)

@@ -4,7 +4,9 @@
 // what a container can and cannot name, read or change shows in ctr logs.
 //
 // Arguments are OP:PATH with OP one of write (create or replace, then write "probe"),
-// read, stat (kind and owner as the machine sees it), mkdir and ls.
+// read, stat (kind and owner as the machine sees it), mkdir, ls and lock (create if
+// need be and lock exclusively, waiting until granted; the lock is kept), or the word
+// hold: stay alive (holding the locks taken) until killed.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -44,6 +47,12 @@ func main() {
 		os.Exit(1)
 	}
 	for _, arg := range os.Args[1:] {
+		if arg == "hold" {
+			fmt.Println("fsprobe: holding")
+			for {
+				time.Sleep(time.Second)
+			}
+		}
 		op, path, ok := strings.Cut(arg, ":")
 		if !ok {
 			fmt.Printf("fsprobe: %q: want OP:PATH\n", arg)
@@ -87,6 +96,13 @@ func do(c *fileproto.Client, op, path string) string {
 		return fmt.Sprintf("ok mode %04o uid %d gid %d", st.Mode&0o7777, st.UID, st.GID)
 	case "mkdir":
 		return outcome(c.Mkdir(path, 0o755))
+	case "lock":
+		f, err := c.Open(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return outcome(err)
+		}
+		// Never closed: closing would release the lock; the task's end does.
+		return outcome(f.Lock(true, true))
 	case "ls":
 		es, err := c.ReadDir(path)
 		if err != nil {

@@ -42,8 +42,8 @@ type FS struct {
 	// Clients are the badges it serves; each sees the whole filesystem.
 	Clients []abi.Badge
 	// Admin may register containers' views, Coordinator may run two-phase
-	// transactions (0: nobody).
-	Admin, Coordinator abi.Badge
+	// transactions, Supervisor may report that a client's task ended (0: nobody).
+	Admin, Coordinator, Supervisor abi.Badge
 	// Vault, if not 0, is a capability to the storage vault skyaifsd takes its
 	// key-encryption keys from (granted third).
 	Vault abi.CPtr
@@ -120,6 +120,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 	}
 	if fs.Coordinator != 0 {
 		argv = append(argv, "-coordinator", strconv.FormatUint(uint64(fs.Coordinator), 10))
+	}
+	if fs.Supervisor != 0 {
+		argv = append(argv, "-supervisor", strconv.FormatUint(uint64(fs.Supervisor), 10))
 	}
 	if fs.Vault != 0 {
 		argv = append(argv, "-vault")
