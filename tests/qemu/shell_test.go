@@ -24,19 +24,36 @@ type script struct {
 	seen     strings.Builder
 	commands []string
 	sent     int
+	waits    int // waitFor entries passed
 	in       *io.PipeWriter
 }
 
 const prompt = "sky> "
 
+// waitFor, before a text in a script's commands, is not sent: the script waits until
+// the console shows the text (output of a program running in the background), then
+// goes on.
+const waitFor = "\x00wait:"
+
 func (s *script) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen.Write(p)
-	if s.sent < len(s.commands) && strings.Count(s.seen.String(), prompt) > s.sent {
+	for s.sent < len(s.commands) {
 		cmd := s.commands[s.sent]
-		s.sent++
-		go s.in.Write([]byte(cmd + "\r"))
+		if text, ok := strings.CutPrefix(cmd, waitFor); ok {
+			if !strings.Contains(s.seen.String(), text) {
+				break
+			}
+			s.sent++
+			s.waits++
+			continue
+		}
+		if strings.Count(s.seen.String(), prompt) > s.sent-s.waits {
+			s.sent++
+			go s.in.Write([]byte(cmd + "\r"))
+		}
+		break
 	}
 	return len(p), nil
 }
@@ -292,14 +309,16 @@ func TestContainerFileView(t *testing.T) {
 		"read:/../../notes.txt read:/../private/secret ls:/"
 	cmds := []string{"mkdir /box 1777", "write /notes.txt machine notes", "mkdir /private 0700", "write /private/secret root only",
 		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --mount /:/machine:ro --name probe " + probe,
-		"ctr wait probe", "ctr logs probe", "stat /box/mine",
-		// Task ends reach skyaifsd: holder locks /box/l and stays; waiter waits for the
-		// lock; killing holder makes the shell's relay report its end (LabelEnded), and
-		// waiter is granted with no other request. rm unregisters the views.
-		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name holder fsprobe lock:/l hold",
-		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name waiter fsprobe lock:/l",
-		"ctr logs holder", "ctr logs waiter", "ctr kill holder", "ctr wait waiter", "ctr logs waiter",
-		"ctr rm holder", "ctr rm probe", "ctr rm waiter", "shutdown"}
+		"ctr wait probe", "ctr logs probe", "stat /box/mine", "ctr rm probe",
+		// Task ends reach skyaifsd: holder locks /box/l and stays; waiter asks for the
+		// lock and waits; killing holder makes the shell's relay report its end
+		// (LabelEnded), and waiter is granted with no other request. rm unregisters
+		// the views.
+		"ctr run --mem 20M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name holder fsprobe lock:/l hold",
+		waitFor + "fsprobe: holding",
+		"ctr run --mem 20M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name waiter fsprobe say:waiter-asks lock:/l",
+		waitFor + "fsprobe: waiter-asks",
+		"ctr kill holder", "ctr wait waiter", "ctr logs waiter", "ctr rm holder", "ctr rm waiter", "shutdown"}
 	wants := []string{
 		"fsprobe: write /mine: ok",
 		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
@@ -312,7 +331,7 @@ func TestContainerFileView(t *testing.T) {
 		"/box/mine: file mode 0644 uid 100000 gid 100000 size 5",
 		"fsprobe: lock /l: ok\nfsprobe: holding",
 		"waiter: fsprobe exited, status 0",
-		"holder: removed", "probe: removed", "waiter: removed",
+		"probe: removed", "holder: removed", "waiter: removed",
 	}
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: cmds}
@@ -327,8 +346,10 @@ func TestContainerFileView(t *testing.T) {
 	if strings.Contains(con, "stays registered") {
 		t.Errorf("a view stayed registered after ctr rm")
 	}
-	if i := strings.Index(con, "sky> ctr logs waiter"); i < 0 || strings.Contains(con[i:min(len(con), i+200)], "fsprobe: lock /l: ok") {
-		t.Errorf("the waiter got the lock before the holder was killed")
+	// The holder's lock before the kill, the waiter's only after it.
+	if k := strings.Index(con, "holder: killed"); k < 0 || strings.Count(con[:k], "fsprobe: lock /l: ok") != 1 ||
+		!strings.Contains(con[k:], "fsprobe: lock /l: ok") {
+		t.Errorf("the lock was not granted to the holder before the kill and to the waiter after it")
 	}
 	if t.Failed() {
 		t.Fatalf("console:\n%s", con)

@@ -6,7 +6,7 @@
 // Arguments are OP:PATH with OP one of write (create or replace, then write "probe"),
 // read, stat (kind and owner as the machine sees it), mkdir, ls and lock (create if
 // need be and lock exclusively, waiting until granted; the lock is kept), or the word
-// hold: stay alive (holding the locks taken) until killed.
+// hold: stay alive (holding the locks taken) until killed, or say:TEXT: print TEXT.
 package main
 
 import (
@@ -47,6 +47,10 @@ func main() {
 		os.Exit(1)
 	}
 	for _, arg := range os.Args[1:] {
+		if text, ok := strings.CutPrefix(arg, "say:"); ok {
+			fmt.Printf("fsprobe: %s\n", text)
+			continue
+		}
 		if arg == "hold" {
 			fmt.Println("fsprobe: holding")
 			for {
