@@ -64,6 +64,9 @@
 //	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
 //	              ns; UtimeOmit leaves one; follows a final symlink)
 //	LabelLink     MR0 existing path length, MR1 new path length (a hard link)
+//	LabelTxForget MR0 transaction id → MR1 FORGOT: the coordinator logged END, so the
+//	              participant removes its log of the decided transaction (a prepared one
+//	              is kept: EBUSY; one it does not know is FORGOT at once)
 //	LabelRemoveView MR0 a view's badge; only from Config.Admin's badge, only for a view
 //	              registered with LabelAddView: the view's session ends (its files
 //	              closed, its locks released, a waiting lock request answered ENOTCONN)
@@ -148,6 +151,7 @@ const (
 	LabelUtimes
 	LabelLink
 	LabelRemoveView
+	LabelTxForget
 	labelEnd
 )
 
@@ -296,7 +300,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.handle, r.arg = mr[0], mr[1]
 		return r, 0
-	case LabelTxInquire:
+	case LabelTxInquire, LabelTxForget:
 		if mr[0] == 0 {
 			return r, unix.EINVAL
 		}

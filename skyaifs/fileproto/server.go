@@ -303,7 +303,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	case LabelDetach:
 		s.release(cl)
 		return 0, 0, 0
-	case LabelTxPrepare, LabelTxDecide, LabelTxInquire:
+	case LabelTxPrepare, LabelTxDecide, LabelTxInquire, LabelTxForget:
 		return s.tx(cl, r, paths)
 	case LabelSetEncryption:
 		return s.setEncryption(cl, paths[0], paths[1])

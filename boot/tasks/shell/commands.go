@@ -71,7 +71,7 @@ func init() {
 		"mkdir":    {"PATH [MODE]", "make a directory on the disk (MODE octal, default 755)", fileCommand("mkdir")},
 		"stat":     {"PATH", "show a name's kind, mode, owner and size on the disk", fileCommand("stat")},
 		"region":   {"PATH SIZE", "make a file and bind memory frames to it with the two-phase commit (again: finish or re-bind it)", (*shell).region},
-		"rm":       {"PATH", "remove a file or empty directory of the disk", fileCommand("rm")},
+		"rm":       {"PATH", "remove a file or empty directory of the disk (a region's file: its record too)", (*shell).rm},
 		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
 		"encrypt":  {"DIR KEYID", "encrypt what is created in the empty directory DIR with keys the storage vault derives for KEYID", fileCommand("encrypt")},
 		"df":       {"", "show the disk's free space", fileCommand("df")},
