@@ -27,6 +27,7 @@ func (s *Server) removeView(cl *client, badge abi.Badge) unix.Errno {
 	} else {
 		s.endLocks(v)
 	}
+	s.dropCharge(v) // its held requests are answered ENOTCONN
 	delete(s.clients, badge)
 	return 0
 }
