@@ -355,3 +355,33 @@ func TestContainerFileView(t *testing.T) {
 		t.Fatalf("console:\n%s", con)
 	}
 }
+
+// TestSKYAIFSBoundedMemory: skyaifsd, started by the shell with a 32 MiB budget, takes
+// a 48 MiB sequential write (fsbench writes the whole file before its one fsync) and
+// stays alive: it commits whenever the uncommitted data passes an eighth of its
+// budget (-memory), so what a client writes between fsyncs no longer has to fit in
+// the filesystem task's memory. ps afterwards shows what skyaifsd holds.
+func TestSKYAIFSBoundedMemory(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	f, err := os.Create(img)
+	if err == nil {
+		err = f.Truncate(128 << 20)
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	s := &script{in: pw, commands: []string{"fsbench 48", "ps", "shutdown"}}
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 6 * time.Minute, Disk: img})
+	pw.Close()
+	con := strings.ReplaceAll(res.Console, "\r", "")
+	m := regexp.MustCompile(`sequential write [0-9.]+ MB/s, read [0-9.]+ MB/s \(49152 KiB file\)`).FindString(con)
+	row := regexp.MustCompile(`(?m)^\s*\d+\s+\d+\s+(\S+)\s+\d+\s+\d+\s+(\S+)\s+(\S+)\s+\S+\s+skyaifsd`).FindStringSubmatch(con)
+	if m == "" || row == nil || row[1] != "live" || row[3] != "32M" {
+		t.Fatalf("fsbench %q, skyaifsd in ps %q; console:\n%s", m, row, con)
+	}
+	t.Logf("%s; skyaifsd afterwards: %s of its %s", m, row[2], row[3])
+}

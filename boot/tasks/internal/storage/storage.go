@@ -5,7 +5,8 @@
 //	clients ──file protocol──▶ skyaifsd ──block protocol──▶ blkd ──virtio──▶ disk
 //
 // blkd gets the disk's Device capability and the handler of its interrupt line and
-// nothing else; skyaifsd gets only a capability to call blkd, its own endpoint and,
+// nothing else; skyaifsd gets only a capability to call blkd, its own endpoint (to
+// serve, and to send itself wake-ups) and,
 // if the starter runs a storage vault, a capability to derive its key-encryption keys
 // from it.
 // The starter keeps the file endpoint and mints a badged capability to it for each
@@ -88,7 +89,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 		func() error { return e.Copy(s.BlkGrants, 1, cs, s.DiskDev, abi.AllRights) },
 		func() error { return e.Copy(s.BlkGrants, 2, cs, s.DiskIRQ, abi.AllRights) },
 		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, s.FileEP, 1) },
-		func() error { return e.Copy(cs, s.FileRecv, cs, s.FileEP, abi.RightRead) },
+		// Read to serve; Write so that skyaifsd can send itself the wake-ups that
+		// release I/O it holds for containers over their rate (fileproto.Config.Timer).
+		func() error { return e.Copy(cs, s.FileRecv, cs, s.FileEP, abi.RightRead|abi.RightWrite) },
 	}
 	if fs.Vault != 0 {
 		if s.FSGrants == 0 {
