@@ -318,7 +318,11 @@ func TestContainerFileView(t *testing.T) {
 		waitFor + "fsprobe: holding",
 		"ctr run --mem 20M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name waiter fsprobe say:waiter-asks lock:/l",
 		waitFor + "fsprobe: waiter-asks",
-		"ctr kill holder", "ctr wait waiter", "ctr logs waiter", "ctr rm holder", "ctr rm waiter", "shutdown"}
+		"ctr kill holder", "ctr wait waiter", "ctr logs waiter", "ctr rm holder", "ctr rm waiter",
+		// skyaifsd charges the view's writes to the container: 1 MiB at 256 KiB/s
+		// takes about 4 s (the bucket's 100 ms burst aside).
+		"ctr run --mem 20M --io-bytes 256K --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name slow --wait fsprobe fill:/big",
+		"shutdown"}
 	wants := []string{
 		"fsprobe: write /mine: ok",
 		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
@@ -332,6 +336,7 @@ func TestContainerFileView(t *testing.T) {
 		"fsprobe: lock /l: ok\nfsprobe: holding",
 		"waiter: fsprobe exited, status 0",
 		"probe: removed", "holder: removed", "waiter: removed",
+		"slow: fsprobe exited, status 0",
 	}
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: cmds}
@@ -345,6 +350,13 @@ func TestContainerFileView(t *testing.T) {
 	}
 	if strings.Contains(con, "stays registered") {
 		t.Errorf("a view stayed registered after ctr rm")
+	}
+	if m := regexp.MustCompile(`fsprobe: fill /big: ok 1048576 bytes in ([0-9.]+) s`).FindStringSubmatch(con); m == nil {
+		t.Errorf("the charged container's fill did not finish")
+	} else if secs, _ := strconv.ParseFloat(m[1], 64); secs < 3.5 {
+		t.Errorf("1 MiB at 256 KiB/s took %s s: not held to the container's rate", m[1])
+	} else {
+		t.Logf("a container limited to 256 KiB/s wrote 1 MiB through skyaifsd in %s s", m[1])
 	}
 	// The holder's lock before the kill, the waiter's only after it.
 	if k := strings.Index(con, "holder: killed"); k < 0 || strings.Count(con[:k], "fsprobe: lock /l: ok") != 1 ||
