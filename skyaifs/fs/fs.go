@@ -95,6 +95,9 @@ type Options struct {
 	// defragExtents, if not zero, replaces defragAbove's threshold (tests
 	// use it to exercise rewriteWindow on small files).
 	defragExtents int
+	// tinyCaches drops the caches whenever it may (tests: nothing read may
+	// depend on what happens to be cached).
+	tinyCaches bool
 }
 
 // FS is a mounted filesystem.

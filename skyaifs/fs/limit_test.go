@@ -177,4 +177,17 @@ func TestCrashDirtyLimit(t *testing.T) {
 		})
 	}
 	t.Run("random", func(t *testing.T) { crashRandom(t, Options{DirtyLimit: 6 * block.Size}) })
+	t.Run("random-tiny-caches", func(t *testing.T) {
+		crashRandom(t, Options{DirtyLimit: 6 * block.Size, tinyCaches: true, Keys: testKeys})
+	})
+}
+
+// TestModelPropertySmallLimits is TestModelProperty with the smallest bounds: a
+// commit before nearly every operation (one block of buffered data) and the
+// metadata and decoded caches dropped as often as they can be (tinyCaches: below
+// what CacheLimit allows), plain and encrypted — dropping what is cached must
+// never change what is read.
+func TestModelPropertySmallLimits(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { modelProperty(t, Options{DirtyLimit: 1, tinyCaches: true}) })
+	t.Run("encrypted", func(t *testing.T) { modelProperty(t, Options{DirtyLimit: 1, tinyCaches: true, Keys: testKeys}) })
 }

@@ -226,6 +226,9 @@ func (f *FS) limits() {
 		c = defaultCacheLimit
 	}
 	f.cacheLimit = max(2*f.capacity()+4*opBudget, int(c/block.Size))
+	if f.opts.tinyCaches {
+		f.cacheLimit = 1
+	}
 }
 
 // Usage is what the FS holds in memory (FS.Usage).
