@@ -170,7 +170,7 @@ func (s *Server) releaseDue() {
 // heldTransfer carries out a held request, looking its session and handle up again.
 func (s *Server) heldTransfer(h heldIO) (unix.Errno, uint64, uint64) {
 	cl := h.cl
-	if s.clients[cl.badge] != cl || cl.m == nil || uint64(h.r.n) > cl.size {
+	if s.clients[cl.badge] != cl || cl.m == nil || h.r.n > cl.size {
 		return unix.ENOTCONN, 0, 0
 	}
 	if !s.alive(cl, h.r.touches(cl.size)) {
