@@ -66,6 +66,17 @@ type Ctl struct {
 	// it returns a capability, in the owner's space, that the container's tasks are
 	// granted after the console. nil: --mount is refused.
 	Mount func(ctr abi.CPtr, mounts []Mount) (abi.CPtr, error)
+	// Unmount, if set, unregisters the view Mount registered (files is Mount's
+	// result) once its container is destroyed (rm): the view's badge names nothing
+	// afterwards, and the file service closes what the container's tasks left open.
+	Unmount func(files abi.CPtr) error
+	// Ended, if set, is asked for the end notification of a task started in a
+	// container with a file view (files, Mount's result): it returns the notification
+	// capability to start the task with, so that the file service learns of the
+	// task's end (and releases its locks) before notify (0: none), the notification
+	// the Ctl would have given the task, is signalled. cancel undoes it if the task
+	// does not start.
+	Ended func(files, notify abi.CPtr) (end abi.CPtr, cancel func(), err error)
 
 	used       map[abi.CPtr]bool
 	containers []*container // in creation order
@@ -427,8 +438,14 @@ func (c *Ctl) run(args []string) error {
 		}
 	}
 	x := &container{id: id, name: *name, image: argv[0], argv: argv[1:], cap: cs, exit: ns, net: *netw, allow: allow, files: files, lastAt: c.now()}
+	unmount := func() {
+		if files != 0 && c.Unmount != nil {
+			c.Unmount(files)
+		}
+	}
 	if *netw != "none" {
 		if err := c.attachNIC(x); err != nil {
+			unmount()
 			undo()
 			return fmt.Errorf("--net %s: %w", *netw, err)
 		}
@@ -436,6 +453,7 @@ func (c *Ctl) run(args []string) error {
 	pid, err := c.start(x, argv, ns)
 	if err != nil {
 		c.detachNIC(x)
+		unmount()
 		undo()
 		return err
 	}
@@ -515,6 +533,22 @@ func (c *Ctl) start(x *container, argv []string, notify abi.CPtr) (uint64, error
 	if x.files != 0 {
 		grants = append(grants, x.files)
 	}
+	if x.files != 0 && c.Ended != nil {
+		end, cancel, err := c.Ended(x.files, notify)
+		if err != nil {
+			return 0, fmt.Errorf("watching %s's end for the file service: %w", argv[0], err)
+		}
+		pid, err := c.startGranted(x, argv, end, grants)
+		if err != nil {
+			cancel()
+		}
+		return pid, err
+	}
+	return c.startGranted(x, argv, notify, grants)
+}
+
+// startGranted starts argv inside x with grants (see start).
+func (c *Ctl) startGranted(x *container, argv []string, notify abi.CPtr, grants []abi.CPtr) (uint64, error) {
 	var pid uint64
 	var err error
 	if len(grants) <= 2 {
@@ -718,6 +752,14 @@ func (c *Ctl) rm(args []string) error {
 			return false
 		})
 		c.detachNIC(x)
+		if x.files != 0 && c.Unmount != nil {
+			// After the destruction: no task of the container can use the view
+			// while it goes.
+			if err := c.Unmount(x.files); err != nil {
+				fmt.Fprintf(c.Out, "%s: its file view stays registered: %v\n", x.name, err)
+			}
+			x.files = 0
+		}
 		c.freeSlot(x.cap)
 		c.freeSlot(x.exit)
 		c.containers = slices.DeleteFunc(c.containers, func(y *container) bool { return y == x })

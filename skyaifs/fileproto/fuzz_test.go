@@ -30,6 +30,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelLink), uint64(2), uint64(2), uint64(0), 0, uint64(8192), []byte("/a/b"))
 	f.Add(uint64(LabelChmod), uint64(2), uint64(0o10000), uint64(0), 0, uint64(8192), []byte("/a"))
 	f.Add(uint64(LabelUtimes), uint64(2), UtimeOmit, uint64(1e18), 0, uint64(8192), []byte("/a"))
+	f.Add(uint64(LabelRemoveView), uint64(0x77), uint64(0), uint64(0), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelTxForget), uint64(7), uint64(0), uint64(0), 0, uint64(8192), []byte(nil))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {
 		bufSize %= MaxBufferPages*4096 + 1
 		if uint64(len(buf)) > bufSize {

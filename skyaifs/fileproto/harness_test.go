@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
 	"github.com/skyscope-os/skyscope/kernel/user"
@@ -24,6 +25,7 @@ import (
 const (
 	pcBlkd = 0xa0_0000 + iota*0x1000
 	pcSkyaifsd
+	pcTicker
 	pcClient0 // client i at pcClient0 + i*0x1000
 )
 
@@ -45,6 +47,9 @@ const (
 	superBadge   = 0x5e
 	coordBadge   = 0xc0 // the two-phase coordinator's badge
 	adminBadge   = 0xad // the client that may register views
+	timerBadge   = 0x71 // the ticker's wake-ups
+	slotCharges  = 200  // skyaifsd: views' Container capabilities, maxClients
+	tickIRQ      = 20   // the ticker's timer line
 )
 
 // clientSpec is a client task: its badge on the file endpoint and its program.
@@ -76,6 +81,13 @@ type world struct {
 	fileEP    abi.CPtr // the file endpoint itself (all rights), to mint more clients
 	// keys, if set, is the mounted filesystem's key provider.
 	keys skyfs.KeyProvider
+	// fsOpts are the options skyaifsd mounts with (besides keys).
+	fsOpts skyfs.Options
+	// charges, if set, makes skyaifsd charge views' I/O to their containers, with a
+	// ticker task (a timer interrupt's) sending its wake-ups.
+	charges bool
+	m       *usersim.Machine
+	server  *Server
 	// prepare, if set, runs first in init (before any task starts), as the creator
 	// of the clients would: e.g. making a container and asking the kernel its ids.
 	prepare func(e *user.Env, slots *user.Slots) error
@@ -115,7 +127,9 @@ func (w *world) skyaifsd(e *user.Env) {
 		w.mountErr = err
 		return
 	}
-	f, err := skyfs.Mount(dev, skyfs.Options{Keys: w.keys})
+	opts := w.fsOpts
+	opts.Keys = w.keys
+	f, err := skyfs.Mount(dev, opts)
 	if err != nil {
 		w.mountErr = err
 		return
@@ -124,15 +138,36 @@ func (w *world) skyaifsd(e *user.Env) {
 		w.local(f)
 		return
 	}
-	s := NewServer(e, f, Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
+	c := Config{Endpoint: slotGrant1, Reply: slotReply, CSpace: abi.InitSlotCSpace,
 		AS: abi.InitSlotAddressSpace, Recv: slotRecv, Frames: slotFSFrames,
 		Window: abi.FrameWindow + 0x1000_0000, WindowSize: 0x1000_0000, MaxClients: maxClients,
-		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge, Admin: adminBadge})
+		Replies: slotReplies, MaxWaiters: maxWaiters, Supervisor: superBadge, Coordinator: coordBadge, Admin: adminBadge}
+	if w.charges {
+		c.Charges, c.MaxCharged, c.Timer = slotCharges, maxClients, timerBadge
+		c.Now = func() uint64 { return uint64(w.m.Now()) }
+		c.Wake = func(ns uint64) { w.m.Sim.RaiseIRQ(tickIRQ, w.m.Now()+hal.Time(ns)) }
+	}
+	s := NewServer(e, f, c)
+	w.server = s
 	if err := w.setup(f, s); err != nil {
 		w.mountErr = err
 		return
 	}
 	s.Serve()
+}
+
+// ticker sends the file server a request with the timer badge (its first grant)
+// whenever its timer line (second grant; the line's notification third) fires: the
+// server's wake-ups (Config.Wake).
+func ticker(e *user.Env) {
+	const tick, irq, ntfn = abi.InitFirstFree, abi.InitFirstFree + 1, abi.InitFirstFree + 2
+	for {
+		if _, err := e.Wait(ntfn); err != nil {
+			return
+		}
+		e.IRQAck(irq)
+		e.Call(tick, abi.NewMsgInfo(LabelStatfs, 0, 0))
+	}
 }
 
 // attach makes a client's buffer of pages and attaches it to the file server.
@@ -148,8 +183,8 @@ func attach(e *user.Env, pages uint64) (*Client, error) {
 // run boots the machine and runs it until every task is blocked or done.
 func (w *world) run(t testing.TB) {
 	t.Helper()
-	progs := map[uint64]usersim.Program{pcBlkd: blkd(w.dev), pcSkyaifsd: w.skyaifsd}
-	entries := map[string]uint64{"blkd": pcBlkd, "skyaifsd": pcSkyaifsd}
+	progs := map[uint64]usersim.Program{pcBlkd: blkd(w.dev), pcSkyaifsd: w.skyaifsd, pcTicker: ticker}
+	entries := map[string]uint64{"blkd": pcBlkd, "skyaifsd": pcSkyaifsd, "ticker": pcTicker}
 	for i, c := range w.clients {
 		pc := uint64(pcClient0 + i*0x1000)
 		progs[pc] = c.run
@@ -180,6 +215,25 @@ func (w *world) run(t testing.TB) {
 			t.Error(err)
 			return
 		}
+		if w.charges {
+			// The ticker: the timer line's handler, its notification, and the file
+			// endpoint with the timer badge.
+			irq, ntfn, bound, tick, space := take(), take(), take(), take(), take()
+			steps := []error{e.Retype(ut, abi.ObjNotification, 0, cs, ntfn, 1), e.Retype(ut, abi.ObjCSpace, 4, cs, space, 1),
+				e.IRQHandler(abi.InitSlotIRQControl, tickIRQ, cs, irq), e.Mint(cs, bound, cs, ntfn, abi.RightWrite, 1),
+				e.IRQSetNotification(irq, bound), e.Mint(cs, tick, cs, fileEP, abi.RightWrite, timerBadge),
+				e.Copy(space, 1, cs, irq, abi.AllRights), e.Copy(space, 2, cs, ntfn, abi.RightRead)}
+			for _, err := range steps {
+				if err != nil {
+					t.Error("ticker:", err)
+					return
+				}
+			}
+			if _, err := e.StartProgramWith(abi.InitSlotSystem, []string{"ticker"}, 1<<20, 0, 0, tick, space); err != nil {
+				t.Error(err)
+				return
+			}
+		}
 		w.ended, w.super, w.fileEP = take(), take(), fileEP
 		e.Retype(ut, abi.ObjNotification, 0, cs, w.ended, 1)
 		e.Mint(cs, w.super, cs, fileEP, abi.RightWrite, superBadge)
@@ -200,6 +254,7 @@ func (w *world) run(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.m = m
 	m.SetLoader(usersim.Loader{Entries: entries, MaxMemory: 8 << 20})
 	m.Run(600_000_000_000)
 	if err := m.CheckInvariants(); err != nil {

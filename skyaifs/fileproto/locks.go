@@ -116,16 +116,24 @@ func (s *Server) endLocks(cl *client) {
 	s.granted = append(s.granted, s.locks.Died(h)...)
 }
 
-// ended carries out LabelEnded: the task holding badge's capability ended.
+// ended carries out LabelEnded: a task holding badge's capability ended. Its session
+// ends if the session's buffer died (frames die with the task whose budget they came
+// from) or it has none. A live buffer means the session is another task's, one that
+// attached with the same badge since (a container's second program; a restarted
+// client): ending it would cut off a live task, so it stays (EBUSY), and its own end
+// is reported in turn.
 func (s *Server) ended(badge abi.Badge) unix.Errno {
 	cl := s.clients[badge]
 	if cl == nil {
 		return unix.ESRCH
 	}
-	if cl.m != nil {
-		s.release(cl)
-	} else {
+	switch {
+	case cl.m == nil:
 		s.endLocks(cl)
+	case s.alive(cl, cl.size):
+		return unix.EBUSY
+	default:
+		s.drop(cl)
 	}
 	return 0
 }

@@ -45,7 +45,9 @@
 //	              the handle's file for the client (see Locks below)
 //	LabelUnlock   MR0 handle: gives up the client's lock on the handle's file
 //	LabelEnded    MR0 a client's badge; only from the supervisor's badge (Config):
-//	              that client's task ended, so its session ends (see Locks)
+//	              a task holding that badge ended, so the badge's session ends (see
+//	              Locks) — unless its buffer is still alive, i.e. another live task of
+//	              the badge attached since (EBUSY: that session stays)
 //	LabelTxPrepare MR0 transaction id, MR1 size, MR2 path length → MR1 the vote (YES or
 //	              NO, twophase.Msg): reserve a new file of size bytes at path, log
 //	              PREPARED durably (only from the coordinator's badge, Config)
@@ -62,6 +64,13 @@
 //	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
 //	              ns; UtimeOmit leaves one; follows a final symlink)
 //	LabelLink     MR0 existing path length, MR1 new path length (a hard link)
+//	LabelTxForget MR0 transaction id → MR1 FORGOT: the coordinator logged END, so the
+//	              participant removes its log of the decided transaction (a prepared one
+//	              is kept: EBUSY; one it does not know is FORGOT at once)
+//	LabelRemoveView MR0 a view's badge; only from Config.Admin's badge, only for a view
+//	              registered with LabelAddView: the view's session ends (its files
+//	              closed, its locks released, a waiting lock request answered ENOTCONN)
+//	              and the badge names nothing any more (EPERM to whoever still holds it)
 //
 // A namespace that cannot change modes or times, or make hard links, answers
 // LabelChmod, LabelUtimes or LabelLink with ENOSYS.
@@ -141,6 +150,8 @@ const (
 	LabelChmod
 	LabelUtimes
 	LabelLink
+	LabelRemoveView
+	LabelTxForget
 	labelEnd
 )
 
@@ -289,7 +300,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.handle, r.arg = mr[0], mr[1]
 		return r, 0
-	case LabelTxInquire:
+	case LabelTxInquire, LabelTxForget:
 		if mr[0] == 0 {
 			return r, unix.EINVAL
 		}
@@ -403,6 +414,11 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 	case LabelUtimes:
 		r.atime, r.mtime = int64(mr[1]), int64(mr[2]) // every int64 is a time; UtimeOmit is MinInt64
 		return r, paths(mr[0])
+	case LabelRemoveView:
+		if mr[0] == 0 {
+			return r, unix.EINVAL
+		}
+		r.arg = mr[0]
 	case LabelStatfs, LabelSync, LabelDetach:
 	}
 	return r, 0

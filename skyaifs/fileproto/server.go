@@ -63,11 +63,29 @@ type Config struct {
 	// Admin is the badge of the client (the task that makes containers) that may
 	// register containers' views (LabelAddView); 0: none.
 	Admin abi.Badge
+	// Charges is the first of MaxCharged free slots. With it, a view's Container
+	// capability (LabelAddView's cap0) is kept there and the view's reads and writes
+	// are charged to the container's I/O rate limits (ContainerChargeIO); a request
+	// over the limit is held — its caller's Reply object parked, as a lock waiter's —
+	// and served when the kernel's delay has passed, while the server serves everyone
+	// else (see "I/O rate limits" in charge.go). 0: nothing is charged.
+	Charges    abi.CPtr
+	MaxCharged int
+	// Now returns machine time in nanoseconds; Wake asks for a request with the
+	// Timer badge (any label) to reach the endpoint after ns nanoseconds: a timer
+	// thread of the server's task on the machine, a timer interrupt's task in the
+	// simulation. That request releases the held requests that are due. Required
+	// with Charges.
+	Now   func() uint64
+	Wake  func(ns uint64)
+	Timer abi.Badge
 }
 
 // client is one client's state in the server.
 type client struct {
 	badge   abi.Badge
+	charge  int               // the slot index of its container's capability (Config.Charges); -1: not charged
+	view    bool              // registered by the admin (LabelAddView), so it may remove it
 	locks   map[uint64]uint64 // handle → inode it holds a lock on
 	ns      Namespace
 	slot    int                    // which frame slots and window it uses; -1 while detached
@@ -89,6 +107,7 @@ type Server struct {
 	next    uint64 // the next handle; handles are never reused
 	scratch []byte // staging between the filesystem and a buffer
 	lockState
+	chargeState
 }
 
 // NewServer returns a server for the mounted filesystem f.
@@ -100,16 +119,20 @@ func NewServer(e *user.Env, f *skyfs.FS, c Config) *Server {
 		s.windows = append(s.windows, bufferVA(c.Window, i))
 	}
 	s.initLocks()
+	s.chargeUsed = make([]bool, c.MaxCharged)
+	if c.Charges != 0 && (c.Now == nil || c.Wake == nil || c.Timer == 0) {
+		panic("fileproto: Config.Charges needs Now, Wake and Timer")
+	}
 	return s
 }
 
 // AddClient lets the holder of an endpoint capability with badge (not 0) use the
 // server, seeing ns.
 func (s *Server) AddClient(badge abi.Badge, ns Namespace) error {
-	if badge == 0 || s.clients[badge] != nil || badge == s.c.Supervisor {
+	if badge == 0 || s.clients[badge] != nil || badge == s.c.Supervisor || (s.c.Timer != 0 && badge == s.c.Timer) {
 		return fmt.Errorf("fileproto: badge %#x is 0 or taken", badge)
 	}
-	s.clients[badge] = &client{badge: badge, ns: ns, slot: -1, handles: map[uint64]*skyfs.File{}, locks: map[uint64]uint64{}}
+	s.clients[badge] = &client{badge: badge, ns: ns, slot: -1, charge: -1, handles: map[uint64]*skyfs.File{}, locks: map[uint64]uint64{}}
 	return nil
 }
 
@@ -127,7 +150,8 @@ func (s *Server) Serve() {
 		if info.ExtraCaps() > 0 {
 			e.Delete(c.CSpace, c.Recv)
 		}
-		s.wake() // answer waiters this request granted or cancelled
+		s.wake()       // answer waiters this request granted or cancelled
+		s.releaseDue() // serve held requests whose delay has passed
 		e.SetRecvSlot(0, c.Recv)
 		if s.deferred {
 			// The caller waits for a lock; its Reply object is parked with it and
@@ -159,6 +183,10 @@ func errnoOf(err error) unix.Errno {
 // handle decodes and carries out one request.
 func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, uint64) {
 	e := s.e
+	if badge != 0 && badge == s.c.Timer {
+		s.armed = 0 // the wake asked for came; releaseDue arms the next
+		return 0, 0, 0
+	}
 	if badge != 0 && badge == s.c.Supervisor && info.Label() == LabelEnded {
 		r, errno := decode(info.Label(), [3]uint64{e.MR(0), e.MR(1), e.MR(2)}, info.ExtraCaps(), 0)
 		if errno != 0 {
@@ -218,23 +246,13 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		s.unlock(cl, r.handle)
 		delete(cl.handles, r.handle)
 		return errnoOf(f.Close()), 0, 0
-	case LabelPread:
-		b := s.scratch[:r.n]
-		n, err := f.ReadAt(b, int64(r.off))
-		eof := uint64(0)
-		if err == io.EOF {
-			err, eof = nil, 1
+	case LabelPread, LabelPwrite:
+		if cl.charge >= 0 {
+			if errno, held := s.chargeIO(cl, r); errno != 0 || held {
+				return errno, 0, 0
+			}
 		}
-		if err != nil {
-			return errnoOf(err), 0, 0
-		}
-		e.Store(va, b[:n])
-		return 0, uint64(n), eof
-	case LabelPwrite:
-		b := s.scratch[:r.n]
-		e.Load(va, b)
-		n, err := f.WriteAt(b, int64(r.off))
-		return errnoOf(err), uint64(n), 0
+		return s.transfer(cl, f, r)
 	case LabelStat, LabelFstat:
 		var st skyfs.Stat
 		var err error
@@ -302,7 +320,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	case LabelDetach:
 		s.release(cl)
 		return 0, 0, 0
-	case LabelTxPrepare, LabelTxDecide, LabelTxInquire:
+	case LabelTxPrepare, LabelTxDecide, LabelTxInquire, LabelTxForget:
 		return s.tx(cl, r, paths)
 	case LabelSetEncryption:
 		return s.setEncryption(cl, paths[0], paths[1])
@@ -336,8 +354,32 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 			return unix.ENOSYS, 0, 0
 		}
 		return errnoOf(c.Link(paths[0], paths[1])), 0, 0
+	case LabelRemoveView:
+		return s.removeView(cl, abi.Badge(r.arg)), 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
+}
+
+// transfer carries out LabelPread or LabelPwrite on cl's open file f.
+func (s *Server) transfer(cl *client, f *skyfs.File, r request) (unix.Errno, uint64, uint64) {
+	va := cl.m.OutputVA()
+	if r.label == LabelPwrite {
+		b := s.scratch[:r.n]
+		s.e.Load(va, b)
+		n, err := f.WriteAt(b, int64(r.off))
+		return errnoOf(err), uint64(n), 0
+	}
+	b := s.scratch[:r.n]
+	n, err := f.ReadAt(b, int64(r.off))
+	eof := uint64(0)
+	if err == io.EOF {
+		err, eof = nil, 1
+	}
+	if err != nil {
+		return errnoOf(err), 0, 0
+	}
+	s.e.Store(va, b[:n])
+	return 0, uint64(n), eof
 }
 
 // readdir lists path's entries whose names sort after after, as many as fit the

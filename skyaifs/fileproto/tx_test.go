@@ -69,8 +69,10 @@ func coordWorld(dev block.Device, out *txOutcome, path string, crash func() bool
 		clients: []clientSpec{{coordBadge, coordinator(out, path, crash)}}}
 }
 
-// checkTx checks agreement on the final disk: the coordinator's decision, the
-// participant's log and the file agree, no reservation is left, fsck is clean.
+// checkTx checks agreement on the final disk: the coordinator's decision, its log and
+// the file agree; the participant forgot the transaction (it answers NONE and none of
+// its files is left: log, record, reservation); the coordinator's log stays only for
+// a commit (saying END).
 func checkTx(t *testing.T, what string, mem *block.Mem, out txOutcome) {
 	t.Helper()
 	if !out.ran || out.err != nil || out.stateErr != nil {
@@ -78,17 +80,22 @@ func checkTx(t *testing.T, what string, mem *block.Mem, out txOutcome) {
 	}
 	f := mountImage(t, mem.Image())
 	st, err := f.Stat(txPath)
-	_, resErr := f.Lstat(fmt.Sprintf("/.twophase/%016x.data", txID))
-	if !errors.Is(resErr, iofs.ErrNotExist) {
-		t.Errorf("%s: the reservation is left over: %v", what, resErr)
+	for _, ext := range []string{"data", "log", "tmp"} {
+		if _, err := f.Lstat(fmt.Sprintf("/.twophase/%016x.%s", txID, ext)); !errors.Is(err, iofs.ErrNotExist) {
+			t.Errorf("%s: the participant's %s is left over: %v", what, ext, err)
+		}
 	}
+	if out.state != twophase.None {
+		t.Errorf("%s: the participant did not forget the transaction: %v", what, out.state)
+	}
+	coordLog, coordErr := f.ReadFile(fmt.Sprintf("%s/%016x", CoordinatorDir, txID))
 	switch out.decision {
 	case twophase.Commit:
 		if err != nil || st.Size != txSize {
 			t.Errorf("%s: committed, but %s: size %d, %v", what, txPath, st.Size, err)
 		}
-		if out.state != twophase.Committed {
-			t.Errorf("%s: committed, participant logged %v", what, out.state)
+		if r, ok := decodeCoordLog(coordLog); coordErr != nil || !ok || r.Decision != twophase.Commit || !r.End {
+			t.Errorf("%s: committed, coordinator log %q %v", what, coordLog, coordErr)
 		}
 		if out.bindErr != nil || len(out.bound) == 0 {
 			t.Errorf("%s: committed, region not bound: %v", what, out.bindErr)
@@ -97,8 +104,8 @@ func checkTx(t *testing.T, what string, mem *block.Mem, out txOutcome) {
 		if !errors.Is(err, iofs.ErrNotExist) {
 			t.Errorf("%s: aborted, but %s exists: %v", what, txPath, err)
 		}
-		if out.state != twophase.Aborted {
-			t.Errorf("%s: aborted, participant logged %v", what, out.state)
+		if !errors.Is(coordErr, iofs.ErrNotExist) {
+			t.Errorf("%s: aborted, but the coordinator's log is left: %q %v", what, coordLog, coordErr)
 		}
 	default:
 		t.Errorf("%s: no decision", what)
@@ -118,7 +125,7 @@ func TestTwoPhaseBoundRegion(t *testing.T) {
 	mem = formatted(t)
 	out = txOutcome{}
 	coordWorld(mem, &out, "/taken", nil).run(t)
-	if out.err != nil || out.decision != twophase.Abort || out.state != twophase.Aborted {
+	if out.err != nil || out.decision != twophase.Abort || out.state != twophase.None {
 		t.Errorf("taken path: decision %v, state %v, %v", out.decision, out.state, out.err)
 	}
 
@@ -299,5 +306,114 @@ func TestDetachedRequests(t *testing.T) {
 	}
 	if !checked {
 		t.Error("the server stopped serving")
+	}
+}
+
+// TestTwoPhaseLogsCleaned: after N transactions (committed and aborted) the
+// participant's log directory holds nothing and the coordinator's holds only the
+// committed ones' records (what re-binds their regions), which Forget removes; a
+// prepared, undecided transaction is not forgotten (EBUSY) and its log stays.
+func TestTwoPhaseLogsCleaned(t *testing.T) {
+	const n = 8
+	var errs []error
+	errf := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var afterRuns, afterForget []string
+	var coordAfterRuns []string
+	ls := func(f *skyfs.FS, dir string) []string {
+		es, err := f.Readdir(dir)
+		if err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			errf("readdir %s: %v", dir, err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name)
+		}
+		return names
+	}
+	var server *skyfs.FS
+	w := &world{dev: formatted(t),
+		setup: func(f *skyfs.FS, s *Server) error {
+			server = f
+			if err := f.WriteFile("/taken", []byte("x"), 0o644); err != nil {
+				return err
+			}
+			return s.AddClient(coordBadge, f.Root())
+		},
+		clients: []clientSpec{{coordBadge, func(e *user.Env) {
+			c, err := attach(e, 2)
+			if err != nil {
+				errf("attach: %v", err)
+				return
+			}
+			var committed []*Tx
+			for i := range n {
+				p := fmt.Sprintf("/r%d", i)
+				if i%3 == 2 {
+					p = "/taken" // votes NO
+				}
+				tx := &Tx{C: c, ID: uint64(100 + i), Path: p, Size: 5000}
+				d, err := tx.Run()
+				if err != nil {
+					errf("transaction %d: %v", i, err)
+					continue
+				}
+				if (d == twophase.Commit) != (i%3 != 2) {
+					errf("transaction %d: %v", i, d)
+				}
+				if d == twophase.Commit {
+					committed = append(committed, tx)
+				}
+			}
+			// A prepared transaction the coordinator stops at (crashes) after PREPARE.
+			steps := 0
+			stuck := &Tx{C: c, ID: 999, Path: "/stuck", Size: 100, Crash: func() bool { steps++; return steps > 2 }}
+			if _, err := stuck.Run(); !errors.Is(err, ErrCrashed) {
+				errf("the stuck transaction: %v", err)
+			}
+			if st, err := c.TxState(999); err != nil || st != twophase.Prepared {
+				errf("the stuck transaction's participant: %v %v", st, err)
+			}
+			if _, _, err := c.call(LabelTxForget, 999, 0, 0); !errors.Is(err, unix.EBUSY) {
+				errf("forgetting a prepared transaction: %v, want EBUSY", err)
+			}
+			afterRuns = ls(server, "/.twophase")
+			coordAfterRuns = ls(server, CoordinatorDir)
+			for _, tx := range committed {
+				if err := tx.Forget(); err != nil {
+					errf("forget %#x: %v", tx.ID, err)
+				}
+				if err := tx.Forget(); err != nil {
+					errf("forget %#x again: %v", tx.ID, err)
+				}
+			}
+			// The stuck one finishes (presumed abort) and leaves nothing either.
+			stuck.Crash = nil
+			if d, err := stuck.Run(); err != nil || d != twophase.Abort {
+				errf("recovering the stuck transaction: %v %v", d, err)
+			}
+			afterForget = append(ls(server, "/.twophase"), ls(server, CoordinatorDir)...)
+		}}}}
+	w.run(t)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	// Left after the runs: only the stuck transaction's log and reservation on the
+	// participant's side; on the coordinator's, the committed ones and the stuck one.
+	want := []string{fmt.Sprintf("%016x.data", 999), fmt.Sprintf("%016x.log", 999)}
+	if fmt.Sprint(afterRuns) != fmt.Sprint(want) {
+		t.Errorf("after %d transactions the participant's logs hold %v, want only %v", n, afterRuns, want)
+	}
+	var wantCoord []string
+	for i := range n {
+		if i%3 != 2 {
+			wantCoord = append(wantCoord, fmt.Sprintf("%016x", 100+i))
+		}
+	}
+	wantCoord = append(wantCoord, fmt.Sprintf("%016x", 999))
+	if fmt.Sprint(coordAfterRuns) != fmt.Sprint(wantCoord) {
+		t.Errorf("the coordinator's logs hold %v, want %v", coordAfterRuns, wantCoord)
+	}
+	if len(afterForget) != 0 {
+		t.Errorf("after Forget the logs hold %v", afterForget)
 	}
 }

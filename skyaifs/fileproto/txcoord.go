@@ -146,22 +146,29 @@ func (t *Tx) send(m twophase.Msg) (twophase.Msg, error) {
 		r, _, err = t.C.call(LabelTxPrepare, t.ID, t.Size, uint64(len(t.Path)))
 	case twophase.Commit, twophase.Abort:
 		r, _, err = t.C.call(LabelTxDecide, t.ID, uint64(m), 0)
+	case twophase.Forget:
+		r, _, err = t.C.call(LabelTxForget, t.ID, 0, 0)
 	default:
 		return 0, fmt.Errorf("fileproto: the coordinator does not send %v", m)
 	}
 	if err != nil {
 		return 0, err
 	}
-	if a := twophase.Msg(r); a != twophase.Yes && a != twophase.No && a != twophase.Ack {
+	if a := twophase.Msg(r); a != twophase.Yes && a != twophase.No && a != twophase.Ack && a != twophase.Forgot {
 		return 0, fmt.Errorf("%w: participant answered %v", ErrProtocol, a)
 	}
 	return twophase.Msg(r), nil
 }
 
 // Run begins the transaction, or recovers it from the coordinator's log after a
-// crash, and drives it until the participant acknowledged the decision, which it
-// returns (Commit: the file exists, reserved, at Path). An error leaves the log as
-// the last durable step wrote it: Run again (after a restart) to finish.
+// crash, and drives it until the participant acknowledged the decision and forgot the
+// transaction, and returns the decision (Commit: the file exists, reserved, at Path).
+// Nothing of a finished transaction is left on the participant's side. The
+// coordinator's own log of an aborted transaction is removed too (presumed abort: no
+// record means ABORT); that of a committed one stays, as the record that Path was made
+// by this transaction (Run again answers Commit from it, and the shell re-binds its
+// region), until Forget. An error leaves the logs as the last durable step wrote them:
+// Run again (after a restart) to finish.
 func (t *Tx) Run() (twophase.Msg, error) {
 	if t.ID == 0 || t.Size > MaxBoundSize {
 		return 0, fmt.Errorf("fileproto: transaction id 0 or size %d over %d", t.Size, MaxBoundSize)
@@ -195,10 +202,48 @@ func (t *Tx) Run() (twophase.Msg, error) {
 			return c.Decision(), err
 		}
 	}
-	if !c.Done() {
-		return c.Decision(), fmt.Errorf("fileproto: transaction %#x not acknowledged", t.ID)
+	if !c.Done() || !c.Forgotten() {
+		return c.Decision(), fmt.Errorf("fileproto: transaction %#x not acknowledged and forgotten", t.ID)
+	}
+	if c.Decision() == twophase.Abort {
+		if err := t.removeLog(); err != nil {
+			return c.Decision(), err
+		}
 	}
 	return c.Decision(), nil
+}
+
+// Forget finishes the transaction (as Run) and removes the coordinator's log of it:
+// the caller needs no record that Path was made by it any more (the shell: the
+// region's file was removed). Run afterwards begins a new transaction.
+func (t *Tx) Forget() error {
+	rec, err := t.load()
+	if err != nil {
+		return err
+	}
+	if !rec.Begun {
+		return nil
+	}
+	if _, err := t.Run(); err != nil {
+		return err
+	}
+	return t.removeLog()
+}
+
+// removeLog removes the coordinator's log of the transaction (and a record a crash
+// left beside it), durably. Safety does not need the sync — a log that comes back
+// after a crash says END, and Run with it only makes the participant forget again —
+// but without it a finished transaction's log would outlive a crash.
+func (t *Tx) removeLog() error {
+	if t.Crash != nil && t.Crash() {
+		return ErrCrashed
+	}
+	for _, p := range []string{t.logPath() + ".tmp", t.logPath()} {
+		if err := t.C.Remove(p); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
+		}
+	}
+	return t.C.Sync()
 }
 
 // BindRegion makes the kernel object of a committed transaction: a region of frames

@@ -25,8 +25,11 @@ import (
 //
 // COMMIT renames the reservation to its path; ABORT unlinks it. Both are idempotent
 // (they run again after a crash between the logged decision and the acknowledgement).
-// A transaction's log is kept after it ends: a participant that forgot a committed
-// transaction would answer a resent COMMIT with an abort (presumed abort).
+// A transaction's log is kept after it is decided, until the coordinator, having
+// logged END, tells the participant to forget it (LabelTxForget): before that, a
+// participant that forgot a committed transaction would answer a resent COMMIT with
+// an abort (presumed abort). Forgetting removes the log (and any leftover of it) and
+// is durable before FORGOT is answered.
 
 // txDir is where the participant keeps its logs and reservations.
 const txDir = "/.twophase"
@@ -105,8 +108,16 @@ type txStore struct {
 // Load implements twophase.Store.
 func (t txStore) Load() twophase.State { return t.rec.state }
 
-// Save implements twophase.Store: the participant's log replaced and fsynced.
+// Save implements twophase.Store: the participant's log replaced and fsynced; NONE
+// (the participant forgets a finished transaction) removes it.
 func (t txStore) Save(st twophase.State) error {
+	if st == twophase.None {
+		if err := t.s.forgetTx(t.id); err != nil {
+			return err
+		}
+		*t.rec = txRecord{}
+		return nil
+	}
 	r := *t.rec
 	r.state = st
 	if err := t.s.saveTx(t.id, r); err != nil {
@@ -114,6 +125,17 @@ func (t txStore) Save(st twophase.State) error {
 	}
 	*t.rec = r
 	return nil
+}
+
+// forgetTx removes transaction id's log, and a log record or reservation a crash may
+// have left beside it, and makes the removal durable.
+func (s *Server) forgetTx(id uint64) error {
+	for _, ext := range []string{"tmp", "data", "log"} {
+		if err := s.fs.Unlink(txName(id, ext)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
+		}
+	}
+	return s.fs.Sync()
 }
 
 // tx serves a two-phase request from the coordinator: it recovers the transaction's
@@ -138,6 +160,11 @@ func (s *Server) tx(cl *client, r request, paths []string) (unix.Errno, uint64, 
 		}
 	case LabelTxDecide:
 		msg = twophase.Msg(r.arg)
+	case LabelTxForget:
+		msg = twophase.Forget
+		if rec.state == twophase.Prepared {
+			return unix.EBUSY, 0, 0 // undecided: the coordinator has not ended it
+		}
 	}
 	var sent twophase.Msg
 	store := txStore{s, r.handle, &rec}

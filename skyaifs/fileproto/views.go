@@ -17,7 +17,9 @@ import (
 // server's admin badge; it sends the container's capability and the descriptor's
 // mounts, and a badge it will mint for the container's tasks. The server asks the
 // kernel for the container's ids (ContainerCred) and builds the view in the admin's
-// own namespace (view.Build), so the admin cannot give away more than it sees.
+// own namespace (view.Build), so the admin cannot give away more than it sees. With
+// Config.Charges the server keeps the Container capability and charges the view's
+// reads and writes to the container's I/O limits (charge.go).
 
 // EncodeMounts is the wire form of a view's mounts: for each, source, NUL, target,
 // NUL, "ro" or "rw", NUL.
@@ -100,6 +102,12 @@ func (s *Server) addView(cl *client, r request) (unix.Errno, uint64, uint64) {
 	}
 	if err := s.AddClient(badge, v); err != nil {
 		return unix.EEXIST, 0, 0
+	}
+	nc := s.clients[badge]
+	nc.view = true
+	if errno := s.keepCharge(nc); errno != 0 {
+		delete(s.clients, badge)
+		return errno, 0, 0
 	}
 	return 0, 0, 0
 }

@@ -82,10 +82,22 @@ type Options struct {
 	// files (crypt.go). Nil: encrypted files cannot be read, written or
 	// created (ErrNoKey); everything else works.
 	Keys KeyProvider
+	// DirtyLimit bounds the file data (bytes) buffered since the last commit:
+	// an operation that finds this much buffered commits the running
+	// transaction first, so a writer that never calls fsync still works in
+	// bounded memory (0: 16 MiB). A service derives it from its memory budget.
+	DirtyLimit uint64
+	// CacheLimit bounds the metadata blocks (bytes) kept cached: past it, the
+	// clean ones are dropped (they are on disk). 0: 256 MiB. It is raised to
+	// what one transaction needs.
+	CacheLimit uint64
 
 	// defragExtents, if not zero, replaces defragAbove's threshold (tests
 	// use it to exercise rewriteWindow on small files).
 	defragExtents int
+	// tinyCaches drops the caches whenever it may (tests: nothing read may
+	// depend on what happens to be cached).
+	tinyCaches bool
 }
 
 // FS is a mounted filesystem.
@@ -102,6 +114,9 @@ type FS struct {
 	undo  []func()          // the running operation's undo log; nil outside an operation
 	inOp  bool
 	seq   uint64 // sequence number of the next transaction
+	// dataLimit and cacheLimit are DirtyLimit and CacheLimit in blocks (limits).
+	dataLimit, cacheLimit int
+	usage                 Usage // commits and the peak of buffered data
 	// broken is set when a commit failed: the on-disk state is unknown until
 	// the next mount replays the journal, so every later call fails.
 	broken error
@@ -261,6 +276,7 @@ func Mount(dev block.Device, opts Options) (*FS, error) {
 		meta: map[uint64][]byte{}, dirty: map[uint64]bool{}, data: map[uint64][]byte{},
 		inodes: map[uint64]*inode{}, dirs: map[uint64]*dirIndex{}, buckets: map[uint64]*disk.Bucket{}, open: map[uint64]int{},
 		fresh: map[uint64]bool{}, keys: map[uint64]*fileKey{}}
+	f.limits()
 	if t != nil {
 		f.seq = t.Seq + 1
 	} else {

@@ -31,8 +31,12 @@ const (
 	// files' inode blocks, their extent chains, bitmap blocks. Write splits
 	// large writes into chunks (writeChunk) to stay under it.
 	opBudget = 48
-	// dataLimit commits when this many data blocks (16 MiB) are buffered.
-	dataLimit = 4096
+	// defaultDirtyLimit is Options.DirtyLimit's default: commit when 16 MiB
+	// of file data are buffered.
+	defaultDirtyLimit = 16 << 20
+	// defaultCacheLimit is Options.CacheLimit's default: 256 MiB of cached
+	// metadata blocks.
+	defaultCacheLimit = 256 << 20
 	// writeChunk is the most file blocks one write operation allocates.
 	writeChunk = 16
 )
@@ -48,13 +52,21 @@ func (f *FS) do(op func() error) error {
 	if f.inOp {
 		panic("skyaifs: nested operation (an operation must be one atomic unit)")
 	}
-	if len(f.dirty)+opBudget > f.capacity() || len(f.data) >= dataLimit {
+	if len(f.dirty)+opBudget > f.capacity() || len(f.data) >= f.dataLimit {
 		if err := f.commit(); err != nil {
 			return err
 		}
 	}
+	if len(f.inodes)+len(f.dirs) > f.cacheLimit {
+		// The decoded caches grow with every inode and directory touched; between
+		// operations nothing holds their entries, and they are rebuilt from the
+		// metadata blocks on demand (as after a failed operation, below).
+		clear(f.inodes)
+		clear(f.dirs)
+	}
 	f.inOp, f.undo = true, f.undo[:0]
 	err := op()
+	f.usage.PeakData = max(f.usage.PeakData, uint64(len(f.data))*block.Size)
 	if err == nil && len(f.dirty) > f.capacity() {
 		err = fmt.Errorf("operation dirtied %d metadata blocks, over the journal's %d", len(f.dirty), f.capacity())
 	}
@@ -91,7 +103,7 @@ func (f *FS) readMeta(n uint64) ([]byte, error) {
 	if err := f.dev.ReadBlocks(n, b); err != nil {
 		return nil, err
 	}
-	if len(f.meta) > 1<<16 && len(f.dirty) < len(f.meta)/2 {
+	if len(f.meta) >= f.cacheLimit && len(f.dirty) < len(f.meta)/2 {
 		for k := range f.meta { // drop clean blocks; they are on disk
 			if !f.dirty[k] {
 				delete(f.meta, k)
@@ -157,6 +169,7 @@ func (f *FS) commit() error {
 	}
 	clear(f.dirty)
 	clear(f.fresh)
+	f.usage.Commits++
 	for _, n := range f.pendingFree {
 		f.used[n/8] &^= 1 << (n % 8)
 		delete(f.meta, n)
@@ -193,5 +206,57 @@ func (f *FS) commitData() error {
 		i = j
 	}
 	clear(f.data)
+	// A map keeps its buckets after clear: a new one gives back the memory the
+	// largest transaction's index took.
+	f.data = map[uint64][]byte{}
 	return nil
+}
+
+// limits derives the commit and cache bounds from the options: at least one
+// write operation's worth of data (so every operation can run) and enough
+// metadata blocks for a full transaction plus what an operation reads.
+func (f *FS) limits() {
+	d := f.opts.DirtyLimit
+	if d == 0 {
+		d = defaultDirtyLimit
+	}
+	f.dataLimit = max(1, int(d/block.Size))
+	c := f.opts.CacheLimit
+	if c == 0 {
+		c = defaultCacheLimit
+	}
+	f.cacheLimit = max(2*f.capacity()+4*opBudget, int(c/block.Size))
+	if f.opts.tinyCaches {
+		f.cacheLimit = 1
+	}
+}
+
+// Usage is what the FS holds in memory (FS.Usage).
+type Usage struct {
+	// Data is the file data buffered in the running transaction (bytes); PeakData
+	// the most it held since the mount. Both stay below DirtyLimit plus one
+	// operation's data (at most a write chunk of 64 KiB, more for an encrypted
+	// file's rewritten window).
+	Data, PeakData uint64
+	// Meta is the metadata cached (bytes), DirtyMeta the part the running
+	// transaction changed.
+	Meta, DirtyMeta uint64
+	// Commits counts the transactions committed since the mount.
+	Commits uint64
+	// DirtyLimit and CacheLimit are the bounds in force (bytes).
+	DirtyLimit, CacheLimit uint64
+}
+
+// Usage reports what the FS holds in memory, so a service can show (and tests
+// check) that uncommitted data stays bounded.
+func (f *FS) Usage() Usage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.usage
+	u.Data = uint64(len(f.data)) * block.Size
+	u.Meta = uint64(len(f.meta)) * block.Size
+	u.DirtyMeta = uint64(len(f.dirty)) * block.Size
+	u.DirtyLimit = uint64(f.dataLimit) * block.Size
+	u.CacheLimit = uint64(f.cacheLimit) * block.Size
+	return u
 }

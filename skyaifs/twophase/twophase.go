@@ -7,6 +7,14 @@
 // PREPARED and never decides on its own: after a crash it asks (INQUIRE) until it
 // learns the decision. A coordinator that crashed before deciding decides ABORT.
 //
+// Finished transactions are forgotten: once the coordinator has logged END (the
+// participant acknowledged the decision), it will never send the decision again, so it
+// tells the participant to FORGET, and the participant removes its log (saves NONE)
+// and answers FORGOT; the coordinator sends FORGET again after a timeout or a restart
+// until it hears FORGOT. A participant forgets only a decided transaction, and only
+// when told: before END, a resent COMMIT could still reach it, and a participant
+// that forgot a committed transaction would answer it by aborting.
+//
 // Both sides are event-driven state machines over a durable log (Store) and a way to
 // send messages; they do no I/O of their own, so the service and the kernel each drive
 // theirs from their event loops, and tests drive them through every crash point.
@@ -29,9 +37,11 @@ const (
 	Abort
 	Ack
 	Inquire
+	Forget
+	Forgot
 )
 
-var msgNames = [...]string{"PREPARE", "YES", "NO", "COMMIT", "ABORT", "ACK", "INQUIRE"}
+var msgNames = [...]string{"PREPARE", "YES", "NO", "COMMIT", "ABORT", "ACK", "INQUIRE", "FORGET", "FORGOT"}
 
 // String returns the message's name.
 func (m Msg) String() string {
@@ -81,11 +91,15 @@ type Coordinator struct {
 	log  Store[CoordinatorLog]
 	send func(Msg)
 	rec  CoordinatorLog
+	// forgotten: the participant answered FORGOT. Not logged: after a restart the
+	// coordinator asks again, which a participant that forgot answers at once.
+	forgotten bool
 }
 
 // NewCoordinator starts or recovers the coordinator from its log: a transaction not
 // begun is begun (BEGIN logged, PREPARE sent); one begun without a decision is aborted
-// (presumed abort); a decided one without END sends its decision again.
+// (presumed abort); a decided one without END sends its decision again; an ended one
+// tells the participant to forget it.
 func NewCoordinator(log Store[CoordinatorLog], send func(Msg)) (*Coordinator, error) {
 	c := &Coordinator{log: log, send: send, rec: log.Load()}
 	switch {
@@ -99,6 +113,8 @@ func NewCoordinator(log Store[CoordinatorLog], send func(Msg)) (*Coordinator, er
 		return c, c.decide(Abort)
 	case !c.rec.End:
 		send(c.rec.Decision)
+	default:
+		send(Forget)
 	}
 	return c, nil
 }
@@ -124,7 +140,12 @@ func (c *Coordinator) Receive(m Msg) error {
 		return nil // ACK or INQUIRE before a vote: nothing to answer yet
 	case m == Ack && !c.rec.End:
 		c.rec.End = true
-		return c.log.Save(c.rec)
+		if err := c.log.Save(c.rec); err != nil {
+			return err
+		}
+		c.send(Forget) // END is durable: the decision is never sent again
+	case m == Forgot && c.rec.End:
+		c.forgotten = true
 	case m == Inquire && c.rec.End:
 		c.send(Abort) // forgotten after END: presumed abort (the participant acknowledged, so it knows)
 	case m == Inquire:
@@ -134,16 +155,24 @@ func (c *Coordinator) Receive(m Msg) error {
 }
 
 // Timeout is the coordinator's timer: no vote in time is ABORT; no acknowledgement in
-// time sends the decision again.
+// time sends the decision again; an ended transaction the participant has not
+// forgotten yet is told to forget again.
 func (c *Coordinator) Timeout() error {
 	switch {
 	case c.rec.Decision == 0:
 		return c.decide(Abort)
 	case !c.rec.End:
 		c.send(c.rec.Decision)
+	case !c.forgotten:
+		c.send(Forget)
 	}
 	return nil
 }
+
+// Forgotten reports whether the participant answered FORGOT: nothing of the
+// transaction is left on its side, and the coordinator's log is needed by nobody
+// but the coordinator's own user.
+func (c *Coordinator) Forgotten() bool { return c.forgotten }
 
 // Decision returns the coordinator's decision (0 while it has none).
 func (c *Coordinator) Decision() Msg { return c.rec.Decision }
@@ -222,6 +251,8 @@ func (p *Participant) Receive(m Msg) error {
 			// logging): it can only abort, and the coordinator cannot have decided
 			// COMMIT without its YES.
 			return p.finish(false)
+		case Forget:
+			p.send(Forgot) // forgotten before (its FORGOT was lost), or never known
 		}
 	case Prepared:
 		switch m {
@@ -231,9 +262,18 @@ func (p *Participant) Receive(m Msg) error {
 			return p.finish(false)
 		case Prepare:
 			p.send(Yes) // its YES was lost
+		case Forget:
+			// Cannot come: the coordinator forgets only what was acknowledged, and
+			// a prepared participant has acknowledged nothing. Kept, not forgotten.
 		}
 	default: // decided
 		switch m {
+		case Forget:
+			// The coordinator logged END: it never sends the decision again.
+			if err := p.record(None); err != nil {
+				return err
+			}
+			p.send(Forgot)
 		case Commit, Abort:
 			p.send(Ack) // its ACK was lost
 		case Prepare:

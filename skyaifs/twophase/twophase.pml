@@ -24,6 +24,10 @@
  *   On restart K with BEGIN but no decision decides ABORT (presumed abort); S with
  *   PREPARED but no decision keeps asking K (INQUIRE) and K answers from its log. A
  *   PREPARED S never decides on its own.
+ *   Cleanup: once END is logged, K never sends the decision again and tells S to
+ *   FORGET (again after a timeout or a restart, until it hears FORGOT); a decided S
+ *   removes its log (NONE) and answers FORGOT; an S that knows nothing answers FORGOT
+ *   at once.
  *
  * Processes and variables
  *   proctype K, S     the kernel's and SKYAIFS's side; each restarts after a crash
@@ -36,12 +40,15 @@
  *   timeout           Promela's "nothing else can happen": a retransmission timer.
  *                     K resends its decision and a PREPARED S asks again only then.
  *   kdec              ghost: K's decision, never forgotten (END makes K forget it).
+ *   sforgot, kheard   ghosts: S removed its log; K heard FORGOT.
  *
  * Properties (assertions): both sides commit or both abort — S commits only if K
  * decided COMMIT and aborts only if K did not; K decides COMMIT only while S holds a
  * durable PREPARED; and, under weak fairness once the crashes are spent, both sides
- * finish (ltl terminates). Recovery reaches the same decision: every crash point is
- * explored, and the same assertions hold after each.
+ * finish, and S's log is removed (ltl terminates). S forgets only after K's END is
+ * durable, and a forgotten S is never sent a decision again (it would abort: the
+ * assertions on its decisions catch a COMMIT reaching it). Recovery reaches the same
+ * decision: every crash point is explored, and the same assertions hold after each.
  *
  * Bounds: one transaction, channels of 2, NCRASH = 3 crashes (of either side, at any
  * step; 4 in the test's larger run): exhaustive. A crash that is still possible keeps
@@ -53,14 +60,15 @@
  * decides COMMIT on recovery without a decision (these three break agreement);
  * BUG_IGNORE_INQUIRY leaves a recovered S's inquiry unanswered while K waits for its
  * ACK (each waits for the other: ltl terminates fails — the first version of this
- * model had that flaw).
+ * model had that flaw); BUG_EARLY_FORGET has S forget on the ACK it sends, before END
+ * (a resent COMMIT then reaches a forgotten S, which aborts: agreement breaks).
  */
 
 #ifndef NCRASH
 #define NCRASH 3
 #endif
 
-mtype:msg = { PREPARE, YES, NO, COMMIT, ABORT, ACK, INQUIRE };
+mtype:msg = { PREPARE, YES, NO, COMMIT, ABORT, ACK, INQUIRE, FORGET, FORGOT };
 mtype:slog = { NONE, PREPARED, COMMITTED, ABORTED };
 
 chan toK = [2] of { mtype:msg };
@@ -71,6 +79,7 @@ bool kbegun, kend;
 mtype:slog slog = NONE;
 mtype:msg kdec = 0;
 bool k_crash, s_crash;
+bool sforgot, kheard;
 
 #define SEND(ch, m) if :: nfull(ch) -> ch!m :: else fi
 
@@ -113,8 +122,11 @@ proctype K()
 #endif
 		:: else
 		fi;
-		/* phase two: the decision, until acknowledged */
-		SEND(toS, klog);
+		/* phase two: the decision, until acknowledged (never again after END) */
+		if
+		:: !kend -> SEND(toS, klog)
+		:: else
+		fi;
 		do
 		:: kend -> break
 		:: timeout -> SEND(toS, klog)            /* no answer: resend */
@@ -126,10 +138,22 @@ proctype K()
 #endif
 		:: toK?YES
 		:: toK?NO
+		:: toK?FORGOT
+		od;
+		/* END is durable: S may forget, until it says it did */
+		SEND(toS, FORGET);
+		do
+		:: timeout -> SEND(toS, FORGET)
+		:: toK?FORGOT -> kheard = true; break
+		:: toK?INQUIRE -> SEND(toS, ABORT)
+		:: toK?ACK
+		:: toK?YES
+		:: toK?NO
 		od;
 		/* answer late inquiries from the log; after END, presumed abort */
 end_serving:
 		do
+		:: toK?FORGOT
 		:: toK?INQUIRE ->
 			if
 			:: kend -> SEND(toS, ABORT)
@@ -151,6 +175,7 @@ proctype S()
 		if
 		:: slog == NONE ->
 			/* wait for PREPARE, or an ABORT of a transaction it never prepared */
+end_none:
 			if
 			:: toS?PREPARE ->
 				if
@@ -167,6 +192,7 @@ proctype S()
 				/* nothing prepared: it cannot commit, only abort */
 				slog = ABORTED;
 				assert(kdec != COMMIT)
+			:: toS?FORGET -> SEND(toK, FORGOT); goto end_none
 			fi
 		:: else
 		fi;
@@ -177,6 +203,7 @@ prepared:
 			:: toS?COMMIT -> slog = COMMITTED; assert(kdec == COMMIT); break
 			:: toS?ABORT -> slog = ABORTED; assert(kdec != COMMIT); break
 			:: toS?PREPARE -> SEND(toK, YES)
+			:: toS?FORGET -> assert(false)         /* K forgets only what S acknowledged */
 			:: timeout -> SEND(toK, INQUIRE)       /* no decision yet: ask */
 			od
 		:: else
@@ -185,8 +212,16 @@ prepared:
 		assert(slog != COMMITTED || kdec == COMMIT);
 		assert(slog != ABORTED || kdec != COMMIT);
 		SEND(toK, ACK);
+#ifdef BUG_EARLY_FORGET
+		atomic { slog = NONE; sforgot = true }; goto end_none;
+#endif
 end_done:
 		do
+		:: toS?FORGET ->
+			assert(kend);                             /* END is durable first */
+			atomic { slog = NONE; sforgot = true }   /* the log's removal is one step */
+			SEND(toK, FORGOT);
+			goto end_none
 		:: toS?COMMIT -> SEND(toK, ACK)
 		:: toS?ABORT -> SEND(toK, ACK)
 		:: toS?PREPARE ->
@@ -222,4 +257,4 @@ init
 	atomic { run K(); run S() }
 }
 
-ltl terminates { <> (kend && (slog == COMMITTED || slog == ABORTED)) }
+ltl terminates { <> (kend && sforgot && kheard) }

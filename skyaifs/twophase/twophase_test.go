@@ -22,10 +22,11 @@ func TestTwoPhaseModel(t *testing.T) {
 	spincheck.Verify(t, modelFile, spincheck.Options{Mode: spincheck.Liveness, LTL: "terminates", Defines: []string{"NCRASH=4"}})
 }
 
-// TestTwoPhaseModelSeededBugs: three bugs that break agreement, and one that breaks
+// TestTwoPhaseModelSeededBugs: four bugs that break agreement (a participant that
+// forgets before the coordinator logged END among them), and one that breaks
 // termination, each give a counterexample.
 func TestTwoPhaseModelSeededBugs(t *testing.T) {
-	for _, bug := range []string{"BUG_COMMIT_ON_TIMEOUT", "BUG_NO_PREPARE_LOG", "BUG_PRESUME_COMMIT"} {
+	for _, bug := range []string{"BUG_COMMIT_ON_TIMEOUT", "BUG_NO_PREPARE_LOG", "BUG_PRESUME_COMMIT", "BUG_EARLY_FORGET"} {
 		t.Run(bug, func(t *testing.T) {
 			spincheck.Refute(t, modelFile, spincheck.Options{Defines: []string{bug}}, "assertion violated")
 		})
@@ -84,8 +85,10 @@ type world struct {
 	s          *Participant
 	toK, toS   []Msg
 	voteYes    bool
-	reserved   bool // the file the participant reserved while preparing
-	kdec       Msg  // ghost: the coordinator's decision, never forgotten
+	reserved   bool  // the file the participant reserved while preparing
+	kdec       Msg   // ghost: the coordinator's decision, never forgotten
+	sdecided   State // ghost: the participant's decision, kept when it forgets
+	sforgot    bool  // ghost: the participant removed its log
 	kDone      bool
 	applyCalls int
 }
@@ -131,6 +134,9 @@ func (w *world) startS() {
 
 // check is the agreement the model asserts, at every step.
 func (w *world) check() {
+	if st := w.slog.rec; st == Committed || st == Aborted {
+		w.sdecided = st
+	}
 	switch st := w.slog.rec; {
 	case st == Committed && w.kdec != Commit:
 		w.t.Fatalf("the participant committed; the coordinator decided %v", w.kdec)
@@ -146,11 +152,24 @@ func (w *world) check() {
 // loses the side's volatile state and the messages on their way to it; its log
 // stays). At every step the sides agree (the participant commits only if the
 // coordinator decided COMMIT, aborts only if it did not; the coordinator decides
-// COMMIT only while the participant's log says PREPARED). Once the crashes stop, a fair
-// run ends with both sides done and the reservation kept exactly when committed.
+// COMMIT only while the participant's log says PREPARED; the participant forgets only
+// after the coordinator logged END, and logs nothing after). Once the crashes stop, a
+// fair run ends with both sides done, the participant's log removed, and the
+// reservation kept exactly when committed.
 func TestTwoPhaseCrashes(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		w := &world{t: rt, voteYes: rapid.Bool().Draw(rt, "vote")}
+		w.slog.check = func(st State) {
+			if st == None && w.slog.rec != None {
+				if !w.klog.rec.End {
+					rt.Fatalf("the participant forgot %v before the coordinator logged END", w.slog.rec)
+				}
+				w.sforgot = true
+			}
+			if w.sforgot && st != None {
+				rt.Fatalf("the participant logged %v after it forgot the transaction", st)
+			}
+		}
 		w.klog.check = func(l CoordinatorLog) {
 			if l.Decision == Commit && w.slog.rec != Prepared && w.kdec != Commit {
 				rt.Fatalf("the coordinator decided COMMIT while the participant's log says %v", w.slog.rec)
@@ -195,7 +214,7 @@ func TestTwoPhaseCrashes(t *testing.T) {
 			w.check()
 		}
 		// The system stays up now: deliver everything, time out when idle.
-		for i := 0; !(w.k.Done() && (w.slog.rec == Committed || w.slog.rec == Aborted) && len(w.toK) == 0 && len(w.toS) == 0); i++ {
+		for i := 0; !(w.k.Done() && w.k.Forgotten() && w.sforgot && len(w.toK) == 0 && len(w.toS) == 0); i++ {
 			if i > 200 {
 				rt.Fatalf("no end: coordinator %+v, participant %v, in flight %v %v", w.klog.rec, w.slog.rec, w.toK, w.toS)
 			}
@@ -214,8 +233,8 @@ func TestTwoPhaseCrashes(t *testing.T) {
 			}
 			w.check()
 		}
-		if (w.slog.rec == Committed) != w.reserved {
-			rt.Fatalf("participant %v but reservation kept = %v", w.slog.rec, w.reserved)
+		if (w.sdecided == Committed) != w.reserved || (w.sdecided == Committed) != (w.kdec == Commit) {
+			rt.Fatalf("participant decided %v, coordinator %v, reservation kept = %v", w.sdecided, w.kdec, w.reserved)
 		}
 	})
 }

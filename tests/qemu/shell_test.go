@@ -24,19 +24,36 @@ type script struct {
 	seen     strings.Builder
 	commands []string
 	sent     int
+	waits    int // waitFor entries passed
 	in       *io.PipeWriter
 }
 
 const prompt = "sky> "
 
+// waitFor, before a text in a script's commands, is not sent: the script waits until
+// the console shows the text (output of a program running in the background), then
+// goes on.
+const waitFor = "\x00wait:"
+
 func (s *script) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen.Write(p)
-	if s.sent < len(s.commands) && strings.Count(s.seen.String(), prompt) > s.sent {
+	for s.sent < len(s.commands) {
 		cmd := s.commands[s.sent]
-		s.sent++
-		go s.in.Write([]byte(cmd + "\r"))
+		if text, ok := strings.CutPrefix(cmd, waitFor); ok {
+			if !strings.Contains(s.seen.String(), text) {
+				break
+			}
+			s.sent++
+			s.waits++
+			continue
+		}
+		if strings.Count(s.seen.String(), prompt) > s.sent-s.waits {
+			s.sent++
+			go s.in.Write([]byte(cmd + "\r"))
+		}
+		break
 	}
 	return len(p), nil
 }
@@ -279,6 +296,10 @@ func TestShellFiles(t *testing.T) {
 // 100000 (its root mapped), reads the machine's public file through a read-only mount
 // but cannot write there, cannot enter the machine root's 0700 directory, and names
 // nothing outside its view through "..".
+//
+// Then two containers contend for a lock in the view: the holder is killed, and the
+// shell relays its end to skyaifsd, which grants the waiter; ctr rm unregisters
+// each view (no "stays registered" complaint).
 func TestContainerFileView(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
@@ -288,7 +309,20 @@ func TestContainerFileView(t *testing.T) {
 		"read:/../../notes.txt read:/../private/secret ls:/"
 	cmds := []string{"mkdir /box 1777", "write /notes.txt machine notes", "mkdir /private 0700", "write /private/secret root only",
 		"ctr run --mem 32M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --mount /:/machine:ro --name probe " + probe,
-		"ctr wait probe", "ctr logs probe", "stat /box/mine", "shutdown"}
+		"ctr wait probe", "ctr logs probe", "stat /box/mine", "ctr rm probe",
+		// Task ends reach skyaifsd: holder locks /box/l and stays; waiter asks for the
+		// lock and waits; killing holder makes the shell's relay report its end
+		// (LabelEnded), and waiter is granted with no other request. rm unregisters
+		// the views.
+		"ctr run --mem 20M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name holder fsprobe lock:/l hold",
+		waitFor + "fsprobe: holding",
+		"ctr run --mem 20M --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name waiter fsprobe say:waiter-asks lock:/l",
+		waitFor + "fsprobe: waiter-asks",
+		"ctr kill holder", "ctr wait waiter", "ctr logs waiter", "ctr rm holder", "ctr rm waiter",
+		// skyaifsd charges the view's writes to the container: 1 MiB at 256 KiB/s
+		// takes about 4 s (the bucket's 100 ms burst aside).
+		"ctr run --mem 20M --io-bytes 256K --uidmap 0:100000:65536 --gidmap 0:100000:65536 --mount /box:/ --name slow --wait fsprobe fill:/big",
+		"shutdown"}
 	wants := []string{
 		"fsprobe: write /mine: ok",
 		"fsprobe: stat /mine: ok mode 0644 uid 100000 gid 100000",
@@ -299,6 +333,10 @@ func TestContainerFileView(t *testing.T) {
 		"fsprobe: read /../private/secret: no such file or directory",
 		"fsprobe: ls /: ok machine mine",
 		"/box/mine: file mode 0644 uid 100000 gid 100000 size 5",
+		"fsprobe: lock /l: ok\nfsprobe: holding",
+		"waiter: fsprobe exited, status 0",
+		"probe: removed", "holder: removed", "waiter: removed",
+		"slow: fsprobe exited, status 0",
 	}
 	pr, pw := io.Pipe()
 	s := &script{in: pw, commands: cmds}
@@ -310,7 +348,52 @@ func TestContainerFileView(t *testing.T) {
 			t.Errorf("console lacks %q", want)
 		}
 	}
+	if strings.Contains(con, "stays registered") {
+		t.Errorf("a view stayed registered after ctr rm")
+	}
+	if m := regexp.MustCompile(`fsprobe: fill /big: ok 1048576 bytes in ([0-9.]+) s`).FindStringSubmatch(con); m == nil {
+		t.Errorf("the charged container's fill did not finish")
+	} else if secs, _ := strconv.ParseFloat(m[1], 64); secs < 3.5 {
+		t.Errorf("1 MiB at 256 KiB/s took %s s: not held to the container's rate", m[1])
+	} else {
+		t.Logf("a container limited to 256 KiB/s wrote 1 MiB through skyaifsd in %s s", m[1])
+	}
+	// The holder's lock before the kill, the waiter's only after it.
+	if k := strings.Index(con, "holder: killed"); k < 0 || strings.Count(con[:k], "fsprobe: lock /l: ok") != 1 ||
+		!strings.Contains(con[k:], "fsprobe: lock /l: ok") {
+		t.Errorf("the lock was not granted to the holder before the kill and to the waiter after it")
+	}
 	if t.Failed() {
 		t.Fatalf("console:\n%s", con)
 	}
+}
+
+// TestSKYAIFSBoundedMemory: skyaifsd, started by the shell with a 32 MiB budget, takes
+// a 48 MiB sequential write (fsbench writes the whole file before its one fsync) and
+// stays alive: it commits whenever the uncommitted data passes an eighth of its
+// budget (-memory), so what a client writes between fsyncs no longer has to fit in
+// the filesystem task's memory. ps afterwards shows what skyaifsd holds.
+func TestSKYAIFSBoundedMemory(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	f, err := os.Create(img)
+	if err == nil {
+		err = f.Truncate(128 << 20)
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	s := &script{in: pw, commands: []string{"fsbench 48", "ps", "shutdown"}}
+	res := boot(t, qemu.Options{Input: pr, Output: s, Timeout: 6 * time.Minute, Disk: img})
+	pw.Close()
+	con := strings.ReplaceAll(res.Console, "\r", "")
+	m := regexp.MustCompile(`sequential write [0-9.]+ MB/s, read [0-9.]+ MB/s \(49152 KiB file\)`).FindString(con)
+	row := regexp.MustCompile(`(?m)^\s*\d+\s+\d+\s+(\S+)\s+\d+\s+\d+\s+(\S+)\s+(\S+)\s+\S+\s+skyaifsd`).FindStringSubmatch(con)
+	if m == "" || row == nil || row[1] != "live" || row[3] != "32M" {
+		t.Fatalf("fsbench %q, skyaifsd in ps %q; console:\n%s", m, row, con)
+	}
+	t.Logf("%s; skyaifsd afterwards: %s of its %s", m, row[2], row[3])
 }

@@ -4,7 +4,10 @@
 // what a container can and cannot name, read or change shows in ctr logs.
 //
 // Arguments are OP:PATH with OP one of write (create or replace, then write "probe"),
-// read, stat (kind and owner as the machine sees it), mkdir and ls.
+// read, stat (kind and owner as the machine sees it), mkdir, ls and lock (create if
+// need be and lock exclusively, waiting until granted; the lock is kept), or the word
+// fill (write 1 MiB and show how long it took: a container's I/O rate holds it), or the
+// word hold: stay alive (holding the locks taken) until killed, or say:TEXT: print TEXT.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/skyscope-os/skyscope/hal/amd64/usercall"
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -44,6 +48,16 @@ func main() {
 		os.Exit(1)
 	}
 	for _, arg := range os.Args[1:] {
+		if text, ok := strings.CutPrefix(arg, "say:"); ok {
+			fmt.Printf("fsprobe: %s\n", text)
+			continue
+		}
+		if arg == "hold" {
+			fmt.Println("fsprobe: holding")
+			for {
+				time.Sleep(time.Second)
+			}
+		}
 		op, path, ok := strings.Cut(arg, ":")
 		if !ok {
 			fmt.Printf("fsprobe: %q: want OP:PATH\n", arg)
@@ -87,6 +101,28 @@ func do(c *fileproto.Client, op, path string) string {
 		return fmt.Sprintf("ok mode %04o uid %d gid %d", st.Mode&0o7777, st.UID, st.GID)
 	case "mkdir":
 		return outcome(c.Mkdir(path, 0o755))
+	case "fill":
+		f, err := c.Open(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return outcome(err)
+		}
+		defer f.Close()
+		const total, chunk = 1 << 20, bufferPages * 4096
+		b := make([]byte, chunk)
+		start := time.Now()
+		for off := 0; off < total; off += chunk {
+			if _, err := f.WriteAt(b, int64(off)); err != nil {
+				return outcome(err)
+			}
+		}
+		return fmt.Sprintf("ok %d bytes in %.1f s", total, time.Since(start).Seconds())
+	case "lock":
+		f, err := c.Open(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return outcome(err)
+		}
+		// Never closed: closing would release the lock; the task's end does.
+		return outcome(f.Lock(true, true))
 	case "ls":
 		es, err := c.ReadDir(path)
 		if err != nil {

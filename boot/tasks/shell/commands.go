@@ -24,16 +24,18 @@ type shell struct {
 	exit       abi.CPtr // a notification signalled when a foreground program ends
 	out        io.Writer
 	uptime     func() time.Duration
-	logNext    uint64            // how far `log` has shown the kernel log
-	quit       bool              // `exit` was run
-	console    abi.CPtr          // granted to programs ctr starts in containers (0: none)
-	ctl        *ctr.Ctl          // the containers ctr made (made by the first ctr command)
-	files      *fileproto.Client // the filesystem task's client, made by the first file command
-	views      int               // containers' file views registered (mountView)
-	irqControl abi.CPtr          // the IRQ control init grants (0: none): for the disk driver's line
-	mgrTask    uint64            // the module manager's task id (0: not started)
-	netCtl     *netsup.Control   // the NIC supervisor's control client (nil: not started)
-	images     ctr.Images        // ctr run's signed images (nil: the boot bundle's, bundleImages)
+	logNext    uint64              // how far `log` has shown the kernel log
+	quit       bool                // `exit` was run
+	console    abi.CPtr            // granted to programs ctr starts in containers (0: none)
+	ctl        *ctr.Ctl            // the containers ctr made (made by the first ctr command)
+	files      *fileproto.Client   // the filesystem task's client, made by the first file command
+	views      [maxViews]bool      // containers' file views registered (mountView), by index
+	relay      *fileproto.EndRelay // reports ends of tasks holding views to skyaifsd (nil: none)
+	newEnv     func() *user.Env    // a kernel interface for a new thread (nil: no threads, no relay)
+	irqControl abi.CPtr            // the IRQ control init grants (0: none): for the disk driver's line
+	mgrTask    uint64              // the module manager's task id (0: not started)
+	netCtl     *netsup.Control     // the NIC supervisor's control client (nil: not started)
+	images     ctr.Images          // ctr run's signed images (nil: the boot bundle's, bundleImages)
 }
 
 // command is one shell command.
@@ -69,7 +71,7 @@ func init() {
 		"mkdir":    {"PATH [MODE]", "make a directory on the disk (MODE octal, default 755)", fileCommand("mkdir")},
 		"stat":     {"PATH", "show a name's kind, mode, owner and size on the disk", fileCommand("stat")},
 		"region":   {"PATH SIZE", "make a file and bind memory frames to it with the two-phase commit (again: finish or re-bind it)", (*shell).region},
-		"rm":       {"PATH", "remove a file or empty directory of the disk", fileCommand("rm")},
+		"rm":       {"PATH", "remove a file or empty directory of the disk (a region's file: its record too)", (*shell).rm},
 		"mv":       {"FROM TO", "rename on the disk (atomically, replacing TO)", fileCommand("mv")},
 		"encrypt":  {"DIR KEYID", "encrypt what is created in the empty directory DIR with keys the storage vault derives for KEYID", fileCommand("encrypt")},
 		"df":       {"", "show the disk's free space", fileCommand("df")},

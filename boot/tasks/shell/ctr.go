@@ -26,7 +26,7 @@ func (s *shell) ctr(args []string) error {
 		}
 		s.ctl = &ctr.Ctl{Images: s.images, E: s.e, Sys: s.sys, Untyped: abi.InitSlotUntyped, CSpace: abi.InitSlotCSpace, Console: s.console,
 			Slots: [2]uint64{ctrFirstSlot, uint64(ctrEndSlot)}, Out: s.out, Now: s.uptime, Sleep: time.Sleep, Net: s.net,
-			Mount: s.mountView}
+			Mount: s.mountView, Unmount: s.unmountView, Ended: s.viewEnded}
 	}
 	return s.ctl.Run(args)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/skyscope-os/skyscope/boot/tasks/internal/storage"
 	"github.com/skyscope-os/skyscope/container/ctr"
@@ -56,6 +57,16 @@ const storageSecretFile = "/keys/storage.secret"
 const (
 	storageBadge = 1
 	linuxBadge   = 2
+	// superBadge is skyaifsd's supervisor badge: the shell's relay reports the ends
+	// of the tasks it started with a file view (fileproto.EndRelay).
+	superBadge = 3
+)
+
+// Slots of the relay of task ends (clear of the region command's 280–297).
+const (
+	relayNotifySlot abi.CPtr = 320 // the notification the watched tasks' ends signal
+	fileSuperSlot   abi.CPtr = 321 // skyaifsd's endpoint with superBadge
+	relayFirstSlot  abi.CPtr = 384 // and up, fileproto.MaxRelayed: the notification minted 1<<bit
 )
 
 // Budgets of the storage tasks (blkd's is storage.BlkdMemory).
@@ -107,7 +118,8 @@ func (s *shell) disk() (fscmd.Files, error) {
 		return nil, fmt.Errorf("starting the storage vault: %w", explain(err))
 	}
 	tasks, err := storage.Start(e, s.sys, s.irqControl, storageSlots, storage.FS{Memory: skyaifsdMemory,
-		Clients: []abi.Badge{storageBadge, linuxBadge}, Admin: storageBadge, Coordinator: storageBadge, Vault: vaultFSDSlot})
+		Clients: []abi.Badge{storageBadge, linuxBadge}, Admin: storageBadge, Coordinator: storageBadge, Vault: vaultFSDSlot,
+		Supervisor: superBadge})
 	if err != nil {
 		e.Kill(s.sys, vlt)
 		return nil, explain(err)
@@ -131,6 +143,9 @@ func (s *shell) disk() (fscmd.Files, error) {
 		return nil, fmt.Errorf("the filesystem task: %w", err)
 	}
 	fmt.Fprintf(s.out, "started the storage vault (task %d), the disk driver (task %d) and the filesystem (task %d)\n", vlt, blkd, fsd)
+	if err := s.startRelay(); err != nil {
+		fmt.Fprintf(s.out, "the file service will learn of containers' task ends late: %v\n", explain(err))
+	}
 	// The programs the shell starts from now on inherit this file service (the
 	// personality looks for it at abi.ProcessSlotFiles): their /tmp is this disk's.
 	e.Delete(cs, abi.ProcessSlotFiles)
@@ -183,11 +198,12 @@ func (s *shell) mountView(ctrCap abi.CPtr, mounts []ctr.Mount) (abi.CPtr, error)
 	if _, err := s.disk(); err != nil {
 		return 0, err
 	}
-	if s.views >= maxViews {
-		return 0, fmt.Errorf("this shell has registered %d views, its most", maxViews)
+	i := slices.Index(s.views[:], false)
+	if i < 0 {
+		return 0, fmt.Errorf("this shell has %d views registered, its most (ctr rm unregisters)", maxViews)
 	}
 	const cs = abi.InitSlotCSpace
-	slot, badge := viewFirstSlot+abi.CPtr(s.views), abi.Badge(viewBadgeBase+s.views)
+	slot, badge := viewFirstSlot+abi.CPtr(i), abi.Badge(viewBadgeBase+i)
 	e := s.e
 	e.Delete(cs, slot)
 	if err := e.Mint(cs, slot, cs, fileEPSlot, abi.RightWrite|abi.RightGrant, badge); err != nil {
@@ -201,6 +217,96 @@ func (s *shell) mountView(ctrCap abi.CPtr, mounts []ctr.Mount) (abi.CPtr, error)
 		e.Delete(cs, slot)
 		return 0, err
 	}
-	s.views++
+	s.views[i] = true
 	return slot, nil
+}
+
+// viewOf returns the index of the view whose capability mountView put in slot.
+func (s *shell) viewOf(slot abi.CPtr) (int, error) {
+	i := int(slot - viewFirstSlot)
+	if slot < viewFirstSlot || i >= maxViews || !s.views[i] {
+		return 0, fmt.Errorf("slot %d holds no file view", slot)
+	}
+	return i, nil
+}
+
+// unmountView unregisters the view whose capability is in slot (ctr rm, after the
+// container was destroyed): every copy of the capability is revoked first, so no task
+// reaches skyaifsd with the badge any more, then skyaifsd forgets the view (closing
+// what the container left open and releasing its locks), and the badge and slot can
+// serve another view.
+func (s *shell) unmountView(slot abi.CPtr) error {
+	i, err := s.viewOf(slot)
+	if err != nil {
+		return err
+	}
+	const cs = abi.InitSlotCSpace
+	badge := abi.Badge(viewBadgeBase + i)
+	if s.relay != nil {
+		s.relay.Cancel(badge, -1)
+	}
+	if err := s.e.Revoke(cs, slot); err != nil {
+		return fmt.Errorf("revoking the view's capabilities: %w", explain(err))
+	}
+	s.e.Delete(cs, slot)
+	s.views[i] = false
+	if err := s.files.RemoveView(badge); err != nil {
+		return err
+	}
+	return nil
+}
+
+// startRelay makes the notification the ends of tasks holding a view signal and starts
+// the thread that relays them to skyaifsd (fileproto.EndRelay) with the supervisor
+// badge. Without a way to make a thread (newEnv nil: the hosted tests) there is no
+// relay, and skyaifsd notices dead holders at the next lock request.
+func (s *shell) startRelay() error {
+	if s.newEnv == nil {
+		return nil
+	}
+	const cs, ut = abi.InitSlotCSpace, abi.InitSlotUntyped
+	e := s.e
+	e.Delete(cs, relayNotifySlot)
+	e.Delete(cs, fileSuperSlot)
+	if err := e.Retype(ut, abi.ObjNotification, 0, cs, relayNotifySlot, 1); err != nil {
+		return err
+	}
+	if err := e.Mint(cs, fileSuperSlot, cs, fileEPSlot, abi.RightWrite, superBadge); err != nil {
+		return err
+	}
+	s.relay = fileproto.NewEndRelay(relayNotifySlot, fileSuperSlot)
+	go func(r *fileproto.EndRelay, e *user.Env) {
+		for {
+			if _, err := r.Once(e); err != nil {
+				fmt.Fprintf(s.out, "the relay of task ends to the file service stopped: %v\n", explain(err))
+				return
+			}
+		}
+	}(s.relay, s.newEnv())
+	return nil
+}
+
+// viewEnded is ctr's Ended: the task about to start with the view in slot gets a
+// relay bit's notification as its end notification; the relay tells skyaifsd and then
+// signals notify.
+func (s *shell) viewEnded(slot, notify abi.CPtr) (abi.CPtr, func(), error) {
+	i, err := s.viewOf(slot)
+	if err != nil {
+		return 0, nil, err
+	}
+	if s.relay == nil {
+		return notify, func() {}, nil
+	}
+	bit, err := s.relay.Watch(abi.Badge(viewBadgeBase+i), notify)
+	if err != nil {
+		return 0, nil, err
+	}
+	const cs = abi.InitSlotCSpace
+	end := relayFirstSlot + abi.CPtr(bit)
+	s.e.Delete(cs, end)
+	if err := s.e.Mint(cs, end, cs, relayNotifySlot, abi.RightWrite, abi.Badge(1)<<bit); err != nil {
+		s.relay.Cancel(0, bit)
+		return 0, nil, err
+	}
+	return end, func() { s.relay.Cancel(0, bit) }, nil
 }

@@ -44,7 +44,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "shell: making a notification: %v\n", err)
 		os.Exit(1)
 	}
-	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot, console: slotConsole, irqControl: slotIRQ}
+	s := &shell{e: e, sys: slotSystem, exit: slotExit, out: os.Stdout, uptime: sinceBoot, console: slotConsole, irqControl: slotIRQ,
+		newEnv: usercall.Env}
 	fmt.Println("Skyscope shell. Type help for the commands.")
 	ed := lineedit.New(os.Stdin, os.Stdout)
 	for !s.quit {

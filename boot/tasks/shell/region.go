@@ -67,3 +67,20 @@ func (s *shell) region(args []string) error {
 	fmt.Fprintf(s.out, "region %s: transaction %#x COMMIT; %d bytes bound to %d frames at %#x\n", args[0], tx.ID, size, r.OutPages, r.OutputVA())
 	return nil
 }
+
+// rm removes a file of the disk; if a region command made it, the coordinator's record
+// of that transaction goes too (Tx.Forget): nothing is left to re-bind, and region
+// PATH afterwards makes a new one.
+func (s *shell) rm(args []string) error {
+	if err := fileCommand("rm")(s, args); err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return nil
+	}
+	tx := &fileproto.Tx{C: s.files, ID: regionTxID(args[0]), Path: args[0]}
+	if err := tx.Forget(); err != nil {
+		return fmt.Errorf("rm %s: removed, but its region record stays: %w", args[0], err)
+	}
+	return nil
+}

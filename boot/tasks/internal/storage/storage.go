@@ -5,7 +5,8 @@
 //	clients ──file protocol──▶ skyaifsd ──block protocol──▶ blkd ──virtio──▶ disk
 //
 // blkd gets the disk's Device capability and the handler of its interrupt line and
-// nothing else; skyaifsd gets only a capability to call blkd, its own endpoint and,
+// nothing else; skyaifsd gets only a capability to call blkd, its own endpoint (to
+// serve, and to send itself wake-ups) and,
 // if the starter runs a storage vault, a capability to derive its key-encryption keys
 // from it.
 // The starter keeps the file endpoint and mints a badged capability to it for each
@@ -34,16 +35,16 @@ type Slots struct {
 
 // FS configures skyaifsd.
 type FS struct {
-	// Memory is its budget: SKYAIFS keeps the data written since its last commit in
-	// memory.
+	// Memory is its budget, passed on as -memory: skyaifsd bounds the data written
+	// since its last commit (and its metadata cache) by it, committing early.
 	Memory uint64
 	// Ended, if not 0, is a notification capability signalled when skyaifsd ends.
 	Ended abi.CPtr
 	// Clients are the badges it serves; each sees the whole filesystem.
 	Clients []abi.Badge
 	// Admin may register containers' views, Coordinator may run two-phase
-	// transactions (0: nobody).
-	Admin, Coordinator abi.Badge
+	// transactions, Supervisor may report that a client's task ended (0: nobody).
+	Admin, Coordinator, Supervisor abi.Badge
 	// Vault, if not 0, is a capability to the storage vault skyaifsd takes its
 	// key-encryption keys from (granted third).
 	Vault abi.CPtr
@@ -88,7 +89,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 		func() error { return e.Copy(s.BlkGrants, 1, cs, s.DiskDev, abi.AllRights) },
 		func() error { return e.Copy(s.BlkGrants, 2, cs, s.DiskIRQ, abi.AllRights) },
 		func() error { return e.Retype(ut, abi.ObjEndpoint, 0, cs, s.FileEP, 1) },
-		func() error { return e.Copy(cs, s.FileRecv, cs, s.FileEP, abi.RightRead) },
+		// Read to serve; Write so that skyaifsd can send itself the wake-ups that
+		// release I/O it holds for containers over their rate (fileproto.Config.Timer).
+		func() error { return e.Copy(cs, s.FileRecv, cs, s.FileEP, abi.RightRead|abi.RightWrite) },
 	}
 	if fs.Vault != 0 {
 		if s.FSGrants == 0 {
@@ -109,6 +112,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 		return Tasks{}, fmt.Errorf("starting the disk driver: %w", err)
 	}
 	argv := []string{"skyaifsd"}
+	if fs.Memory != 0 {
+		argv = append(argv, "-memory", strconv.FormatUint(fs.Memory, 10))
+	}
 	for _, b := range fs.Clients {
 		argv = append(argv, "-client", strconv.FormatUint(uint64(b), 10))
 	}
@@ -117,6 +123,9 @@ func Start(e *user.Env, sys, irqControl abi.CPtr, s Slots, fs FS) (Tasks, error)
 	}
 	if fs.Coordinator != 0 {
 		argv = append(argv, "-coordinator", strconv.FormatUint(uint64(fs.Coordinator), 10))
+	}
+	if fs.Supervisor != 0 {
+		argv = append(argv, "-supervisor", strconv.FormatUint(uint64(fs.Supervisor), 10))
 	}
 	if fs.Vault != 0 {
 		argv = append(argv, "-vault")
