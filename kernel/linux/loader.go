@@ -19,6 +19,7 @@ import (
 // entry point, and initial stack (argv, envp, auxv) placed to end at abi.InitStackTop.
 type Program struct {
 	Name       string
+	Path       string // where in the file tree it was read (Host.Program), "" for a cached image
 	Image      []kernel.Segment
 	Entry      uint64
 	StackPages int
@@ -89,6 +90,10 @@ type Host struct {
 	// Sharable lists the programs whose read-only pages are shared between the
 	// processes running them (kernel.SharedImage).
 	Sharable map[string]bool
+	// Links maps tree paths that hold a bundle program under another name (the
+	// root layout's /bin/ls: "bin/ls" → "coreutils") to that program's name, so
+	// that they share its pages (shareKey).
+	Links map[string]string
 }
 
 // NewProcess makes the process that runs prog in thread t (the first thread of its
@@ -124,7 +129,12 @@ func (h *Host) Program(argv []string) (*Program, error) {
 	if h.Random != nil {
 		h.Random(random[:])
 	}
-	return LoadProgram(path.Base(name), image, argv, h.Env, random)
+	p, err := LoadProgram(path.Base(name), image, argv, h.Env, random)
+	if err != nil {
+		return nil, err
+	}
+	p.Path = name
+	return p, nil
 }
 
 var errNoProgram = errors.New("no such program")
@@ -139,9 +149,7 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 		}
 		return nil, abi.ErrInvalidArg, err
 	}
-	if h.Sharable[prog.Name] {
-		spec.ShareKey = "bundle:" + prog.Name
-	}
+	spec.ShareKey = h.shareKey(prog.Path)
 	return h.start(k, budget, prog, spec)
 }
 
