@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strings"
 	"sync"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -120,8 +119,7 @@ func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untype
 
 // Program reads argv[0] from the file tree and prepares it to run with argv.
 func (h *Host) Program(argv []string) (*Program, error) {
-	name := strings.TrimPrefix(path.Clean("/"+argv[0]), "/")
-	image, ok := h.Files.File(name)
+	name, image, ok := h.find(argv[0])
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not in the boot bundle", errNoProgram, argv[0])
 	}

@@ -219,8 +219,8 @@ type seen struct {
 }
 
 // TestProcessesSeeTheLayout boots the simulated kernel with a bundle whose tree has
-// the layout, and starts /bin/pwd and /usr/bin/ls (the one coreutils program) from
-// init: each finds its own user in /etc/passwd and group in /etc/group, the command
+// the layout, and starts pwd (found in PATH: /bin/pwd) and /usr/bin/ls (the one
+// coreutils program) from init: each finds its own user in /etc/passwd and group in /etc/group, the command
 // names in /usr/bin, pwd on PATH, and can work in /usr/bin; the two share one copy
 // of the program's code pages.
 func TestProcessesSeeTheLayout(t *testing.T) {
@@ -241,7 +241,8 @@ func TestProcessesSeeTheLayout(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		for _, name := range []string{"bin/pwd", "usr/bin/ls"} {
+		// A start by bare name looks in PATH, as the shell's run does: "pwd" is /bin/pwd.
+		for _, name := range []string{"pwd", "usr/bin/ls"} {
 			if _, err := e.StartProgram(abi.InitSlotSystem, []string{name}, 4<<20, 0, ntfn); err != nil {
 				t.Errorf("start %s: %v", name, err)
 				return
