@@ -50,23 +50,7 @@ func cat(e *env) int {
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
 	for _, name := range files {
-		var r io.Reader = e.stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				e.errorf("%s: %s", name, errText(err))
-				status = 1
-				continue
-			}
-			defer f.Close()
-			if fi, err := f.Stat(); err == nil && fi.IsDir() {
-				e.errorf("%s: Is a directory", name)
-				status = 1
-				continue
-			}
-			r = f
-		}
-		if err := o.copy(out, r); err != nil {
+		if err := o.catFile(e, out, name); err != nil {
 			var w *writeError
 			if errors.As(err, &w) {
 				e.errorf("write error: %s", errText(w.err))
@@ -81,6 +65,23 @@ func cat(e *env) int {
 		return 1
 	}
 	return status
+}
+
+// catFile copies the file name ("-": standard input) to out; each file is closed
+// before the next opens, so any number of operands fits the descriptor limit.
+func (o *catOptions) catFile(e *env, out *bufio.Writer, name string) error {
+	if name == "-" {
+		return o.copy(out, e.stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return syscall.EISDIR
+	}
+	return o.copy(out, f)
 }
 
 // writeError marks an error of the output, which ends cat, from one of an input.
