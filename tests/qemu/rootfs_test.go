@@ -12,7 +12,8 @@ import (
 // the kernel builds at boot (boot/kernel/rootfs): os/exec looks pwd up in PATH and
 // runs /bin/pwd in a directory it names, os/user (pure Go) finds the current user
 // and group in /etc/passwd and /etc/group, /usr/bin lists the coreutils commands, and
-// the commands behave (ls, uname, env, false, a missing command).
+// the commands behave (ls, uname, id, whoami, env, cat, mkdir, rm, false, a missing
+// command).
 func TestRootLayout(t *testing.T) {
 	dir := t.TempDir()
 	src := `package main
@@ -63,11 +64,14 @@ func main() {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{"cat", "echo", "env", "false", "ls", "mkdir", "pwd", "rm", "sleep", "true", "uname"}
+	want := []string{"cat", "echo", "env", "false", "id", "ls", "mkdir", "pwd", "rm", "sleep", "true", "uname", "whoami"}
 	check("/usr/bin", err == nil && reflect.DeepEqual(names, want), names, err)
 	check("ls /usr/bin", output("/", "ls", "/usr/bin") == strings.Join(want, "\n")+"\n")
 	host, err := os.Hostname()
 	check("uname -n", output("/", "uname", "-n") == host+"\n", host, err)
+	check("id", output("/", "id") == "uid=0(root) gid=0(root) groups=0(root)\n", output("/", "id"))
+	check("whoami", output("/", "whoami") == "root\n")
+	check("id nobody", output("/", "id", "-un", "65534") == "nobody\n")
 	check("env", strings.Contains(output("/", "env"), "PATH=/bin:/usr/bin:/\n"))
 	check("cat /etc/hosts", strings.Contains(output("/etc", "cat", "hosts"), "localhost"))
 	check("mkdir and rm", output(tmp, "mkdir", "-pv", "a/b") != "" && output(tmp, "rm", "-r", "a") == "")

@@ -36,7 +36,7 @@ const Multicall = "coreutils"
 
 // Commands are the names the coreutils program answers to (boot/tasks/coreutils; a
 // test there keeps its table and this list equal), sorted.
-var Commands = []string{"cat", "echo", "env", "false", "ls", "mkdir", "pwd", "rm", "sleep", "true", "uname"}
+var Commands = []string{"cat", "echo", "env", "false", "id", "ls", "mkdir", "pwd", "rm", "sleep", "true", "uname", "whoami"}
 
 // BinDirs are where the commands appear (tree paths, without the leading slash).
 var BinDirs = []string{"bin", "usr/bin"}

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -377,4 +379,41 @@ func FuzzParseInterval(f *testing.F) {
 			t.Fatalf("%q: %v", s, v)
 		}
 	})
+}
+
+// TestIDs: id and whoami name the process's ids through the password and group files
+// (here the host's; on Skyscope the root layout's).
+func TestIDs(t *testing.T) {
+	me, err := user.Current()
+	if err != nil {
+		t.Skipf("the host has no name for this user: %v", err)
+	}
+	if st, out, _ := run(t, "", "id", "-u"); st != 0 || out != strconv.Itoa(os.Geteuid())+"\n" {
+		t.Errorf("id -u: %d %q", st, out)
+	}
+	if st, out, _ := run(t, "", "id", "-un"); st != 0 || out != me.Username+"\n" {
+		t.Errorf("id -un: %d %q", st, out)
+	}
+	if st, out, _ := run(t, "", "whoami"); st != 0 || out != me.Username+"\n" {
+		t.Errorf("whoami: %d %q", st, out)
+	}
+	if st, out, _ := run(t, "", "id"); st != 0 || !strings.HasPrefix(out, "uid="+me.Uid+"("+me.Username+") gid="+me.Gid) {
+		t.Errorf("id: %d %q", st, out)
+	}
+	if st, out, _ := run(t, "", "id", "-u", me.Username); st != 0 || out != me.Uid+"\n" {
+		t.Errorf("id -u %s: %d %q", me.Username, st, out)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"id", "no-such-user-here"}, "id: 'no-such-user-here': no such user\n"},
+		{[]string{"id", "-u", "-g"}, "id: cannot print \"only\" of more than one choice\n"},
+		{[]string{"id", "-n"}, "id: cannot print only names or real IDs in default format\n"},
+		{[]string{"whoami", "x"}, "whoami: extra operand 'x'\nTry 'whoami --help' for more information.\n"},
+	} {
+		if st, _, errs := run(t, "", c.args...); st != 1 || errs != c.msg {
+			t.Errorf("%q: %d %q", c.args, st, errs)
+		}
+	}
 }

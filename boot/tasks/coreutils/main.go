@@ -50,17 +50,19 @@ var commands map[string]*command
 
 func init() {
 	commands = map[string]*command{
-		"cat":   cmdCat,
-		"echo":  cmdEcho,
-		"env":   cmdEnv,
-		"false": cmdFalse,
-		"ls":    cmdLs,
-		"mkdir": cmdMkdir,
-		"pwd":   cmdPwd,
-		"rm":    cmdRm,
-		"sleep": cmdSleep,
-		"true":  cmdTrue,
-		"uname": cmdUname,
+		"cat":    cmdCat,
+		"echo":   cmdEcho,
+		"env":    cmdEnv,
+		"false":  cmdFalse,
+		"id":     cmdID,
+		"ls":     cmdLs,
+		"mkdir":  cmdMkdir,
+		"pwd":    cmdPwd,
+		"rm":     cmdRm,
+		"sleep":  cmdSleep,
+		"true":   cmdTrue,
+		"uname":  cmdUname,
+		"whoami": cmdWhoami,
 	}
 }
 
