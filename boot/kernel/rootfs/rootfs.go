@@ -19,7 +19,7 @@
 // Rejected: copying the program per name (a megabyte each, verified for nothing);
 // symbolic links in the read-only tree (the tree has none, and readlink of /bin/ls
 // would then show a file that is not a command); one bundle program per command
-// (eleven Go binaries to store and verify at every boot).
+// (a Go binary each to store and verify at every boot).
 package rootfs
 
 import (

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/skyscope-os/skyscope/boot/kernel/rootfs"
+
 	"github.com/skyscope-os/skyscope/hal/sim"
 	"github.com/skyscope-os/skyscope/kernel"
 	"github.com/skyscope-os/skyscope/kernel/abi"
@@ -302,4 +303,74 @@ func TestProcessesSeeTheLayout(t *testing.T) {
 	if stats.Images != 1 || stats.Mappings != 2*stats.Frames || stats.Frames == 0 {
 		t.Errorf("shared images %+v: want one image mapped twice", stats)
 	}
+}
+
+// TestContainerRootSeesTheLayout: inside a container that maps its ids 0–65535 to
+// the machine's 100000–165535, a process is root by its inside ids and finds "root"
+// for them in /etc/passwd and /etc/group; the layout's files belong to the machine's
+// root, which the container cannot map, so stat shows them owned by 65534, which
+// /etc/passwd names "nobody" — the names ls -l prints there.
+func TestContainerRootSeesTheLayout(t *testing.T) {
+	files := map[string][]byte{}
+	if _, err := rootfs.Add(files, nil, identity(nil)); err != nil {
+		t.Fatal(err)
+	}
+	tree := linux.NewFileTree(files)
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Init: func(*user.Env) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	c, err := m.CreateContainer(m.RootContainer(), "users", abi.ContainerLimits{Memory: 2 << 20, MaxTasks: 2, Priority: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		if err := m.SetContainerIDMap(c, kind, []abi.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var userName, groupName, ownerName string
+	var ownerUID uint32
+	const pc = 0x64_0000
+	m.Sim.AddProgram(pc, func(p *sim.Port) {
+		l := proc{p}
+		uid, gid := l.call(unix.SYS_GETUID), l.call(unix.SYS_GETGID)
+		passwd := string(l.readFile("/etc/passwd"))
+		userName = field(passwd, 2, strconv.FormatUint(uid, 10))
+		groupName = field(string(l.readFile("/etc/group")), 2, strconv.FormatUint(gid, 10))
+		st := scratch + 2048
+		if l.call(unix.SYS_NEWFSTATAT, uint64(0xffffff9c), l.path("/etc/passwd"), st, 0) == 0 {
+			b := make([]byte, 4)
+			l.p.Load(st+28, b) // st_uid in x86_64's struct stat
+			ownerUID = binary.LittleEndian.Uint32(b)
+			ownerName = field(passwd, 2, strconv.FormatUint(uint64(ownerUID), 10))
+		}
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	})
+	task, err := m.CreateTask(c.Budget(), kernel.TaskSpec{Name: "p", Entry: pc, StackPages: 2, Container: c, Memory: 1 << 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := linux.NewProcess("p", task.Budget(), m.Console, func() int64 { return 0 })
+	pr.Attach(m.Kernel, task.Thread())
+	pr.SetTree(tree, "/")
+	m.StartTask(task)
+	if r := m.Run(m.Now() + 10_000_000_000); r != kernel.StopIdle {
+		t.Fatalf("run: %v\n%s", r, m.Console)
+	}
+	if userName != "root" || groupName != "root" || ownerUID != abi.OverflowID || ownerName != "nobody" {
+		t.Fatalf("inside the container: user %q, group %q, /etc/passwd owned by %d (%q)", userName, groupName, ownerUID, ownerName)
+	}
+}
+
+// field returns the first field of the colon-separated line of text whose field i
+// is value, or "".
+func field(text string, i int, value string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if f := strings.Split(line, ":"); len(f) > i && f[i] == value {
+			return f[0]
+		}
+	}
+	return ""
 }

@@ -10,9 +10,10 @@
 // failure, 2 for ls's serious trouble and bad usage, 125/126/127 for env). What they
 // leave out is said in each command's help.
 //
-// Why one program: a Go binary is about a megabyte; eleven would cost the boot bundle
-// eleven megabytes to store and verify at every boot, where one costs one, and the
-// personality shares its code pages between every process running any of the names.
+// Why one program: a Go binary is about a megabyte compressed; one per command would
+// cost the boot bundle a megabyte each to store and verify at every boot, where one
+// costs one, and the personality shares its code pages between every process running
+// any of the names.
 package main
 
 import (
