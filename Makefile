@@ -6,7 +6,9 @@ GOFLAGS ?=
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 APPEND  ?=
 # The programs of the boot bundle (boot/tasks/NAME), built as static Linux binaries.
-TASKS    = init shell hello modmgr vault compressd registry blkd skyaifsd spin memhog pingpong hostile netsup netdemo fsprobe
+# coreutils is the multi-call program the kernel's root layout (boot/kernel/rootfs)
+# shows under every command name in /bin and /usr/bin.
+TASKS    = init shell hello modmgr vault compressd registry blkd skyaifsd spin memhog pingpong hostile netsup netdemo fsprobe coreutils
 # Linker flags of the bundle's programs: no symbol table or DWARF (Go's tracebacks
 # use pclntab, which stays), a third smaller.
 TASK_LDFLAGS = -s -w

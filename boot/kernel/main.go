@@ -29,6 +29,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/skyscope-os/skyscope/boot/kernel/rootfs"
 	"github.com/skyscope-os/skyscope/boot/rawtask"
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/hal/amd64"
@@ -383,10 +384,19 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 	// What the kernel verified, for the shell's modules command.
 	files["boot/modules"] = []byte(fmt.Sprintf("index serial %d, signed by the root key\n%-12s %-8s %-12s %9s  %-8s %s\n%s",
 		contents.Serial, "MODULE", "VERSION", "PROGRAM", "BYTES", "SHARABLE", "PACKAGE SHA3-512", contents.Listing))
+	// The standard layout Linux programs expect (/etc, /bin, /usr/bin), made from
+	// what this kernel knows; a bundle that cannot take it still runs, without it.
+	var links map[string]string
+	id := rootfs.Identity{Hostname: linux.Hostname, Accounts: rootfs.Accounts(contents.Programs), Version: Version}
+	if layout, err := rootfs.Add(files, contents.Programs, id); err != nil {
+		logf("%v; programs get the bundle's tree as it is", err)
+	} else {
+		links = layout.Links
+	}
 	var wall int64
 	host := &linux.Host{Files: linux.NewFileTree(files), Cwd: contents.Cwd, Console: os.Stdout,
-		Wall: func() int64 { return wall }, Env: []string{"HOME=/", "PATH=/"},
-		Random: func(b []byte) { rand.Read(b) }, Sharable: contents.Sharable}
+		Wall: func() int64 { return wall }, Env: []string{"HOME=/", "PATH=" + rootfs.Path},
+		Random: func(b []byte) { rand.Read(b) }, Sharable: contents.Sharable, Links: links}
 	if interactive {
 		host.Input = &linux.Input{}
 		go func() { // console input (serial and keyboard) for the tasks' read(0)

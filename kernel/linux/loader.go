@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strings"
 	"sync"
 
 	"github.com/skyscope-os/skyscope/hal"
@@ -19,6 +18,7 @@ import (
 // entry point, and initial stack (argv, envp, auxv) placed to end at abi.InitStackTop.
 type Program struct {
 	Name       string
+	Path       string // where in the file tree it was read (Host.Program), "" for a cached image
 	Image      []kernel.Segment
 	Entry      uint64
 	StackPages int
@@ -89,6 +89,10 @@ type Host struct {
 	// Sharable lists the programs whose read-only pages are shared between the
 	// processes running them (kernel.SharedImage).
 	Sharable map[string]bool
+	// Links maps tree paths that hold a bundle program under another name (the
+	// root layout's /bin/ls: "bin/ls" → "coreutils") to that program's name, so
+	// that they share its pages (shareKey).
+	Links map[string]string
 }
 
 // NewProcess makes the process that runs prog in thread t (the first thread of its
@@ -115,8 +119,7 @@ func (h *Host) NewProcess(k *kernel.Kernel, t *kernel.TCB, budget *kernel.Untype
 
 // Program reads argv[0] from the file tree and prepares it to run with argv.
 func (h *Host) Program(argv []string) (*Program, error) {
-	name := strings.TrimPrefix(path.Clean("/"+argv[0]), "/")
-	image, ok := h.Files.File(name)
+	name, image, ok := h.find(argv[0])
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not in the boot bundle", errNoProgram, argv[0])
 	}
@@ -124,7 +127,12 @@ func (h *Host) Program(argv []string) (*Program, error) {
 	if h.Random != nil {
 		h.Random(random[:])
 	}
-	return LoadProgram(path.Base(name), image, argv, h.Env, random)
+	p, err := LoadProgram(path.Base(name), image, argv, h.Env, random)
+	if err != nil {
+		return nil, err
+	}
+	p.Path = name
+	return p, nil
 }
 
 var errNoProgram = errors.New("no such program")
@@ -139,9 +147,7 @@ func (h *Host) Load(k *kernel.Kernel, budget *kernel.Untyped, argv []string, spe
 		}
 		return nil, abi.ErrInvalidArg, err
 	}
-	if h.Sharable[prog.Name] {
-		spec.ShareKey = "bundle:" + prog.Name
-	}
+	spec.ShareKey = h.shareKey(prog.Path)
 	return h.start(k, budget, prog, spec)
 }
 

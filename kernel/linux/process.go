@@ -181,8 +181,8 @@ func sysExecve(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if parent.task != nil {
 		spec.Priority = parent.task.Thread().Priority()
 	}
-	if p.host.Sharable[prog.Name] && p.fs.files[name] != nil {
-		spec.ShareKey = "bundle:" + prog.Name
+	if p.fs.files[name] != nil {
+		spec.ShareKey = p.host.shareKey(name)
 	}
 	task, err := k.CreateTask(p.budget, spec)
 	if err != nil {

@@ -381,7 +381,7 @@ func sysGetrandom(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 func sysUname(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	var u unix.Utsname
 	copy(u.Sysname[:], "Linux")
-	copy(u.Nodename[:], "skyscope")
+	copy(u.Nodename[:], Hostname)
 	copy(u.Release[:], "6.1.0-skyscope")
 	copy(u.Version[:], "Skyscope Linux-ABI personality")
 	copy(u.Machine[:], "x86_64")

@@ -280,7 +280,8 @@ func (w *keyWriter) send() {
 const RootKey = "build/keys/root.key"
 
 // AddProgram writes a signed boot bundle (build/bundle-*.tar; Boot removes it) holding
-// the static Linux program args[0] and, if dir is set, the files under dir and under
+// the static Linux program args[0], the coreutils program (build/tasks/coreutils: the
+// commands of /bin and /usr/bin) and, if dir is set, the files under dir and under
 // each path in with (at their absolute paths, dir being the working directory,
 // GOROOT's zoneinfo.zip added for time zones), and sets the kernel command line to run
 // the program with args[1:].
@@ -333,17 +334,24 @@ func (o *Options) AddProgram(args []string, dir string, with []string) error {
 		return err
 	}
 	progs := []bootbundle.Program{{Entry: name, Binary: data, Sharable: true}}
+	// coreutils: the kernel shows it as /bin and /usr/bin's commands (the standard
+	// layout programs expect: os/exec finds pwd, os's tests list /usr/bin).
+	tasks := []string{"coreutils"}
 	if o.FS {
 		if o.Disk == "" {
 			return fmt.Errorf("SKYAIFS behind /tmp needs a disk image")
 		}
-		for _, task := range []string{"init", "blkd", "skyaifsd"} {
-			bin, err := os.ReadFile(filepath.Join(o.Root, "build", "tasks", task))
-			if err != nil {
-				return fmt.Errorf("%w (make bundle builds it)", err)
-			}
-			progs = append(progs, bootbundle.Program{Entry: task, Binary: bin, Sharable: true})
+		tasks = append(tasks, "init", "blkd", "skyaifsd")
+	}
+	for _, task := range tasks {
+		if task == name {
+			continue // the program run is itself one of them
 		}
+		bin, err := os.ReadFile(filepath.Join(o.Root, "build", "tasks", task))
+		if err != nil {
+			return fmt.Errorf("%w (make bundle builds it)", err)
+		}
+		progs = append(progs, bootbundle.Program{Entry: task, Binary: bin, Sharable: true})
 	}
 	b, err := bootbundle.Build(key, progs, files, cwd, bootbundle.Options{Level: compress.LevelFastest})
 	if err != nil {

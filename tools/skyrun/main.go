@@ -47,7 +47,7 @@ With PROG, a static Linux binary (GOOS=linux GOARCH=amd64 CGO_ENABLED=0), skyrun
 it in the boot bundle and the kernel runs it as a ring-3 task with ARGS; skyrun exits
 with the program's exit status. As a go test -exec program:
 
-    make kernel && go build -o /tmp/skyrun ./tools/skyrun
+    make kernel bundle && go build -o /tmp/skyrun ./tools/skyrun
     SKYSCOPE_ROOT=$PWD CGO_ENABLED=0 go test -exec "/tmp/skyrun -no-build -C ." -short sort
 
 Flags:
@@ -73,15 +73,17 @@ Flags:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	scratch := "" // the scratch disk image skyrun made, removed at the end
+	if flag.NArg() > 0 && o.Build {
+		// The bundle's coreutils (and with -fs its init, blkd and skyaifsd) must be
+		// built before they are packed with the program.
+		if err := qemu.Build(ctx, root, false, o.Append, o.Log); err != nil {
+			fmt.Fprintln(os.Stderr, "skyrun:", err)
+			os.Exit(2)
+		}
+		o.Build = false
+	}
 	if *fsMiB > 0 && flag.NArg() > 0 {
 		o.FS = true
-		if o.Build { // the bundle's init, blkd and skyaifsd must be built before they are packed
-			if err := qemu.Build(ctx, root, false, o.Append, o.Log); err != nil {
-				fmt.Fprintln(os.Stderr, "skyrun:", err)
-				os.Exit(2)
-			}
-			o.Build = false
-		}
 		if o.Disk == "" {
 			img, err := scratchDisk(root, *fsMiB)
 			if err != nil {
