@@ -62,9 +62,17 @@
 //	LabelUtimes   MR0 path length, MR1 access time, MR2 modification time (int64 Unix
 //	              ns; UtimeOmit leaves one; follows a final symlink)
 //	LabelLink     MR0 existing path length, MR1 new path length (a hard link)
+//	LabelChown    MR0 path length, MR1 uid | gid<<32 (machine ids; IDUnchanged, all
+//	              ones, leaves one), MR2 ChownNoFollow or 0: Linux's chown rules for
+//	              the session's credentials (fs.Dir.Chown)
+//	LabelChdir    MR0 path length: the session's relative paths (those not starting
+//	              with "/") start from that directory from now on, as a process's
+//	              working directory; a new Attach starts again at the namespace's root.
+//	              Paths longer than PathMax are named from a deep enough directory.
 //
-// A namespace that cannot change modes or times, or make hard links, answers
-// LabelChmod, LabelUtimes or LabelLink with ENOSYS.
+// A namespace that cannot change modes, times or owners, make hard links or keep a
+// working directory answers LabelChmod, LabelUtimes, LabelChown, LabelLink or
+// LabelChdir with ENOSYS.
 //
 // # Locks
 //
@@ -141,6 +149,8 @@ const (
 	LabelChmod
 	LabelUtimes
 	LabelLink
+	LabelChown
+	LabelChdir
 	labelEnd
 )
 
@@ -161,6 +171,12 @@ const (
 	// LockNoWait answers EAGAIN instead of waiting when the lock is not free.
 	LockNoWait = 1
 )
+
+// ChownNoFollow, as LabelChown's MR2, changes a final symbolic link itself (lchown).
+const ChownNoFollow = 1
+
+// IDUnchanged, as a uid or gid of LabelChown, leaves that id as it is.
+const IDUnchanged = skyfs.IDUnchanged
 
 // Remove kinds (LabelRemove's MR1).
 const (
@@ -236,6 +252,7 @@ type request struct {
 	pages    uint64   // Attach
 	lockMode uint64   // Lock: LockShared or LockExclusive
 	noWait   bool     // Lock: LockNoWait
+	uid, gid uint32   // Chown (IDUnchanged: leave)
 	atime    int64    // Utimes (math.MinInt64: omit)
 	mtime    int64    // Utimes
 }
@@ -402,6 +419,14 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		return r, paths(mr[0])
 	case LabelUtimes:
 		r.atime, r.mtime = int64(mr[1]), int64(mr[2]) // every int64 is a time; UtimeOmit is MinInt64
+		return r, paths(mr[0])
+	case LabelChown:
+		if mr[2]&^ChownNoFollow != 0 {
+			return r, unix.EINVAL
+		}
+		r.uid, r.gid, r.arg = uint32(mr[1]), uint32(mr[1]>>32), mr[2] // every id is one, all ones none
+		return r, paths(mr[0])
+	case LabelChdir:
 		return r, paths(mr[0])
 	case LabelStatfs, LabelSync, LabelDetach:
 	}

@@ -74,6 +74,7 @@ type client struct {
 	m       *user.Mapped           // its buffer; nil while detached
 	size    uint64                 // the buffer's size in bytes (0: detached)
 	handles map[uint64]*skyfs.File // its open files, by handle
+	wd      workdir                // where its relative paths start (LabelChdir)
 }
 
 // Server serves a filesystem to its clients. It is used by one thread.
@@ -203,7 +204,10 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		}
 	}
 	va := cl.m.OutputVA()
-	ns := cl.ns
+	ns := cl.namespace()
+	if r.label == LabelChown || r.label == LabelChdir {
+		return s.ownerAndWorkdir(cl, ns, r, paths)
+	}
 	switch r.label {
 	case LabelOpen:
 		f, err := ns.OpenFile(paths[0], r.flags, r.perm)

@@ -21,7 +21,7 @@ type resolved struct {
 	parent uint64 // dir.Ino
 }
 
-// walk resolves path inside d. Intermediate symbolic links are always
+// walk resolves path inside d (a relative one from d's start, see At). Intermediate symbolic links are always
 // followed; the last component is followed when follow is set. Paths are
 // taken from d's root whether or not they start with "/".
 //
@@ -34,8 +34,12 @@ func (d *Dir) walk(path string, follow bool) (resolved, error) {
 	if err := d.valid(); err != nil {
 		return resolved{}, err
 	}
+	start, err := d.start()
+	if err != nil {
+		return resolved{}, err
+	}
 	links := 0
-	return d.fs.walkFrom(d.cred, d.ino, d.ino, path, follow, &links)
+	return d.fs.walkFrom(d.cred, d.ino, start, path, follow, &links)
 }
 
 // walkFrom is walk from directory start inside root, acting as c: every directory
