@@ -162,7 +162,7 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 			// A trailing slash follows a link in the last component even for the
 			// calls that otherwise act on the link itself (lstat("link/")).
 			last = true
-			if at, e = p.follow(name, true); e != 0 {
+			if at, e = p.follow(k, t, name, true); e != 0 {
 				return "", e
 			}
 		}
@@ -171,7 +171,7 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 			return "", res
 		}
 	}
-	name, e = p.follow(name, last)
+	name, e = p.follow(k, t, name, last)
 	if e == 0 && p.underFile(name) {
 		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
 	}
@@ -212,7 +212,8 @@ func endsInDir(name string) bool {
 	return strings.HasSuffix(name, "/") || strings.HasSuffix(name, "/.")
 }
 
-// lexical turns a path argument into a clean tree path, without following links.
+// lexical turns a path argument into a clean tree path, without following links
+// except where a ".." goes back over one (dotdot).
 func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
 	p.tooLong = false
 	name, ok := p.cstring(k, t, va)
@@ -235,7 +236,10 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	if strings.HasPrefix(name, "/") {
 		base = ""
 	}
-	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
+	clean, e := p.dotdot(k, t, base, name)
+	if e != 0 {
+		return "", e
+	}
 	p.slashEnd = clean != "" && endsInDir(name)
 	p.lastDots = lastDots(name)
 	if p.slashEnd {
@@ -611,6 +615,11 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	cwd := "/" + p.cwd + "\x00"
+	if len(cwd) > 4096 {
+		// Linux's getcwd cannot give a path longer than PATH_MAX (Go's os.Getwd then
+		// finds the directory by walking "..").
+		return errno(unix.ENAMETOOLONG)
+	}
 	if a[1] < uint64(len(cwd)) {
 		return errno(unix.ERANGE)
 	}

@@ -79,7 +79,10 @@ type session struct {
 	// may still be working on it, writing the buffer. The next request is preceded by
 	// one the server answers only after it (it serves one request at a time, in
 	// order), so that nothing is put in the buffer under it.
-	fence  bool
+	fence bool
+	// wd is the session's working directory on the server (a path in its namespace,
+	// "" for none: its root), set for paths longer than PathMax (placePaths).
+	wd     string
 	busy   *kernel.TCB // the thread whose request is under way
 	queue  []*fileOp   // threads waiting their turn
 	closes []uint64    // handles of files closed since the last request, to close
@@ -91,8 +94,16 @@ type rcall struct {
 	label uint64
 	mr    [3]uint64
 	put   [][]byte
+	// lens says which of put are tree paths in the server's namespace ("/tmp/…"):
+	// lens[i] is the word of mr that holds put[i]'s length, or -1 for other bytes.
+	// A path longer than a request carries is sent relative to the session's
+	// working directory (placePaths).
+	lens  []int
 	grant bool
 	done  func(r reply) (*rcall, uint64)
+	// orig is the request as made, for one whose long paths were made relative:
+	// what to place again if the session's working directory is lost.
+	orig *rcall
 }
 
 // reply is a request's outcome.
@@ -113,6 +124,9 @@ type fileOp struct {
 	saved   abi.Regs // the thread's registers at the call, restored for its return
 	cur     *rcall   // the request under way (or to make, while queued)
 	retried bool     // re-attached once after ENOTCONN
+	// restaled: its paths were placed again once after the session's working
+	// directory went stale.
+	restaled bool
 }
 
 // session returns the file session of the process's thread t, or nil when /tmp is
@@ -154,7 +168,7 @@ func (p *Process) remote(k *kernel.Kernel, t *kernel.TCB, s *session, c *rcall) 
 	op := &fileOp{p: p, t: t, s: s, saved: *t.Regs(), cur: c}
 	th := p.threads[t]
 	th.op, th.wait = op, waitFile
-	if s.busy != nil {
+	if s.busy != nil && s.busy != t { // t itself has it while its call runs again (rerun)
 		s.queue = append(s.queue, op)
 		k.Block(t, hal.Forever)
 		return pending // CallDone sets the result
@@ -181,7 +195,7 @@ func (s *session) prelude(c *rcall) *rcall {
 			if r.errno != 0 {
 				return nil, errno(unix.EIO)
 			}
-			s.attached = true
+			s.attached, s.wd = true, "" // a new session starts at the root
 			// /tmp may not exist yet on a new disk: make it, world-writable and
 			// sticky as Linux's; EEXIST is the usual answer.
 			tmp := "/" + tmpRoot
@@ -206,6 +220,10 @@ func (s *session) issue(k *kernel.Kernel, op *fileOp, c *rcall) (uint64, bool) {
 			return errno(unix.ENOMEM), false
 		}
 		s.buf = b
+	}
+	c, e := s.placePaths(c)
+	if e != 0 {
+		return errno(e), false
 	}
 	off := uint64(0)
 	for _, b := range c.put {
@@ -248,9 +266,20 @@ func (p *Process) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 	if rep.errno == unix.ENOTCONN && !op.retried && op.cur.label != fileproto.LabelAttach {
 		// The server lost the session (restarted, say): attach again, once.
 		op.retried, s.attached = true, false
-		next = s.prelude(op.cur)
+		next = s.prelude(op.cur.original())
+	} else if rep.errno == unix.ESTALE && op.cur.orig != nil && !op.restaled {
+		// The session's working directory was removed: place the paths again from
+		// the root.
+		op.restaled, s.wd = true, ""
+		next = op.cur.orig
 	} else {
 		next, res = op.cur.done(rep)
+	}
+	if next == nil && res == needLookup {
+		// A name the call's path resolution needed is looked up: run the call again.
+		if res = p.rerun(k, t, op); res == pending {
+			return
+		}
 	}
 	if next != nil {
 		var pending bool
@@ -366,7 +395,7 @@ func statCall(name string, follow bool, done func(r reply) (*rcall, uint64)) *rc
 	if follow {
 		f = 1
 	}
-	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, done: done}
+	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, lens: []int{0}, done: done}
 }
 
 // dirCheck puts before c a Stat of sp's name, which ended in a slash, and ends the
@@ -389,7 +418,7 @@ func dirCheck(sp slashPath, c *rcall) *rcall {
 // pathCall is a request with one path (its length in MR0) and the words w1, w2.
 func pathCall(label uint64, name string, w1, w2 uint64, done func(r reply) (*rcall, uint64)) *rcall {
 	path := remotePath(name)
-	return &rcall{label: label, mr: [3]uint64{uint64(len(path)), w1, w2}, put: [][]byte{[]byte(path)}, done: done}
+	return &rcall{label: label, mr: [3]uint64{uint64(len(path)), w1, w2}, put: [][]byte{[]byte(path)}, lens: []int{0}, done: done}
 }
 
 // simple is a done function for requests whose result is 0 or the errno.
@@ -419,7 +448,7 @@ func (p *Process) openRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name s
 		if acc == unix.O_RDONLY {
 			w &^= unix.O_TRUNC // O_TRUNC needs write access (Linux leaves a read-only open alone)
 		}
-		return &rcall{label: fileproto.LabelOpen, mr: [3]uint64{w, mode & 0o7777, uint64(len(path))}, put: [][]byte{[]byte(path)},
+		return &rcall{label: fileproto.LabelOpen, mr: [3]uint64{w, mode & 0o7777, uint64(len(path))}, put: [][]byte{[]byte(path)}, lens: []int{2},
 			done: func(r reply) (*rcall, uint64) {
 				if r.errno != 0 {
 					return r.fail()
@@ -607,7 +636,7 @@ func (p *Process) getdentsRemote(k *kernel.Kernel, t *kernel.TCB, f *file, va, s
 	}
 	after := f.after
 	return p.remote(k, t, s, &rcall{label: fileproto.LabelReaddir, mr: [3]uint64{uint64(len(path)), uint64(len(after))},
-		put: [][]byte{[]byte(path), []byte(after)},
+		put: [][]byte{[]byte(path), []byte(after)}, lens: []int{0, -1},
 		done: func(r reply) (*rcall, uint64) {
 			if r.errno != 0 {
 				return r.fail()
@@ -690,7 +719,7 @@ func direntType(mode uint32) byte {
 // renameRemote serves renameat2 within /tmp; RENAME_NOREPLACE looks first.
 func (p *Process) renameRemote(k *kernel.Kernel, t *kernel.TCB, s *session, from, to string, flags uint64) uint64 {
 	a, b := remotePath(from), remotePath(to)
-	rename := &rcall{label: fileproto.LabelRename, mr: [3]uint64{uint64(len(a)), uint64(len(b))}, put: [][]byte{[]byte(a), []byte(b)},
+	rename := &rcall{label: fileproto.LabelRename, mr: [3]uint64{uint64(len(a)), uint64(len(b))}, put: [][]byte{[]byte(a), []byte(b)}, lens: []int{0, 1},
 		done: func(r reply) (*rcall, uint64) {
 			if r.errno != 0 {
 				return r.fail()
@@ -736,7 +765,7 @@ func (p *Process) readlinkRemote(k *kernel.Kernel, t *kernel.TCB, s *session, na
 func (p *Process) symlinkRemote(k *kernel.Kernel, t *kernel.TCB, s *session, target, name string) uint64 {
 	path := remotePath(name)
 	return p.remote(k, t, s, &rcall{label: fileproto.LabelSymlink, mr: [3]uint64{uint64(len(target)), uint64(len(path))},
-		put: [][]byte{[]byte(target), []byte(path)}, done: simple})
+		put: [][]byte{[]byte(target), []byte(path)}, lens: []int{-1, 1}, done: simple})
 }
 
 // statBytes returns a struct stat's bytes.

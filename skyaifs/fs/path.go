@@ -34,9 +34,12 @@ func (d *Dir) walk(path string, follow bool) (resolved, error) {
 	if err := d.valid(); err != nil {
 		return resolved{}, err
 	}
-	start, err := d.start()
-	if err != nil {
-		return resolved{}, err
+	start := d.ino
+	if !strings.HasPrefix(path, "/") {
+		var err error
+		if start, err = d.start(); err != nil {
+			return resolved{}, err // its directory is gone
+		}
 	}
 	links := 0
 	return d.fs.walkFrom(d.cred, d.ino, start, path, follow, &links)
