@@ -349,7 +349,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 // are added or removed between pages: none is listed twice, and none that stays is
 // skipped.
 func (s *Server) readdir(cl *client, path, after string) (unix.Errno, uint64, uint64) {
-	es, err := cl.ns.Readdir(path)
+	es, err := cl.namespace().Readdir(path)
 	if err != nil {
 		return errnoOf(err), 0, 0
 	}

@@ -123,6 +123,9 @@ func TestChownAndChdirOverIPC(t *testing.T) {
 				f.WriteAt([]byte("deep"), 0)
 				f.Close()
 			}
+			if es, err := c.ReadDir("."); err != nil || len(es) != 1 || es[0].Name != "file" {
+				errf("list the deep directory: %v %v", es, err)
+			}
 			want("chdir ..", c.Chdir(".."), 0)
 			if st, err := c.Stat(comp + "/file"); err != nil || st.Size != 4 {
 				errf("stat from the parent: %v %d", err, st.Size)
