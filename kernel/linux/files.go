@@ -601,6 +601,13 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if e != 0 {
 		return e
 	}
+	if p.remoteAt(k, t, name) != nil {
+		// SKYAIFS would follow the links on its side; the working directory is kept
+		// as the directory itself, so that ".." from it is its parent.
+		if name, e = p.physical(k, t, name); e != 0 {
+			return e
+		}
+	}
 	if s := p.remoteAt(k, t, name); s != nil {
 		return chdirRemote(p, k, t, s, name)
 	}

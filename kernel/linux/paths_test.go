@@ -70,6 +70,9 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 		note("file then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/target/../target"), unix.O_RDONLY, 0))
 		note("missing then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/none/../target"), unix.O_RDONLY, 0))
 		note("loop then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/l1/../target"), unix.O_RDONLY, 0))
+		note("chdir link", call(unix.SYS_CHDIR, str(0, "/tmp/p/a")))
+		read("dotdot from it", atcwd, "../target")
+		note("getcwd", call(unix.SYS_GETCWD, m.base+8192, 4096))
 		note("chdir", call(unix.SYS_CHDIR, str(0, "/tmp/p")))
 		read("relative", atcwd, "a/../target")
 		note("mkdir", call(unix.SYS_MKDIRAT, atcwd, str(0, "a/../made"), 0o755))
@@ -170,7 +173,7 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 var wantPaths = strings.Join([]string{
 	"open=in b", "open abs link=in b", "open via top=in p", "open link to dotdot=in p", "open two links=in p",
 	"file then dotdot=-20", "missing then dotdot=-2", "loop then dotdot=-40",
-	"chdir=0", "relative=in b", "mkdir=0", "made in b=0", "rename=0", "moved in b=0", "rmdir=0", "symlink=0",
+	"chdir link=0", "dotdot from it=in b", "getcwd=11", "chdir=0", "relative=in b", "mkdir=0", "made in b=0", "rename=0", "moved in b=0", "rmdir=0", "symlink=0",
 	"through it=in b", "link=0", "hard=in b", "chmod=0", "mode=384", "lstat=0", "size=4", "unlink=0", "hard gone=-2", "readlink=6",
 	"chown=0", fmt.Sprintf("owner=%d", 7<<16|8), "chgrp=0", fmt.Sprintf("owner=%d", 7<<16|9), "lchown=0",
 	fmt.Sprintf("link and target=%d", 5<<16), "fchown=0", "empty path=0", fmt.Sprintf("owner=%d", 4<<16|3),

@@ -89,6 +89,18 @@ func (p *Process) lookupName(k *kernel.Kernel, t *kernel.TCB, name string) (know
 // "/"; an absolute name starts from "/") into a clean tree path without "." or ".." components, as described above.
 // It fails with ENOTDIR, ENOENT or ELOOP as Linux would, or needLookup.
 func (p *Process) dotdot(k *kernel.Kernel, t *kernel.TCB, base, name string) (string, uint64) {
+	return p.walk(k, t, base, name, false)
+}
+
+// physical resolves the tree path name (clean, as resolveLink gives it) with every
+// link followed, the last one too, as Linux's chdir keeps the directory itself and
+// not the names that led to it: a later ".." from it must be the directory's parent.
+func (p *Process) physical(k *kernel.Kernel, t *kernel.TCB, name string) (string, uint64) {
+	return p.walk(k, t, "", "/"+name, true)
+}
+
+// walk is dotdot, and with all set physical: every component is looked at.
+func (p *Process) walk(k *kernel.Kernel, t *kernel.TCB, base, name string, all bool) (string, uint64) {
 	var cur []string
 	if base != "" && !strings.HasPrefix(name, "/") {
 		cur = strings.Split(base, "/")
@@ -107,7 +119,7 @@ func (p *Process) dotdot(k *kernel.Kernel, t *kernel.TCB, base, name string) (st
 			}
 			continue
 		}
-		if !hasDotDot(todo) {
+		if !all && !hasDotDot(todo) {
 			cur = append(cur, c)
 			continue
 		}
@@ -120,6 +132,9 @@ func (p *Process) dotdot(k *kernel.Kernel, t *kernel.TCB, base, name string) (st
 		case nodeMissing:
 			return "", errno(unix.ENOENT)
 		case nodeFile:
+			if all && strings.Join(todo, "") == "" {
+				break // the last component: the caller says what a file there means
+			}
 			return "", errno(unix.ENOTDIR)
 		case nodeError:
 			return "", errno(kn.err)
