@@ -136,6 +136,11 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 		note("getcwd", call(unix.SYS_GETCWD, m.base+8192, 16384))
 		write("f", "deep")
 		read("deep read", atcwd, "f")
+		note("rename an ancestor", call(unix.SYS_RENAMEAT, atcwd, str(0, "/tmp/p/"+name), atcwd, str(300, "/tmp/p/moved")))
+		read("after the move", atcwd, "f")
+		exists("under its new name", "/tmp/p/moved/"+name+"/"+name)
+		note("rename back", call(unix.SYS_RENAMEAT, atcwd, str(0, "/tmp/p/moved"), atcwd, str(300, "/tmp/p/"+name)))
+		read("and back", atcwd, "f")
 		dfd := call(unix.SYS_OPENAT, atcwd, str(0, "."), unix.O_RDONLY|unix.O_DIRECTORY, 0)
 		n := call(unix.SYS_GETDENTS64, dfd, m.base+8192, 4096)
 		note("getdents", n) // one record: "f" (24 bytes)
@@ -178,7 +183,7 @@ var wantPaths = strings.Join([]string{
 	"chown=0", fmt.Sprintf("owner=%d", 7<<16|8), "chgrp=0", fmt.Sprintf("owner=%d", 7<<16|9), "lchown=0",
 	fmt.Sprintf("link and target=%d", 5<<16), "fchown=0", "empty path=0", fmt.Sprintf("owner=%d", 4<<16|3),
 	"set-id gone=493", "set-gid stays without group x=1508", "bad flags=-22", "missing=-2",
-	"chdir deep=0", "getcwd=-36", "deep read=deep", "getdents=24", "stat=0", "size=4", "rename deep=0", "renamed=deep",
+	"chdir deep=0", "getcwd=-36", "deep read=deep", "rename an ancestor=0", "after the move=deep", "under its new name=0", "rename back=0", "and back=deep", "getdents=24", "stat=0", "size=4", "rename deep=0", "renamed=deep",
 	"chdir up=0", "getcwd=7", "by descriptor=deep", "fchdir=0", "getcwd=-36", "dotdot=0", "unlink by descriptor=0",
 	"rmdir failures=0", "deep gone=-2",
 }, " ")

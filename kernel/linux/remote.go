@@ -725,9 +725,17 @@ func (p *Process) renameRemote(k *kernel.Kernel, t *kernel.TCB, s *session, from
 				return r.fail()
 			}
 			for _, f := range p.files { // open directories keep working under their new names
-				if f != nil && f.rs != nil && (f.path == from || len(f.path) > len(from) && f.path[:len(from)+1] == from+"/") {
+				if f != nil && f.rs != nil && under(f.path, from) {
 					f.path = to + f.path[len(from):]
 				}
+			}
+			if under(p.cwd, from) {
+				p.cwd = to + p.cwd[len(from):] // so does the working directory
+			}
+			if under(s.wd, a) {
+				// The server's working directory is the directory, which moved: its name
+				// here must follow, or a long path would be placed in the wrong place.
+				s.wd = b + s.wd[len(a):]
 			}
 			return nil, 0
 		}}
@@ -743,6 +751,11 @@ func (p *Process) renameRemote(k *kernel.Kernel, t *kernel.TCB, s *session, from
 		}
 		return r.fail()
 	}))
+}
+
+// under reports whether path p is dir or lies below it.
+func under(p, dir string) bool {
+	return p == dir || len(p) > len(dir) && p[:len(dir)+1] == dir+"/"
 }
 
 // readlinkRemote serves readlinkat in /tmp.

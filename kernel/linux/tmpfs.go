@@ -536,6 +536,9 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 			f.path = to + strings.TrimPrefix(f.path, from)
 		}
 	}
+	if under(p.cwd, from) {
+		p.cwd = to + p.cwd[len(from):] // so does the working directory
+	}
 	return 0
 }
 
