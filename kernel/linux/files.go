@@ -140,7 +140,7 @@ func slashAnswer(mode int, exists, dir bool) (res uint64, done bool) {
 // that demands (slashFollow and the rest). For SKYAIFS, remote checks it with a Stat
 // before the call's requests; for the trees in memory it is checked here.
 func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool, mode int) (string, uint64) {
-	name, e := p.lexical(k, t, dirfd, va)
+	name, e := p.lexical(k, t, dirfd, va, last)
 	if e != 0 {
 		return name, e
 	}
@@ -213,8 +213,9 @@ func endsInDir(name string) bool {
 }
 
 // lexical turns a path argument into a clean tree path, without following links
-// except where a ".." goes back over one (dotdot).
-func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+// except where a ".." goes back over one (dotdot) — or, when SKYAIFS could not
+// finish the call's paths (thread.physical), every link, the last one if last.
+func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool) (string, uint64) {
 	p.tooLong = false
 	name, ok := p.cstring(k, t, va)
 	switch {
@@ -236,7 +237,11 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	if strings.HasPrefix(name, "/") {
 		base = ""
 	}
-	clean, e := p.dotdot(k, t, base, name)
+	physical := false
+	if th := p.threads[t]; th != nil {
+		physical = th.physical
+	}
+	clean, e := p.walk(k, t, base, name, physical, last)
 	if e != 0 {
 		return "", e
 	}

@@ -90,6 +90,9 @@ type thread struct {
 	// up, need the one it waits for (walk.go).
 	known map[string]known
 	need  string
+	// physical: the current call's paths are resolved by the personality, every
+	// link (SKYAIFS answered EREMOTE: a path of it left /tmp).
+	physical bool
 }
 
 type waitKind uint8
@@ -189,7 +192,7 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	n := r.Num
 	if h, ok := handlers[n]; ok {
 		if th := p.threads[t]; th != nil {
-			th.known = nil // a new call: names may have changed since the last one
+			th.known, th.physical = nil, false // a new call: names may have changed since the last one
 		}
 		res := p.run(k, t, h, args(t))
 		if t.State() == kernel.Inactive {

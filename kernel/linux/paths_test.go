@@ -67,6 +67,17 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 		read("open via top", atcwd, "/tmp/../tmp/p/a/../../target")
 		read("open link to dotdot", atcwd, "/tmp/p/b/up/../target")
 		read("open two links", atcwd, "/tmp/p/a/../up/../target")
+		// Links that leave /tmp start from the personality's "/" (the read-only tree
+		// has /etc/motd), whichever back end holds /tmp.
+		call(unix.SYS_SYMLINKAT, str(100, "/etc/motd"), atcwd, str(0, "/tmp/p/motd"))
+		call(unix.SYS_SYMLINKAT, str(100, "/etc"), atcwd, str(0, "/tmp/p/etc"))
+		call(unix.SYS_SYMLINKAT, str(100, "../../etc/motd"), atcwd, str(0, "/tmp/p/upmotd"))
+		read("absolute link out", atcwd, "/tmp/p/motd")
+		read("through a link out", atcwd, "/tmp/p/etc/motd")
+		read("dotdot out", atcwd, "/tmp/p/upmotd")
+		read("dotdot out, then in", atcwd, "/tmp/p/etc/../tmp/p/target")
+		exists("the link itself", "/tmp/p/motd")
+		note("write through it", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/motd"), unix.O_WRONLY, 0))
 		note("file then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/target/../target"), unix.O_RDONLY, 0))
 		note("missing then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/none/../target"), unix.O_RDONLY, 0))
 		note("loop then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/l1/../target"), unix.O_RDONLY, 0))
@@ -177,7 +188,8 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 // wantPaths is pathsProgram's log, as Linux gives it.
 var wantPaths = strings.Join([]string{
 	"open=in b", "open abs link=in b", "open via top=in p", "open link to dotdot=in p", "open two links=in p",
-	"file then dotdot=-20", "missing then dotdot=-2", "loop then dotdot=-40",
+	"absolute link out=hello", "through a link out=hello", "dotdot out=hello", "dotdot out, then in=in p",
+	"the link itself=0", "write through it=-30", "file then dotdot=-20", "missing then dotdot=-2", "loop then dotdot=-40",
 	"chdir link=0", "dotdot from it=in b", "getcwd=11", "chdir=0", "relative=in b", "mkdir=0", "made in b=0", "rename=0", "moved in b=0", "rmdir=0", "symlink=0",
 	"through it=in b", "link=0", "hard=in b", "chmod=0", "mode=384", "lstat=0", "size=4", "unlink=0", "hard gone=-2", "readlink=6",
 	"chown=0", fmt.Sprintf("owner=%d", 7<<16|8), "chgrp=0", fmt.Sprintf("owner=%d", 7<<16|9), "lchown=0",
@@ -188,10 +200,14 @@ var wantPaths = strings.Join([]string{
 	"rmdir failures=0", "deep gone=-2",
 }, " ")
 
+// pathsTree is the read-only tree pathsProgram's links lead into.
+var pathsTree = map[string][]byte{"etc/motd": []byte("hello")}
+
 // TestPathsInMemory: pathsProgram with the in-memory /tmp.
 func TestPathsInMemory(t *testing.T) {
 	var log []string
-	boot(t, pathsProgram(&log))
+	w := &fsWorld{t: t, progs: []func(l linuxProg){pathsProgram(&log)}, files: pathsTree, inMemory: true}
+	w.run()
 	if got := strings.Join(log, " "); got != wantPaths {
 		t.Fatalf("got  %s\nwant %s", got, wantPaths)
 	}
@@ -200,7 +216,7 @@ func TestPathsInMemory(t *testing.T) {
 // TestPathsOnSKYAIFS: pathsProgram with SKYAIFS behind /tmp.
 func TestPathsOnSKYAIFS(t *testing.T) {
 	var log []string
-	w := &fsWorld{t: t, progs: []func(l linuxProg){pathsProgram(&log)}}
+	w := &fsWorld{t: t, progs: []func(l linuxProg){pathsProgram(&log)}, files: pathsTree}
 	w.run()
 	if got := strings.Join(log, " "); got != wantPaths {
 		t.Fatalf("got  %s\nwant %s\nconsole:\n%s", got, wantPaths, w.m.Console)

@@ -199,8 +199,14 @@ func (s *session) prelude(c *rcall) *rcall {
 			// /tmp may not exist yet on a new disk: make it, world-writable and
 			// sticky as Linux's; EEXIST is the usual answer.
 			tmp := "/" + tmpRoot
+			// The session shows /tmp as a mount point of the personality's tree:
+			// paths that leave it on the server (".." from it, absolute link
+			// targets) come back as EREMOTE, for the personality to resolve (walk.go).
+			// A server without fences (ENOSYS) leaves those to its own root.
+			fence := &rcall{label: fileproto.LabelFence, mr: [3]uint64{uint64(len(tmp))}, put: [][]byte{[]byte(tmp)},
+				done: func(reply) (*rcall, uint64) { return s.prelude(c), 0 }}
 			return &rcall{label: fileproto.LabelMkdir, mr: [3]uint64{uint64(len(tmp)), 0o1777}, put: [][]byte{[]byte(tmp)},
-				done: func(reply) (*rcall, uint64) { return s.prelude(c), 0 }}, 0
+				done: func(reply) (*rcall, uint64) { return fence, 0 }}, 0
 		}}
 	case len(s.closes) > 0:
 		h := s.closes[0]
@@ -267,6 +273,11 @@ func (p *Process) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 		// The server lost the session (restarted, say): attach again, once.
 		op.retried, s.attached = true, false
 		next = s.prelude(op.cur.original())
+	} else if rep.errno == unix.EREMOTE && p.threads[t] != nil && !p.threads[t].physical {
+		// A path left /tmp on the server (an absolute link, ".." from /tmp): the
+		// personality resolves the call's paths itself, every link, and runs it again.
+		p.threads[t].physical = true
+		res = needLookup
 	} else if rep.errno == unix.ESTALE && op.cur.orig != nil && !op.restaled {
 		// The session's working directory was removed: place the paths again from
 		// the root.

@@ -86,21 +86,25 @@ func (p *Process) lookupName(k *kernel.Kernel, t *kernel.TCB, name string) (know
 }
 
 // dotdot resolves the path argument name from base (a resolved tree path, "" for
-// "/"; an absolute name starts from "/") into a clean tree path without "." or ".." components, as described above.
-// It fails with ENOTDIR, ENOENT or ELOOP as Linux would, or needLookup.
+// "/"; an absolute name starts from "/") into a clean tree path without "." or ".."
+// components, as described above. It fails with ENOTDIR, ENOENT or ELOOP as Linux
+// would, or needLookup.
 func (p *Process) dotdot(k *kernel.Kernel, t *kernel.TCB, base, name string) (string, uint64) {
-	return p.walk(k, t, base, name, false)
+	return p.walk(k, t, base, name, false, false)
 }
 
 // physical resolves the tree path name (clean, as resolveLink gives it) with every
 // link followed, the last one too, as Linux's chdir keeps the directory itself and
 // not the names that led to it: a later ".." from it must be the directory's parent.
 func (p *Process) physical(k *kernel.Kernel, t *kernel.TCB, name string) (string, uint64) {
-	return p.walk(k, t, "", "/"+name, true)
+	return p.walk(k, t, "", "/"+name, true, true)
 }
 
-// walk is dotdot, and with all set physical: every component is looked at.
-func (p *Process) walk(k *kernel.Kernel, t *kernel.TCB, base, name string, all bool) (string, uint64) {
+// walk is dotdot, and with all set it looks at every component: links are followed
+// everywhere but in the last component, which is followed if followLast (or if a
+// slash follows it) — the personality's own resolution of a whole path, for the
+// paths SKYAIFS's walk cannot finish (see remote: EREMOTE) and for chdir.
+func (p *Process) walk(k *kernel.Kernel, t *kernel.TCB, base, name string, all, followLast bool) (string, uint64) {
 	var cur []string
 	if base != "" && !strings.HasPrefix(name, "/") {
 		cur = strings.Split(base, "/")
@@ -119,21 +123,29 @@ func (p *Process) walk(k *kernel.Kernel, t *kernel.TCB, base, name string, all b
 			}
 			continue
 		}
-		if !all && !hasDotDot(todo) {
+		last := onlyDots(todo)
+		if !all && !hasDotDot(todo) || all && last && !followLast && len(todo) == 0 {
 			cur = append(cur, c)
 			continue
 		}
-		full := strings.Join(append(cur, c), "/")
+		full := strings.Join(cur, "/")
+		if full != "" {
+			full += "/"
+		}
+		full += c
 		kn, ok := p.lookupName(k, t, full)
 		if !ok {
 			return "", needLookup
 		}
 		switch kn.kind {
 		case nodeMissing:
+			if all && last {
+				break // a name to be made: the caller says what a missing one means
+			}
 			return "", errno(unix.ENOENT)
 		case nodeFile:
-			if all && strings.Join(todo, "") == "" {
-				break // the last component: the caller says what a file there means
+			if all && last {
+				break // the caller says what a file there means (a trailing slash: ENOTDIR)
 			}
 			return "", errno(unix.ENOTDIR)
 		case nodeError:
@@ -151,6 +163,17 @@ func (p *Process) walk(k *kernel.Kernel, t *kernel.TCB, base, name string, all b
 		cur = append(cur, c)
 	}
 	return strings.Join(cur, "/"), 0
+}
+
+// onlyDots reports whether path components comps name nothing more: each is "" or
+// ".".
+func onlyDots(comps []string) bool {
+	for _, c := range comps {
+		if c != "" && c != "." {
+			return false
+		}
+	}
+	return true
 }
 
 // hasDotDot reports whether path components comps hold "..".

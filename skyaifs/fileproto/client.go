@@ -353,6 +353,14 @@ func (c *Client) Chdir(path string) error {
 	return err
 }
 
+// Fence makes the session report paths that leave directory path, through ".." from
+// it or an absolute link target, with EREMOTE (until the next Attach): for a client
+// that shows path as a mount point in a tree of its own.
+func (c *Client) Fence(path string) error {
+	_, _, err := c.pathCall("fence", path, LabelFence, 0, 0)
+	return err
+}
+
 // Chtimes sets the access and modification times of path (Unix nanoseconds;
 // int64(UtimeOmit) leaves one as it is).
 func (c *Client) Chtimes(path string, atime, mtime int64) error {

@@ -69,10 +69,14 @@
 //	              with "/") start from that directory from now on, as a process's
 //	              working directory; a new Attach starts again at the namespace's root.
 //	              Paths longer than PathMax are named from a deep enough directory.
+//	LabelFence    MR0 path length: the session shows that directory as a mount point
+//	              in a tree of its own, so ".." from it and absolute symbolic link
+//	              targets are the client's to resolve: paths that meet one fail with
+//	              EREMOTE (fs.Dir.Fence) from now on, until the next Attach.
 //
 // A namespace that cannot change modes, times or owners, make hard links or keep a
-// working directory answers LabelChmod, LabelUtimes, LabelChown, LabelLink or
-// LabelChdir with ENOSYS.
+// working directory or a fence answers LabelChmod, LabelUtimes, LabelChown, LabelLink,
+// LabelChdir or LabelFence with ENOSYS.
 //
 // # Locks
 //
@@ -151,6 +155,7 @@ const (
 	LabelLink
 	LabelChown
 	LabelChdir
+	LabelFence
 	labelEnd
 )
 
@@ -426,7 +431,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 		}
 		r.uid, r.gid, r.arg = uint32(mr[1]), uint32(mr[1]>>32), mr[2] // every id is one, all ones none
 		return r, paths(mr[0])
-	case LabelChdir:
+	case LabelChdir, LabelFence:
 		return r, paths(mr[0])
 	case LabelStatfs, LabelSync, LabelDetach:
 	}

@@ -205,7 +205,7 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 	}
 	va := cl.m.OutputVA()
 	ns := cl.namespace()
-	if r.label == LabelChown || r.label == LabelChdir {
+	if r.label == LabelChown || r.label == LabelChdir || r.label == LabelFence {
 		return s.ownerAndWorkdir(cl, ns, r, paths)
 	}
 	switch r.label {

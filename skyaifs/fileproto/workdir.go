@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Owners and working directories: LabelChown and LabelChdir.
+// Owners, working directories and fences: LabelChown, LabelChdir and LabelFence.
 //
 // A session's working directory exists for paths longer than a request carries
 // (PathMax): a Linux process may work in a directory whose absolute path is longer
@@ -17,6 +17,9 @@ import (
 // root exactly as before. It belongs to the buffer it was set under, so a new Attach
 // (a restarted client) starts again at the root without the server having to forget
 // it anywhere else.
+//
+// A fence (LabelFence, fs.Dir.Fence) is kept the same way, in the same Dir: the
+// working directories set after it keep it.
 
 // workdir is a session's working directory.
 type workdir struct {
@@ -33,7 +36,8 @@ func (cl *client) namespace() Namespace {
 	return cl.ns
 }
 
-// ownerAndWorkdir carries out LabelChown and LabelChdir in ns (cl.namespace()).
+// ownerAndWorkdir carries out LabelChown, LabelChdir and LabelFence in ns
+// (cl.namespace()).
 func (s *Server) ownerAndWorkdir(cl *client, ns Namespace, r request, paths []string) (unix.Errno, uint64, uint64) {
 	switch r.label {
 	case LabelChown:
@@ -64,6 +68,17 @@ func (s *Server) ownerAndWorkdir(cl *client, ns Namespace, r request, paths []st
 			return errnoOf(err), 0, 0
 		}
 		cl.wd = workdir{ns: at, buf: cl.m}
+		return 0, 0, 0
+	case LabelFence:
+		d, ok := ns.(*skyfs.Dir)
+		if !ok {
+			return unix.ENOSYS, 0, 0 // a view resolves its own mounts
+		}
+		fenced, err := d.Fence(paths[0])
+		if err != nil {
+			return errnoOf(err), 0, 0
+		}
+		cl.wd = workdir{ns: fenced, buf: cl.m}
 		return 0, 0, 0
 	}
 	return unix.ENOSYS, 0, 0

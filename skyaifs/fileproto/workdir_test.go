@@ -134,6 +134,17 @@ func TestChownAndChdirOverIPC(t *testing.T) {
 				errf("absolute path with a working directory: %v", err)
 			}
 			want("chdir to a file", c.Chdir("/u/roots"), unix.ENOTDIR)
+			// A fence at /u: an absolute link and ".." from /u are the client's.
+			want("symlink", c.Symlink("/u/roots", "/u/abs"), 0)
+			want("fence", c.Fence("/u"), 0)
+			_, err = c.Stat("/u/abs")
+			want("stat through an absolute link", err, unix.EREMOTE)
+			_, err = c.Stat("/u/../w")
+			want("stat through .. from the fence", err, unix.EREMOTE)
+			_, err = c.Lstat("/u/abs")
+			want("lstat of the link", err, 0)
+			_, err = c.Stat(comp + "/file")
+			want("the working directory stays", err, 0)
 			// A new session starts at the root again.
 			want("sync", c.Sync(), 0)
 			slots := &user.Slots{Next: 200, Limit: 256}

@@ -109,3 +109,38 @@ func TestDirAt(t *testing.T) {
 		t.Errorf("absolute path from a stale At: %q %v", b, err)
 	}
 }
+
+// TestDirFence: a fenced Dir answers EREMOTE for ".." from the fence and for an
+// absolute link target, and resolves everything else as before (relative links,
+// ".." below the fence, paths that only pass through).
+func TestDirFence(t *testing.T) {
+	f, _ := newFS(t, 1024)
+	must(t, f.Mkdir("/tmp", 0o1777))
+	must(t, f.Mkdir("/tmp/d", 0o755))
+	must(t, f.WriteFile("/tmp/d/file", []byte("x"), 0o644))
+	must(t, f.WriteFile("/top", []byte("t"), 0o644))
+	must(t, f.Symlink("d/file", "/tmp/rel"))
+	must(t, f.Symlink("/tmp/d/file", "/tmp/abs"))
+	must(t, f.Symlink("../top", "/tmp/up"))
+	must(t, f.Symlink("../d/file", "/tmp/d/back"))
+	d, err := f.Root().Fence("/tmp")
+	must(t, err)
+	for p, want := range map[string]error{
+		"/tmp/rel": nil, "/tmp/d/../d/file": nil, "/tmp/d/back": nil, "/top": nil,
+		"/tmp/abs": unix.EREMOTE, "/tmp/up": unix.EREMOTE, "/tmp/../top": unix.EREMOTE, "/tmp/abs/x": unix.EREMOTE,
+	} {
+		_, err := d.Stat(p)
+		if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+			t.Errorf("stat %s: %v, want %v", p, err, want)
+		}
+	}
+	if _, err := d.Lstat("/tmp/abs"); err != nil {
+		t.Errorf("lstat of an absolute link itself: %v", err)
+	}
+	if _, err := f.Stat("/tmp/abs"); err != nil {
+		t.Errorf("without a fence: %v", err)
+	}
+	if _, err := f.Root().Fence("/top"); !errors.Is(err, unix.ENOTDIR) {
+		t.Errorf("fence at a file: %v", err)
+	}
+}

@@ -23,6 +23,9 @@ type Dir struct {
 	// Immutable.
 	at    uint64
 	atGen uint32
+	// fence: the directory a client mounts somewhere in a larger tree of its own
+	// (Fence); 0 for none. Immutable.
+	fence uint64
 }
 
 // Root returns the Dir of the filesystem's root directory.
@@ -79,6 +82,32 @@ func (d *Dir) At(path string) (*Dir, error) {
 	if n.Ino == d.ino {
 		nd.at = 0
 	}
+	return &nd, nil
+}
+
+// Fence returns a Dir like d whose paths report leaving the directory path
+// (resolved in d, following links) instead of resolving on: ".." from that
+// directory, and a symbolic link with an absolute target anywhere, fail with EREMOTE.
+// It is for a client that shows the directory as a mount point in a tree of its own
+// (the Linux personality's /tmp): there ".." leads into the client's tree and an
+// absolute link starts at the client's root, so the client resolves such paths
+// itself. Confinement is unchanged: nothing resolves outside d either way.
+func (d *Dir) Fence(path string) (*Dir, error) {
+	f := d.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable("fence"); err != nil {
+		return nil, err
+	}
+	n, err := d.existing(path, true)
+	if err != nil {
+		return nil, wrap("fence", path, err)
+	}
+	if n.Type() != disk.TypeDir {
+		return nil, wrap("fence", path, unix.ENOTDIR)
+	}
+	nd := *d
+	nd.fence = n.Ino
 	return &nd, nil
 }
 
