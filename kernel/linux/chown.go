@@ -143,7 +143,7 @@ func (p *Process) chownName(k *kernel.Kernel, t *kernel.TCB, a [6]uint64, cwd, f
 	}
 	if s := p.remoteAt(k, t, name); s != nil {
 		// A trailing slash follows a final link even for lchown, as on Linux.
-		return p.remote(k, t, s, chownCall(name, uid, gid, follow || p.slashEnd))
+		return p.remote(k, t, s, chownCall(name, uid, gid, follow || !cwd && p.slashEnd))
 	}
 	return p.chown(name, uid, gid)
 }

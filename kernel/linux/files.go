@@ -286,8 +286,15 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 }
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
 	flags := a[2]
+	resolve := p.resolve
+	if th := p.threads[t]; th != nil && th.physical &&
+		(flags&unix.O_NOFOLLOW != 0 || flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL) {
+		// Resolving every link itself (SKYAIFS answered EREMOTE), the personality
+		// must leave a final one to the open, which refuses it.
+		resolve = p.resolveLink
+	}
+	name, e := resolve(k, t, int64(int32(a[0])), a[1])
 	if flags&unix.O_CREAT != 0 && p.slashEnd && (e == 0 || e == errno(unix.ENOTDIR)) {
 		return errno(unix.EISDIR) // Linux refuses to create "x/" before looking at x
 	}

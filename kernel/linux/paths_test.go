@@ -78,6 +78,15 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 		read("dotdot out, then in", atcwd, "/tmp/p/etc/../tmp/p/target")
 		exists("the link itself", "/tmp/p/motd")
 		note("write through it", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/motd"), unix.O_WRONLY, 0))
+		// Past an absolute link (SKYAIFS hands the path back), a final link is still
+		// the open's to refuse.
+		call(unix.SYS_SYMLINKAT, str(100, "/tmp/p"), atcwd, str(0, "/tmp/p/self"))
+		read("through an absolute link", atcwd, "/tmp/p/self/self/target")
+		note("nofollow past it", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/self/motd"), unix.O_RDONLY|unix.O_NOFOLLOW, 0))
+		note("excl past it", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/self/motd"), unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o644))
+		note("lstat past it", call(unix.SYS_NEWFSTATAT, atcwd, str(0, "/tmp/p/self/motd"), m.base+2048, unix.AT_SYMLINK_NOFOLLOW))
+		l.p.Load(m.base+2048, st[:])
+		note("is a link", uint64(binary.LittleEndian.Uint32(st[24:])&unix.S_IFMT)/unix.S_IFLNK)
 		note("file then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/target/../target"), unix.O_RDONLY, 0))
 		note("missing then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/none/../target"), unix.O_RDONLY, 0))
 		note("loop then dotdot", call(unix.SYS_OPENAT, atcwd, str(0, "/tmp/p/l1/../target"), unix.O_RDONLY, 0))
@@ -189,7 +198,7 @@ func pathsProgram(log *[]string) func(l linuxProg) {
 var wantPaths = strings.Join([]string{
 	"open=in b", "open abs link=in b", "open via top=in p", "open link to dotdot=in p", "open two links=in p",
 	"absolute link out=hello", "through a link out=hello", "dotdot out=hello", "dotdot out, then in=in p",
-	"the link itself=0", "write through it=-30", "file then dotdot=-20", "missing then dotdot=-2", "loop then dotdot=-40",
+	"the link itself=0", "write through it=-30", "through an absolute link=in p", "nofollow past it=-40", "excl past it=-17", "lstat past it=0", "is a link=1", "file then dotdot=-20", "missing then dotdot=-2", "loop then dotdot=-40",
 	"chdir link=0", "dotdot from it=in b", "getcwd=11", "chdir=0", "relative=in b", "mkdir=0", "made in b=0", "rename=0", "moved in b=0", "rmdir=0", "symlink=0",
 	"through it=in b", "link=0", "hard=in b", "chmod=0", "mode=384", "lstat=0", "size=4", "unlink=0", "hard gone=-2", "readlink=6",
 	"chown=0", fmt.Sprintf("owner=%d", 7<<16|8), "chgrp=0", fmt.Sprintf("owner=%d", 7<<16|9), "lchown=0",
