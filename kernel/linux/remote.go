@@ -358,7 +358,9 @@ func (p *Process) abandon(k *kernel.Kernel) {
 			}
 		}
 		if s.busy == t {
-			s.fence = true
+			// The request may still move the server's working directory (a LabelChdir
+			// step): forget where it is, so the next long path starts from the root.
+			s.fence, s.wd = true, ""
 			s.next(k)
 		}
 	}
