@@ -281,3 +281,97 @@ func TestContainerRootHasNoAuthorityOutside(t *testing.T) {
 		t.Errorf("outside, the container root's file is owned by %d; the machine root's chmod: %#x", ownSeenOutside, chmodByMachineRoot)
 	}
 }
+
+// TestChownInContainer: a process of a container (uid 1000 inside, the machine's
+// 101000) changes its own file's group to its own group; giving it away, a group it
+// is not in, the machine root's file are EPERM, and an id the container does not map
+// is EINVAL — and none of those changes anything. The machine's root gives the file
+// to another of the container's ids, which the process then sees by its inside id.
+func TestChownInContainer(t *testing.T) {
+	m, err := usersim.Boot(usersim.Config{Kernel: kernel.Config{Quiet: true}, Init: func(*user.Env) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Run(1_000_000)
+	c, err := m.CreateContainer(m.RootContainer(), "users", abi.ContainerLimits{Memory: 2 << 20, MaxTasks: 3, Priority: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []abi.IDKind{abi.IDUser, abi.IDGroup} {
+		if err := m.SetContainerIDMap(c, kind, []abi.IDMap{{Inside: 0, Outside: 100000, Count: 65536}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree := linux.NewFileTree(map[string][]byte{"bin/x": {1}})
+	at := uint64(0xffffff9c)
+	var inside, outside []string
+	prog := func(log *[]string, body func(l linuxProg, str func(string) uint64, note func(string, uint64), owner func(string) string)) func(p *sim.Port) {
+		return func(p *sim.Port) {
+			l := linuxProg{p}
+			addr := l.call(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+			str := func(s string) uint64 { l.p.Store(addr, append([]byte(s), 0)); return addr }
+			note := func(what string, r uint64) { *log = append(*log, fmt.Sprintf("%s=%d", what, int64(r))) }
+			owner := func(name string) string {
+				l.call(unix.SYS_NEWFSTATAT, at, str(name), addr+2048, 0)
+				var st unix.Stat_t
+				b := make([]byte, unsafe.Sizeof(st))
+				l.p.Load(addr+2048, b)
+				st = *(*unix.Stat_t)(unsafe.Pointer(&b[0]))
+				return fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+			}
+			body(l, str, note, owner)
+			l.call(unix.SYS_EXIT_GROUP, 0)
+		}
+	}
+	const rootPC, userPC, checkPC, againPC = 0x64_0000, 0x66_0000, 0x67_0000, 0x68_0000
+	m.Sim.AddProgram(rootPC, prog(&outside, func(l linuxProg, str func(string) uint64, note func(string, uint64), owner func(string) string) {
+		l.call(unix.SYS_CLOSE, l.call(unix.SYS_OPENAT, at, str("/tmp/rootfile"), unix.O_CREAT|unix.O_WRONLY, 0o644))
+	}))
+	m.Sim.AddProgram(userPC, prog(&inside, func(l linuxProg, str func(string) uint64, note func(string, uint64), owner func(string) string) {
+		l.call(unix.SYS_CLOSE, l.call(unix.SYS_OPENAT, at, str("/tmp/mine"), unix.O_CREAT|unix.O_WRONLY, 0o644))
+		note("own group", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), ^uint64(0), 1000, 0))
+		note("own uid", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), 1000, ^uint64(0), 0))
+		note("give away", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), 0, ^uint64(0), 0))
+		note("another group", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), ^uint64(0), 2000, 0))
+		note("unmapped id", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), ^uint64(0), 70000, 0))
+		note("machine root's file", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/rootfile"), ^uint64(0), 1000, 0))
+		note("read-only tree", l.call(unix.SYS_FCHOWNAT, at, str("/bin/x"), ^uint64(0), 1000, 0))
+		inside = append(inside, "mine="+owner("/tmp/mine"), "rootfile="+owner("/tmp/rootfile"))
+	}))
+	m.Sim.AddProgram(checkPC, prog(&outside, func(l linuxProg, str func(string) uint64, note func(string, uint64), owner func(string) string) {
+		outside = append(outside, "seen outside="+owner("/tmp/mine"))
+		note("root gives", l.call(unix.SYS_FCHOWNAT, at, str("/tmp/mine"), 102000, 102000, 0))
+	}))
+	m.Sim.AddProgram(againPC, prog(&inside, func(l linuxProg, str func(string) uint64, note func(string, uint64), owner func(string) string) {
+		inside = append(inside, "given="+owner("/tmp/mine"))
+	}))
+	run := func(pc uint64, ctr *kernel.Container, ids *kernel.IDs) {
+		budget := m.RootUntyped()
+		if ctr != nil {
+			budget = ctr.Budget()
+		}
+		task, err := m.CreateTask(budget, kernel.TaskSpec{Name: "p", Entry: pc, StackPages: 2, Container: ctr, Memory: 1 << 19, IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proc := linux.NewProcess("p", task.Budget(), m.Console, func() int64 { return 0 })
+		proc.Attach(m.Kernel, task.Thread())
+		proc.SetTree(tree, "/")
+		m.StartTask(task)
+		if r := m.Run(m.Now() + 10_000_000_000); r != kernel.StopIdle {
+			t.Fatalf("run: %v\n%s", r, m.Console)
+		}
+	}
+	run(rootPC, nil, nil)
+	run(userPC, c, &kernel.IDs{UID: 1000, GID: 1000})
+	run(checkPC, nil, nil)
+	run(againPC, c, &kernel.IDs{UID: 1000, GID: 1000})
+	want := "own group=0 own uid=0 give away=-1 another group=-1 unmapped id=-22 machine root's file=-1 read-only tree=-30 " +
+		"mine=1000:1000 rootfile=65534:65534 given=2000:2000"
+	if got := strings.Join(inside, " "); got != want {
+		t.Errorf("inside:  %s\nwant     %s", got, want)
+	}
+	if got, want := strings.Join(outside, " "), "seen outside=101000:101000 root gives=0"; got != want {
+		t.Errorf("outside: %s\nwant     %s", got, want)
+	}
+}

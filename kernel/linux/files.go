@@ -140,7 +140,7 @@ func slashAnswer(mode int, exists, dir bool) (res uint64, done bool) {
 // that demands (slashFollow and the rest). For SKYAIFS, remote checks it with a Stat
 // before the call's requests; for the trees in memory it is checked here.
 func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool, mode int) (string, uint64) {
-	name, e := p.lexical(k, t, dirfd, va)
+	name, e := p.lexical(k, t, dirfd, va, last)
 	if e != 0 {
 		return name, e
 	}
@@ -162,7 +162,7 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 			// A trailing slash follows a link in the last component even for the
 			// calls that otherwise act on the link itself (lstat("link/")).
 			last = true
-			if at, e = p.follow(name, true); e != 0 {
+			if at, e = p.follow(k, t, name, true); e != 0 {
 				return "", e
 			}
 		}
@@ -171,7 +171,7 @@ func (p *Process) resolveAt(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uin
 			return "", res
 		}
 	}
-	name, e = p.follow(name, last)
+	name, e = p.follow(k, t, name, last)
 	if e == 0 && p.underFile(name) {
 		return "", errno(unix.ENOTDIR) // "file/x": Linux stops at the file
 	}
@@ -212,8 +212,10 @@ func endsInDir(name string) bool {
 	return strings.HasSuffix(name, "/") || strings.HasSuffix(name, "/.")
 }
 
-// lexical turns a path argument into a clean tree path, without following links.
-func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64) (string, uint64) {
+// lexical turns a path argument into a clean tree path, without following links
+// except where a ".." goes back over one (dotdot) — or, when SKYAIFS could not
+// finish the call's paths (thread.physical), every link, the last one if last.
+func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint64, last bool) (string, uint64) {
 	p.tooLong = false
 	name, ok := p.cstring(k, t, va)
 	switch {
@@ -235,7 +237,14 @@ func (p *Process) lexical(k *kernel.Kernel, t *kernel.TCB, dirfd int64, va uint6
 	if strings.HasPrefix(name, "/") {
 		base = ""
 	}
-	clean := strings.Trim(path.Clean("/"+base+"/"+name), "/")
+	physical := false
+	if th := p.threads[t]; th != nil {
+		physical = th.physical
+	}
+	clean, e := p.walk(k, t, base, name, physical, last)
+	if e != 0 {
+		return "", e
+	}
 	p.slashEnd = clean != "" && endsInDir(name)
 	p.lastDots = lastDots(name)
 	if p.slashEnd {
@@ -277,8 +286,15 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 }
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
-	name, e := p.resolve(k, t, int64(int32(a[0])), a[1])
 	flags := a[2]
+	resolve := p.resolve
+	if th := p.threads[t]; th != nil && th.physical &&
+		(flags&unix.O_NOFOLLOW != 0 || flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL) {
+		// Resolving every link itself (SKYAIFS answered EREMOTE), the personality
+		// must leave a final one to the open, which refuses it.
+		resolve = p.resolveLink
+	}
+	name, e := resolve(k, t, int64(int32(a[0])), a[1])
 	if flags&unix.O_CREAT != 0 && p.slashEnd && (e == 0 || e == errno(unix.ENOTDIR)) {
 		return errno(unix.EISDIR) // Linux refuses to create "x/" before looking at x
 	}
@@ -597,6 +613,13 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	if e != 0 {
 		return e
 	}
+	if p.remoteAt(k, t, name) != nil {
+		// SKYAIFS would follow the links on its side; the working directory is kept
+		// as the directory itself, so that ".." from it is its parent.
+		if name, e = p.physical(k, t, name); e != 0 {
+			return e
+		}
+	}
 	if s := p.remoteAt(k, t, name); s != nil {
 		return chdirRemote(p, k, t, s, name)
 	}
@@ -611,6 +634,11 @@ func sysChdir(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 func sysGetcwd(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	cwd := "/" + p.cwd + "\x00"
+	if len(cwd) > 4096 {
+		// Linux's getcwd cannot give a path longer than PATH_MAX (Go's os.Getwd then
+		// finds the directory by walking "..").
+		return errno(unix.ENAMETOOLONG)
+	}
 	if a[1] < uint64(len(cwd)) {
 		return errno(unix.ERANGE)
 	}

@@ -86,6 +86,13 @@ type thread struct {
 	altStack [3]uint64
 	wait     waitKind
 	op       *fileOp // the file request under way or waiting its turn (waitFile)
+	// known are the /tmp names of SKYAIFS the current call's path resolution looked
+	// up, need the one it waits for (walk.go).
+	known map[string]known
+	need  string
+	// physical: the current call's paths are resolved by the personality, every
+	// link (SKYAIFS answered EREMOTE: a path of it left /tmp).
+	physical bool
 }
 
 type waitKind uint8
@@ -184,8 +191,10 @@ func (p *Process) Syscall(k *kernel.Kernel, t *kernel.TCB) {
 	r := t.Regs()
 	n := r.Num
 	if h, ok := handlers[n]; ok {
-		p.dirOnly = p.dirOnly[:0]
-		res := h(p, k, t, args(t))
+		if th := p.threads[t]; th != nil {
+			th.known, th.physical = nil, false // a new call: names may have changed since the last one
+		}
+		res := p.run(k, t, h, args(t))
 		if t.State() == kernel.Inactive {
 			return // the call ended the task and destroyed the thread: no one gets a result
 		}

@@ -79,7 +79,10 @@ type session struct {
 	// may still be working on it, writing the buffer. The next request is preceded by
 	// one the server answers only after it (it serves one request at a time, in
 	// order), so that nothing is put in the buffer under it.
-	fence  bool
+	fence bool
+	// wd is the session's working directory on the server (a path in its namespace,
+	// "" for none: its root), set for paths longer than PathMax (placePaths).
+	wd     string
 	busy   *kernel.TCB // the thread whose request is under way
 	queue  []*fileOp   // threads waiting their turn
 	closes []uint64    // handles of files closed since the last request, to close
@@ -91,8 +94,16 @@ type rcall struct {
 	label uint64
 	mr    [3]uint64
 	put   [][]byte
+	// lens says which of put are tree paths in the server's namespace ("/tmp/…"):
+	// lens[i] is the word of mr that holds put[i]'s length, or -1 for other bytes.
+	// A path longer than a request carries is sent relative to the session's
+	// working directory (placePaths).
+	lens  []int
 	grant bool
 	done  func(r reply) (*rcall, uint64)
+	// orig is the request as made, for one whose long paths were made relative:
+	// what to place again if the session's working directory is lost.
+	orig *rcall
 }
 
 // reply is a request's outcome.
@@ -113,6 +124,9 @@ type fileOp struct {
 	saved   abi.Regs // the thread's registers at the call, restored for its return
 	cur     *rcall   // the request under way (or to make, while queued)
 	retried bool     // re-attached once after ENOTCONN
+	// restaled: its paths were placed again once after the session's working
+	// directory went stale.
+	restaled bool
 }
 
 // session returns the file session of the process's thread t, or nil when /tmp is
@@ -154,7 +168,7 @@ func (p *Process) remote(k *kernel.Kernel, t *kernel.TCB, s *session, c *rcall) 
 	op := &fileOp{p: p, t: t, s: s, saved: *t.Regs(), cur: c}
 	th := p.threads[t]
 	th.op, th.wait = op, waitFile
-	if s.busy != nil {
+	if s.busy != nil && s.busy != t { // t itself has it while its call runs again (rerun)
 		s.queue = append(s.queue, op)
 		k.Block(t, hal.Forever)
 		return pending // CallDone sets the result
@@ -181,12 +195,18 @@ func (s *session) prelude(c *rcall) *rcall {
 			if r.errno != 0 {
 				return nil, errno(unix.EIO)
 			}
-			s.attached = true
+			s.attached, s.wd = true, "" // a new session starts at the root
 			// /tmp may not exist yet on a new disk: make it, world-writable and
 			// sticky as Linux's; EEXIST is the usual answer.
 			tmp := "/" + tmpRoot
+			// The session shows /tmp as a mount point of the personality's tree:
+			// paths that leave it on the server (".." from it, absolute link
+			// targets) come back as EREMOTE, for the personality to resolve (walk.go).
+			// A server without fences (ENOSYS) leaves those to its own root.
+			fence := &rcall{label: fileproto.LabelFence, mr: [3]uint64{uint64(len(tmp))}, put: [][]byte{[]byte(tmp)},
+				done: func(reply) (*rcall, uint64) { return s.prelude(c), 0 }}
 			return &rcall{label: fileproto.LabelMkdir, mr: [3]uint64{uint64(len(tmp)), 0o1777}, put: [][]byte{[]byte(tmp)},
-				done: func(reply) (*rcall, uint64) { return s.prelude(c), 0 }}, 0
+				done: func(reply) (*rcall, uint64) { return fence, 0 }}, 0
 		}}
 	case len(s.closes) > 0:
 		h := s.closes[0]
@@ -206,6 +226,10 @@ func (s *session) issue(k *kernel.Kernel, op *fileOp, c *rcall) (uint64, bool) {
 			return errno(unix.ENOMEM), false
 		}
 		s.buf = b
+	}
+	c, e := s.placePaths(c)
+	if e != 0 {
+		return errno(e), false
 	}
 	off := uint64(0)
 	for _, b := range c.put {
@@ -248,9 +272,25 @@ func (p *Process) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 	if rep.errno == unix.ENOTCONN && !op.retried && op.cur.label != fileproto.LabelAttach {
 		// The server lost the session (restarted, say): attach again, once.
 		op.retried, s.attached = true, false
-		next = s.prelude(op.cur)
+		next = s.prelude(op.cur.original())
+	} else if rep.errno == unix.EREMOTE && p.threads[t] != nil && !p.threads[t].physical {
+		// A path left /tmp on the server (an absolute link, ".." from /tmp): the
+		// personality resolves the call's paths itself, every link, and runs it again.
+		p.threads[t].physical = true
+		res = needLookup
+	} else if rep.errno == unix.ESTALE && op.cur.orig != nil && !op.restaled {
+		// The session's working directory was removed: place the paths again from
+		// the root.
+		op.restaled, s.wd = true, ""
+		next = op.cur.orig
 	} else {
 		next, res = op.cur.done(rep)
+	}
+	if next == nil && res == needLookup {
+		// A name the call's path resolution needed is looked up: run the call again.
+		if res = p.rerun(k, t, op); res == pending {
+			return
+		}
 	}
 	if next != nil {
 		var pending bool
@@ -318,7 +358,9 @@ func (p *Process) abandon(k *kernel.Kernel) {
 			}
 		}
 		if s.busy == t {
-			s.fence = true
+			// The request may still move the server's working directory (a LabelChdir
+			// step): forget where it is, so the next long path starts from the root.
+			s.fence, s.wd = true, ""
 			s.next(k)
 		}
 	}
@@ -366,7 +408,7 @@ func statCall(name string, follow bool, done func(r reply) (*rcall, uint64)) *rc
 	if follow {
 		f = 1
 	}
-	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, done: done}
+	return &rcall{label: fileproto.LabelStat, mr: [3]uint64{uint64(len(path)), f}, put: [][]byte{[]byte(path)}, lens: []int{0}, done: done}
 }
 
 // dirCheck puts before c a Stat of sp's name, which ended in a slash, and ends the
@@ -389,7 +431,7 @@ func dirCheck(sp slashPath, c *rcall) *rcall {
 // pathCall is a request with one path (its length in MR0) and the words w1, w2.
 func pathCall(label uint64, name string, w1, w2 uint64, done func(r reply) (*rcall, uint64)) *rcall {
 	path := remotePath(name)
-	return &rcall{label: label, mr: [3]uint64{uint64(len(path)), w1, w2}, put: [][]byte{[]byte(path)}, done: done}
+	return &rcall{label: label, mr: [3]uint64{uint64(len(path)), w1, w2}, put: [][]byte{[]byte(path)}, lens: []int{0}, done: done}
 }
 
 // simple is a done function for requests whose result is 0 or the errno.
@@ -419,7 +461,7 @@ func (p *Process) openRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name s
 		if acc == unix.O_RDONLY {
 			w &^= unix.O_TRUNC // O_TRUNC needs write access (Linux leaves a read-only open alone)
 		}
-		return &rcall{label: fileproto.LabelOpen, mr: [3]uint64{w, mode & 0o7777, uint64(len(path))}, put: [][]byte{[]byte(path)},
+		return &rcall{label: fileproto.LabelOpen, mr: [3]uint64{w, mode & 0o7777, uint64(len(path))}, put: [][]byte{[]byte(path)}, lens: []int{2},
 			done: func(r reply) (*rcall, uint64) {
 				if r.errno != 0 {
 					return r.fail()
@@ -607,7 +649,7 @@ func (p *Process) getdentsRemote(k *kernel.Kernel, t *kernel.TCB, f *file, va, s
 	}
 	after := f.after
 	return p.remote(k, t, s, &rcall{label: fileproto.LabelReaddir, mr: [3]uint64{uint64(len(path)), uint64(len(after))},
-		put: [][]byte{[]byte(path), []byte(after)},
+		put: [][]byte{[]byte(path), []byte(after)}, lens: []int{0, -1},
 		done: func(r reply) (*rcall, uint64) {
 			if r.errno != 0 {
 				return r.fail()
@@ -690,15 +732,23 @@ func direntType(mode uint32) byte {
 // renameRemote serves renameat2 within /tmp; RENAME_NOREPLACE looks first.
 func (p *Process) renameRemote(k *kernel.Kernel, t *kernel.TCB, s *session, from, to string, flags uint64) uint64 {
 	a, b := remotePath(from), remotePath(to)
-	rename := &rcall{label: fileproto.LabelRename, mr: [3]uint64{uint64(len(a)), uint64(len(b))}, put: [][]byte{[]byte(a), []byte(b)},
+	rename := &rcall{label: fileproto.LabelRename, mr: [3]uint64{uint64(len(a)), uint64(len(b))}, put: [][]byte{[]byte(a), []byte(b)}, lens: []int{0, 1},
 		done: func(r reply) (*rcall, uint64) {
 			if r.errno != 0 {
 				return r.fail()
 			}
 			for _, f := range p.files { // open directories keep working under their new names
-				if f != nil && f.rs != nil && (f.path == from || len(f.path) > len(from) && f.path[:len(from)+1] == from+"/") {
+				if f != nil && f.rs != nil && under(f.path, from) {
 					f.path = to + f.path[len(from):]
 				}
+			}
+			if under(p.cwd, from) {
+				p.cwd = to + p.cwd[len(from):] // so does the working directory
+			}
+			if under(s.wd, a) {
+				// The server's working directory is the directory, which moved: its name
+				// here must follow, or a long path would be placed in the wrong place.
+				s.wd = b + s.wd[len(a):]
 			}
 			return nil, 0
 		}}
@@ -714,6 +764,11 @@ func (p *Process) renameRemote(k *kernel.Kernel, t *kernel.TCB, s *session, from
 		}
 		return r.fail()
 	}))
+}
+
+// under reports whether path p is dir or lies below it.
+func under(p, dir string) bool {
+	return p == dir || len(p) > len(dir) && p[:len(dir)+1] == dir+"/"
 }
 
 // readlinkRemote serves readlinkat in /tmp.
@@ -736,7 +791,7 @@ func (p *Process) readlinkRemote(k *kernel.Kernel, t *kernel.TCB, s *session, na
 func (p *Process) symlinkRemote(k *kernel.Kernel, t *kernel.TCB, s *session, target, name string) uint64 {
 	path := remotePath(name)
 	return p.remote(k, t, s, &rcall{label: fileproto.LabelSymlink, mr: [3]uint64{uint64(len(target)), uint64(len(path))},
-		put: [][]byte{[]byte(target), []byte(path)}, done: simple})
+		put: [][]byte{[]byte(target), []byte(path)}, lens: []int{-1, 1}, done: simple})
 }
 
 // statBytes returns a struct stat's bytes.

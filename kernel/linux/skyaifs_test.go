@@ -56,6 +56,10 @@ type fsWorld struct {
 	tree      *linux.FileTree
 	m         *usersim.Machine
 	mountErr  error
+	// files is the read-only tree's contents (none if nil); inMemory keeps /tmp in
+	// memory (no UseFileService) to compare with SKYAIFS.
+	files    map[string][]byte
+	inMemory bool
 }
 
 // fsLoader starts the sim programs; "linuxN" become Linux processes with the file
@@ -174,8 +178,10 @@ func (w *fsWorld) run() {
 	for i, prog := range w.progs {
 		m.Sim.AddProgram(uint64(fsPCLinux0+i*0x1000), func(p *sim.Port) { prog(linuxProg{p}) })
 	}
-	w.tree = linux.NewFileTree(nil)
-	w.tree.UseFileService(m.RootUntyped())
+	w.tree = linux.NewFileTree(w.files)
+	if !w.inMemory {
+		w.tree.UseFileService(m.RootUntyped())
+	}
 	m.SetLoader(fsLoader{Loader: usersim.Loader{Entries: entries, MaxMemory: 16 << 20}, w: w, fileSlot: &fileCli})
 	m.Run(600_000_000_000)
 	if err := m.CheckInvariants(); err != nil {

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"path"
 	"sort"
 	"strings"
 	"unsafe"
@@ -106,10 +105,10 @@ func (fs *tmpfs) remove(name string, now int64) {
 // maxLinkHops bounds how many symbolic links one path may go through (Linux: 40).
 const maxLinkHops = 40
 
-// follow resolves symbolic links in a clean tree path: in every component but the
-// last always, in the last if last is set. Links are resolved lexically (a target's
-// "..", like the path's, is cleaned away textually).
-func (p *Process) follow(name string, last bool) (string, uint64) {
+// follow resolves symbolic links in a clean tree path of the trees in memory: in
+// every component but the last always, in the last if last is set. A target's ".."
+// is taken as Linux takes it (dotdot).
+func (p *Process) follow(k *kernel.Kernel, t *kernel.TCB, name string, last bool) (string, uint64) {
 	fs := p.fs.tmp
 	dirOnly := false // a followed last link's target ended in a slash: it names a directory
 	for hops := 0; fs.links > 0; {
@@ -129,14 +128,14 @@ func (p *Process) follow(name string, last bool) (string, uint64) {
 				return "", errno(unix.ELOOP)
 			}
 			target := n.link
-			if !strings.HasPrefix(target, "/") {
-				target = "/" + cur + "/" + target
-			}
 			rest := strings.Join(comps[i+1:], "/")
 			if rest == "" {
 				dirOnly = endsInDir(target)
 			}
-			name = strings.Trim(path.Clean(target+"/"+rest), "/")
+			var e uint64
+			if name, e = p.dotdot(k, t, cur, target+"/"+rest); e != 0 {
+				return "", e
+			}
 			moved = true
 			break
 		}
@@ -200,7 +199,7 @@ func sysLinkat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	if s := p.remoteAt(k, t, from); s != nil {
 		a, b := remotePath(from), remotePath(to)
 		return p.remote(k, t, s, &rcall{label: fileproto.LabelLink, mr: [3]uint64{uint64(len(a)), uint64(len(b))},
-			put: [][]byte{[]byte(a), []byte(b)}, done: simple})
+			put: [][]byte{[]byte(a), []byte(b)}, lens: []int{0, 1}, done: simple})
 	}
 	fs := p.fs.tmp
 	n := fs.nodes[from]
@@ -536,6 +535,9 @@ func sysRenameat2(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 		if f != nil && (f.path == from || strings.HasPrefix(f.path, from+"/")) {
 			f.path = to + strings.TrimPrefix(f.path, from)
 		}
+	}
+	if under(p.cwd, from) {
+		p.cwd = to + p.cwd[len(from):] // so does the working directory
 	}
 	return 0
 }

@@ -333,6 +333,34 @@ func (c *Client) Chmod(path string, perm uint32) error {
 	return err
 }
 
+// Chown sets the owner and group of path (machine ids; IDUnchanged leaves one),
+// following a final symbolic link.
+func (c *Client) Chown(path string, uid, gid uint32) error {
+	_, _, err := c.pathCall("chown", path, LabelChown, uint64(uid)|uint64(gid)<<32, 0)
+	return err
+}
+
+// Lchown is Chown of a final symbolic link itself.
+func (c *Client) Lchown(path string, uid, gid uint32) error {
+	_, _, err := c.pathCall("lchown", path, LabelChown, uint64(uid)|uint64(gid)<<32, ChownNoFollow)
+	return err
+}
+
+// Chdir makes directory path the session's working directory: relative paths start
+// there from now on (until the next Attach).
+func (c *Client) Chdir(path string) error {
+	_, _, err := c.pathCall("chdir", path, LabelChdir, 0, 0)
+	return err
+}
+
+// Fence makes the session report paths that leave directory path, through ".." from
+// it or an absolute link target, with EREMOTE (until the next Attach): for a client
+// that shows path as a mount point in a tree of its own.
+func (c *Client) Fence(path string) error {
+	_, _, err := c.pathCall("fence", path, LabelFence, 0, 0)
+	return err
+}
+
 // Chtimes sets the access and modification times of path (Unix nanoseconds;
 // int64(UtimeOmit) leaves one as it is).
 func (c *Client) Chtimes(path string, atime, mtime int64) error {

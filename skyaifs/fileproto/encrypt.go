@@ -15,7 +15,7 @@ type encrypter interface {
 
 // setEncryption carries out LabelSetEncryption.
 func (s *Server) setEncryption(cl *client, path, keyID string) (unix.Errno, uint64, uint64) {
-	e, ok := cl.ns.(encrypter)
+	e, ok := cl.namespace().(encrypter)
 	if !ok {
 		return unix.EOPNOTSUPP, 0, 0
 	}

@@ -32,6 +32,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint64(LabelUtimes), uint64(2), UtimeOmit, uint64(1e18), 0, uint64(8192), []byte("/a"))
 	f.Add(uint64(LabelRemoveView), uint64(0x77), uint64(0), uint64(0), 0, uint64(8192), []byte(nil))
 	f.Add(uint64(LabelTxForget), uint64(7), uint64(0), uint64(0), 0, uint64(8192), []byte(nil))
+	f.Add(uint64(LabelChown), uint64(2), uint64(IDUnchanged)|5<<32, uint64(ChownNoFollow), 0, uint64(8192), []byte("/a"))
+	f.Add(uint64(LabelChdir), uint64(1), uint64(0), uint64(0), 0, uint64(8192), []byte("a"))
+	f.Add(uint64(LabelFence), uint64(4), uint64(0), uint64(0), 0, uint64(8192), []byte("/tmp"))
 	f.Fuzz(func(t *testing.T, label, w0, w1, w2 uint64, caps int, bufSize uint64, buf []byte) {
 		bufSize %= MaxBufferPages*4096 + 1
 		if uint64(len(buf)) > bufSize {
@@ -67,6 +70,12 @@ func FuzzDecode(f *testing.F) {
 		}
 		if r.label == LabelTxPrepare && (r.handle == 0 || r.off > MaxBoundSize || len(r.pathLens) != 1) {
 			t.Fatalf("accepted prepare of transaction %d, size %d", r.handle, r.off)
+		}
+		if r.label == LabelChown && (w2 > ChownNoFollow || r.arg != w2 || r.uid != uint32(w1) || r.gid != uint32(w1>>32) || len(r.pathLens) != 1) {
+			t.Fatalf("accepted chown of %d:%d, flags %#x (words %#x %#x)", r.uid, r.gid, r.arg, w1, w2)
+		}
+		if (r.label == LabelChdir || r.label == LabelFence) && len(r.pathLens) != 1 {
+			t.Fatalf("accepted chdir with %d paths", len(r.pathLens))
 		}
 		if r.label == LabelLock && (r.lockMode > LockExclusive || r.noWait != (w2 == LockNoWait) || w2 > LockNoWait) {
 			t.Fatalf("accepted lock mode %d, flags %#x", r.lockMode, w2)

@@ -71,9 +71,21 @@
 //	              registered with LabelAddView: the view's session ends (its files
 //	              closed, its locks released, a waiting lock request answered ENOTCONN)
 //	              and the badge names nothing any more (EPERM to whoever still holds it)
+//	LabelChown    MR0 path length, MR1 uid | gid<<32 (machine ids; IDUnchanged, all
+//	              ones, leaves one), MR2 ChownNoFollow or 0: Linux's chown rules for
+//	              the session's credentials (fs.Dir.Chown)
+//	LabelChdir    MR0 path length: the session's relative paths (those not starting
+//	              with "/") start from that directory from now on, as a process's
+//	              working directory; a new Attach starts again at the namespace's root.
+//	              Paths longer than PathMax are named from a deep enough directory.
+//	LabelFence    MR0 path length: the session shows that directory as a mount point
+//	              in a tree of its own, so ".." from it and absolute symbolic link
+//	              targets are the client's to resolve: paths that meet one fail with
+//	              EREMOTE (fs.Dir.Fence) from now on, until the next Attach.
 //
-// A namespace that cannot change modes or times, or make hard links, answers
-// LabelChmod, LabelUtimes or LabelLink with ENOSYS.
+// A namespace that cannot change modes, times or owners, make hard links or keep a
+// working directory or a fence answers LabelChmod, LabelUtimes, LabelChown, LabelLink,
+// LabelChdir or LabelFence with ENOSYS.
 //
 // # Locks
 //
@@ -152,6 +164,9 @@ const (
 	LabelLink
 	LabelRemoveView
 	LabelTxForget
+	LabelChown
+	LabelChdir
+	LabelFence
 	labelEnd
 )
 
@@ -172,6 +187,12 @@ const (
 	// LockNoWait answers EAGAIN instead of waiting when the lock is not free.
 	LockNoWait = 1
 )
+
+// ChownNoFollow, as LabelChown's MR2, changes a final symbolic link itself (lchown).
+const ChownNoFollow = 1
+
+// IDUnchanged, as a uid or gid of LabelChown, leaves that id as it is.
+const IDUnchanged = skyfs.IDUnchanged
 
 // Remove kinds (LabelRemove's MR1).
 const (
@@ -247,6 +268,7 @@ type request struct {
 	pages    uint64   // Attach
 	lockMode uint64   // Lock: LockShared or LockExclusive
 	noWait   bool     // Lock: LockNoWait
+	uid, gid uint32   // Chown (IDUnchanged: leave)
 	atime    int64    // Utimes (math.MinInt64: omit)
 	mtime    int64    // Utimes
 }
@@ -419,6 +441,14 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 			return r, unix.EINVAL
 		}
 		r.arg = mr[0]
+	case LabelChown:
+		if mr[2]&^ChownNoFollow != 0 {
+			return r, unix.EINVAL
+		}
+		r.uid, r.gid, r.arg = uint32(mr[1]), uint32(mr[1]>>32), mr[2] // every id is one, all ones none
+		return r, paths(mr[0])
+	case LabelChdir, LabelFence:
+		return r, paths(mr[0])
 	case LabelStatfs, LabelSync, LabelDetach:
 	}
 	return r, 0

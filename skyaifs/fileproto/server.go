@@ -92,6 +92,7 @@ type client struct {
 	m       *user.Mapped           // its buffer; nil while detached
 	size    uint64                 // the buffer's size in bytes (0: detached)
 	handles map[uint64]*skyfs.File // its open files, by handle
+	wd      workdir                // where its relative paths start (LabelChdir)
 }
 
 // Server serves a filesystem to its clients. It is used by one thread.
@@ -231,7 +232,10 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		}
 	}
 	va := cl.m.OutputVA()
-	ns := cl.ns
+	ns := cl.namespace()
+	if r.label == LabelChown || r.label == LabelChdir || r.label == LabelFence {
+		return s.ownerAndWorkdir(cl, ns, r, paths)
+	}
 	switch r.label {
 	case LabelOpen:
 		f, err := ns.OpenFile(paths[0], r.flags, r.perm)
@@ -387,7 +391,7 @@ func (s *Server) transfer(cl *client, f *skyfs.File, r request) (unix.Errno, uin
 // are added or removed between pages: none is listed twice, and none that stays is
 // skipped.
 func (s *Server) readdir(cl *client, path, after string) (unix.Errno, uint64, uint64) {
-	es, err := cl.ns.Readdir(path)
+	es, err := cl.namespace().Readdir(path)
 	if err != nil {
 		return errnoOf(err), 0, 0
 	}

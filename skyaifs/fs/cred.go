@@ -22,6 +22,8 @@ type Cred struct {
 // Permission bits a check asks for, as in a mode's owner, group or other triple.
 const (
 	modeSticky = 0o1000 // restricted deletion: only owners remove names
+	modeSetgid = 0o2000
+	modeSetuid = 0o4000
 	permRead   = 4
 	permWrite  = 2
 	permExec   = 1
@@ -32,7 +34,7 @@ const (
 // the file's read and write bits, creating and removing names needs write and search
 // on the directory (and, in a sticky directory, owning the name's file or the
 // directory), new files and directories are owned by c, only the owner (or machine
-// root) may chmod and only machine root may chown. Machine root (UID 0) passes every
+// root) may chmod, and chown follows Linux's rules (Chown). Machine root (UID 0) passes every
 // permission check, as Linux's CAP_DAC_OVERRIDE; a container's root never is UID 0.
 //
 // Checks are made once, when a name is resolved or a file opened: an open File keeps
@@ -72,6 +74,23 @@ func (c *Cred) check(n *inode, want uint32) error {
 // owns reports whether c may change n's attributes (chmod): its owner or root.
 func (c *Cred) owns(n *inode) bool {
 	return c == nil || c.UID == 0 || c.UID == n.UID
+}
+
+// mayChown checks that c may set n's owner to uid and group to gid (IDUnchanged
+// for either leaves it), as Linux's chown_ok and chgrp_ok: machine root may do
+// anything; the owner may "set" its own uid and set the group to its own group or
+// the file's present one. There are no supplementary groups.
+func (c *Cred) mayChown(n *inode, uid, gid uint32) error {
+	if c == nil || c.UID == 0 {
+		return nil
+	}
+	if uid != IDUnchanged && (c.UID != n.UID || uid != n.UID) {
+		return unix.EPERM
+	}
+	if gid != IDUnchanged && (c.UID != n.UID || gid != c.GID && gid != n.GID) {
+		return unix.EPERM
+	}
+	return nil
 }
 
 // mayUnlink checks that c may remove the name of child from dir: write and search

@@ -598,21 +598,53 @@ func (d *Dir) Chtimes(path string, atime, mtime int64) error {
 	})
 }
 
-// Chown sets the owner and group of path.
-// Acting as a Cred, only machine root may (EPERM): giving files away would let a
-// container's root escape its quota of ownership, and taking them is the authority
-// it must not have.
+// IDUnchanged, as the uid or gid of Chown or Lchown, leaves that id as it is
+// (Linux's -1).
+const IDUnchanged = ^uint32(0)
+
+// Chown sets the owner and group of path (IDUnchanged leaves one), following a
+// final symbolic link, with Linux's rules: acting as a Cred that is not machine
+// root, the owner may set the uid only to itself and the group only to its own or
+// the file's present group; anything else, and anyone else, is EPERM. Giving files
+// away would let a container's root escape its quota of ownership, and taking them
+// is the authority it must not have. A non-directory loses its set-user-id bit and,
+// if group-executable, its set-group-id bit, as on Linux (a file given to another
+// owner must not run with that owner's rights by surprise).
 func (d *Dir) Chown(path string, uid, gid uint32) error {
-	return d.setattr("chown", path, func(n *inode) error {
-		if d.cred != nil && d.cred.UID != 0 {
-			return unix.EPERM
+	return d.chown("chown", path, uid, gid, true)
+}
+
+// Lchown is Chown of a final symbolic link itself.
+func (d *Dir) Lchown(path string, uid, gid uint32) error {
+	return d.chown("lchown", path, uid, gid, false)
+}
+
+func (d *Dir) chown(op, path string, uid, gid uint32, follow bool) error {
+	return d.setattrAt(op, path, follow, func(n *inode) error {
+		if err := d.cred.mayChown(n, uid, gid); err != nil {
+			return err
 		}
-		n.UID, n.GID = uid, gid
+		if uid != IDUnchanged {
+			n.UID = uid
+		}
+		if gid != IDUnchanged {
+			n.GID = gid
+		}
+		if n.Type() != disk.TypeDir {
+			n.Mode &^= modeSetuid
+			if n.Mode&0o010 != 0 {
+				n.Mode &^= modeSetgid
+			}
+		}
 		return nil
 	})
 }
 
 func (d *Dir) setattr(op, path string, set func(*inode) error) error {
+	return d.setattrAt(op, path, true, set)
+}
+
+func (d *Dir) setattrAt(op, path string, follow bool, set func(*inode) error) error {
 	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -620,7 +652,7 @@ func (d *Dir) setattr(op, path string, set func(*inode) error) error {
 		return err
 	}
 	return wrap(op, path, f.do(func() error {
-		n, err := d.existing(path, true)
+		n, err := d.existing(path, follow)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ type resolved struct {
 	parent uint64 // dir.Ino
 }
 
-// walk resolves path inside d. Intermediate symbolic links are always
+// walk resolves path inside d (a relative one from d's start, see At). Intermediate symbolic links are always
 // followed; the last component is followed when follow is set. Paths are
 // taken from d's root whether or not they start with "/".
 //
@@ -34,13 +34,22 @@ func (d *Dir) walk(path string, follow bool) (resolved, error) {
 	if err := d.valid(); err != nil {
 		return resolved{}, err
 	}
+	start := d.ino
+	if !strings.HasPrefix(path, "/") {
+		var err error
+		if start, err = d.start(); err != nil {
+			return resolved{}, err // its directory is gone
+		}
+	}
 	links := 0
-	return d.fs.walkFrom(d.cred, d.ino, d.ino, path, follow, &links)
+	return d.fs.walkFrom(d.cred, d.ino, d.fence, start, path, follow, &links)
 }
 
 // walkFrom is walk from directory start inside root, acting as c: every directory
-// the walk looks a name up in needs c's search permission.
-func (f *FS) walkFrom(c *Cred, root, start uint64, path string, follow bool, links *int) (resolved, error) {
+// the walk looks a name up in needs c's search permission. With a fence (not 0, see
+// Fence), ".." from the fence directory and a symbolic link with an absolute target
+// end the walk with EREMOTE.
+func (f *FS) walkFrom(c *Cred, root, fence, start uint64, path string, follow bool, links *int) (resolved, error) {
 	if strings.HasPrefix(path, "/") {
 		start = root
 	}
@@ -78,6 +87,9 @@ func (f *FS) walkFrom(c *Cred, root, start uint64, path string, follow bool, lin
 			return resolved{}, err
 		}
 		if p == ".." {
+			if cur.Ino == fence {
+				return resolved{}, unix.EREMOTE // above the client's mount: its to resolve
+			}
 			up := cur.Parent
 			if cur.Ino == root {
 				up = root // the root is its own parent: nothing above it can be named
@@ -117,6 +129,9 @@ func (f *FS) walkFrom(c *Cred, root, start uint64, path string, follow bool, lin
 			if err != nil {
 				return resolved{}, err
 			}
+			if fence != 0 && strings.HasPrefix(target, "/") {
+				return resolved{}, unix.EREMOTE // from the client's root, not this one
+			}
 			rest := strings.Join(parts[i+1:], "/")
 			if trail {
 				rest += "/"
@@ -124,7 +139,7 @@ func (f *FS) walkFrom(c *Cred, root, start uint64, path string, follow bool, lin
 			if rest != "" {
 				target += "/" + rest
 			}
-			return f.walkFrom(c, root, cur.Ino, target, follow, links)
+			return f.walkFrom(c, root, fence, cur.Ino, target, follow, links)
 		}
 		if last {
 			return resolved{dir: cur, name: p, ino: e.Ino, trail: trail, parent: cur.Ino}, nil

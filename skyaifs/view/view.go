@@ -327,6 +327,25 @@ func (v *View) Chmod(p string, perm uint32) error {
 	return m.Dir.Chmod(rel, perm)
 }
 
+// Chown sets the owner and group (machine ids; fs.IDUnchanged leaves one),
+// following a final symbolic link, with the mount's credentials' rights (fs.Dir.Chown).
+func (v *View) Chown(p string, uid, gid uint32) error {
+	m, rel, err := v.at("chown", p, true, Write)
+	if err != nil {
+		return err
+	}
+	return m.Dir.Chown(rel, uid, gid)
+}
+
+// Lchown is Chown of a final symbolic link itself.
+func (v *View) Lchown(p string, uid, gid uint32) error {
+	m, rel, err := v.at("lchown", p, false, Write)
+	if err != nil {
+		return err
+	}
+	return m.Dir.Lchown(rel, uid, gid)
+}
+
 // Unlink removes a non-directory name.
 func (v *View) Unlink(p string) error {
 	m, rel, err := v.at("unlink", p, false, Write)
