@@ -113,9 +113,6 @@ func Args(o Options) ([]string, error) {
 		"-machine", "q35", "-cpu", "max", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem),
 		"-serial", "stdio", "-no-reboot",
 	}
-	if len(o.Keys) == 0 {
-		args = append(args, "-monitor", "none")
-	}
 	if !o.NoDebugExit {
 		args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
 	}
@@ -175,11 +172,6 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, "skyrun: qemu-system-x86_64 %s\n", strings.Join(args, " "))
 	}
@@ -188,14 +180,16 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	if o.Output != nil {
 		out = io.MultiWriter(&console, o.Output)
 	}
+	// The monitor types keys for Keys and, at the time limit, tells what the guest's
+	// CPU was doing (a hung guest's registers are the first thing to look at).
+	dir, err := os.MkdirTemp("", "skyrun")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "monitor")
+	args = append(args, "-monitor", "unix:"+sock+",server,nowait")
 	if len(o.Keys) > 0 {
-		dir, err := os.MkdirTemp("", "skyrun")
-		if err != nil {
-			return Result{}, err
-		}
-		defer os.RemoveAll(dir)
-		sock := filepath.Join(dir, "monitor")
-		args = append(args, "-monitor", "unix:"+sock+",server,nowait")
 		kw := &keyWriter{after: o.KeysAfter, keys: o.Keys, sock: sock}
 		out = io.MultiWriter(out, kw)
 	}
@@ -216,11 +210,30 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 			stdin.Close()
 		}()
 	}
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return Result{}, err
+	}
+	// At the limit the guest's state is read before QEMU is killed; the state is sent
+	// before the kill, so it is there once Wait returns.
+	atLimit := make(chan string, 1)
+	if o.Timeout > 0 {
+		limit := time.AfterFunc(o.Timeout, func() {
+			atLimit <- guestState(sock)
+			cmd.Process.Kill()
+		})
+		defer limit.Stop()
+	}
+	err = cmd.Wait()
+	var state string
+	select {
+	case state = <-atLimit:
+		fmt.Fprintf(out, "\n--- the guest at the time limit (QEMU monitor) ---\n%s", state)
+	default:
+	}
 	res := Result{Status: -1, Console: console.String()}
 	var exit *exec.ExitError
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
+	case state != "":
 		res.TimedOut = true
 		return res, nil
 	case err == nil:
@@ -239,6 +252,32 @@ func Boot(ctx context.Context, o Options) (Result, error) {
 	}
 	return res, nil
 }
+
+// guestState asks QEMU's monitor at sock for the CPU's registers and the interrupt
+// controller's state, for a report on a guest that did not end in time.
+func guestState(sock string) string {
+	conn, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return fmt.Sprintf("(the monitor did not answer: %v)\n", err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "info registers\ninfo pic\ninfo lapic\n")
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var b bytes.Buffer
+	io.Copy(&b, conn) // until the deadline: the monitor keeps the connection open
+	// The monitor echoes the typed commands with terminal editing sequences; keep
+	// what it answered.
+	var kept []string
+	for _, line := range strings.Split(ansi.ReplaceAllString(b.String(), ""), "\n") {
+		if !strings.HasPrefix(line, "(qemu)") && !strings.HasPrefix(line, "QEMU ") {
+			kept = append(kept, strings.TrimRight(line, "\r"))
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// ansi matches a terminal control sequence.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
 // keyWriter watches the console and, once it shows after, types keys through QEMU's
 // monitor (sendkey), as a person at the PC's keyboard would.
