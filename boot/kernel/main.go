@@ -452,6 +452,9 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 		}
 		if r == kernel.StopPowerOff {
 			_, status := k.PowerOffRequested()
+			if tx, rx := amd64.SerialStalls(); tx+rx > 0 {
+				logf("serial: the UART's interrupts were missing %d times for output and %d for input; the timer moved them on", tx, rx)
+			}
 			logf("powering off (status %d)", status)
 			return status
 		}

@@ -28,6 +28,11 @@ func MemoryStats() (total, free uint64) {
 	return totalFrames * pageSize, freeFrames * pageSize
 }
 
+// SerialStalls returns how many timer ticks found console output queued with the
+// UART idle and no transmit interrupt since the tick before (tx), or input waiting in
+// the UART with no receive interrupt since the tick before (rx), and moved it on.
+func SerialStalls() (tx, rx uint64) { return txStalls, rxStalls }
+
 // TSCHz returns the calibrated time-stamp-counter frequency.
 func TSCHz() uint64 { return tscHz }
 

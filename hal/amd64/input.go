@@ -71,7 +71,12 @@ var (
 func serialRXInit() {
 	portio.Outb(com1+uartIER, 0x01)
 	unmaskIRQ(irqCOM1)
+	rxOn = true
 }
+
+// rxOn is set once console input is interrupt-driven (serialRXInit): before, nobody
+// reads it, and the timer must not take it either.
+var rxOn bool
 
 //go:nosplit
 func unmaskIRQ(line uint64) {
@@ -93,7 +98,36 @@ func unmaskIRQ(line uint64) {
 //
 //go:nosplit
 func serialInterrupt() {
+	// The line to the PIC is edge-triggered and shared by every cause, so the UART
+	// is served until its IIR says nothing is pending (the 8250 drivers' loop): a
+	// cause left pending would keep the line high, and no new edge would ever come.
+	// Reading IIR clears a pending THRE, so a THRE answer is always followed by a
+	// kick that refills the FIFO (or disarms THRE when nothing is queued).
+	for round := 0; round < 32; round++ {
+		iir := portio.Inb(com1 + uartIIR)
+		if iir&iirNone != 0 {
+			break
+		}
+		switch iir & 0x0E {
+		case 0x02: // transmit holding register empty
+			serialKick()
+		case 0x06: // line status (not enabled; cleared by reading LSR)
+			portio.Inb(com1 + uartLSR)
+		case 0x00: // modem status (not enabled; cleared by reading MSR)
+			portio.Inb(com1 + uartMSR)
+		default: // received data, or the receive FIFO's timeout
+			serialReceive()
+		}
+	}
 	serialKick()
+	serialReceive()
+	wakeReaders(waitInput, &consoleIn)
+}
+
+// serialReceive moves the receive FIFO's bytes to the console input ring.
+//
+//go:nosplit
+func serialReceive() {
 	for i := 0; i < 64 && portio.Inb(com1+uartLSR)&lsrDR != 0; i++ {
 		c := portio.Inb(com1 + uartData)
 		if c == '\r' {
@@ -101,7 +135,6 @@ func serialInterrupt() {
 		}
 		consoleIn.put(c)
 	}
-	wakeReaders(waitInput, &consoleIn)
 }
 
 // keyboardInterrupt moves the controller's bytes to the scancode ring.

@@ -112,6 +112,7 @@ func intrTrap() {
 		}
 		now := nanotime()
 		wakeExpired(now)
+		serialTick()
 		watchdogTick(now)
 		yieldCurrent()
 	case v == vecSpurious:

@@ -112,12 +112,23 @@ func kprintDec(v uint64) {
 var (
 	txRing  ring
 	txArmed bool // the THRE interrupt is enabled because txRing has bytes
+	// txSeen is txRing.head at the previous timer tick, and txStalls counts the ticks
+	// that found bytes queued, the transmitter empty and nothing sent since the tick
+	// before: a THRE interrupt that never came (see serialTick).
+	txSeen   uint64
+	txStalls uint64
+	// rxSeen and rxStalls are the same for input: bytes left in the receive FIFO a
+	// whole tick with no receive interrupt taking any.
+	rxSeen   uint64
+	rxStalls uint64
 )
 
 const (
 	ierRDA  = 0x01 // received data available
 	ierTHRE = 0x02 // transmit holding register empty
 	uartIIR = 2
+	iirNone = 0x01 // IIR bit 0: no interrupt pending
+	uartMSR = 6
 )
 
 // serialQueue queues b for interrupt-driven output (with "\n" → "\r\n"), polling
@@ -157,6 +168,31 @@ func serialKick() {
 		}
 		portio.Outb(com1+uartIER, ier)
 	}
+}
+
+// serialTick is the timer's backup for the UART's interrupts, like Linux's 8250 backup
+// timer for UARTs that lose THRE: if output has waited a whole tick with the transmit
+// FIFO empty, it refills the FIFO itself; if input has waited a whole tick in the
+// receive FIFO, it takes it. Under a loaded host QEMU's UART was seen to
+// stop interrupting with output queued, and a console that stops mid-line looks like
+// a hung machine to whoever waits for the next prompt.
+//
+//go:nosplit
+func serialTick() {
+	if txArmed {
+		if txRing.head == txSeen && portio.Inb(com1+uartLSR)&lsrTHRE != 0 {
+			txStalls++
+			serialKick()
+		}
+		txSeen = txRing.head
+	}
+	if rxOn && portio.Inb(com1+uartLSR)&lsrDR != 0 {
+		if consoleIn.tail == rxSeen {
+			rxStalls++
+			serialInterrupt()
+		}
+	}
+	rxSeen = consoleIn.tail
 }
 
 // serialFlush sends everything queued, polling.
