@@ -286,6 +286,15 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 }
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	fd := openat(p, k, t, a)
+	if int64(fd) >= 0 && fd < maxFDs && p.files[int(fd)] != nil {
+		// F_GETFL reports O_NONBLOCK as opened (Go's os.OpenFile looks).
+		p.files[int(fd)].status |= a[2] & unix.O_NONBLOCK
+	}
+	return fd
+}
+
+func openat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	flags := a[2]
 	resolve := p.resolve
 	if th := p.threads[t]; th != nil && th.physical &&
@@ -322,7 +331,7 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 			}
 		}
 		if inTmp(name) {
-			return p.openTmp(k, name, flags, a[3])
+			return p.openTmp(k, t, name, flags, a[3])
 		}
 	}
 	isDir, ok := p.exists(name)
@@ -473,7 +482,7 @@ func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		if f := p.files[int(fd)]; f != nil && f.rs != nil {
 			return p.statRemote(k, t, f.rs, f.path, true, f, a[1])
 		}
-		if f := p.files[int(fd)]; f != nil && f.kind == kindTmp {
+		if f := p.files[int(fd)]; f != nil && (f.kind == kindTmp || f.pipe != nil && f.node != nil) {
 			return p.statTmp(k, t, f.node, a[1])
 		}
 		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir || f.kind == kindNull) {
@@ -582,6 +591,8 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 			typ = unix.DT_DIR
 		} else if n := p.fs.tmp.nodes[full]; tmp && n != nil && n.link != "" {
 			typ = unix.DT_LNK
+		} else if tmp && n != nil && n.fifo {
+			typ = unix.DT_FIFO
 		}
 		ino := inode(full)
 		if n := p.fs.tmp.nodes[full]; tmp && n != nil {

@@ -466,7 +466,7 @@ func (p *Process) openRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name s
 				if r.errno != 0 {
 					return r.fail()
 				}
-				fd := p.newFile(&file{kind: kindRemote, path: name, rs: s, handle: r.r1, flags: flags})
+				fd := p.newFile(&file{kind: kindRemote, path: name, rs: s, handle: r.r1, flags: flags, status: flags & unix.O_NONBLOCK})
 				if int64(fd) < 0 {
 					s.closes = append(s.closes, r.r1)
 				} else if flags&unix.O_CLOEXEC != 0 {

@@ -31,6 +31,8 @@ type tnode struct {
 	children map[string]bool // directories: names of entries
 	ino      uint64
 	uid, gid uint32 // the owner, as the machine's ids (what its creator's ids map to)
+	fifo     bool   // a named pipe (mknod): its data is in pipe, never in data
+	pipe     *pipe  // a FIFO's pipe while any end of it is open
 }
 
 type tmpfs struct {
@@ -250,7 +252,7 @@ func (fs *tmpfs) resize(n *tnode, size uint64) uint64 {
 func (p *Process) now(k *kernel.Kernel) int64 { return p.wall() + int64(k.Now()) }
 
 // openTmp serves openat in /tmp.
-func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uint64 {
+func (p *Process) openTmp(k *kernel.Kernel, t *kernel.TCB, name string, flags, mode uint64) uint64 {
 	fs := p.fs.tmp
 	n := fs.nodes[name]
 	acc := flags & unix.O_ACCMODE
@@ -270,6 +272,9 @@ func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uin
 			return errno(unix.EISDIR)
 		}
 		return p.newFile(&file{kind: kindDir, path: name})
+	}
+	if n.fifo {
+		return p.openFifo(k, t, name, n, flags)
 	}
 	if flags&unix.O_DIRECTORY != 0 {
 		return errno(unix.ENOTDIR)
@@ -329,6 +334,8 @@ func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) 
 	case n.link != "":
 		st.Mode = unix.S_IFLNK | 0o777
 		st.Size = int64(len(n.link))
+	case n.fifo:
+		st.Mode = unix.S_IFIFO | n.mode
 	default:
 		st.Mode = unix.S_IFREG | n.mode
 		st.Size = int64(len(n.data))
