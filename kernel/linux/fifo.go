@@ -113,6 +113,11 @@ func (p *Process) openFifo(k *kernel.Kernel, t *kernel.TCB, name string, n *tnod
 	return pending // servePartners or a signal sets the result
 }
 
+// isPipe reports whether descriptor fd names a pipe end or an open FIFO.
+func (p *Process) isPipe(fd uint64) bool {
+	return p.fileOf(fd, kindPipeRead) != nil || p.fileOf(fd, kindPipeWrite) != nil
+}
+
 // installFifo gives open end f a descriptor of p, closing it again if p has none left.
 func (p *Process) installFifo(k *kernel.Kernel, f *file, cloexec bool) uint64 {
 	fd := p.newFile(f)

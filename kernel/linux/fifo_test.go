@@ -163,6 +163,9 @@ func TestFifo(t *testing.T) {
 		l.call(unix.SYS_CLOSE, rw)
 		m.note("write no reader", l.call(unix.SYS_WRITE, fd, m.base+0x1000, 3))
 		m.note("lseek", l.call(unix.SYS_LSEEK, fd, 0, 0))
+		m.note("pwrite", l.call(unix.SYS_PWRITE64, fd, m.base+0x1000, 3, 0))
+		m.note("ftruncate", l.call(unix.SYS_FTRUNCATE, fd, 0))
+		m.note("truncate", l.call(unix.SYS_TRUNCATE, m.str(0, "/tmp/f"), 0))
 		l.call(unix.SYS_EXIT_GROUP, 0)
 	})
 	w.run()
@@ -173,7 +176,7 @@ func TestFifo(t *testing.T) {
 		t.Errorf("reader got  %s\nwant %s", got, want)
 	}
 	want = "open writer second=3 write=5 open writer first=3 write=5 open rdwr=3 rdwr getfl=2 rdwr write=3 " +
-		"rdwr read(xyz)=3 nonblock writer with reader=4 write no reader=-32 lseek=-29"
+		"rdwr read(xyz)=3 nonblock writer with reader=4 write no reader=-32 lseek=-29 pwrite=-29 ftruncate=-22 truncate=-22"
 	if got := strings.Join(wlog, " "); got != want {
 		t.Errorf("writer got  %s\nwant %s", got, want)
 	}

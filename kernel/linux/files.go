@@ -380,6 +380,9 @@ func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	f := p.fileOf(a[0], kindRegular)
 	if f == nil {
+		if p.isPipe(a[0]) {
+			return errno(unix.ESPIPE) // pipes and FIFOs have no offsets
+		}
 		return errno(unix.EBADF)
 	}
 	return p.fileRead(k, t, f, a[1], a[2], int64(a[3]), false)

@@ -572,10 +572,10 @@ func sysPwrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	}
 	f := p.fileOf(a[0], kindTmp)
 	if f == nil {
-		if p.fileOf(a[0], kindRegular) != nil {
-			return errno(unix.EBADF) // opened read-only
+		if p.isPipe(a[0]) {
+			return errno(unix.ESPIPE) // pipes and FIFOs have no offsets
 		}
-		return errno(unix.EBADF)
+		return errno(unix.EBADF) // a tree file is opened read-only
 	}
 	return p.tmpWrite(k, t, f, a[1], a[2], int64(a[3]), false)
 }

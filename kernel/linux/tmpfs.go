@@ -566,8 +566,8 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 		return errno(unix.ENOENT)
 	case n.dir:
 		return errno(unix.EISDIR)
-	case int64(a[1]) < 0 || a[1] > maxTmpBytes:
-		return errno(unix.EINVAL)
+	case int64(a[1]) < 0 || a[1] > maxTmpBytes, n.fifo:
+		return errno(unix.EINVAL) // a FIFO's data is never in the node
 	}
 	if e := p.fs.tmp.resize(n, a[1]); e != 0 {
 		return e
@@ -584,6 +584,9 @@ func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if f == nil {
 		if p.fileOf(a[0], kindRegular) != nil {
 			return errno(unix.EROFS)
+		}
+		if p.isPipe(a[0]) {
+			return errno(unix.EINVAL) // as Linux answers for a pipe or FIFO
 		}
 		return errno(unix.EBADF)
 	}
