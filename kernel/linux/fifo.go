@@ -3,6 +3,7 @@ package linux
 import (
 	"github.com/skyscope-os/skyscope/hal"
 	"github.com/skyscope-os/skyscope/kernel"
+	"github.com/skyscope-os/skyscope/skyaifs/fileproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,10 +50,8 @@ func sysMknodat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64
 	if e != 0 {
 		return e
 	}
-	if p.remoteAt(k, t, name) != nil {
-		// SKYAIFS has no node type for a FIFO (docs/SKYAIFS.md): as a file system
-		// without mknod support answers on Linux.
-		return errno(unix.EPERM)
+	if s := p.remoteAt(k, t, name); s != nil {
+		return p.mknodRemote(k, t, s, name, mode)
 	}
 	if !inTmp(name) {
 		return p.outsideTmp(name, unix.EEXIST, unix.EROFS)
@@ -194,8 +193,11 @@ func releaseEnd(k *kernel.Kernel, f *file) {
 		}
 	}
 	pipeChanged(k, pp)
-	if pp.node != nil && pp.readEnds == 0 && pp.writers == 0 && pp.node.pipe == pp {
-		pp.node.pipe = nil
+	if n := pp.node; n != nil && pp.readEnds == 0 && pp.writers == 0 && n.pipe == pp {
+		n.pipe = nil
+		if n.remote != nil && n.remote.fifos[n.ino] == n {
+			delete(n.remote.fifos, n.ino)
+		}
 	}
 }
 
@@ -218,4 +220,58 @@ func (p *Process) dropPipeWait(t *kernel.TCB) {
 		return kept
 	}
 	pp.readers, pp.blocked = drop(pp.readers), drop(pp.blocked)
+}
+
+// fifoNext is a SKYAIFS FIFO an open found (by Stat): the open joins its pipe when
+// the request has ended.
+type fifoNext struct {
+	name  string
+	ino   uint64 // the server's inode: the opens of one inode share a pipe
+	mode  uint32
+	flags uint64
+}
+
+// mknodRemote makes a FIFO on SKYAIFS (fileproto.LabelMkfifo; a namespace without
+// named pipes answers ENOSYS, which Linux says as EPERM) or an empty regular file (an
+// exclusive create whose handle closes at once).
+func (p *Process) mknodRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name string, mode uint32) uint64 {
+	perm := uint64(mode & 0o7777)
+	if mode&unix.S_IFMT == unix.S_IFIFO {
+		return p.remote(k, t, s, pathCall(fileproto.LabelMkfifo, name, perm, 0, func(r reply) (*rcall, uint64) {
+			if r.errno == unix.ENOSYS {
+				return nil, errno(unix.EPERM)
+			}
+			return simple(r)
+		}))
+	}
+	path := remotePath(name)
+	return p.remote(k, t, s, &rcall{label: fileproto.LabelOpen, mr: [3]uint64{unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL, perm, uint64(len(path))},
+		put: [][]byte{[]byte(path)}, lens: []int{2}, done: func(r reply) (*rcall, uint64) {
+			if r.errno != 0 {
+				return r.fail()
+			}
+			s.closes = append(s.closes, r.r1) // sent before the session's next request
+			return nil, 0
+		}})
+}
+
+// openRemoteFifo joins thread t's open to the pipe of the SKYAIFS FIFO its Stat found.
+func (p *Process) openRemoteFifo(k *kernel.Kernel, t *kernel.TCB, th *thread) uint64 {
+	x := th.fifoNext
+	th.fifoNext = nil
+	svc := p.fs.svc
+	if svc.fifos == nil {
+		svc.fifos = map[uint64]*tnode{}
+	}
+	n := svc.fifos[x.ino]
+	if n == nil {
+		n = &tnode{fifo: true, ino: x.ino, nlink: 1, remote: svc}
+		svc.fifos[x.ino] = n
+	}
+	n.mode = x.mode & 0o7777
+	res := p.openFifo(k, t, x.name, n, x.flags)
+	if n.pipe == nil {
+		delete(svc.fifos, x.ino) // refused (ENXIO): no end of it is open
+	}
+	return res
 }

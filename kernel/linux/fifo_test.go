@@ -231,3 +231,68 @@ func TestFifoOpenInterrupted(t *testing.T) {
 		t.Errorf("killed process: exited %v, status %d", done, status)
 	}
 }
+
+// TestFifoOnSKYAIFS: with SKYAIFS behind /tmp, mknodat makes a FIFO on the server
+// (fileproto.LabelMkfifo), which stat and getdents64 show as one, and an empty regular
+// file; two processes connect through the FIFO as in memory, their data kept by the
+// personality (joined by the server's inode), never sent to the server.
+func TestFifoOnSKYAIFS(t *testing.T) {
+	var rlog, wlog []string
+	w := &fsWorld{t: t}
+	w.progs = []func(l linuxProg){func(l linuxProg) {
+		m := newMem(l, &rlog)
+		m.note("mkfifo", l.call(unix.SYS_MKNODAT, atcwd, m.str(0, "/tmp/f"), unix.S_IFIFO|0o600, 0))
+		m.note("again", l.call(unix.SYS_MKNODAT, atcwd, m.str(0, "/tmp/f"), unix.S_IFIFO|0o600, 0))
+		m.note("reg", l.call(unix.SYS_MKNODAT, atcwd, m.str(0, "/tmp/r"), 0o600, 0))
+		m.note("stat f", m.statMode("/tmp/f"))
+		m.note("stat r", m.statMode("/tmp/r"))
+		d := l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp"), unix.O_RDONLY|unix.O_DIRECTORY)
+		n := l.call(unix.SYS_GETDENTS64, d, m.base+0x3000, 4096)
+		ents := make([]byte, n)
+		l.p.Load(m.base+0x3000, ents)
+		for len(ents) >= 19 {
+			reclen := binary.LittleEndian.Uint16(ents[16:])
+			name := strings.TrimRight(string(ents[19:reclen]), "\x00")
+			if name != "." && name != ".." {
+				m.note("dirent "+name, uint64(ents[18]))
+			}
+			ents = ents[reclen:]
+		}
+		l.call(unix.SYS_CLOSE, d)
+		m.note("nonblock writer", l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/f"), unix.O_WRONLY|unix.O_NONBLOCK))
+		fd := l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/f"), unix.O_RDONLY)
+		m.note("open reader", fd)
+		m.read("read", fd, 16)
+		m.read("read eof", fd, 16)
+		m.note("fstat", m.fstatMode(fd))
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	}, func(l linuxProg) {
+		m := newMem(l, &wlog)
+		m.sleep(20) // the reader waits in its open
+		fd := l.call(unix.SYS_OPENAT, atcwd, m.str(0, "/tmp/f"), unix.O_WRONLY|unix.O_CLOEXEC)
+		m.note("open writer", fd)
+		l.p.Store(m.base+0x1000, []byte("hello"))
+		m.note("write", l.call(unix.SYS_WRITE, fd, m.base+0x1000, 5))
+		l.call(unix.SYS_CLOSE, fd)
+		l.call(unix.SYS_EXIT_GROUP, 0)
+	}}
+	w.run()
+	want := "mkfifo=0 again=-17 reg=0 stat f=4096 stat r=32768 dirent f=1 dirent r=8 nonblock writer=-6 " +
+		"open reader=3 read(hello)=5 read eof=0 fstat=4096"
+	if got := strings.Join(rlog, " "); got != want {
+		t.Errorf("reader got  %s\nwant %s", got, want)
+	}
+	if got := strings.Join(wlog, " "); got != "open writer=3 write=5" {
+		t.Errorf("writer got %s", got)
+	}
+}
+
+// fstatMode returns the file type bits fstat reports for fd.
+func (m *mem) fstatMode(fd uint64) uint64 {
+	if r := m.l.call(unix.SYS_FSTAT, fd, m.base+0x2000); r != 0 {
+		return r
+	}
+	var b [4]byte
+	m.l.p.Load(m.base+0x2000+24, b[:])
+	return uint64(binary.LittleEndian.Uint32(b[:]) & unix.S_IFMT)
+}

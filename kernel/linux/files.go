@@ -287,6 +287,9 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	fd := openat(p, k, t, a)
+	if th := p.threads[t]; th != nil && th.fifoNext != nil && fd != pending {
+		fd = p.openRemoteFifo(k, t, th) // the Stat ended at once: join the FIFO now
+	}
 	if int64(fd) >= 0 && fd < maxFDs && p.files[int(fd)] != nil {
 		// F_GETFL reports O_NONBLOCK as opened (Go's os.OpenFile looks).
 		p.files[int(fd)].status |= a[2] & unix.O_NONBLOCK

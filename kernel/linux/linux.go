@@ -93,8 +93,9 @@ type thread struct {
 	// physical: the current call's paths are resolved by the personality, every
 	// link (SKYAIFS answered EREMOTE: a path of it left /tmp).
 	physical bool
-	fifo     *file // waitFifo: the FIFO end its open connects
-	pipeWait *pipe // waitPipe: the pipe it reads or writes
+	fifo     *file     // waitFifo: the FIFO end its open connects
+	pipeWait *pipe     // waitPipe: the pipe it reads or writes
+	fifoNext *fifoNext // a SKYAIFS FIFO its open joins once the Stat request ended
 }
 
 type waitKind uint8

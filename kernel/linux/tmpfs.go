@@ -33,6 +33,8 @@ type tnode struct {
 	uid, gid uint32 // the owner, as the machine's ids (what its creator's ids map to)
 	fifo     bool   // a named pipe (mknod): its data is in pipe, never in data
 	pipe     *pipe  // a FIFO's pipe while any end of it is open
+	// remote: a SKYAIFS FIFO's stand-in, kept by the service while an end is open
+	remote *fileService
 }
 
 type tmpfs struct {
@@ -326,6 +328,9 @@ func (p *Process) tmpWrite(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) uint64 {
 	var st unix.Stat_t
 	st.Dev, st.Blksize, st.Ino = 2, 4096, n.ino
+	if n.remote != nil {
+		st.Dev = 3 // a SKYAIFS FIFO's stand-in: the device its stat reports (linuxStat)
+	}
 	st.Nlink = uint64(max(n.nlink, 1))
 	switch {
 	case n.dir:
