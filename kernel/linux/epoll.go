@@ -38,6 +38,7 @@ type file struct {
 	counter uint64              // eventfd
 	watch   map[int]*epollWatch // epoll: fd → registration
 	pipe    *pipe               // pipe ends
+	rw      bool                // a FIFO opened O_RDWR: kindPipeRead that is also a write end
 	path    string              // tree files and directories
 	data    []byte              // tree files
 	off     int64               // tree files: read offset; directories: entry index
@@ -167,6 +168,9 @@ func (f *file) readiness() uint32 {
 		}
 		if f.pipe.writers == 0 {
 			ev |= unix.EPOLLIN | unix.EPOLLHUP | unix.EPOLLRDHUP
+		}
+		if f.rw && len(f.pipe.data) < pipeMax {
+			ev |= unix.EPOLLOUT
 		}
 		return ev
 	case kindPipeWrite:

@@ -124,6 +124,10 @@ func sysFcntl(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 
 // accessMode is the open file's O_RDONLY, O_WRONLY or O_RDWR.
 func (f *file) accessMode() uint64 {
+	switch {
+	case f.rw:
+		return unix.O_RDWR
+	}
 	switch f.kind {
 	case kindPipeWrite:
 		return unix.O_WRONLY

@@ -286,6 +286,18 @@ func (p *Process) exists(name string) (isDir, ok bool) {
 }
 
 func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
+	fd := openat(p, k, t, a)
+	if th := p.threads[t]; th != nil && th.fifoNext != nil && fd != pending {
+		fd = p.openRemoteFifo(k, t, th) // the Stat ended at once: join the FIFO now
+	}
+	if int64(fd) >= 0 && fd < maxFDs && p.files[int(fd)] != nil {
+		// F_GETFL reports O_NONBLOCK as opened (Go's os.OpenFile looks).
+		p.files[int(fd)].status |= a[2] & unix.O_NONBLOCK
+	}
+	return fd
+}
+
+func openat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	flags := a[2]
 	resolve := p.resolve
 	if th := p.threads[t]; th != nil && th.physical &&
@@ -322,7 +334,7 @@ func sysOpenat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 			}
 		}
 		if inTmp(name) {
-			return p.openTmp(k, name, flags, a[3])
+			return p.openTmp(k, t, name, flags, a[3])
 		}
 	}
 	isDir, ok := p.exists(name)
@@ -371,6 +383,9 @@ func sysPread(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	f := p.fileOf(a[0], kindRegular)
 	if f == nil {
+		if p.isPipe(a[0]) {
+			return errno(unix.ESPIPE) // pipes and FIFOs have no offsets
+		}
 		return errno(unix.EBADF)
 	}
 	return p.fileRead(k, t, f, a[1], a[2], int64(a[3]), false)
@@ -473,7 +488,7 @@ func sysFstat(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 		if f := p.files[int(fd)]; f != nil && f.rs != nil {
 			return p.statRemote(k, t, f.rs, f.path, true, f, a[1])
 		}
-		if f := p.files[int(fd)]; f != nil && f.kind == kindTmp {
+		if f := p.files[int(fd)]; f != nil && (f.kind == kindTmp || f.pipe != nil && f.node != nil) {
 			return p.statTmp(k, t, f.node, a[1])
 		}
 		if f := p.files[int(fd)]; f != nil && (f.kind == kindRegular || f.kind == kindDir || f.kind == kindNull) {
@@ -582,6 +597,8 @@ func sysGetdents64(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uin
 			typ = unix.DT_DIR
 		} else if n := p.fs.tmp.nodes[full]; tmp && n != nil && n.link != "" {
 			typ = unix.DT_LNK
+		} else if tmp && n != nil && n.fifo {
+			typ = unix.DT_FIFO
 		}
 		ino := inode(full)
 		if n := p.fs.tmp.nodes[full]; tmp && n != nil {

@@ -28,6 +28,10 @@ func FuzzLinuxSyscalls(f *testing.F) {
 	f.Add(seed([7]uint64{unix.SYS_MMAP, 0, 1 << 40, 3, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0)}))
 	f.Add(seed([7]uint64{unix.SYS_FUTEX, 1, 0, 0, 2}, [7]uint64{unix.SYS_TGKILL, 1, 1, 23}))
 	f.Add(seed([7]uint64{unix.SYS_RT_SIGACTION, 11, 1, 0, 8}, [7]uint64{unix.SYS_EPOLL_CTL, 3, 1, 3, 1}))
+	f.Add(seed([7]uint64{unix.SYS_MKNODAT, 0xffffff9c, 1, unix.S_IFIFO | 0o600}, [7]uint64{unix.SYS_OPENAT, 0xffffff9c, 1, unix.O_RDWR},
+		[7]uint64{unix.SYS_WRITE, 3, 1, 5}, [7]uint64{unix.SYS_READ, 3, 1, 5}, [7]uint64{unix.SYS_NEWFSTATAT, 0xffffff9c, 1, 1}))
+	f.Add(seed([7]uint64{unix.SYS_MKNOD, 1, unix.S_IFIFO | 0o600}, [7]uint64{unix.SYS_OPENAT, 0xffffff9c, 1, unix.O_WRONLY},
+		[7]uint64{unix.SYS_OPENAT, 0xffffff9c, 1, unix.O_RDONLY}, [7]uint64{unix.SYS_EPOLL_CREATE1, 0}, [7]uint64{unix.SYS_EPOLL_CTL, 4, 1, 3, 1}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 56*64 {
 			data = data[:56*64]
@@ -59,6 +63,12 @@ func FuzzLinuxSyscalls(f *testing.F) {
 					case 2:
 						args[i] = 0xffff_8000_0000_0000 | args[i] // kernel half
 					}
+				}
+				switch {
+				case num == unix.SYS_OPENAT:
+					args[2] |= unix.O_NONBLOCK // a FIFO's open would wait for ever for its partner
+				case num == unix.SYS_FCNTL && args[1] == unix.F_SETFL:
+					args[2] |= unix.O_NONBLOCK // and so would a read of an empty FIFO opened O_RDWR
 				}
 				if num == unix.SYS_READ && args[0] == 0 {
 					continue // console input would wait for ever

@@ -93,6 +93,9 @@ type thread struct {
 	// physical: the current call's paths are resolved by the personality, every
 	// link (SKYAIFS answered EREMOTE: a path of it left /tmp).
 	physical bool
+	fifo     *file     // waitFifo: the FIFO end its open connects
+	pipeWait *pipe     // waitPipe: the pipe it reads or writes
+	fifoNext *fifoNext // a SKYAIFS FIFO its open joins once the Stat request ended
 }
 
 type waitKind uint8
@@ -107,6 +110,7 @@ const (
 	waitVfork // in clone until the vfork child execs or exits
 	waitChild // in wait4 or waitid
 	waitFile  // waiting for its turn to make a file request (SKYAIFS)
+	waitFifo  // in an open of a FIFO until the other end opens
 )
 
 // Layout of the address space the personality manages.

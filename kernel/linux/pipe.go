@@ -24,6 +24,8 @@ type pipe struct {
 	readers  []pendingRead
 	blocked  []pendingRead // writers waiting for room (buf, n: what they write)
 	watches  []*epollWatch // epoll registrations of its ends
+	opens    []fifoOpen    // a FIFO's opens waiting for their partner end
+	node     *tnode        // the FIFO node it belongs to; nil for pipe2's
 }
 
 type pendingRead struct {
@@ -84,12 +86,13 @@ func (p *Process) pipeRead(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 		return errno(unix.EAGAIN)
 	}
 	pp.readers = append(pp.readers, pendingRead{p, t, buf, n})
-	return p.blockInPipe(k, t)
+	return p.blockInPipe(k, t, pp)
 }
 
 // blockInPipe parks t in a pipe call until serveReaders or serveWriters completes it.
-func (p *Process) blockInPipe(k *kernel.Kernel, t *kernel.TCB) uint64 {
-	p.threads[t].wait = waitPipe
+func (p *Process) blockInPipe(k *kernel.Kernel, t *kernel.TCB, pp *pipe) uint64 {
+	th := p.threads[t]
+	th.wait, th.pipeWait = waitPipe, pp
 	t.Regs().Num = 0
 	k.Block(t, hal.Forever)
 	return 0 // replaced when the call completes
@@ -108,7 +111,7 @@ func (p *Process) pipeWrite(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uin
 			return errno(unix.EAGAIN)
 		}
 		pp.blocked = append(pp.blocked, pendingRead{p, t, buf, n})
-		return p.blockInPipe(k, t)
+		return p.blockInPipe(k, t, pp)
 	}
 	res := pp.put(k, t, buf, n)
 	if int64(res) > 0 {
@@ -200,25 +203,13 @@ func (p *Process) closeFile(k *kernel.Kernel, fd int) {
 		return
 	}
 	switch f.kind {
-	case kindPipeWrite:
-		f.pipe.writers--
-		serveReaders(k, f.pipe)
-	case kindPipeRead:
-		f.pipe.readEnds--
-		serveWriters(k, f.pipe)
+	case kindPipeWrite, kindPipeRead:
+		releaseEnd(k, f)
 	case kindEpoll:
 		for _, w := range f.watch {
 			w.dead = true
 		}
 	case kindRemote:
 		f.rs.closes = append(f.rs.closes, f.handle) // sent before the session's next request
-	}
-	if f.pipe != nil {
-		for _, w := range f.pipe.watches {
-			if w.f == f {
-				w.dead = true // Linux drops the registrations of a file that closes
-			}
-		}
-		pipeChanged(k, f.pipe)
 	}
 }

@@ -53,7 +53,10 @@ const labelFence = fileproto.LabelAttach - 1
 type fileService struct {
 	budget   *kernel.Untyped
 	sessions map[abi.Badge]*session
-	calls    uint64 // requests made, for statistics
+	// fifos are the server's named pipes some process has open, by inode: their
+	// pipes are kept here, never on the server (fifo.go).
+	fifos map[uint64]*tnode
+	calls uint64 // requests made, for statistics
 }
 
 // UseFileService makes SKYAIFS serve /tmp to the tree's processes that hold a file
@@ -299,6 +302,9 @@ func (p *Process) CallDone(k *kernel.Kernel, t *kernel.TCB) {
 		}
 	}
 	p.endOp(k, op, res, false)
+	if th := p.threads[t]; th != nil && th.fifoNext != nil {
+		r.Num = p.openRemoteFifo(k, t, th)
+	}
 	if th := p.threads[t]; th != nil && th.pending&^th.sigMask != 0 && t.State() == kernel.Running {
 		p.deliverPending(k, t) // signals that came during the call: its result is in the frame
 	}
@@ -466,7 +472,7 @@ func (p *Process) openRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name s
 				if r.errno != 0 {
 					return r.fail()
 				}
-				fd := p.newFile(&file{kind: kindRemote, path: name, rs: s, handle: r.r1, flags: flags})
+				fd := p.newFile(&file{kind: kindRemote, path: name, rs: s, handle: r.r1, flags: flags, status: flags & unix.O_NONBLOCK})
 				if int64(fd) < 0 {
 					s.closes = append(s.closes, r.r1)
 				} else if flags&unix.O_CLOEXEC != 0 {
@@ -488,6 +494,11 @@ func (p *Process) openRemote(k *kernel.Kernel, t *kernel.TCB, s *session, name s
 			return nil, errno(unix.EEXIST)
 		case m == unix.S_IFLNK:
 			return nil, errno(unix.ELOOP)
+		case m == unix.S_IFIFO:
+			// Joined here, after the request ends (the open may wait for a partner).
+			rec := r.statRecord()
+			p.threads[t].fifoNext = &fifoNext{name: name, ino: binary.LittleEndian.Uint64(rec[stIno:]), mode: recMode(rec), flags: flags}
+			return nil, 0
 		case m == unix.S_IFDIR:
 			if acc != unix.O_RDONLY {
 				return nil, errno(unix.EISDIR)
@@ -725,6 +736,8 @@ func direntType(mode uint32) byte {
 		return unix.DT_LNK
 	case unix.S_IFREG:
 		return unix.DT_REG
+	case unix.S_IFIFO:
+		return unix.DT_FIFO
 	}
 	return unix.DT_UNKNOWN
 }

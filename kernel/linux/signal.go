@@ -140,8 +140,9 @@ func (p *Process) kill(k *kernel.Kernel, t *kernel.TCB, why string) {
 // mode, or with a finished system call's results pending) is delivered at once: its
 // saved registers are what the handler's frame records. A thread waiting in the
 // personality (futex, nanosleep, epoll, console read) is interrupted — its call
-// returns EINTR, which Go retries — and gets the signal. A blocked signal, or one for a
-// thread waiting elsewhere (a pipe, kernel IPC), stays pending until the thread's next
+// returns EINTR, which Go retries — and gets the signal; so is one blocked reading or
+// writing a pipe or opening a FIFO. A blocked signal, or one for a
+// thread waiting elsewhere (kernel IPC, a file request), stays pending until the thread's next
 // system call returns with it unblocked.
 
 const siTkill = -6 // si_code of a signal sent by tkill or tgkill
@@ -226,8 +227,12 @@ func (p *Process) deliverNow(k *kernel.Kernel, t *kernel.TCB) {
 		case waitChild:
 			p.dropChildWait(t)
 		case waitSleep, waitInput: // Wake leaves the sleepers; Serve skips a reader no longer waiting
+		case waitPipe:
+			p.dropPipeWait(t)
+		case waitFifo:
+			p.interruptFifo(k, t)
 		default:
-			return // a pipe read stays queued: the signal waits for the call to return
+			return // kernel IPC: the signal waits for the call to return
 		}
 		th.wait = waitNone
 		t.Regs().Num = errno(unix.EINTR)

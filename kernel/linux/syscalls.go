@@ -98,6 +98,8 @@ func init() {
 		unix.SYS_UTIMENSAT:         sysUtimensat,
 		unix.SYS_SYMLINKAT:         sysSymlinkat,
 		unix.SYS_LINKAT:            sysLinkat,
+		unix.SYS_MKNOD:             sysMknod,
+		unix.SYS_MKNODAT:           sysMknodat,
 	}
 }
 
@@ -108,6 +110,12 @@ func sysWrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 {
 	}
 	if f := p.fileOf(fd, kindPipeWrite); f != nil {
 		return p.pipeWrite(k, t, f, buf, n)
+	}
+	if f := p.fileOf(fd, kindPipeRead); f != nil {
+		if !f.rw {
+			return errno(unix.EBADF)
+		}
+		return p.pipeWrite(k, t, f, buf, n) // a FIFO opened O_RDWR
 	}
 	if f := p.fileOf(fd, kindTmp); f != nil {
 		return p.tmpWrite(k, t, f, buf, n, f.off, true)
@@ -474,7 +482,10 @@ func sysExitGroup(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	// Another thread's file request, under way or waiting its turn, must not keep the
 	// shared session: its thread is about to go (TaskEnded finds no threads left).
 	p.abandon(k)
-	for th := range p.threads {
+	for th, x := range p.threads {
+		if x.fifo != nil {
+			p.interruptFifo(k, th) // its end of a FIFO goes with it
+		}
 		k.StopThread(th)
 	}
 	p.threads = map[*kernel.TCB]*thread{}
@@ -561,10 +572,10 @@ func sysPwrite(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint64 
 	}
 	f := p.fileOf(a[0], kindTmp)
 	if f == nil {
-		if p.fileOf(a[0], kindRegular) != nil {
-			return errno(unix.EBADF) // opened read-only
+		if p.isPipe(a[0]) {
+			return errno(unix.ESPIPE) // pipes and FIFOs have no offsets
 		}
-		return errno(unix.EBADF)
+		return errno(unix.EBADF) // a tree file is opened read-only
 	}
 	return p.tmpWrite(k, t, f, a[1], a[2], int64(a[3]), false)
 }

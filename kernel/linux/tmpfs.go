@@ -31,6 +31,10 @@ type tnode struct {
 	children map[string]bool // directories: names of entries
 	ino      uint64
 	uid, gid uint32 // the owner, as the machine's ids (what its creator's ids map to)
+	fifo     bool   // a named pipe (mknod): its data is in pipe, never in data
+	pipe     *pipe  // a FIFO's pipe while any end of it is open
+	// remote: a SKYAIFS FIFO's stand-in, kept by the service while an end is open
+	remote *fileService
 }
 
 type tmpfs struct {
@@ -250,7 +254,7 @@ func (fs *tmpfs) resize(n *tnode, size uint64) uint64 {
 func (p *Process) now(k *kernel.Kernel) int64 { return p.wall() + int64(k.Now()) }
 
 // openTmp serves openat in /tmp.
-func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uint64 {
+func (p *Process) openTmp(k *kernel.Kernel, t *kernel.TCB, name string, flags, mode uint64) uint64 {
 	fs := p.fs.tmp
 	n := fs.nodes[name]
 	acc := flags & unix.O_ACCMODE
@@ -270,6 +274,9 @@ func (p *Process) openTmp(k *kernel.Kernel, name string, flags, mode uint64) uin
 			return errno(unix.EISDIR)
 		}
 		return p.newFile(&file{kind: kindDir, path: name})
+	}
+	if n.fifo {
+		return p.openFifo(k, t, name, n, flags)
 	}
 	if flags&unix.O_DIRECTORY != 0 {
 		return errno(unix.ENOTDIR)
@@ -321,6 +328,9 @@ func (p *Process) tmpWrite(k *kernel.Kernel, t *kernel.TCB, f *file, buf, n uint
 func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) uint64 {
 	var st unix.Stat_t
 	st.Dev, st.Blksize, st.Ino = 2, 4096, n.ino
+	if n.remote != nil {
+		st.Dev = 3 // a SKYAIFS FIFO's stand-in: the device its stat reports (linuxStat)
+	}
 	st.Nlink = uint64(max(n.nlink, 1))
 	switch {
 	case n.dir:
@@ -329,6 +339,8 @@ func (p *Process) statTmp(k *kernel.Kernel, t *kernel.TCB, n *tnode, va uint64) 
 	case n.link != "":
 		st.Mode = unix.S_IFLNK | 0o777
 		st.Size = int64(len(n.link))
+	case n.fifo:
+		st.Mode = unix.S_IFIFO | n.mode
 	default:
 		st.Mode = unix.S_IFREG | n.mode
 		st.Size = int64(len(n.data))
@@ -559,8 +571,8 @@ func sysTruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint6
 		return errno(unix.ENOENT)
 	case n.dir:
 		return errno(unix.EISDIR)
-	case int64(a[1]) < 0 || a[1] > maxTmpBytes:
-		return errno(unix.EINVAL)
+	case int64(a[1]) < 0 || a[1] > maxTmpBytes, n.fifo:
+		return errno(unix.EINVAL) // a FIFO's data is never in the node
 	}
 	if e := p.fs.tmp.resize(n, a[1]); e != 0 {
 		return e
@@ -577,6 +589,9 @@ func sysFtruncate(p *Process, k *kernel.Kernel, t *kernel.TCB, a [6]uint64) uint
 	if f == nil {
 		if p.fileOf(a[0], kindRegular) != nil {
 			return errno(unix.EROFS)
+		}
+		if p.isPipe(a[0]) {
+			return errno(unix.EINVAL) // as Linux answers for a pipe or FIFO
 		}
 		return errno(unix.EBADF)
 	}

@@ -34,6 +34,7 @@ const (
 	EntFile uint8 = 1
 	EntDir  uint8 = 2
 	EntLink uint8 = 3
+	EntFifo uint8 = 4
 )
 
 // EntryType returns the entry type for an inode type (0 if none).
@@ -45,6 +46,8 @@ func EntryType(inodeType uint32) uint8 {
 		return EntDir
 	case TypeLink:
 		return EntLink
+	case TypeFifo:
+		return EntFifo
 	}
 	return 0
 }
@@ -171,7 +174,7 @@ func DecodeBucket(b []byte, dir uint64, sb *Superblock) (*Bucket, error) {
 			return nil, corrupt("directory %d: invalid name %q", dir, e.Name)
 		case e.Ino == 0 || e.Ino >= sb.Inodes:
 			return nil, corrupt("directory %d: %q names inode %d, out of range", dir, e.Name, e.Ino)
-		case e.Type < EntFile || e.Type > EntLink:
+		case e.Type < EntFile || e.Type > EntFifo:
 			return nil, corrupt("directory %d: %q has type %d", dir, e.Name, e.Type)
 		case seen[e.Name]:
 			return nil, corrupt("directory %d: %q appears twice", dir, e.Name)

@@ -71,6 +71,11 @@ func FuzzInode(f *testing.F) {
 	b4 := make([]byte, InodeSize)
 	d.Encode(b4)
 	f.Add(b4, uint64(1))
+	// A FIFO: no data, no extents.
+	p := &Inode{Ino: 6, Mode: TypeFifo | 0o600, Nlink: 1}
+	b5 := make([]byte, InodeSize)
+	p.Encode(b5)
+	f.Add(b5, uint64(6))
 	sb := testSuper()
 	sb.Features = FeatureEncryption
 	f.Fuzz(func(t *testing.T, b []byte, ino uint64) {

@@ -7,6 +7,9 @@ const (
 	TypeFile uint32 = 0o100000
 	TypeDir  uint32 = 0o040000
 	TypeLink uint32 = 0o120000
+	// TypeFifo is a named pipe: a name and an owner, never data (what passes
+	// through it stays with the processes that have it open).
+	TypeFifo uint32 = 0o010000
 	PermMask uint32 = 0o7777
 )
 
@@ -194,7 +197,7 @@ func DecodeInode(src []byte, ino uint64, sb *Superblock) (n *Inode, count uint32
 		return nil, 0, corrupt("inode %d: unknown flags %#x", ino, n.Flags)
 	}
 	switch n.Type() {
-	case TypeFile, TypeDir, TypeLink:
+	case TypeFile, TypeDir, TypeLink, TypeFifo:
 	default:
 		return nil, 0, corrupt("inode %d: mode %#o has no valid file type", ino, n.Mode)
 	}
@@ -202,8 +205,8 @@ func DecodeInode(src []byte, ino uint64, sb *Superblock) (n *Inode, count uint32
 		switch {
 		case sb.Features&FeatureEncryption == 0:
 			return nil, 0, corrupt("inode %d: encrypted, but the superblock lacks the encryption feature", ino)
-		case n.Type() == TypeLink:
-			return nil, 0, corrupt("inode %d: an encrypted symlink", ino)
+		case n.Type() == TypeLink || n.Type() == TypeFifo:
+			return nil, 0, corrupt("inode %d: an encrypted symlink or FIFO", ino)
 		case n.Type() == TypeDir:
 			n.Policy = KeyID(src[inCryptSlot : inCryptSlot+16])
 		default:
@@ -231,6 +234,9 @@ func DecodeInode(src []byte, ino uint64, sb *Superblock) (n *Inode, count uint32
 		}
 	} else if n.Parent != 0 {
 		return nil, 0, corrupt("inode %d: non-directory with parent %d", ino, n.Parent)
+	}
+	if n.Type() == TypeFifo && (n.Size != 0 || count != 0) {
+		return nil, 0, corrupt("inode %d: a FIFO with %d bytes in %d extents", ino, n.Size, count)
 	}
 	if n.Type() == TypeLink && (n.Size == 0 || n.Size > MaxSymlink) {
 		return nil, 0, corrupt("inode %d: symlink of %d bytes", ino, n.Size)

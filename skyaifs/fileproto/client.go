@@ -275,6 +275,12 @@ func (c *Client) Mkdir(path string, perm uint32) error {
 	return err
 }
 
+// Mkfifo makes a named pipe at path (LabelMkfifo).
+func (c *Client) Mkfifo(path string, perm uint32) error {
+	_, _, err := c.pathCall("mkfifo", path, LabelMkfifo, uint64(perm), 0)
+	return err
+}
+
 // Remove removes a file, symbolic link or empty directory, as os.Remove does.
 func (c *Client) Remove(path string) error {
 	_, _, err := c.pathCall("remove", path, LabelRemove, RemoveAny, 0)

@@ -82,10 +82,13 @@
 //	              in a tree of its own, so ".." from it and absolute symbolic link
 //	              targets are the client's to resolve: paths that meet one fail with
 //	              EREMOTE (fs.Dir.Fence) from now on, until the next Attach.
+//	LabelMkfifo   MR0 path length, MR1 permissions: a named pipe (fs.Dir.Mkfifo); it
+//	              holds no data: opening it through LabelOpen is ENXIO, the clients
+//	              that open it join their opens themselves (by device and inode).
 //
-// A namespace that cannot change modes, times or owners, make hard links or keep a
-// working directory or a fence answers LabelChmod, LabelUtimes, LabelChown, LabelLink,
-// LabelChdir or LabelFence with ENOSYS.
+// A namespace that cannot change modes, times or owners, make hard links or named
+// pipes or keep a working directory or a fence answers LabelChmod, LabelUtimes,
+// LabelChown, LabelLink, LabelMkfifo, LabelChdir or LabelFence with ENOSYS.
 //
 // # Locks
 //
@@ -167,6 +170,7 @@ const (
 	LabelChown
 	LabelChdir
 	LabelFence
+	LabelMkfifo
 	labelEnd
 )
 
@@ -394,7 +398,7 @@ func decode(label uint64, mr [3]uint64, caps int, bufSize uint64) (request, unix
 			return r, unix.EINVAL
 		}
 		r.pathLens = []uint64{mr[0], mr[1]} // the second may be empty: list from the start
-	case LabelMkdir:
+	case LabelMkdir, LabelMkfifo:
 		if mr[1] > 0o7777 {
 			return r, unix.EINVAL
 		}

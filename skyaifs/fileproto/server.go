@@ -360,6 +360,12 @@ func (s *Server) handle(badge abi.Badge, info abi.MsgInfo) (unix.Errno, uint64, 
 		return errnoOf(c.Link(paths[0], paths[1])), 0, 0
 	case LabelRemoveView:
 		return s.removeView(cl, abi.Badge(r.arg)), 0, 0
+	case LabelMkfifo:
+		c, ok := ns.(interface{ Mkfifo(string, uint32) error })
+		if !ok {
+			return unix.ENOSYS, 0, 0
+		}
+		return errnoOf(c.Mkfifo(paths[0], r.perm)), 0, 0
 	}
 	panic(fmt.Sprintf("fileproto: decode accepted label %#x that handle does not carry out", r.label))
 }

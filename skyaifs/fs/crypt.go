@@ -217,7 +217,7 @@ func (f *FS) inherit(dir, n *inode) error {
 // holds files and directories of its own policy (and symlinks), so that
 // everything under it stays encrypted under its key (EXDEV, as fscrypt).
 func allowedIn(dir, n *inode) error {
-	if dir.Flags&disk.FlagEncrypted == 0 || n.Type() == disk.TypeLink {
+	if dir.Flags&disk.FlagEncrypted == 0 || n.Type() == disk.TypeLink || n.Type() == disk.TypeFifo {
 		return nil
 	}
 	switch {

@@ -73,6 +73,9 @@ func (d *Dir) OpenFile(path string, flags int, perm uint32) (*File, error) {
 		if n.Type() == disk.TypeDir && (flags&accMode != os.O_RDONLY || flags&os.O_TRUNC != 0) {
 			return unix.EISDIR
 		}
+		if n.Type() == disk.TypeFifo {
+			return unix.ENXIO // no data to open here: its readers and writers meet in a personality
+		}
 		if err := d.cred.check(n, openAccess(flags)); err != nil {
 			return err
 		}

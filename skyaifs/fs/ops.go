@@ -104,6 +104,29 @@ func (d *Dir) Symlink(target, path string) error {
 	}))
 }
 
+// Mkfifo makes a named pipe at path with permissions perm: an inode with no data
+// (the processes that open it keep what passes through; the Linux personality joins
+// the opens of one inode).
+func (d *Dir) Mkfifo(path string, perm uint32) error {
+	f := d.fs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable("mkfifo"); err != nil {
+		return err
+	}
+	return wrap("mkfifo", path, f.do(func() error {
+		r, err := d.walk(path, false)
+		if err != nil {
+			return err
+		}
+		if r.ino != 0 {
+			return unix.EEXIST
+		}
+		_, err = f.create(d.cred, r, disk.TypeFifo|perm&disk.PermMask)
+		return err
+	}))
+}
+
 // Readlink returns the target of symbolic link path.
 func (d *Dir) Readlink(path string) (string, error) {
 	f := d.fs
@@ -197,7 +220,7 @@ func (d *Dir) Readdir(path string) ([]DirEntry, error) {
 	}
 	out := make([]DirEntry, len(es))
 	for i, e := range es {
-		out[i] = DirEntry{Name: e.Name, Ino: e.Ino, Mode: map[uint8]uint32{disk.EntFile: disk.TypeFile, disk.EntDir: disk.TypeDir, disk.EntLink: disk.TypeLink}[e.Type]}
+		out[i] = DirEntry{Name: e.Name, Ino: e.Ino, Mode: map[uint8]uint32{disk.EntFile: disk.TypeFile, disk.EntDir: disk.TypeDir, disk.EntLink: disk.TypeLink, disk.EntFifo: disk.TypeFifo}[e.Type]}
 	}
 	return out, nil
 }

@@ -299,6 +299,15 @@ func (v *View) Mkdir(p string, perm uint32) error {
 	return m.Dir.Mkdir(rel, perm)
 }
 
+// Mkfifo creates a named pipe (fs.Dir.Mkfifo).
+func (v *View) Mkfifo(p string, perm uint32) error {
+	m, rel, err := v.at("mkfifo", p, false, Write)
+	if err != nil {
+		return err
+	}
+	return m.Dir.Mkfifo(rel, perm)
+}
+
 // Symlink creates path as a symbolic link to target (resolved in the view
 // when followed).
 func (v *View) Symlink(target, p string) error {

@@ -195,7 +195,7 @@ func fsLs(args []string, stdout io.Writer) error {
 
 // printStat prints one ls -l style line.
 func printStat(w io.Writer, f *skyfs.FS, path, name string, st skyfs.Stat) {
-	kind := map[uint32]byte{disk.TypeFile: '-', disk.TypeDir: 'd', disk.TypeLink: 'l'}[st.Mode&disk.TypeMask]
+	kind := map[uint32]byte{disk.TypeFile: '-', disk.TypeDir: 'd', disk.TypeLink: 'l', disk.TypeFifo: 'p'}[st.Mode&disk.TypeMask]
 	perm := iofs.FileMode(st.Mode & 0o777).String()[1:]
 	suffix := ""
 	if kind == 'l' {
