@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unsafe"
@@ -410,6 +411,11 @@ func startBundle(info *multiboot.Info, argv []string, interactive bool) int {
 			}
 		}()
 	}
+	// Verifying the bundle (decompressing, hashing, checking signatures) grew the
+	// kernel's heap far past what stays live; its frames go back to the pool before
+	// the root budget is sized from the free frames, rather than when the scavenger
+	// gets to them.
+	debug.FreeOSMemory()
 	prog, err := host.Program(argv)
 	if err != nil {
 		logf("%s: %v", argv[0], err)
