@@ -338,26 +338,7 @@ func TestSKYAIFSOnVirtio(t *testing.T) {
 			t.Fatalf("boot %d: status %d; console:\n%s", i+1, res.Status, res.Console)
 		}
 	}
-	dev, err := block.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	if rep, err := fsck.Check(dev, fsck.Options{}); err != nil || !rep.Clean() {
-		t.Fatalf("fsck: %v %+v", err, rep)
-	}
-	f, err := skyfs.Mount(dev, skyfs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.Open("/notes/boot.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(r)
-	if string(b) != "written by SKYAIFS in ring 3" {
-		t.Errorf("the file holds %q", b)
-	}
+	checkImageFile(t, img, "/notes/boot.txt", "written by SKYAIFS in ring 3")
 }
 
 // TestLinuxFilesOnSKYAIFS: with "run -fs" (skyrun -fs), an unmodified static Go program
@@ -384,6 +365,13 @@ func TestLinuxFilesOnSKYAIFS(t *testing.T) {
 	if m := regexp.MustCompile(`linuxfs: write\+fsync .*`).FindString(res.Console); m != "" {
 		t.Log(m)
 	}
+	checkImageFile(t, img, "/tmp/linuxfs/keep.txt", "hello from an unmodified Go program\n")
+}
+
+// checkImageFile checks on the host that the SKYAIFS disk image img is clean for fsck
+// and that the file at path holds want.
+func checkImageFile(t *testing.T, img, path, want string) {
+	t.Helper()
 	dev, err := block.Open(img)
 	if err != nil {
 		t.Fatal(err)
@@ -396,12 +384,11 @@ func TestLinuxFilesOnSKYAIFS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.Open("/tmp/linuxfs/keep.txt")
+	r, err := f.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(r)
-	if string(b) != "hello from an unmodified Go program\n" {
-		t.Errorf("the file holds %q", b)
+	if b, _ := io.ReadAll(r); string(b) != want {
+		t.Errorf("%s holds %q, want %q", path, b, want)
 	}
 }
